@@ -1,0 +1,164 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from erp_plugin.money import (
+    MoneyError,
+    allocate,
+    format_minor,
+    mul_div_round,
+    parse_decimal,
+    pct_to_scaled,
+    percent_of,
+    to_minor,
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1234.56", "1234.56"),
+        ("1 234,56", "1234.56"),
+        ("1\u00a0234,56", "1234.56"),  # non-breaking space, as 1C writes it
+        ("1\u202f234,56", "1234.56"),  # narrow no-break space, as Excel in ru-RU writes it
+        ("1,234.56", "1234.56"),
+        ("1.234.567,8", "1234567.8"),
+        ("1,234,567", "1234567"),
+        ("12,5", "12.5"),
+        ("-5", "-5"),
+        ("−5,10", "-5.10"),
+        ("(12,50)", "-12.50"),
+        ("12.50-", "-12.50"),  # SAP writes negatives with a trailing minus
+        ("1 500 ₽", "1500"),
+        ("2 000 руб.", "2000"),
+        ("2,5 %", "2.5"),
+        ("+7", "7"),
+        (".5", "0.5"),
+    ],
+)
+def test_parse_text_as_users_type_it(text, expected):
+    assert parse_decimal(text) == Decimal(expected)
+
+
+def test_parse_numbers_never_through_binary_float():
+    assert parse_decimal(0.1) == Decimal("0.1")
+    assert parse_decimal(1.005) == Decimal("1.005")
+    assert to_minor(1.005) == 101  # Decimal(1.005) would be 1.00499999... -> 100
+    assert to_minor(2.675) == 268
+    assert parse_decimal(7) == Decimal(7)
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "1.2.3,4,5", "12-3", "--5", True, None, float("nan")])
+def test_parse_refuses_what_is_not_a_number(bad):
+    with pytest.raises(MoneyError):
+        parse_decimal(bad)
+
+
+def test_to_minor_rounds_half_away_from_zero():
+    assert to_minor("0.005") == 1
+    assert to_minor("-0.005") == -1
+    assert to_minor("0.0049") == 0
+    assert to_minor("1 234,565") == 123457
+    assert to_minor("10", minor_units=0) == 10
+
+
+def test_format_minor():
+    assert format_minor(123456) == "1234.56"
+    assert format_minor(-5) == "-0.05"
+    assert format_minor(0) == "0.00"
+    assert format_minor(7, 0) == "7"
+
+
+def test_percent_of_hand_worked():
+    # 1 000.00 at 2.5 % = 25.00; 0.33 at 2.5 % = 0.825 kopecks -> 1; 0.01 at 2.5 % -> 0
+    # 0.33 at 50 % = 16.5 kopecks -> 17 (half away from zero), -0.33 -> -17
+    amounts = np.array([100000, 33, -33, 1], dtype=np.int64)
+    pct = pct_to_scaled(Decimal("2.5"))
+    assert pct == 25000
+    assert percent_of(amounts, pct).tolist() == [2500, 1, -1, 0]
+    assert percent_of(amounts, pct_to_scaled(Decimal(50))).tolist() == [50000, 17, -17, 1]
+
+
+def test_percent_of_huge_line_is_exact():
+    # 10^12 minor units at 99.9999 %: 999 999 000 000 exactly, no int64 overflow.
+    amount = np.array([10**12, -(10**12)], dtype=np.int64)
+    assert percent_of(amount, pct_to_scaled(Decimal("99.9999"))).tolist() == [999999000000, -999999000000]
+    # 10^12 at 250 % (a multiplier-like figure) needs the exact path: 2.5e12 * 2.5e6 > 2^62
+    assert percent_of(amount[:1], 250 * 10**4).tolist() == [25 * 10**11]
+
+
+def test_pct_with_too_many_decimals_is_refused():
+    with pytest.raises(MoneyError):
+        pct_to_scaled(Decimal("33.33333"))
+
+
+def test_allocate_hand_worked_ties_go_to_earlier_line():
+    # 100 over three equal lines: 33.33 each, one unit left, goes to the first line.
+    assert allocate(100, [1, 1, 1]).tolist() == [34, 33, 33]
+    # 10 over weights 1,2,3,4: exact 1,2,3,4
+    assert allocate(10, [1, 2, 3, 4]).tolist() == [1, 2, 3, 4]
+    # 7 over 2,2,1: shares 2.8,2.8,1.4 -> floors 2,2,1, two left; remainders .8,.8,.4
+    assert allocate(7, [2, 2, 1]).tolist() == [3, 3, 1]
+    # 5 over 1,1,1: 1.67 each -> floors 1, two left, all remainders tie -> the first two lines
+    assert allocate(5, [1, 1, 1]).tolist() == [2, 2, 1]
+    assert allocate(-5, [1, 1, 1]).tolist() == [-2, -2, -1]
+    # a zero weight gets nothing
+    assert allocate(5, [0, 1, 1]).tolist() == [0, 3, 2]
+
+
+def test_allocate_groups():
+    groups = np.array([0, 1, 0, 1, 1])
+    weights = np.array([1, 1, 1, 1, 1])
+    assert allocate(np.array([3, 10]), weights, groups).tolist() == [2, 4, 1, 3, 3]
+
+
+def test_allocate_overflow_case_from_architecture_notes():
+    # 363 M rebate (in kopecks) over lines of a 7 bn turnover: rebate x line net ~ 1.2e19.
+    rebate = 363_000_000_00
+    weights = np.array([3_500_000_000_00, 3_499_999_999_99, 1], dtype=np.int64)
+    parts = allocate(rebate, weights)
+    assert int(parts.sum()) == rebate
+    exact = [Decimal(rebate) * w / int(weights.sum()) for w in weights.tolist()]
+    assert all(abs(Decimal(int(p)) - e) < 1 for p, e in zip(parts.tolist(), exact))
+
+
+def test_allocate_refuses_zero_weights_for_nonzero_total():
+    with pytest.raises(ValueError):
+        allocate(5, [0, 0])
+
+
+amounts = st.integers(min_value=-(10**12), max_value=10**12)
+
+
+@given(total=st.integers(-(10**13), 10**13), weights=st.lists(st.integers(0, 10**12), min_size=1, max_size=30))
+def test_allocation_sums_exactly_and_is_symmetric(total, weights):
+    if sum(weights) == 0:
+        weights[0] = 1
+    parts = allocate(total, weights)
+    assert int(parts.sum()) == total
+    assert (allocate(-total, weights) == -parts).all()
+    w_sum = sum(weights)
+    for part, w in zip(parts.tolist(), weights):
+        exact = Decimal(abs(total)) * w / w_sum
+        assert abs(Decimal(abs(part)) - exact) < 1
+
+
+@given(a=amounts, pct=st.integers(0, 1_000_000))
+def test_percent_of_agrees_with_decimal_half_up(a, pct):
+    expected = (Decimal(a) * Decimal(pct) / Decimal(10**6)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert percent_of(np.array([a]), pct)[0] == int(expected)
+    assert percent_of(np.array([-a]), pct)[0] == -int(expected)
+
+
+@given(a=st.integers(-(10**15), 10**15), b=st.integers(-(10**8), 10**8), d=st.integers(1, 10**9))
+def test_mul_div_round_agrees_with_decimal_half_up(a, b, d):
+    expected = (Decimal(a) * b / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert mul_div_round(np.array([a]), np.array([b]), d)[0] == int(expected)
+
+
+@given(minor=st.integers(-(10**15), 10**15), units=st.integers(0, 4))
+def test_format_then_parse_round_trips(minor, units):
+    assert to_minor(format_minor(minor, units), units) == minor
