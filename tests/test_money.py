@@ -1,4 +1,4 @@
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -155,8 +155,14 @@ def test_percent_of_agrees_with_decimal_half_up(a, pct):
 
 @given(a=st.integers(-(10**15), 10**15), b=st.integers(-(10**8), 10**8), d=st.integers(1, 10**9))
 def test_mul_div_round_agrees_with_decimal_half_up(a, b, d):
-    expected = (Decimal(a) * b / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    assert mul_div_round(np.array([a]), np.array([b]), d)[0] == int(expected)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        expected = int((Decimal(a) * b / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if abs(expected) < 2**63:
+        assert mul_div_round(np.array([a]), np.array([b]), d)[0] == expected
+    else:  # a result beyond 64-bit minor units is refused, never wrapped around
+        with pytest.raises(OverflowError):
+            mul_div_round(np.array([a]), np.array([b]), d)
 
 
 @given(minor=st.integers(-(10**15), 10**15), units=st.integers(0, 4))
