@@ -1,0 +1,66 @@
+"""Opening .xlsx files users hand us: refuse clearly what is not a readable workbook.
+
+Checks happen before any parser touches the file, so a missing, foreign,
+password-protected, damaged or absurdly large file gets one plain sentence
+instead of a traceback from deep inside a library.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .problems import Problem
+
+MAX_UNPACKED_BYTES = 4 * 1024**3  # a zip that unpacks past this is refused (a "zip bomb")
+_CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE compound file: encrypted xlsx or old .xls
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+
+
+def check_workbook(path: Path, role: str = "workbook") -> Problem | None:
+    """None when ``path`` looks like a readable .xlsx/.xlsm, else the one problem that stops it."""
+    file = str(path)
+
+    def stop(code: str, message: str) -> Problem:
+        return Problem(code, message, file=file)
+
+    if not path.exists():
+        return stop("file.missing", f"{file}: no such file; check the path of the {role}")
+    if path.is_dir():
+        return stop("file.is_dir", f"{file} is a folder; expected an .xlsx {role}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+            if head == _CFB_MAGIC:
+                handle.seek(0)
+                if _ENCRYPTED_MARK in handle.read(1024 * 1024):
+                    return stop(
+                        "file.encrypted",
+                        f"{file} is password-protected; open it in Excel, remove the password "
+                        "(File > Info > Protect Workbook > Encrypt with Password, clear it) and save",
+                    )
+                return stop(
+                    "file.old_xls",
+                    f"{file} is an old-format .xls workbook; open it in Excel and save it as .xlsx",
+                )
+    except OSError as exc:
+        return stop("file.unreadable", f"{file} cannot be read: {exc.strerror or exc}")
+    if not zipfile.is_zipfile(path):
+        return stop("file.not_xlsx", f"{file} is not an Excel workbook (.xlsx); save it from Excel as .xlsx")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return stop("file.corrupt", f"{file} is damaged and cannot be opened ({exc}); save it again from Excel")
+    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+        return stop("file.not_xlsx", f"{file} is a zip archive but not an Excel workbook; expected an .xlsx file")
+    if "xl/workbook.bin" in names:
+        return stop("file.xlsb", f"{file} is a binary .xlsb workbook; save it from Excel as .xlsx")
+    if unpacked > MAX_UNPACKED_BYTES:
+        return stop(
+            "file.too_large",
+            f"{file} would unpack to {unpacked / 1024**3:.1f} GiB, more than the "
+            f"{MAX_UNPACKED_BYTES / 1024**3:.0f} GiB allowed; this is not a normal workbook",
+        )
+    return None
