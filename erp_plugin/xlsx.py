@@ -7,6 +7,7 @@ instead of a traceback from deep inside a library.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -25,9 +26,9 @@ def check_workbook(path: Path, role: str = "workbook") -> Problem | None:
         return Problem(code, message, file=file)
 
     if not path.exists():
-        return stop("file.missing", f"{file}: no such file; check the path of the {role}")
+        return stop("file.missing", f"no such file; check the path of the {role}")
     if path.is_dir():
-        return stop("file.is_dir", f"{file} is a folder; expected an .xlsx {role}")
+        return stop("file.is_dir", f"is a folder; expected an .xlsx {role}")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -36,31 +37,85 @@ def check_workbook(path: Path, role: str = "workbook") -> Problem | None:
                 if _ENCRYPTED_MARK in handle.read(1024 * 1024):
                     return stop(
                         "file.encrypted",
-                        f"{file} is password-protected; open it in Excel, remove the password "
+                        f"is password-protected; open it in Excel, remove the password "
                         "(File > Info > Protect Workbook > Encrypt with Password, clear it) and save",
                     )
                 return stop(
                     "file.old_xls",
-                    f"{file} is an old-format .xls workbook; open it in Excel and save it as .xlsx",
+                    f"is an old-format .xls workbook; open it in Excel and save it as .xlsx",
                 )
     except OSError as exc:
-        return stop("file.unreadable", f"{file} cannot be read: {exc.strerror or exc}")
+        return stop("file.unreadable", f"cannot be read: {exc.strerror or exc}")
     if not zipfile.is_zipfile(path):
-        return stop("file.not_xlsx", f"{file} is not an Excel workbook (.xlsx); save it from Excel as .xlsx")
+        return stop("file.not_xlsx", "is not an Excel workbook (.xlsx); save it from Excel as .xlsx")
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return stop("file.corrupt", f"{file} is damaged and cannot be opened ({exc}); save it again from Excel")
+        return stop("file.corrupt", f"is damaged and cannot be opened ({exc}); save it again from Excel")
     if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        return stop("file.not_xlsx", f"{file} is a zip archive but not an Excel workbook; expected an .xlsx file")
+        return stop("file.not_xlsx", "is a zip archive but not an Excel workbook; expected an .xlsx file")
     if "xl/workbook.bin" in names:
-        return stop("file.xlsb", f"{file} is a binary .xlsb workbook; save it from Excel as .xlsx")
+        return stop("file.xlsb", "is a binary .xlsb workbook; save it from Excel as .xlsx")
     if unpacked > MAX_UNPACKED_BYTES:
         return stop(
             "file.too_large",
-            f"{file} would unpack to {unpacked / 1024**3:.1f} GiB, more than the "
+            f"would unpack to {unpacked / 1024**3:.1f} GiB, more than the "
             f"{MAX_UNPACKED_BYTES / 1024**3:.0f} GiB allowed; this is not a normal workbook",
         )
     return None
+
+
+class TargetLocked(Exception):
+    """Excel holds the target open; writing now would fail on Windows or be lost on save."""
+
+
+FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+def lock_file(path: Path) -> Path:
+    """The ``~$name`` file Excel keeps beside a workbook it has open."""
+    return path.with_name("~$" + path.name)
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(temp_path)`` then rename over ``path``: readers never see half a file.
+
+    Refuses (TargetLocked) when Excel has ``path`` open. The temp file sits in the
+    target's folder so the rename stays on one file system; it is removed on failure.
+    """
+    path = Path(path)
+    if lock_file(path).exists():
+        raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temp)
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()
+
+
+def save_workbook(workbook, path: Path) -> None:
+    """Save an openpyxl workbook atomically, with fixed zip timestamps so equal content gives equal bytes."""
+
+    def write(temp: Path) -> None:
+        raw = temp.with_suffix(".raw")
+        try:
+            workbook.save(raw)
+            _fix_zip_times(raw, temp)
+        finally:
+            if raw.exists():
+                raw.unlink()
+
+    atomic_write(Path(path), write)
+
+
+def _fix_zip_times(source: Path, target: Path) -> None:
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, src.read(info.filename))

@@ -25,12 +25,13 @@ OPTIONAL_FIELDS = (
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 # 1C (Russian), ERPNext Item-wise Sales Register, Odoo, SAP billing (VBRK/VBRP).
+# Within a field, earlier aliases win when an export carries several of them.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("дата", "дата документа", "период", "posting date", "invoice date", "fkdat", "date"),
     "doc_id": ("документ", "номер", "номер документа", "регистратор", "invoice", "sales invoice", "number", "vbeln"),
     "line_no": ("№", "n", "номер строки", "№ строки", "строка", "line", "posnr", "item"),
-    "client_id": (
-        "контрагент", "покупатель", "клиент", "код клиента", "код контрагента",
+    "client_id": (  # a code column wins over a name column when an export has both
+        "код контрагента", "код клиента", "код покупателя", "контрагент", "покупатель", "клиент",
         "customer", "partner", "kunag", "kunrg",
     ),
     "sku": ("артикул", "код", "код номенклатуры", "item code", "product code", "internal reference", "matnr"),

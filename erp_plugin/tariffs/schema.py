@@ -258,9 +258,10 @@ SHEET = {spec.name: spec for spec in SHEETS}
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """How a Settings key is read; its default is the field's default in ``model.Settings``."""
+
     key: str
     kind: str  # int, pct, bool, text, choice, month_day
-    default: object
     choices: tuple[str, ...] = ()
     min: int | None = None
     max: int | None = None
@@ -268,23 +269,23 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("currency", "text", "RUB", about="ISO currency code"),
-    SettingSpec("minor_units", "int", 2, min=0, max=4, about="decimals of the currency"),
-    SettingSpec("vat_rate_pct", "pct", None, about="VAT % when the export has none; blank: 20 before 2026, 22 from 2026"),
-    SettingSpec("prices_include_vat", "bool", True),
-    SettingSpec("carrying_rate_pct", "pct", 25, about="annual cost of holding reserved stock"),
-    SettingSpec("trial_months", "int", 3, min=0),
-    SettingSpec("fiscal_year_start", "month_day", "01-01", about="MM-DD"),
-    SettingSpec("rebate_mode", "choice", "retroactive", ("retroactive", "stepped")),
-    SettingSpec("rebate_basis", "choice", "net", ("net", "net_ex_vat")),
-    SettingSpec("bonus_expiry_months", "int", 12, min=0, about="0 = never"),
-    SettingSpec("expected_redemption_pct", "pct", 80),
-    SettingSpec("unknown_client", "choice", "base", ("base", "error")),
-    SettingSpec("default_payment", "text", None, about="blank: the first payment option"),
-    SettingSpec("on_overdraw", "choice", "error", ("error", "cap")),
-    SettingSpec("new_client_days", "int", 365, min=1),
-    SettingSpec("rebate_reduces_price", "bool", False),
-    SettingSpec("ledger", "text", None, about="SQLite path or SQLAlchemy URL of the bonus ledger"),
+    SettingSpec("currency", "text", about="ISO currency code"),
+    SettingSpec("minor_units", "int", min=0, max=4, about="decimals of the currency"),
+    SettingSpec("vat_rate_pct", "pct", about="VAT % where the export has none; blank: 20 before 2026, 22 from 2026"),
+    SettingSpec("prices_include_vat", "bool"),
+    SettingSpec("carrying_rate_pct", "pct", about="annual cost of holding reserved stock (capital + storage)"),
+    SettingSpec("trial_months", "int", min=0, about="free months for a new client"),
+    SettingSpec("fiscal_year_start", "month_day", about="MM-DD"),
+    SettingSpec("rebate_mode", "choice", ("retroactive", "stepped")),
+    SettingSpec("rebate_basis", "choice", ("net", "net_ex_vat")),
+    SettingSpec("bonus_expiry_months", "int", min=0, about="0 = never"),
+    SettingSpec("expected_redemption_pct", "pct", about="share of points expected to be redeemed (IFRS 15)"),
+    SettingSpec("unknown_client", "choice", ("base", "error")),
+    SettingSpec("default_payment", "text", about="blank: the first payment option"),
+    SettingSpec("on_overdraw", "choice", ("error", "cap")),
+    SettingSpec("new_client_days", "int", min=1, about="how long a client counts as new"),
+    SettingSpec("rebate_reduces_price", "bool", about="TRUE: the rebate lowers the price and carries VAT"),
+    SettingSpec("ledger", "text", about="SQLite path or SQLAlchemy URL of the bonus ledger"),
 )
 
 SETTING = {s.key: s for s in SETTINGS}

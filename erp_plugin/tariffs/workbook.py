@@ -7,6 +7,7 @@ and never recalculated; the cell is marked so the reader can say how to fix it.
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class Workbook:
                 values = openpyxl.load_workbook(path, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
             return None, Problem(
-                "file.corrupt", f"{path} cannot be read as a workbook ({exc}); save it again from Excel", file=str(path)
+                "file.corrupt", f"cannot be read as a workbook ({exc}); save it again from Excel", file=str(path)
             )
         return cls(formulas, values, str(path)), None
 
@@ -128,7 +129,7 @@ class Workbook:
     def _cell(f_ws, v_ws, row: int, col: int) -> RawCell:
         f_cell = f_ws.cell(row=row, column=col)
         ref = f"{get_column_letter(col)}{row}"
-        percent = "%" in (f_cell.number_format or "")
+        percent = is_percent_format(f_cell.number_format)
         raw = f_cell.value
         is_formula = f_cell.data_type == "f" or (isinstance(raw, str) and raw.startswith("="))
         if not is_formula:
@@ -138,6 +139,15 @@ class Workbook:
             text = raw if isinstance(raw, str) else getattr(raw, "text", None) or "=…"
             return RawCell(None, ref, percent, formula=text)
         return RawCell(value, ref, percent)
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """True for Excel's percent formats (``0%``, ``0.00%``), where 5 % is stored as 0.05.
+
+    A ``%`` inside quotes or escaped (``0.0" %"``, ``0\\%``) is only shown, not applied.
+    """
+    shown = re.sub(r'"[^"]*"|\\.', "", number_format or "")
+    return "%" in shown
 
 
 def _table_key(name: str) -> str:

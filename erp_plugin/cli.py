@@ -1,0 +1,118 @@
+"""The ``erp-plugin`` command line: exit 0 on success, 2 on invalid input (nothing written)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from functools import wraps
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from . import __version__, api
+from .problems import InputError, Problem
+from .xlsx import TargetLocked
+
+INVALID_INPUT = 2
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_problems(problems: list[Problem], title: str, console: Console) -> None:
+    """Problems grouped by sheet, errors before warnings, each with its place and code.
+
+    A problem with the file itself (missing, not a workbook, ...) is one plain line.
+    """
+    if problems and all(p.sheet is None and p.row is None for p in problems):
+        for problem in problems:
+            console.print(Text(str(problem), style="red" if problem.severity == "error" else "yellow"))
+        return
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    head = Text(f"{title}: ")
+    head.append(f"{errors} error{'s' * (errors != 1)}", style="bold red" if errors else "green")
+    head.append(f", {warnings} warning{'s' * (warnings != 1)}", style="yellow" if warnings else "")
+    console.print(head)
+    groups: dict[str, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        groups[problem.sheet or problem.file or "workbook"].append(problem)
+    for group, items in groups.items():
+        console.print(Text(f"\n{group}", style="bold"))
+        for problem in sorted(items, key=lambda p: p.severity != "error"):
+            line = Text("  ")
+            line.append("error  " if problem.severity == "error" else "warning", style="red" if problem.severity == "error" else "yellow")
+            line.append(f" {problem}")
+            line.append(f"  [{problem.code}]", style="dim")
+            console.print(line)
+
+
+def handles_input_errors(command):
+    """Turn a user's mistake into its problems on stderr and exit code 2, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            print_problems(exc.problems, "stopped, nothing written", _console(stderr=True))
+            sys.exit(INVALID_INPUT)
+        except TargetLocked as exc:
+            _console(stderr=True).print(Text(f"stopped, nothing written: {exc}", style="red"))
+            sys.exit(INVALID_INPUT)
+        except PermissionError as exc:
+            _console(stderr=True).print(Text(f"stopped: no permission to write {exc.filename}", style="red"))
+            sys.exit(INVALID_INPUT)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="erp-plugin")
+def main() -> None:
+    """Loyalty programme for distributors: a tariff workbook applied to ERP sales exports."""
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace tariffs.xlsx and sales_export.xlsx if they exist.")
+@handles_input_errors
+def init(directory: Path, force: bool) -> None:
+    """Write a fresh tariff workbook and a sample 1C-style sales export into DIRECTORY."""
+    written = api.init(directory, force=force)
+    console = _console()
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"next: erp-plugin validate {written[0]}")
+
+
+@main.command()
+@click.argument("tariffs", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON for scripts.")
+def validate(tariffs: Path, as_json: bool) -> None:
+    """Check a tariff workbook: every problem with its Sheet!Cell. Exit 2 when it has errors."""
+    result = api.validate(tariffs)
+    problems = list(result.problems)
+    if as_json:
+        payload = {
+            "file": str(tariffs),
+            "ok": result.ok,
+            "errors": len(result.problems.errors),
+            "warnings": len(result.problems.warnings),
+            "problems": [p.as_dict() for p in problems],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        console = _console()
+        print_problems(problems, str(tariffs), console)
+        if result.ok:
+            book = result.book
+            console.print(
+                f"\nok: {len(book.tariffs)} tariffs, {len(book.markers)} markers, {len(book.clients)} clients, "
+                f"{len(book.promotions)} promotions"
+            )
+    sys.exit(0 if result.ok else INVALID_INPUT)
