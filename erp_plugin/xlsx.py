@@ -8,6 +8,7 @@ instead of a traceback from deep inside a library.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -97,14 +98,22 @@ def atomic_write(path: Path, write) -> None:
             temp.unlink()
 
 
-def save_workbook(workbook, path: Path) -> None:
-    """Save an openpyxl workbook atomically, with fixed zip timestamps so equal content gives equal bytes."""
+def save_workbook(workbook, path: Path, deterministic: bool = False) -> None:
+    """Save an openpyxl workbook atomically.
+
+    ``deterministic``: equal content gives equal bytes (fixed zip times and a fixed
+    ``modified`` stamp, which openpyxl otherwise sets to the moment of saving), so
+    generated sample files can be committed and checked against their generator.
+    """
 
     def write(temp: Path) -> None:
+        if not deterministic:
+            workbook.save(temp)
+            return
         raw = temp.with_suffix(".raw")
         try:
             workbook.save(raw)
-            _fix_zip_times(raw, temp)
+            _pin(raw, temp)
         finally:
             if raw.exists():
                 raw.unlink()
@@ -112,10 +121,14 @@ def save_workbook(workbook, path: Path) -> None:
     atomic_write(Path(path), write)
 
 
-def _fix_zip_times(source: Path, target: Path) -> None:
+def _pin(source: Path, target: Path) -> None:
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*FIXED_ZIP_TIME)
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
             fixed = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            dst.writestr(fixed, data)

@@ -79,7 +79,7 @@ def sample_lines(year: int = 2026, months: int = 11) -> list[Line]:
 
 
 def write_sample_export(path: str | Path, year: int = 2026) -> None:
-    save_workbook(build_export(year), Path(path))
+    save_workbook(build_export(year), Path(path), deterministic=True)
 
 
 def build_export(year: int = 2026) -> Workbook:

@@ -132,7 +132,7 @@ def build_workbook() -> Workbook:
 
 
 def write_template(path: str | Path) -> None:
-    save_workbook(build_workbook(), Path(path))
+    save_workbook(build_workbook(), Path(path), deterministic=True)
 
 
 # ------------------------------------------------------------------ sheets
@@ -286,8 +286,12 @@ def _instructions(wb: Workbook) -> None:
     for cell in ws[5]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
+    widths = (30, 60, 60, 70)
+    for letter, width in zip("ABCD", widths):
+        ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=6):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for letter, width in zip("ABCD", (30, 60, 60, 70)):
-        ws.column_dimensions[letter].width = width
+        # Excel and LibreOffice do not grow a wrapped row on opening: size it from its longest text
+        lines = max(-(-len(str(c.value or "")) // int(w * 1.1)) for c, w in zip(row, widths))
+        ws.row_dimensions[row[0].row].height = 15 * max(lines, 1)
