@@ -22,8 +22,8 @@ def read_tariffs(path: str | Path, today: date | None = None) -> tuple[TariffBoo
     if problem is not None:
         problems.extend([problem])
         return None, problems
-    book = read_book(workbook, problems)
-    check_book(book, problems, today or date.today())
+    book, defined = read_book(workbook, problems)
+    check_book(book, defined, problems, today or date.today())
     return (None if problems.errors else book), problems
 
 

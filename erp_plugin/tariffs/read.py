@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator
@@ -69,6 +70,9 @@ class BookReader:
         self.wb = workbook
         self.problems = problems
         self.minor_units = 2
+        # Names each sheet defines, rows with errors included, so that a reference to a row
+        # that failed on another cell does not add a second, misleading error.
+        self.defined: dict[str, set[str]] = defaultdict(set)
 
     # -------------------------------------------------------------- generic
 
@@ -86,6 +90,8 @@ class BookReader:
                 )
             return None
         columns = self._resolve(region, spec, extra)
+        if any(c.required and c.name not in columns for c in (*spec.columns, *extra)):
+            return iter(())  # the missing column is reported; the sheet cannot be read without it
         return self._typed_rows(region, spec, columns)
 
     def _resolve(self, region: Region, spec: SheetSpec, extra: tuple[Col, ...]) -> dict[str, tuple[Col, int]]:
@@ -121,10 +127,12 @@ class BookReader:
                 raw[name] = cell
                 values[name] = reader.read(cell, col.kind, col.name, col.required, col.min, col.max)
             src = m.Src(region.sheet, number, tuple((name, cell.ref) for name, cell in raw.items()))
+            if isinstance(values.get(spec.columns[0].name), str):
+                self.defined[spec.name].add(values[spec.columns[0].name].casefold())
             if spec.key and all(values.get(k) is not None for k in spec.key):
                 key = tuple(_key_of(values[k]) for k in spec.key)
                 if key in seen:
-                    shown = " + ".join(text_of(values[k]) for k in spec.key)
+                    shown = " + ".join(text_of(raw[k].value) for k in spec.key)
                     self.problems.error(
                         "key.duplicate",
                         f"{' + '.join(spec.key)} {shown} is already on row {seen[key]}; each must appear once",
@@ -475,8 +483,8 @@ def _n(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
-def read_book(workbook: Workbook, problems: Problems) -> m.TariffBook:
-    """Every sheet, in the order their cross-references need."""
+def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, dict[str, set[str]]]:
+    """Every sheet, in the order their cross-references need; also the names each sheet defines."""
     r = BookReader(workbook, problems)
     settings = r.settings()
     markers = r.markers()
@@ -485,7 +493,7 @@ def read_book(workbook: Workbook, problems: Problems) -> m.TariffBook:
     modes = r.bonus_modes()
     tiers = r.tiers()
     tariff_names, mode_names, marker_names = Names(tariffs), Names(modes), Names(markers)
-    return m.TariffBook(
+    book = m.TariffBook(
         path=workbook.path,
         settings=settings,
         markers=markers,
@@ -503,3 +511,4 @@ def read_book(workbook: Workbook, problems: Problems) -> m.TariffBook:
         quests=r.quests(),
         columns=r.columns(),
     )
+    return book, r.defined

@@ -23,10 +23,15 @@ from .model import Src, TariffBook
 
 
 class Checker:
-    def __init__(self, book: TariffBook, problems: Problems, today: date):
+    def __init__(self, book: TariffBook, defined: dict[str, set[str]], problems: Problems, today: date):
         self.book = book
+        self.defined = defined
         self.problems = problems
         self.today = today
+
+    def known(self, sheet: str, name: str, valid) -> bool:
+        """Defined on ``sheet``: a valid record, or a row there whose own error is already reported."""
+        return name in valid or name.casefold() in self.defined.get(sheet, ())
 
     def error(self, src: Src, field: str, code: str, message: str) -> None:
         sheet, cell = _split(src.at(field))
@@ -89,25 +94,25 @@ class Checker:
 
     def clients(self) -> None:
         book = self.book
-        tiers = {t.tier for t in book.tiers}
+        tiers = [t.tier for t in book.tiers]
         for client in book.clients.values():
             self._tariff_ref(client.src, client.tariff)
             self._mode_ref(client.src, client.bonus_mode)
-            if client.tier is not None and client.tier not in tiers:
+            if client.tier is not None and not self.known("Tiers", client.tier, tiers):
                 listing = ", ".join(tiers) if tiers else "none: add a Tiers sheet"
                 self.error(client.src, "tier", "ref.tier", f"tier {client.tier!r} is not in Tiers; expected one of {listing}")
         for change in book.tariff_changes:
-            if change.client_id not in book.clients:
+            if not self.known("Clients", change.client_id, book.clients):
                 self.error(change.src, "client_id", "ref.client", f"client {change.client_id!r} is not in Clients; add it there or fix the id")
             self._tariff_ref(change.src, change.tariff)
             self._mode_ref(change.src, change.bonus_mode)
 
     def _tariff_ref(self, src: Src, tariff: str | None) -> None:
-        if tariff is not None and self.book.tariffs and tariff not in self.book.tariffs:
+        if tariff is not None and self.book.tariffs and not self.known("Tariffs", tariff, self.book.tariffs):
             self.error(src, "tariff", "ref.tariff", f"tariff {tariff!r} is not in Tariffs; expected one of {', '.join(self.book.tariffs)}")
 
     def _mode_ref(self, src: Src, mode: str | None) -> None:
-        if mode is not None and mode not in self.book.bonus_modes:
+        if mode is not None and not self.known("BonusModes", mode, self.book.bonus_modes):
             self.error(src, "bonus_mode", "ref.bonus_mode", f"bonus mode {mode!r} is not in BonusModes; expected one of {', '.join(self.book.bonus_modes)}")
 
     def products(self) -> None:
@@ -115,7 +120,7 @@ class Checker:
             self._marker_ref(product.src, product.marker)
 
     def _marker_ref(self, src: Src, marker: str | None) -> None:
-        if marker is not None and marker not in self.book.markers:
+        if marker is not None and not self.known("Markers", marker, self.book.markers):
             self.error(src, "marker", "ref.marker", f"marker {marker!r} is not in Markers; expected one of {', '.join(self.book.markers)}")
 
     def promotions(self) -> None:
@@ -243,5 +248,5 @@ def _split(where: str) -> tuple[str, str | None]:
     return sheet, cell or None
 
 
-def check_book(book: TariffBook, problems: Problems, today: date) -> None:
-    Checker(book, problems, today).run()
+def check_book(book: TariffBook, defined: dict[str, set[str]], problems: Problems, today: date) -> None:
+    Checker(book, defined, problems, today).run()
