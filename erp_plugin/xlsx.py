@@ -19,7 +19,7 @@ _CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE compound file: encrypted x
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 
 
-def check_workbook(path: Path, role: str = "workbook") -> Problem | None:
+def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_UNPACKED_BYTES) -> Problem | None:
     """None when ``path`` looks like a readable .xlsx/.xlsm, else the one problem that stops it."""
     file = str(path)
 
@@ -59,11 +59,11 @@ def check_workbook(path: Path, role: str = "workbook") -> Problem | None:
         return stop("file.not_xlsx", "is a zip archive but not an Excel workbook; expected an .xlsx file")
     if "xl/workbook.bin" in names:
         return stop("file.xlsb", "is a binary .xlsb workbook; save it from Excel as .xlsx")
-    if unpacked > MAX_UNPACKED_BYTES:
+    if unpacked > max_unpacked:
         return stop(
             "file.too_large",
-            f"would unpack to {unpacked / 1024**3:.1f} GiB, more than the "
-            f"{MAX_UNPACKED_BYTES / 1024**3:.0f} GiB allowed; this is not a normal workbook",
+            f"would unpack to {unpacked / 1024**2:,.0f} MiB, more than the "
+            f"{max_unpacked / 1024**2:,.0f} MiB allowed; this is not a normal workbook",
         )
     return None
 

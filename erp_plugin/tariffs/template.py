@@ -114,10 +114,10 @@ def build_workbook() -> Workbook:
     _tariffs(wb)
     _sheet(wb, "Options", OPTION_ROWS, lists={"option": _literal(OPTIONS)})
     _sheet(wb, "BonusModes", DEFAULT_BONUS_MODES)
-    lists = {"tariff": "=Tariffs!$A$2:$A$200", "bonus_mode": "=BonusModes!$A$2:$A$50", "tier": "=Tiers!$A$2:$A$50"}
+    lists = {"tariff": "Tariffs!$A$2:$A$200", "bonus_mode": "BonusModes!$A$2:$A$50", "tier": "Tiers!$A$2:$A$50"}
     _sheet(wb, "Clients", CLIENTS, lists=lists)
     _sheet(wb, "TariffChanges", TARIFF_CHANGES, lists=lists)
-    markers = {"marker": "=Markers!$A$2:$A$50"}
+    markers = {"marker": "Markers!$A$2:$A$50"}
     _sheet(wb, "Products", [(sku, marker, category) for sku, _n, marker, category, _p in PRODUCTS], lists=markers)
     _sheet(wb, "Promotions", PROMOTIONS, lists={"reward": _literal(REWARDS), **markers})
     _sheet(wb, "RebateScale", REBATE_SCALE)
