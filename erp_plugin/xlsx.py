@@ -38,12 +38,12 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
                 if _ENCRYPTED_MARK in handle.read(1024 * 1024):
                     return stop(
                         "file.encrypted",
-                        f"is password-protected; open it in Excel, remove the password "
+                        "is password-protected; open it in Excel, remove the password "
                         "(File > Info > Protect Workbook > Encrypt with Password, clear it) and save",
                     )
                 return stop(
                     "file.old_xls",
-                    f"is an old-format .xls workbook; open it in Excel and save it as .xlsx",
+                    "is an old-format .xls workbook; open it in Excel and save it as .xlsx",
                 )
     except OSError as exc:
         return stop("file.unreadable", f"cannot be read: {exc.strerror or exc}")

@@ -132,13 +132,13 @@ class CellReader:
         if kind == "bool":
             return parse_bool(value)
         number = self._number(cell, kind)
-        shown = _plain(number)
+        shown = plain(number)
         if low is not None and number < low:
-            what = "negative" if low == 0 else f"below {_plain(low)}"
-            self.error(cell, "value.range", f"{label} {shown} is {what}; expected {_plain(low)} or more")
+            what = "negative" if low == 0 else f"below {plain(low)}"
+            self.error(cell, "value.range", f"{label} {shown} is {what}; expected {plain(low)} or more")
             return None
         if high is not None and number > high:
-            self.error(cell, "value.range", f"{label} {shown} is above {_plain(high)}; expected at most {_plain(high)}")
+            self.error(cell, "value.range", f"{label} {shown} is above {plain(high)}; expected at most {plain(high)}")
             return None
         if kind == "int":
             if number != number.to_integral_value():
@@ -152,7 +152,7 @@ class CellReader:
                 cell,
                 "value.precision",
                 f"{label} {shown} has more than {PCT_DECIMALS} decimals; round it, e.g. "
-                f"{_plain(round_half_up(number, PCT_DECIMALS))}",
+                f"{plain(round_half_up(number, PCT_DECIMALS))}",
             )
             return None
         return number
@@ -169,7 +169,6 @@ class CellReader:
         return number
 
 
-def _plain(number: Decimal) -> str:
-    """``Decimal('7.50')`` -> ``7.5``, ``Decimal('1E+1')`` -> ``10``."""
-    text = format(number.normalize(), "f")
-    return text
+def plain(number: Decimal) -> str:
+    """A decimal as a person writes it: ``Decimal('7.50')`` -> ``7.5``, ``Decimal('1E+1')`` -> ``10``."""
+    return format(number.normalize(), "f")

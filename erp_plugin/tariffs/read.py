@@ -23,7 +23,7 @@ from ..erp.fields import normalize_header
 from ..money import to_minor
 from ..problems import Problems
 from . import model as m
-from .cells import CellReader, parse_date, text_of
+from .cells import CellReader, parse_date, plain, text_of
 from .schema import (
     DEFAULT_BONUS_MODES,
     DEFAULT_MARKERS,
@@ -231,7 +231,7 @@ class BookReader:
             if v["min_pct"] > v["max_pct"]:
                 self.problems.error(
                     "marker.range",
-                    f"{v['marker']} range {_n(v['min_pct'])}–{_n(v['max_pct'])} has min above max; swap them",
+                    f"{v['marker']} range {plain(v['min_pct'])}–{plain(v['max_pct'])} has min above max; swap them",
                     sheet=row.src.sheet,
                     cell=row.cells["min_pct"].ref,
                 )
@@ -258,8 +258,8 @@ class BookReader:
                 if not marker.min_pct <= pct <= marker.max_pct:
                     self.problems.error(
                         "tariff.discount_range",
-                        f"{marker.marker} discount {_n(pct)} is outside the {marker.marker} range "
-                        f"{_n(marker.min_pct)}–{_n(marker.max_pct)}",
+                        f"{marker.marker} discount {plain(pct)} is outside the {marker.marker} range "
+                        f"{plain(marker.min_pct)}–{plain(marker.max_pct)}",
                         sheet=row.src.sheet,
                         cell=row.cells[marker.marker].ref,
                     )
@@ -369,10 +369,10 @@ class BookReader:
                 continue
             value: Decimal = v["value"]
             if reward == "discount_pct" and not Decimal(0) < value <= Decimal(100):
-                reader.error(row.cells["value"], "promo.value", f"discount {_n(value)} % is outside 0–100; expected e.g. 5")
+                reader.error(row.cells["value"], "promo.value", f"discount {plain(value)} % is outside 0–100; expected e.g. 5")
                 continue
             if reward == "bonus_multiplier" and value <= 0:
-                reader.error(row.cells["value"], "promo.value", f"multiplier {_n(value)} must be above 0; expected e.g. 2 for double points")
+                reader.error(row.cells["value"], "promo.value", f"multiplier {plain(value)} must be above 0; expected e.g. 2 for double points")
                 continue
             if reward == "bonus_multiplier" and v.get("every_nth") is not None:
                 reader.error(row.cells["every_nth"], "promo.every_nth", "every_nth applies to discount_pct rules only; clear it or set reward to discount_pct")
@@ -477,10 +477,6 @@ def _key_of(value: object) -> object:
 
 def _base_or(tariff: str | None) -> str | None:
     return "BASE" if tariff is not None and tariff.casefold() == "base" else tariff
-
-
-def _n(number: Decimal) -> str:
-    return format(number.normalize(), "f")
 
 
 def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, dict[str, set[str]]]:

@@ -186,22 +186,24 @@ def _format(col: Col) -> str:
 def _number_check(ws, col: Col, letter: str) -> None:
     if col.kind not in ("money", "pct", "int", "number"):
         return
+    cells = f"{letter}2:{letter}{LAST_ROW}"
     if col.kind == "pct" and col.max is not None:
         dv = DataValidation("decimal", operator="between", formula1="0", formula2=str(col.max), allow_blank=True)
-        dv.error = f"{col.name}: a percentage from 0 to {col.max}"
+        _check(ws, dv, cells, f"{col.name}: a percentage from 0 to {col.max}")
     else:
         kind = "whole" if col.kind == "int" else "decimal"
         dv = DataValidation(kind, operator="greaterThanOrEqual", formula1=str(col.min or 0), allow_blank=True)
-        dv.error = f"{col.name}: a number, {col.min or 0} or more"
-    dv.errorTitle = "erp-plugin"
-    dv.showErrorMessage = True
-    ws.add_data_validation(dv)
-    dv.add(f"{letter}2:{letter}{LAST_ROW}")
+        _check(ws, dv, cells, f"{col.name}: a number, {col.min or 0} or more")
 
 
 def _dropdown(ws, source: str, cells: str) -> None:
     dv = DataValidation("list", formula1=source, allow_blank=True)
-    dv.error = "Choose a value from the list / выберите значение из списка"
+    _check(ws, dv, cells, "Choose a value from the list / выберите значение из списка")
+
+
+def _check(ws, dv: DataValidation, cells: str, message: str) -> None:
+    """Attach a data validation that stops a wrong entry with ``message``."""
+    dv.error = message
     dv.errorTitle = "erp-plugin"
     dv.showErrorMessage = True
     ws.add_data_validation(dv)
@@ -248,11 +250,7 @@ def _tariffs(wb: Workbook) -> None:
         dv = DataValidation(
             "decimal", operator="between", formula1=f"Markers!$B${row}", formula2=f"Markers!$C${row}", allow_blank=False
         )
-        dv.error = f"{name}: the discount must lie within the {name} range on the Markers sheet"
-        dv.errorTitle = "erp-plugin"
-        dv.showErrorMessage = True
-        ws.add_data_validation(dv)
-        dv.add(f"{letter}2:{letter}{LAST_ROW}")
+        _check(ws, dv, f"{letter}2:{letter}{LAST_ROW}", f"{name}: the discount must lie within the {name} range on the Markers sheet")
 
 
 def _instructions(wb: Workbook) -> None:
