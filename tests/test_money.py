@@ -2,7 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from erp_plugin.money import (
@@ -168,3 +168,45 @@ def test_mul_div_round_agrees_with_decimal_half_up(a, b, d):
 @given(minor=st.integers(-(10**15), 10**15), units=st.integers(0, 4))
 def test_format_then_parse_round_trips(minor, units):
     assert to_minor(format_minor(minor, units), units) == minor
+
+
+# The column parser is the vectorised twin of parse_decimal: they must agree on anything a user types.
+typed_numbers = st.one_of(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=4, allow_nan=False).map(str),
+    st.builds(
+        lambda whole, frac, sep, group, neg: (
+            ("-" if neg == 1 else "(" if neg == 2 else "")
+            + f"{whole:,}".replace(",", group)
+            + (sep + frac if frac else "")
+            + (")" if neg == 2 else "-" if neg == 3 else "")
+        ),
+        st.integers(0, 10**9), st.text("0123456789", max_size=5), st.sampled_from([",", "."]),
+        st.sampled_from([" ", "\u00a0", "", ".", ","]), st.integers(0, 3),
+    ),
+    st.text(" 0123456789,.-()%₽abc", max_size=12),
+    st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+    st.integers(-(10**9), 10**9),
+)
+
+
+@given(values=st.lists(typed_numbers, min_size=1, max_size=20), decimals=st.integers(0, 4))
+@example(values=["%", "₽", " ", "()", "-", "1 234,565", "(0,005)", "12.50-", 1.005, "abc"], decimals=2)
+def test_column_parser_agrees_with_scalar_parser(values, decimals):
+    import pandas as pd
+
+    from erp_plugin.money import parse_scaled_column
+
+    scaled, bad, blank = parse_scaled_column(pd.Series(values, dtype=object), decimals)
+    for value, got, is_bad, is_blank in zip(values, scaled.tolist(), bad.tolist(), blank.tolist()):
+        if isinstance(value, str) and not value.strip():
+            assert is_blank
+            continue
+        try:
+            expected = to_minor(value, decimals)
+        except MoneyError:
+            assert is_bad, value
+            continue
+        if abs(expected) >= 2**63:
+            assert is_bad, value
+        else:
+            assert (got, is_bad) == (expected, False), value

@@ -1,0 +1,63 @@
+"""The lines frame: one row per export line, every number an exact integer with a known scale.
+
+Readers produce it, plugins add columns to it, writers render it. Money is int64
+minor units; quantities are thousandths of a unit (1C keeps 3 decimals); unit
+prices are ten-thousandths of the currency unit (a price per piece of a bolt
+can have more decimals than money); percentages are ``PCT_SCALE`` units.
+Optional numbers are pandas nullable ``Int64`` (blank stays blank).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..money import PCT_DECIMALS
+
+QTY_DECIMALS = 3
+PRICE_DECIMALS = 4
+
+SOURCE_ROW = "source_row"  # the export's own row number, as Excel shows it
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a column is held and how it is written: ``decimals`` is the scale of the integer."""
+
+    name: str  # text, date, int, money, qty, price, pct
+    decimals: int = 0
+
+
+TEXT = Kind("text")
+DATE = Kind("date")
+INT = Kind("int")
+QTY = Kind("qty", QTY_DECIMALS)
+PRICE = Kind("price", PRICE_DECIMALS)
+PCT = Kind("pct", PCT_DECIMALS)
+
+
+def money(minor_units: int) -> Kind:
+    return Kind("money", minor_units)
+
+
+def input_kinds(minor_units: int) -> dict[str, Kind]:
+    """The kind of every canonical export field (SPEC §6)."""
+    m = money(minor_units)
+    return {
+        "date": DATE,
+        "doc_id": TEXT,
+        "line_no": INT,
+        "client_id": TEXT,
+        "sku": TEXT,
+        "qty": QTY,
+        "unit_price": PRICE,
+        "amount": m,
+        "name": TEXT,
+        "category": TEXT,
+        "marker": TEXT,
+        "payment": TEXT,
+        "reservation_days": INT,
+        "moneyback_days": INT,
+        "bonus_paid": m,
+        "coupon": TEXT,
+        "vat_rate": PCT,
+    }
