@@ -70,7 +70,7 @@ def _parse_text(raw: str) -> Decimal:
         negative, text = True, text[1:-1]
     if text.endswith("-") and len(text) > 1:
         negative, text = True, text[:-1]
-    if text[:1] in "+-":
+    if text and text[0] in "+-":
         negative ^= text[0] == "-"
         text = text[1:]
     text = _decimal_point(text)
