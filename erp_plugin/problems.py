@@ -31,8 +31,10 @@ class Problem:
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         if self.row is not None:
-            place = f"row {self.row}"
+            place = f"export row {self.row}"
             return f"{place}, field {self.field}" if self.field else place
+        if self.field:
+            return f"export field {self.field}"
         return self.sheet or self.file or ""
 
     def __str__(self) -> str:
