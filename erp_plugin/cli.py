@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from . import __version__, api
+from .money import format_minor
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
@@ -116,3 +117,35 @@ def validate(tariffs: Path, as_json: bool) -> None:
                 f"{len(book.promotions)} promotions"
             )
     sys.exit(0 if result.ok else INVALID_INPUT)
+
+
+@main.command("read")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--tariffs", type=click.Path(path_type=Path), help="Tariff workbook: its Columns sheet maps your headers.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write gross back: .xlsx/.xlsm, .csv or .parquet.")
+@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@click.option("--skip-bad-lines", is_flag=True, help="Leave out lines with bad values and list them as warnings.")
+@click.option("--in-place", is_flag=True, help="Write into the export itself (--out may then be the export).")
+@handles_input_errors
+def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool) -> None:
+    """Read an ERP export as pricing will: the header mapping, the lines, every bad value."""
+    if in_place and out is None:
+        out = export
+    result = api.read(export, tariffs, out, sheet, skip_bad_lines, in_place)
+    console = _console()
+    source = result.export.source
+    where = f"sheet {source.sheet}, " if source.sheet else ""
+    console.print(f"{export}: {where}header on row {source.header_row}")
+    for name, index in source.fields.items():
+        header = source.headers[index] if index < len(source.headers) else ""
+        console.print(Text(f"  {name:<17} <- {header}"))
+    lines = result.lines
+    console.print(
+        f"{len(lines)} lines, {lines['doc_id'].nunique()} documents, {lines['client_id'].nunique()} clients, "
+        f"gross {format_minor(int(lines['gross'].sum()), result.minor_units, grouped=True)}"
+    )
+    warnings = result.export.problems.warnings
+    if warnings:
+        print_problems(warnings, "skipped", console)
+    for path in result.written:
+        console.print(f"wrote {path}")

@@ -123,11 +123,15 @@ def pct_to_scaled(pct: Decimal) -> int:
     return int(scaled)
 
 
-def format_minor(minor: int, minor_units: int = 2) -> str:
-    """Minor units as plain text in currency units: ``123456`` -> ``1234.56``, ``-5`` -> ``-0.05``."""
+def format_minor(minor: int, minor_units: int = 2, grouped: bool = False) -> str:
+    """Minor units as plain text in currency units: ``123456`` -> ``1234.56``, ``-5`` -> ``-0.05``.
+
+    ``grouped`` separates thousands with a space for people: ``1 234.56``.
+    """
     sign = "-" if minor < 0 else ""
     whole, part = divmod(abs(int(minor)), 10**minor_units)
-    return f"{sign}{whole}.{part:0{minor_units}d}" if minor_units else f"{sign}{whole}"
+    whole_text = f"{whole:,}".replace(",", " ") if grouped else str(whole)
+    return f"{sign}{whole_text}.{part:0{minor_units}d}" if minor_units else f"{sign}{whole_text}"
 
 
 def minor_to_decimal(minor: int, minor_units: int = 2) -> Decimal:

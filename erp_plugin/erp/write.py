@@ -1,0 +1,180 @@
+"""Writing a run's output where ``--out`` says: back into the .xlsx, or as .csv / .parquet files.
+
+Every file of one output is written to a temp file first and renamed only when
+all are ready, so a failure leaves nothing half-written; the input is never
+touched unless ``in_place``.
+
+* ``.xlsx`` / ``.xlsm``: the export with result columns appended and result
+  sheets added (xlsx_write.py); an export read from csv/parquet becomes a new
+  workbook with the lines sheet.
+* ``.csv`` / ``.parquet``: the lines as the product read them (``source_row``
+  and the canonical fields, one schema whatever the ERP) with the result
+  columns, and each result table beside it as ``<stem>.<table>.<suffix>``.
+  CSV is UTF-8 with a BOM (Excel reads Cyrillic right), money as ``1234.56``;
+  parquet holds money and quantities as exact decimals.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..problems import InputError, Problem
+from ..xlsx import TargetLocked, lock_file
+from . import xlsx_write
+from .fields import FIELDS
+from .lines import SOURCE_ROW, TEXT, Kind
+from .read import ExportSource
+from .render import column_text, escape_formula, int_values
+
+XLSX = (".xlsx", ".xlsm")
+FLAT = (".csv", ".parquet")
+
+
+@dataclass
+class Table:
+    """A result table: ``name`` is snake_case (``credit_notes``), its sheet is ``CreditNotes``."""
+
+    name: str
+    frame: pd.DataFrame
+    kinds: dict[str, Kind] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+
+def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem | None:
+    """Why ``out`` cannot be written for this export, checked before any work is done."""
+    suffix = out.suffix.casefold()
+    if suffix not in XLSX + FLAT:
+        return Problem("out.format", f"--out must end in .xlsx, .xlsm, .csv or .parquet, not {out.suffix or 'nothing'}", file=str(out))
+    same = out.resolve() == source.path.resolve()
+    if same and not in_place:
+        return Problem("out.is_input", "is the export itself; give another --out, or --in-place to write into the export", file=str(out))
+    if source.path.suffix.casefold() == ".xlsm" and suffix == ".xlsx":
+        return Problem("out.macros", "the export has macros (.xlsm); write it to an .xlsm file to keep them", file=str(out))
+    if suffix == ".xlsm" and source.path.suffix.casefold() != ".xlsm":
+        return Problem("out.macros", "an .xlsm output needs an .xlsm export; write to .xlsx", file=str(out))
+    if not out.parent.exists():
+        return Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))
+    return None
+
+
+def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, Kind], tables: list[Table],
+                 out: str | Path, in_place: bool = False, input_kinds: dict[str, Kind] | None = None) -> list[Path]:
+    """Write the result columns ``results`` (names in ``lines``) and ``tables``; the paths written."""
+    out = Path(out)
+    problem = output_problem(source, out, in_place)
+    if problem:
+        raise InputError([problem])
+    suffix = out.suffix.casefold()
+    input_kinds = input_kinds or {}
+    if suffix in XLSX:
+        jobs = [(out, lambda temp: _write_xlsx(source, lines, results, tables, temp, input_kinds))]
+    else:
+        kinds = {**input_kinds, **results}
+        columns = [SOURCE_ROW, *[f for f in FIELDS if f in lines.columns], *results]
+        frame = lines[columns]
+        kinds[SOURCE_ROW] = Kind("int")
+        writer = _write_csv if suffix == ".csv" else _write_parquet
+        jobs = [(out, lambda temp: writer(frame, kinds, temp))]
+        for table in tables:
+            path = out.with_name(f"{out.stem}.{table.name}{out.suffix}")
+            jobs.append((path, lambda temp, t=table: writer(t.frame, t.kinds, temp)))
+    _commit(jobs)
+    return [path for path, _ in jobs]
+
+
+def _commit(jobs) -> None:
+    """Write every file to a temp beside it, then rename them all: all or nothing."""
+    for path, _ in jobs:
+        if lock_file(path).exists():
+            raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
+    temps: list[Path] = []
+    try:
+        for path, write in jobs:
+            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temps.append(temp)
+            write(temp)
+        for (path, _), temp in zip(jobs, temps):
+            os.replace(temp, path)
+    finally:
+        for temp in temps:
+            if temp.exists():
+                temp.unlink()
+
+
+# ------------------------------------------------------------------ xlsx
+
+
+def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Kind], tables: list[Table], temp: Path,
+                input_kinds: dict[str, Kind]) -> None:
+    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds) for t in tables]
+    if source.format == "xlsx":
+        columns = [xlsx_write.Column(name, kind, lines[name]) for name, kind in results.items()]
+        rows = lines[SOURCE_ROW].to_numpy()
+        xlsx_write.write_back(source.path, temp, source.sheet, source.header_row, source.width, rows, columns, sheets)
+        return
+    # read from csv/parquet: a new workbook whose first sheet holds the lines as read, with the results
+    columns = [SOURCE_ROW, *[f for f in FIELDS if f in lines.columns], *results]
+    kinds = {SOURCE_ROW: Kind("int"), **input_kinds, **results}
+    xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[columns], kinds), *sheets])
+
+
+# ------------------------------------------------------------------ csv / parquet
+
+
+def _write_csv(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
+    text = {}
+    for name in frame.columns:
+        kind = kinds.get(name, TEXT)
+        values = column_text(frame[name], kind)
+        series = pd.Series(values, dtype=object)
+        if kind.name == "text":
+            present = series.notna()
+            series[present] = escape_formula(series[present].astype(str))
+        text[name] = series
+    pd.DataFrame(text).to_csv(temp, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays, names = [], []
+    for name in frame.columns:
+        kind = kinds.get(name, TEXT)
+        arrays.append(_arrow(frame[name], kind, pa))
+        names.append(str(name))
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), temp)
+
+
+def _arrow(values: pd.Series, kind: Kind, pa):
+    if kind.name == "text":
+        series = values.astype(object)
+        return pa.array(series.where(series.notna(), None).tolist(), type=pa.string()).dictionary_encode()
+    if kind.name == "date":
+        return pa.array(pd.Series(values).dt.date, type=pa.date32())
+    ints, missing = int_values(values)
+    if kind.name == "int":
+        return pa.array(ints, mask=missing, type=pa.int64())
+    return decimal_array(ints, missing, kind.decimals, pa)
+
+
+def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):
+    """Exact decimal128 values from integers already scaled by ``10**scale`` (no float, no Python loop)."""
+    data = np.empty(len(ints) * 2, dtype=np.int64)
+    data[0::2] = ints
+    data[1::2] = np.where(ints < 0, -1, 0)  # the high 64 bits: the sign extension
+    validity = None
+    if missing.any():
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.decimal128(19, scale), len(ints), [validity, pa.py_buffer(data)], null_count=int(missing.sum())
+    )
+
