@@ -188,12 +188,13 @@ def _load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None) -> tup
     if sheet is not None and sheet not in names:
         raise ExportError(Problem("export.sheet", f"no sheet {sheet!r}; the workbook has {', '.join(names)}", file=file))
     candidates = [sheet] if sheet else names
-    first_scan: list[list] = []
+    closest: tuple[int, str, list[list]] = (-1, candidates[0] if candidates else "", [])
     for name in candidates:
         ws = workbook.get_sheet_by_name(name)
         scanned = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
-        first_scan = first_scan or scanned
         header_index, fields, complete = _find_header(scanned, columns)
+        if len(fields) > closest[0]:
+            closest = (len(fields), name, scanned)
         if complete:
             rows = ws.to_python(skip_empty_area=False)
             width = max((len(r) for r in rows), default=0)
@@ -202,7 +203,7 @@ def _load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None) -> tup
             frame = _frame(body, fields, width, header_index + 2, first_column=True)
             source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields)
             return frame, source
-    raise _no_header(file, first_scan, columns, f"sheet {sheet}" if sheet else f"sheet {names[0]}")
+    raise _no_header(file, closest[2], columns, f"sheet {closest[1]}")
 
 
 def _frame(body: list[list], fields: dict[str, int], width: int, first_row: int, first_column: bool) -> pd.DataFrame:

@@ -1,0 +1,184 @@
+"""Reading real ERP exports: 1C xlsx and csv, ERPNext, SAP, with their mess."""
+
+from datetime import date, datetime
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from erp_plugin import api
+from erp_plugin.erp.read import read_export
+from erp_plugin.problems import InputError
+
+NBSP = "\u00a0"
+HEADERS_1C = ["Дата", "Документ", "№", "Код контрагента", "Контрагент", "Артикул", "Номенклатура",
+              "Количество", "Цена", "Сумма", "Ставка НДС"]
+
+
+def write_1c(path, lines, extra=None):
+    """A 1C report: three title rows (merged), a blank row, headers on row 5, lines, an Итого row."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "TDSheet"
+    ws.append(["Продажи по номенклатуре"])
+    ws.append(["Период: 01.01.2026 - 31.12.2026"])
+    ws.append(["Организация: ООО «ЭлектроОпт»"])
+    ws.append([])
+    ws.append(HEADERS_1C)
+    for row in range(1, 4):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADERS_1C))
+    for line in lines:
+        ws.append(line)
+    ws.append(["Итого", None, None, None, None, None, None, 999, None, "99 999,99", None])
+    if extra:
+        extra(wb)
+    wb.save(path)
+    return path
+
+
+def test_1c_export_as_it_comes(tmp_path):
+    path = write_1c(tmp_path / "sales.xlsx", [
+        [date(2026, 3, 2), "Реализация 00-000001 от 02.03.2026", 1, "00-000101", "ООО «Ромашка»", "АВТ-C16",
+         "Автомат C16", 10, 289.9, 2899, "22%"],
+        ["02.03.2026", "Реализация 00-000001 от 02.03.2026", 2, "00-000101", "ООО «Ромашка»", "КАБ-1",
+         "Кабель", f"12,5", f"1{NBSP}234,56", f"15{NBSP}432,00", "22 %"],
+        [None] * 11,  # a blank row inside the lines
+        [46084, "Возврат 00-000002", 1, 101, "ООО «Ромашка»", "АВТ-C16", "Автомат C16", "-2", "289,90", "(579,80)", 0.1],
+    ])
+    export = read_export(path)
+    assert list(export.problems) == []
+    lines = export.lines
+    assert export.source.header_row == 5 and export.source.sheet == "TDSheet"
+    assert lines["source_row"].tolist() == [6, 7, 9]  # the blank row 8 and the Итого row are not lines
+    assert lines["date"].tolist() == [pd.Timestamp("2026-03-02")] * 2 + [pd.Timestamp("2026-03-03")]  # serial 46084
+    assert lines["client_id"].tolist() == ["00-000101", "00-000101", "101"]  # the code column, not the name
+    assert lines["qty"].tolist() == [10_000, 12_500, -2_000]  # thousandths
+    assert lines["unit_price"].tolist() == [2_899_000, 12_345_600, 2_899_000]  # ten-thousandths
+    assert lines["amount"].tolist() == [289_900, 1_543_200, -57_980]  # kopecks
+    assert lines["vat_rate"].tolist() == [220_000, 220_000, 100_000]  # 0.1 from a percent cell is 10 %
+    assert lines["line_no"].tolist() == [1, 2, 1]
+
+
+def test_broken_export_names_every_bad_cell(tmp_path):
+    path = write_1c(tmp_path / "broken.xlsx", [
+        ["31.02.2026", "Д-1", 1, "00-000101", "Ромашка", "SKU-1", "Товар", "abc", 100, None, "22%"],
+        ["01.03.2026", "Д-1", 2, "00-000101", "Ромашка", None, "Товар", 1, "сто", None, "22%"],
+        ["01.03.2026", "Д-2", 1, "00-000102", "Вектор", "SKU-2", "Товар", 1, 100, None, "двадцать"],
+    ])
+    export = read_export(path)
+    assert sorted(str(p) for p in export.problems.errors) == sorted([
+        "export row 6, field date: date '31.02.2026' is not a date, e.g. 31.12.2026",
+        "export row 6, field qty: qty 'abc' is not a quantity, e.g. 5 or 2,5",
+        "export row 7, field sku: sku is blank; expected a value",
+        "export row 7, field unit_price: unit_price 'сто' is not a price, e.g. 1 234,56",
+        "export row 8, field vat_rate: vat_rate 'двадцать' is not a VAT rate, e.g. 22%",
+    ])
+    with pytest.raises(InputError) as raised:
+        api.read(path, out=tmp_path / "out.xlsx")
+    assert len(raised.value.problems) == 5
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_skip_bad_lines_lists_them_as_warnings(tmp_path):
+    path = write_1c(tmp_path / "broken.xlsx", [
+        ["01.03.2026", "Д-1", 1, "C1", "Ромашка", "SKU-1", "Товар", "abc", 100, None, "22%"],
+        ["01.03.2026", "Д-1", 2, "C1", "Ромашка", "SKU-2", "Товар", 2, 100, None, "22%"],
+    ])
+    export = read_export(path, skip_bad_lines=True)
+    assert export.problems.errors == []
+    assert [str(p) for p in export.problems.warnings] == [
+        "export row 6, field qty: qty 'abc' is not a quantity, e.g. 5 or 2,5; the line is left out"
+    ]
+    assert export.lines["source_row"].tolist() == [7]
+
+
+def test_1c_csv_in_cp1251_with_semicolons(tmp_path):
+    text = (
+        "Продажи по номенклатуре;;;;;;\n"
+        "Период: март 2026;;;;;;\n"
+        ";;;;;;\n"
+        "Дата;Документ;Контрагент;Артикул;Кол-во;Цена;Сумма с НДС\n"
+        "02.03.2026;РТУ-1;Ромашка;АВТ-C16;10;289,90;2 899,00\n"
+        "\n"
+        "03.03.2026;РТУ-2;Вектор;КАБ-1;2,5;98,40;246,00\n"
+        "Итого;;;;12,5;;3 145,00\n"
+    )
+    path = tmp_path / "sales.csv"
+    path.write_bytes(text.encode("cp1251"))
+    export = read_export(path)
+    assert list(export.problems) == []
+    assert (export.source.encoding, export.source.delimiter, export.source.header_row) == ("cp1251", ";", 4)
+    lines = export.lines
+    assert lines["source_row"].tolist() == [5, 7]
+    assert lines["client_id"].tolist() == ["Ромашка", "Вектор"]
+    assert lines["qty"].tolist() == [10_000, 2_500]
+    assert lines["amount"].tolist() == [289_900, 24_600]
+
+
+def test_erpnext_item_wise_sales_register_csv(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Posting Date,Invoice,Customer,Item Code,Item Name,Item Group,Qty,Rate,Amount\n"
+        '2026-03-02,ACC-SINV-2026-00001,CUST-0001,SKU-001,Cable,Cables,3,"1,200.50","3,601.50"\n',
+        encoding="utf-8-sig",
+    )
+    export = read_export(path)
+    assert list(export.problems) == []
+    row = export.lines.iloc[0]
+    assert (row["doc_id"], row["client_id"], row["sku"], row["name"], row["category"]) == (
+        "ACC-SINV-2026-00001", "CUST-0001", "SKU-001", "Cable", "Cables"
+    )
+    assert (row["qty"], row["unit_price"], row["amount"]) == (3_000, 12_005_000, 360_150)
+
+
+def test_sap_billing_parquet(tmp_path):
+    frame = pd.DataFrame({
+        "FKDAT": pd.to_datetime(["2026-03-02", "2026-03-03"]),
+        "VBELN": ["0090000001", "0090000002"],
+        "POSNR": [10, 10],
+        "KUNAG": ["0000100001", "0000100001"],
+        "MATNR": ["MAT-1", "MAT-1"],
+        "FKIMG": [5.0, 1.0],
+        "NETPR": ["100.00", "100.00"],
+        "NETWR": ["500.00", "100.00-"],  # SAP's trailing minus
+    })
+    path = tmp_path / "billing.parquet"
+    frame.to_parquet(path)
+    export = read_export(path)
+    assert list(export.problems) == []
+    lines = export.lines
+    assert lines["doc_id"].tolist() == ["0090000001", "0090000002"]
+    assert lines["amount"].tolist() == [50_000, -10_000]
+    assert lines["line_no"].tolist() == [10, 10]
+    assert lines["source_row"].tolist() == [2, 3]
+
+
+def test_columns_sheet_maps_any_header_and_sheet_found_by_headers(tmp_path):
+    def add_sheet(wb):
+        cover = wb.create_sheet("Cover", 0)  # the lines are on the second sheet
+        cover["A1"] = "Report"
+
+    wb_path = write_1c(tmp_path / "sales.xlsx", [[date(2026, 3, 2), "Д-1", 1, "C1", "Ромашка", "S1", "Товар", 1, 10, None, None]], add_sheet)
+    wb = openpyxl.load_workbook(wb_path)
+    wb["TDSheet"]["D5"] = "Client No."  # not an alias: mapped on the Columns sheet
+    wb["TDSheet"]["E5"] = "Наименование контрагента"  # nor is this (else Контрагент would be used)
+    wb.save(wb_path)
+    assert "client_id (e.g. код контрагента" in str(read_export(wb_path).problems.errors[0])
+    export = read_export(wb_path, columns={"client_id": "client no."})
+    assert list(export.problems) == [] and export.source.sheet == "TDSheet"
+    assert export.lines["client_id"].tolist() == ["C1"]
+    assert read_export(wb_path, sheet="Cover").problems.errors[0].code == "export.no_header"
+    assert str(read_export(wb_path, sheet="Nope").problems.errors[0]).endswith("no sheet 'Nope'; the workbook has Cover, TDSheet")
+
+
+def test_unsupported_and_missing_files(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    assert read_export(tmp_path / "x.json").problems.errors[0].code == "file.format"
+    assert read_export(tmp_path / "none.xlsx").problems.errors[0].code == "file.missing"
+
+
+def test_dates_as_datetime_cells_keep_only_the_day(tmp_path):
+    path = write_1c(tmp_path / "s.xlsx", [[datetime(2026, 3, 2, 15, 30), "Д", 1, "C", "", "S", "", 1, 1, None, None]])
+    assert read_export(path).lines["date"].tolist() == [pd.Timestamp("2026-03-02")]
+    assert np.issubdtype(read_export(path).lines["date"].dtype, np.datetime64)
