@@ -1,0 +1,221 @@
+"""Writing results back into the user's export: nothing of theirs may change."""
+
+import hashlib
+import re
+import zipfile
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table
+from openpyxl.xml.functions import tostring
+
+from erp_plugin import api
+from erp_plugin.problems import InputError
+from erp_plugin.xlsx import TargetLocked
+
+from .conftest import set_cached_value
+
+HEADERS = ["Дата", "Документ", "Контрагент", "Артикул", "Количество", "Цена", "Сумма"]
+LINES = [
+    [date(2026, 3, 2), "Д-1", "C1", "S1", 3, 100.5, None],  # gross = 3 x 100.50 = 301.50
+    [date(2026, 3, 2), "Д-1", "C1", "S2", "2,5", "10,01", None],  # 2.5 x 10.01 = 25.025 -> 25.03
+    [date(2026, 3, 3), "Д-2", "=HYPERLINK(\"x\")", "S1", -1, 100.5, None],  # a return: -100.50
+]
+
+
+def sig(cell):
+    """A cell's value and every part of its style, comparable across workbooks."""
+    return (cell.value, cell.number_format, *(tostring(p.to_tree()) for p in (cell.font, cell.fill, cell.border, cell.alignment)))
+
+
+def make_export(path, table=False):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Продажи"
+    ws["A1"] = "Продажи за март"
+    ws["A1"].font = openpyxl.styles.Font(bold=True, size=14)
+    ws.merge_cells("A1:G1")
+    ws.append([])
+    ws.append(HEADERS)
+    for cell in ws[3]:
+        cell.font = openpyxl.styles.Font(bold=True, color="FFFFFF")
+        cell.fill = openpyxl.styles.PatternFill("solid", fgColor="305496")
+    for line in LINES:
+        ws.append(line)
+    ws["C6"].data_type = "s"  # text that looks like a formula, as a hostile client name would be
+    for row in range(4, 7):
+        ws[f"G{row}"] = f"=E{row}*F{row}"
+        ws[f"F{row}"].number_format = "#,##0.00"
+    ws.column_dimensions["B"].width = 30
+    ws.freeze_panes = "A4"
+    dv = DataValidation("list", formula1='"C1,C2"')
+    ws.add_data_validation(dv)
+    dv.add("C4:C6")
+    if table:
+        ws.add_table(Table(displayName="Lines", ref="A3:G6"))
+    totals = wb.create_sheet("Итоги")
+    totals["A1"] = "Всего"
+    totals["B1"] = "=SUM('Продажи'!G4:G6)"
+    wb.defined_names["Итог"] = DefinedName("Итог", attr_text="'Итоги'!$B$1")
+    wb.save(path)
+    for index, (row, value) in enumerate([(4, "301.5"), (5, "25.025"), (6, "-100.5")]):
+        set_cached_value(path, 1, f"G{row}", value)
+    set_cached_value(path, 2, "B1", "226.025")
+    return path
+
+
+def parts(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_write_back_keeps_everything_of_the_users(tmp_path):
+    src = make_export(tmp_path / "march.xlsx")
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+    out = tmp_path / "march.out.xlsx"
+    api.read(src, out=out)
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == before  # the input is untouched
+
+    old, new = openpyxl.load_workbook(src), openpyxl.load_workbook(out)
+    assert new.sheetnames == ["Продажи", "Итоги"]
+    for name in old.sheetnames:
+        for row in old[name].iter_rows():
+            for cell in row:
+                assert sig(cell) == sig(new[name][cell.coordinate]), (name, cell.coordinate)
+    ws = new["Продажи"]
+    assert ws["H3"].value == "gross" and ws["H3"].font.b and ws["H3"].fill.fgColor.rgb == ws["G3"].fill.fgColor.rgb
+    assert [ws[f"H{r}"].value for r in (4, 5, 6)] == [301.5, 25.03, -100.5]
+    assert ws["H4"].number_format == "#,##0.00"
+    assert ws.freeze_panes == "A4" and ws.column_dimensions["B"].width == 30
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:G1"}
+    assert {r.coord for r in ws.data_validations.dataValidation[0].sqref.ranges} == {"C4:C6"}
+    assert new.defined_names["Итог"].attr_text == "'Итоги'!$B$1"
+    values = openpyxl.load_workbook(out, data_only=True)
+    assert values["Итоги"]["B1"].value == 226.025  # cached formula values survive
+    assert values["Продажи"]["G5"].value == 25.025 and ws["G5"].value == "=E5*F5"
+
+    before_parts, after_parts = parts(src), parts(out)
+    changed = {n for n in before_parts if before_parts[n] != after_parts.get(n)}
+    assert changed == {"xl/worksheets/sheet1.xml", "xl/styles.xml"}  # every other part byte for byte
+    assert set(after_parts) == set(before_parts)
+
+
+def test_exact_money_text_in_the_sheet_xml(tmp_path):
+    out = tmp_path / "out.xlsx"
+    api.read(make_export(tmp_path / "in.xlsx"), out=out)
+    xml = parts(out)["xl/worksheets/sheet1.xml"].decode()
+    assert re.findall(r'<c r="H\d+" s="\d+"><v>([^<]*)</v>', xml) == ["301.50", "25.03", "-100.50"]
+    assert 'spans' not in xml or 'spans="1:8"' in xml
+    assert re.search(r'<dimension ref="A1:H6"\s*/>', xml)
+
+
+def test_an_excel_table_over_the_lines_is_widened(tmp_path):
+    out = tmp_path / "out.xlsx"
+    api.read(make_export(tmp_path / "in.xlsx", table=True), out=out)
+    table = openpyxl.load_workbook(out)["Продажи"].tables["Lines"]
+    assert table.ref == "A3:H6"
+    assert [c.name for c in table.tableColumns] == HEADERS + ["gross"]
+
+
+def test_running_again_on_its_own_output_replaces_the_results(tmp_path):
+    src = make_export(tmp_path / "in.xlsx", table=True)
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    api.read(src, out=first)
+    api.read(first, out=second)
+    ws = openpyxl.load_workbook(second)["Продажи"]
+    assert [c.value for c in ws[3]] == HEADERS + ["gross"]
+    assert ws.max_column == 8
+    assert [c.name for c in ws.tables["Lines"].tableColumns] == HEADERS + ["gross"]
+    assert parts(first)["xl/styles.xml"] == parts(second)["xl/styles.xml"]  # no format added twice
+
+
+def test_in_place_and_refusals(tmp_path):
+    src = make_export(tmp_path / "in.xlsx")
+    with pytest.raises(InputError) as raised:
+        api.read(src, out=src)
+    assert raised.value.problems[0].code == "out.is_input"
+    lock = tmp_path / "~$in.xlsx"
+    lock.write_bytes(b"")
+    with pytest.raises(TargetLocked):
+        api.read(src, out=src, in_place=True)
+    lock.unlink()
+    api.read(src, out=src, in_place=True)
+    assert openpyxl.load_workbook(src)["Продажи"]["H3"].value == "gross"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]  # no temp files left
+
+
+def test_macros_survive_in_an_xlsm(tmp_path):
+    xlsx = make_export(tmp_path / "in.xlsx")
+    xlsm = tmp_path / "in.xlsm"
+    vba = bytes(range(256)) * 40
+    content = parts(xlsx)
+    content["xl/vbaProject.bin"] = vba
+    content["[Content_Types].xml"] = content["[Content_Types].xml"].replace(
+        b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    ).replace(b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+    content["xl/_rels/workbook.xml.rels"] = content["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+        b'Target="vbaProject.bin"/></Relationships>',
+    )
+    with zipfile.ZipFile(xlsm, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in content.items():
+            archive.writestr(name, data)
+    with pytest.raises(InputError) as raised:
+        api.read(xlsm, out=tmp_path / "out.xlsx")
+    assert raised.value.problems[0].code == "out.macros"
+    api.read(xlsm, out=tmp_path / "out.xlsm")
+    after = parts(tmp_path / "out.xlsm")
+    assert after["xl/vbaProject.bin"] == vba
+    assert b"macroEnabled" in after["[Content_Types].xml"]
+
+
+def test_result_sheets_are_added(tmp_path):
+    src = make_export(tmp_path / "in.xlsx")
+    wb = openpyxl.load_workbook(src)
+    wb["Продажи"]["E6"] = "минус один"  # a bad line, skipped
+    wb.save(src)
+    out = tmp_path / "out.xlsx"
+    api.read(src, out=out, skip_bad_lines=True)
+    new = openpyxl.load_workbook(out)
+    assert new.sheetnames == ["Продажи", "Итоги", "Warnings"]
+    warnings = new["Warnings"]
+    assert [c.value for c in warnings[1]] == ["where", "row", "field", "code", "message"]
+    assert [c.value for c in warnings[2]] == [
+        "export row 6, field qty", 6, "qty", "export.value",
+        "qty 'минус один' is not a quantity, e.g. 5 or 2,5; the line is left out",
+    ]
+    assert new["Продажи"]["H6"].value is None  # the skipped line gets no result
+
+
+def test_csv_and_parquet_outputs(tmp_path):
+    src = make_export(tmp_path / "in.xlsx")
+    api.read(src, out=tmp_path / "out.csv")
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert text[0] == "source_row,date,doc_id,client_id,sku,qty,unit_price,amount,gross"
+    assert text[1] == "4,2026-03-02,Д-1,C1,S1,3,100.5,301.50,301.50"
+    # Сумма holds formulas with cached values: amount 25.025 is read as 25.03 (half away from zero)
+    assert text[2] == "5,2026-03-02,Д-1,C1,S2,2.5,10.01,25.03,25.03"
+    assert text[3].startswith("6,2026-03-03,Д-2,\"'=HYPERLINK(\"\"x\"\")\",S1,-1,100.5,")  # no formula injection
+    api.read(src, out=tmp_path / "out.parquet")
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert str(table.schema.field("gross").type) == "decimal128(19, 2)"
+    assert table.column("gross").to_pylist() == [Decimal("301.50"), Decimal("25.03"), Decimal("-100.50")]
+    frame = pd.read_parquet(tmp_path / "out.parquet")
+    assert frame["qty"].tolist() == [Decimal("3.000"), Decimal("2.500"), Decimal("-1.000")]
+
+
+def test_csv_export_to_xlsx_makes_a_lines_workbook(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("Дата;Документ;Контрагент;Артикул;Количество;Цена\n02.03.2026;Д-1;C1;S1;3;100,50\n", encoding="utf-8")
+    api.read(src, out=tmp_path / "out.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Lines"]
+    assert [c.value for c in ws[1]] == ["source_row", "date", "doc_id", "client_id", "sku", "qty", "unit_price", "gross"]
+    assert [c.value for c in ws[2]][2:] == ["Д-1", "C1", "S1", 3, 100.5, 301.5]
