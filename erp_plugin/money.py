@@ -281,33 +281,19 @@ def parse_scaled_column(values, decimals: int):
         else:
             scaled[~blank], bad[~blank] = _scale_floats(numbers[~blank], decimals)
         return scaled, bad, blank
-    kinds = series.map(_kind_of).to_numpy()
-    blank = kinds == "blank"
-    is_num = kinds == "num"
-    is_str = kinds == "str"
-    bad = kinds == "other"
-    if is_num.any():
-        scaled[is_num], bad[is_num] = _scale_floats(series[is_num].astype(np.float64).to_numpy(), decimals)
-    if is_str.any():
-        values_s, bad_s, blank_s = _scale_strings(series[is_str].astype(str), decimals)
-        scaled[is_str] = values_s
-        bad[is_str] = bad_s
-        blank[is_str] = blank_s
+    from .cellkinds import cell_kinds
+
+    kinds = cell_kinds(series.to_numpy(dtype=object))
+    blank, bad = kinds.blank, kinds.other | kinds.date
+    if kinds.number.any():
+        numbers = series[kinds.number].astype(np.float64).to_numpy()
+        scaled[kinds.number], bad[kinds.number] = _scale_floats(numbers, decimals)
+    if kinds.text.any():
+        values_s, bad_s, blank_s = _scale_strings(series[kinds.text].astype(str), decimals)
+        scaled[kinds.text] = values_s
+        bad[kinds.text] = bad_s
+        blank[kinds.text] = blank_s
     return scaled, bad, blank
-
-
-def _kind_of(value) -> str:
-    if value is None:
-        return "blank"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, bool):
-        return "other"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return "blank" if value != value else "num"
-    if isinstance(value, Decimal):
-        return "num"
-    return "other"
 
 
 def _scale_ints(ints: np.ndarray, decimals: int) -> np.ndarray:

@@ -90,3 +90,37 @@ def test_installed_console_script(tmp_path):
     assert "missing sheet Tariffs" in done.stdout and "Traceback" not in done.stdout + done.stderr
     done = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and "0.1.0" in done.stdout
+
+
+def test_read_the_sample_export_and_write_gross_back(tmp_path):
+    out = tmp_path / "priced.xlsx"
+    result = run("read", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "sheet TDSheet, header on row 5" in result.output
+    assert "  client_id         <- Код контрагента" in result.output
+    # the export's own Итого row says 36 305 197,50
+    assert "209 lines, 81 documents, 6 clients, gross 36 305 197.50" in result.output
+    assert openpyxl_value(out, "S5") == "gross"
+
+
+def test_read_a_broken_export_exits_2_with_every_bad_cell(tmp_path):
+    import openpyxl
+
+    broken = tmp_path / "broken.xlsx"
+    wb = openpyxl.load_workbook("workbooks/sales_export.xlsx")
+    wb.active["J6"] = "пять"
+    wb.active["A9"] = "32.01.2026"
+    wb.save(broken)
+    result = run("read", broken, "--out", tmp_path / "out.xlsx")
+    assert result.exit_code == 2
+    assert "export row 6, field qty: qty 'пять' is not a quantity, e.g. 5 or 2,5" in result.output
+    assert "export row 9, field date: date '32.01.2026' is not a date, e.g. 31.12.2026" in result.output
+    assert not (tmp_path / "out.xlsx").exists()
+    result = run("read", broken, "--out", tmp_path / "out.xlsx", "--skip-bad-lines")
+    assert result.exit_code == 0 and "207 lines" in result.output and (tmp_path / "out.xlsx").exists()
+
+
+def openpyxl_value(path, cell):
+    import openpyxl
+
+    return openpyxl.load_workbook(path).active[cell].value

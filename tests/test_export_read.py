@@ -182,3 +182,21 @@ def test_dates_as_datetime_cells_keep_only_the_day(tmp_path):
     path = write_1c(tmp_path / "s.xlsx", [[datetime(2026, 3, 2, 15, 30), "Д", 1, "C", "", "S", "", 1, 1, None, None]])
     assert read_export(path).lines["date"].tolist() == [pd.Timestamp("2026-03-02")]
     assert np.issubdtype(read_export(path).lines["date"].dtype, np.datetime64)
+
+
+def test_the_alias_list_is_documented():
+    from pathlib import Path
+
+    from erp_plugin.erp.fields import FIELD_ALIASES
+
+    doc = Path("docs/exports.md").read_text(encoding="utf-8")
+    missing = [f"{field}: {alias}" for field, aliases in FIELD_ALIASES.items() for alias in aliases if f"`{alias}`" not in doc]
+    assert missing == []
+
+
+def test_tab_separated_utf8(tmp_path):
+    path = tmp_path / "s.txt"
+    path.write_text("date\tdoc_id\tclient_id\tsku\tqty\tunit_price\n2026-03-02\tD1\tC1\tS1\t2\t10.5\n", encoding="utf-8")
+    export = read_export(path)
+    assert (export.source.delimiter, export.source.encoding) == ("\t", "utf-8")
+    assert export.lines["unit_price"].tolist() == [105_000]

@@ -7,11 +7,10 @@ apart the types a spreadsheet mixes in one column (numbers, text, dates).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 
+from ..cellkinds import cell_kinds
 from ..money import PCT_DECIMALS, parse_scaled_column
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -23,25 +22,6 @@ DATE_FORMATS = (
 NO_VAT = ("без ндс", "без налога", "не облагается", "ндс не облагается", "no vat", "exempt", "vat exempt", "—", "-")
 
 
-def kinds_of(series: pd.Series) -> np.ndarray:
-    """Per cell: ``blank``, ``str``, ``num``, ``date`` or ``other``."""
-    return series.map(_kind).to_numpy()
-
-
-def _kind(value) -> str:
-    if value is None:
-        return "blank"
-    if isinstance(value, str):
-        return "str" if value.strip() else "blank"
-    if isinstance(value, bool):
-        return "other"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return "blank" if value != value else "num"
-    if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):
-        return "date"
-    return "other"
-
-
 def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Dates from date cells, ``dd.mm.yyyy`` / ISO text (with or without a time) or Excel serials.
 
@@ -49,29 +29,23 @@ def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """
     series = pd.Series(values, copy=False).reset_index(drop=True)
     n = len(series)
-    result = pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]")
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         blank = series.isna().to_numpy()
         stamps = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
         return stamps.dt.normalize().astype("datetime64[s]"), np.zeros(n, dtype=bool), blank
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        kinds = np.where(series.isna().to_numpy(), "blank", "num")
-    else:
-        kinds = kinds_of(series)
-    blank = kinds == "blank"
-    bad = kinds == "other"
-    dates = kinds == "date"
-    if dates.any():
-        result[dates] = pd.to_datetime(series[dates].map(_as_timestamp)).dt.normalize()
-    numbers = kinds == "num"
-    if numbers.any():
-        serial = series[numbers].astype(np.float64)
+    result = pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]")
+    kinds = cell_kinds(series.to_numpy(dtype=object))
+    blank, bad = kinds.blank, kinds.other.copy()
+    if kinds.date.any():
+        stamps = pd.to_datetime(series[kinds.date].to_numpy(), format="mixed", utc=False)
+        result[kinds.date] = stamps.tz_localize(None).normalize() if stamps.tz is not None else stamps.normalize()
+    if kinds.number.any():
+        serial = series[kinds.number].astype(np.float64)
         ok = (serial >= 1) & (serial <= MAX_SERIAL)
-        result[numbers] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(serial.where(ok, 0)), unit="D")).where(ok)
-        bad[np.flatnonzero(numbers)[~ok.to_numpy()]] = True
-    texts = kinds == "str"
-    if texts.any():
-        text = series[texts].astype(str).str.strip()
+        result[kinds.number] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(serial.where(ok, 0)), unit="D")).where(ok)
+        bad[np.flatnonzero(kinds.number)[~ok.to_numpy()]] = True
+    if kinds.text.any():
+        text = series[kinds.text].astype(str).str.strip()
         parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
         for fmt in DATE_FORMATS:
             todo = parsed.isna()
@@ -81,40 +55,32 @@ def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         serials = parsed.isna() & text.str.fullmatch(r"\d{5}(?:\.0+)?")
         if serials.any():
             parsed[serials] = EXCEL_EPOCH + pd.to_timedelta(text[serials].astype(float).astype(np.int64), unit="D")
-        result[texts] = parsed.dt.normalize()
-        bad[np.flatnonzero(texts)[parsed.isna().to_numpy()]] = True
+        result[kinds.text] = parsed.dt.normalize()
+        bad[np.flatnonzero(kinds.text)[parsed.isna().to_numpy()]] = True
     return result, bad, blank
-
-
-def _as_timestamp(value) -> pd.Timestamp:
-    if isinstance(value, dt.datetime):
-        return pd.Timestamp(value.replace(tzinfo=None))
-    return pd.Timestamp(value)
 
 
 def parse_text_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Identifiers and names as text: ``101.0`` read from a number cell is ``101``; trimmed."""
     series = pd.Series(values, copy=False).reset_index(drop=True)
     n = len(series)
-    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+    if not pd.api.types.is_object_dtype(series.dtype) and pd.api.types.is_string_dtype(series.dtype):
         text = series.str.strip()
         blank = (text.isna() | (text == "")).to_numpy()
-        return text.where(~blank, None).astype(object), np.zeros(n, dtype=bool), blank
-    kinds = kinds_of(series) if pd.api.types.is_object_dtype(series.dtype) else np.where(series.isna(), "blank", "num")
+        return text.astype(object).where(~blank, None), np.zeros(n, dtype=bool), blank
+    kinds = cell_kinds(series.to_numpy(dtype=object))
     out = pd.Series([None] * n, dtype=object)
-    strs = kinds == "str"
-    out[strs] = series[strs].astype(str).str.strip()
-    nums = kinds == "num"
-    if nums.any():
-        numbers = series[nums].astype(np.float64)
+    if kinds.text.any():
+        out[kinds.text] = series[kinds.text].astype(str).str.strip()
+    if kinds.number.any():
+        numbers = series[kinds.number].astype(np.float64)
         whole = numbers == np.floor(numbers)
-        out[nums] = np.where(whole, numbers.astype(np.int64).astype(str), numbers.astype(str))
-    dates = kinds == "date"
-    if dates.any():
-        out[dates] = pd.to_datetime(series[dates].map(_as_timestamp)).dt.strftime("%Y-%m-%d")
-    other = kinds == "other"
-    out[other] = series[other].astype(str)
-    return out, np.zeros(n, dtype=bool), kinds == "blank"
+        out[kinds.number] = np.where(whole, numbers.astype(np.int64).astype(str), numbers.astype(str))
+    if kinds.date.any():
+        out[kinds.date] = pd.to_datetime(series[kinds.date].to_numpy(), format="mixed").strftime("%Y-%m-%d")
+    if kinds.other.any():
+        out[kinds.other] = series[kinds.other].astype(str)
+    return out, np.zeros(n, dtype=bool), kinds.blank
 
 
 def parse_int_column(values, minimum: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,9 +102,13 @@ def parse_vat_column(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     series = pd.Series(values, copy=False).reset_index(drop=True)
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-        numeric = kinds_of(series) == "num"
-        lowered = series.map(lambda v: v.strip().casefold() if isinstance(v, str) else v)
-        series = series.where(~lowered.isin(NO_VAT), "0")
+        kinds = cell_kinds(series.to_numpy(dtype=object))
+        numeric = kinds.number
+        if kinds.text.any():
+            lowered = series[kinds.text].astype(str).str.strip().str.casefold()
+            no_vat = lowered.isin(NO_VAT)
+            series = series.copy()
+            series[no_vat[no_vat].index] = "0"
     else:
         numeric = ~series.isna().to_numpy()
     scaled, bad, blank = parse_scaled_column(series, PCT_DECIMALS)

@@ -1,0 +1,56 @@
+"""What each cell of a column holds: blank, text, a number, a date, or something else.
+
+Spreadsheet readers hand over columns of mixed Python objects (a number cell is
+a float, the next cell of the same column may be the text ``"1 234,56"``). Telling
+them apart is the one step that must look at each object; it is done with a
+C-level ``type`` call per cell and whole-array comparisons, not a Python function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+BLANK, TEXT, NUMBER, DATE, OTHER = range(5)
+_CODES = {
+    type(None): BLANK,
+    str: TEXT,
+    **{kind: NUMBER for kind in (float, int, np.float64, np.float32, np.int64, np.int32, Decimal)},
+    **{kind: DATE for kind in (dt.date, dt.datetime, pd.Timestamp)},
+}
+
+
+@dataclass(frozen=True)
+class Kinds:
+    blank: np.ndarray
+    text: np.ndarray
+    number: np.ndarray
+    date: np.ndarray
+    other: np.ndarray
+
+
+def cell_kinds(values) -> Kinds:
+    """Masks of the kinds in an object column; white-space text and NaN count as blank."""
+    cells = np.asarray(values, dtype=object)
+    n = len(cells)
+    if n == 0:
+        empty = np.zeros(0, dtype=bool)
+        return Kinds(empty, empty, empty, empty, empty)
+    codes = pd.Series(_TYPE_OF(cells), dtype=object).map(_CODES).fillna(OTHER).to_numpy(dtype=np.int8)
+    text, number, date, blank = codes == TEXT, codes == NUMBER, codes == DATE, codes == BLANK
+    if number.any():
+        nan = number & (cells != cells)  # NaN is the one value not equal to itself
+        number &= ~nan
+        blank |= nan
+    if text.any():
+        positions = np.flatnonzero(text)
+        empty_text = pd.Series(cells[positions], dtype=object).str.strip().eq("").to_numpy()
+        blank[positions[empty_text]] = True
+        text[positions[empty_text]] = False
+    other = ~(blank | text | number | date)
+    return Kinds(blank, text, number, date, other)
