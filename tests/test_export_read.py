@@ -200,3 +200,31 @@ def test_tab_separated_utf8(tmp_path):
     export = read_export(path)
     assert (export.source.delimiter, export.source.encoding) == ("\t", "utf-8")
     assert export.lines["unit_price"].tolist() == [105_000]
+
+
+def test_reading_in_chunks_gives_the_same_lines(tmp_path, monkeypatch):
+    """Big exports are parsed a chunk of rows at a time; the result must not depend on where chunks split."""
+    from erp_plugin.erp import read as reader
+
+    lines = [[f"0{d}.03.2026", f"Д-{d}", 1, f"C{d % 2}", "", f"S{d}", "", d, "10,5", None, "22%"] for d in range(1, 8)]
+    lines[4][7] = "пять"  # a bad value in the third chunk
+    path = write_1c(tmp_path / "s.xlsx", lines)
+    whole = read_export(path, skip_bad_lines=True)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)
+    chunked = read_export(path, skip_bad_lines=True)
+    pd.testing.assert_frame_equal(whole.lines, chunked.lines)
+    assert [str(p) for p in chunked.problems] == [str(p) for p in whole.problems] == [
+        "export row 10, field qty: qty 'пять' is not a quantity, e.g. 5 or 2,5; the line is left out"
+    ]
+    assert sorted(chunked.lines["client_id"].cat.categories) == ["C0", "C1"]
+
+
+def test_problems_are_capped_per_field_across_chunks(tmp_path, monkeypatch):
+    from erp_plugin.erp import read as reader
+
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(reader, "MAX_PROBLEMS_PER_FIELD", 4)
+    lines = [["01.03.2026", "Д", 1, "C", "", "S", "", "x", 1, None, None] for _ in range(10)]
+    export = read_export(write_1c(tmp_path / "s.xlsx", lines))
+    assert len(export.problems.errors) == 5
+    assert str(export.problems.errors[-1]) == "export field qty: and 6 more lines with the same problem in field qty"

@@ -16,10 +16,12 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from itertools import islice
+from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..money import parse_scaled_column
 from ..problems import Problem, Problems
@@ -29,6 +31,7 @@ from .lines import SOURCE_ROW, Kind, input_kinds
 from .values import parse_date_column, parse_int_column, parse_text_column, parse_vat_column
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
+CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -91,20 +94,50 @@ def read_export(
     """
     path = Path(path)
     problems = Problems()
+    counts: dict[tuple[str, str], int] = {}
+    parts: list[pd.DataFrame] = []
     try:
-        grid, source = _load(path, columns or {}, sheet)
+        source, chunks = _load(path, columns or {}, sheet)
+        for raw in chunks:
+            parts.append(_parse(raw, minor_units, skip_bad_lines, problems, counts))
     except ExportError as exc:
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems)
-    lines = _parse(grid, source, minor_units, skip_bad_lines, problems)
-    return Export(lines, source, problems)
+    _report_overflow(problems, counts, skip_bad_lines)
+    return Export(_concat(parts), source, problems)
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Chunks into one frame; text columns stay categorical across chunks."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return pd.DataFrame({SOURCE_ROW: np.zeros(0, dtype=np.int64)})
+    joined = {}
+    for name in parts[0].columns:
+        pieces = [part[name] for part in parts]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
+            try:
+                joined[name] = pd.Series(union_categoricals(pieces, ignore_order=True))
+                continue
+            except TypeError:  # categories of different types (a chunk with only blanks)
+                pieces = [p.astype(object) for p in pieces]
+                joined[name] = pd.concat(pieces, ignore_index=True).astype("category")
+                continue
+        joined[name] = pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(joined)
 
 
 # ------------------------------------------------------------------ loading
 
 
-def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[pd.DataFrame, ExportSource]:
-    """The raw cells below the header as a frame of the mapped columns, with ``source_row``."""
+def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[ExportSource, Iterator[pd.DataFrame]]:
+    """Where the lines are, and the raw cells below the header in chunks of the mapped columns.
+
+    Each chunk is a frame of object columns (one per mapped field), ``_first`` (the
+    sheet's first column, for totals rows) and ``source_row``; chunks bound the
+    memory that raw Python cell objects take on big exports.
+    """
     file = str(path)
     suffix = path.suffix.casefold()
     if not path.exists():
@@ -176,7 +209,7 @@ def _no_header(file: str, scanned: list[list], columns: Mapping[str, str], where
     return ExportError(Problem("export.no_header", message, file=file))
 
 
-def _load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[pd.DataFrame, ExportSource]:
+def _load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[ExportSource, Iterator[pd.DataFrame]]:
     import python_calamine
 
     file = str(path)
@@ -196,29 +229,36 @@ def _load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None) -> tup
         if len(fields) > closest[0]:
             closest = (len(fields), name, scanned)
         if complete:
-            rows = ws.to_python(skip_empty_area=False)
-            width = max((len(r) for r in rows), default=0)
-            headers = [str(v) if v != "" else "" for v in rows[header_index]]
-            body = rows[header_index + 1 :]
-            frame = _frame(body, fields, width, header_index + 2, first_column=True)
+            first_col = ws.start[1] if ws.start else 0
+            width = (ws.end[1] + 1) if ws.end else 0
+            headers = ["" if v == "" else str(v) for v in scanned[header_index]]
             source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields)
-            return frame, source
+            return source, _xlsx_chunks(ws, header_index, fields, first_col)
     raise _no_header(file, closest[2], columns, f"sheet {closest[1]}")
 
 
-def _frame(body: list[list], fields: dict[str, int], width: int, first_row: int, first_column: bool) -> pd.DataFrame:
-    """Columns of the mapped fields from row lists (ragged rows padded), plus source_row."""
-    data: dict[str, object] = {}
-    if body:
-        padded = body if all(len(r) == width for r in body) else [list(r) + [""] * (width - len(r)) for r in body]
-        transposed = list(zip(*padded))
-        for name, index in fields.items():
-            data[name] = pd.Series(transposed[index], dtype=object)
-        if first_column:
-            data["_first"] = pd.Series(transposed[0], dtype=object)
-    frame = pd.DataFrame(data, columns=[*fields, *(["_first"] if first_column else [])])
-    frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    return frame
+def _xlsx_chunks(ws, header_index: int, fields: dict[str, int], first_col: int) -> Iterator[pd.DataFrame]:
+    """Rows below the header, CHUNK_ROWS at a time. calamine's rows start at row 1 and at the used area's first column."""
+    rows = ws.iter_rows()
+    for _ in range(header_index + 1):
+        next(rows, None)
+    first_row = header_index + 2
+    while True:
+        block = list(islice(rows, CHUNK_ROWS))
+        if not block:
+            return
+        transposed = list(zip(*block))
+        blank = ("",) * len(block)
+
+        def column(index: int) -> pd.Series:
+            at = index - first_col
+            return pd.Series(transposed[at] if 0 <= at < len(transposed) else blank, dtype=object)
+
+        frame = pd.DataFrame({name: column(index) for name, index in fields.items()})
+        frame["_first"] = column(0)
+        frame[SOURCE_ROW] = np.arange(first_row, first_row + len(block), dtype=np.int64)
+        first_row += len(block)
+        yield frame
 
 
 def _sniff_encoding(raw: bytes) -> str:
@@ -239,7 +279,7 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best if counts[best] else ";"
 
 
-def _load_csv(path: Path, columns: Mapping[str, str]) -> tuple[pd.DataFrame, ExportSource]:
+def _load_csv(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource, Iterator[pd.DataFrame]]:
     file = str(path)
     with path.open("rb") as handle:
         sample = handle.read(256 * 1024)
@@ -251,65 +291,110 @@ def _load_csv(path: Path, columns: Mapping[str, str]) -> tuple[pd.DataFrame, Exp
     header_index, fields, complete = _find_header(scanned, columns)
     if not complete:
         raise _no_header(file, scanned, columns, "the file")
-    try:
-        body = pd.read_csv(
-            path, sep=delimiter, encoding=encoding, header=None, skiprows=header_index + 1, dtype=str,
-            keep_default_na=False, skip_blank_lines=False, engine="python" if len(delimiter) > 1 else "c",
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ExportError(Problem("export.csv", f"cannot be read as {delimiter!r}-separated text: {exc}", file=file)) from None
-    width = max(len(scanned[header_index]), body.shape[1])
-    data = {name: body[index] if index < body.shape[1] else pd.Series([""] * len(body)) for name, index in fields.items()}
-    frame = pd.DataFrame(data).astype(object)
-    frame["_first"] = body[0].astype(object) if body.shape[1] else ""
-    frame[SOURCE_ROW] = np.arange(header_index + 2, header_index + 2 + len(frame), dtype=np.int64)
     headers = list(scanned[header_index])
-    return frame, ExportSource(path, "csv", None, header_index + 1, headers, width, fields, encoding, delimiter)
+    source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter)
+    return source, _csv_chunks(path, source, header_index)
 
 
-def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[pd.DataFrame, ExportSource]:
+def _csv_chunks(path: Path, source: ExportSource, header_index: int) -> Iterator[pd.DataFrame]:
+    first_row = header_index + 2
+    try:
+        reader = pd.read_csv(
+            path, sep=source.delimiter, encoding=source.encoding, header=None, skiprows=header_index + 1, dtype=str,
+            keep_default_na=False, skip_blank_lines=False, chunksize=CHUNK_ROWS,
+        )
+        for body in reader:
+            n = len(body)
+            data = {
+                name: body[index].astype(object) if index in body.columns else pd.Series([""] * n, dtype=object)
+                for name, index in source.fields.items()
+            }
+            frame = pd.DataFrame(data).reset_index(drop=True)
+            frame["_first"] = body[0].astype(object).to_numpy() if 0 in body.columns else ""
+            frame[SOURCE_ROW] = np.arange(first_row, first_row + n, dtype=np.int64)
+            first_row += n
+            yield frame
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        problem = Problem("export.csv", f"cannot be read as {source.delimiter!r}-separated text: {exc}", file=str(path))
+        raise ExportError(problem) from None
+
+
+def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource, Iterator[pd.DataFrame]]:
     file = str(path)
     try:
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
-    except ImportError:
-        raise ExportError(Problem("export.parquet", "reading parquet needs pyarrow: pip install pyarrow", file=file)) from None
+        parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow's own error types
         raise ExportError(Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)) from None
-    headers = list(table.column_names)
+    headers = list(parquet.schema_arrow.names)
     fields = match_fields(headers, columns)
-    missing = [f for f in REQUIRED_FIELDS if f not in fields]
-    if missing:
+    if any(f not in fields for f in REQUIRED_FIELDS):
         raise _no_header(file, [headers], columns, "the file")
-    frame = pd.DataFrame({name: table.column(headers[index]).to_pandas() for name, index in fields.items()})
-    frame[SOURCE_ROW] = np.arange(2, 2 + len(frame), dtype=np.int64)
-    return frame, ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
+    source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
+    return source, _parquet_chunks(parquet, headers, fields)
+
+
+def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[pd.DataFrame]:
+    first_row = 2
+    wanted = [headers[index] for index in fields.values()]
+    for batch in parquet.iter_batches(batch_size=CHUNK_ROWS * 4, columns=wanted):
+        frame = pd.DataFrame({name: batch.column(headers[index]).to_pandas() for name, index in fields.items()})
+        frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
+        first_row += len(frame)
+        yield frame
 
 
 # ------------------------------------------------------------------ parsing
 
 
-def _parse(raw: pd.DataFrame, source: ExportSource, minor_units: int, skip_bad: bool, problems: Problems) -> pd.DataFrame:
+def _parse(raw: pd.DataFrame, minor_units: int, skip_bad: bool, problems: Problems, counts: dict) -> pd.DataFrame:
     raw = raw.reset_index(drop=True)
     kinds = input_kinds(minor_units)
     present = [f for f in FIELDS if f in raw.columns]
-    keep = _line_rows(raw)
-    raw = raw[keep].reset_index(drop=True)
+    raw = raw[_line_rows(raw)].reset_index(drop=True)
     rows = raw[SOURCE_ROW].to_numpy()
     lines = pd.DataFrame({SOURCE_ROW: rows})
     bad_rows = np.zeros(len(raw), dtype=bool)
+    report = _Reporter(problems, counts, skip_bad, raw, rows)
     for name in present:
-        values, bad, blank = _parse_field(raw[name], kinds[name])
+        kind = kinds[name]
+        values, bad, blank = _parse_field(raw[name], kind)
         if name in REQUIRED_FIELDS:
-            _report(problems, name, raw[name], rows, blank, f"{name} is blank; expected {EXPECTED[kinds[name].name]}", "export.blank", skip_bad)
+            report(name, blank, "export.blank", lambda _value, n=name, k=kind: f"{n} is blank; expected {EXPECTED[k.name]}")
             bad_rows |= blank
-        _report(problems, name, raw[name], rows, bad, None, "export.value", skip_bad, kinds[name])
+        report(name, bad, "export.value", lambda value, n=name, k=kind: f"{n} {_shown(value)} is not {EXPECTED[k.name]}")
         bad_rows |= bad
-        lines[name] = _column(values, blank | bad, kinds[name])
+        lines[name] = _column(values, blank | bad, kind)
     if skip_bad and bad_rows.any():
         lines = lines[~bad_rows].reset_index(drop=True)
     return lines
+
+
+class _Reporter:
+    """Adds a problem per bad cell, up to MAX_PROBLEMS_PER_FIELD per field and code over all chunks."""
+
+    def __init__(self, problems: Problems, counts: dict, skip_bad: bool, raw: pd.DataFrame, rows: np.ndarray):
+        self.problems, self.counts, self.skip_bad, self.raw, self.rows = problems, counts, skip_bad, raw, rows
+
+    def __call__(self, name: str, mask: np.ndarray, code: str, message) -> None:
+        positions = np.flatnonzero(mask)
+        if not len(positions):
+            return
+        seen = self.counts.get((name, code), 0)
+        self.counts[(name, code)] = seen + len(positions)
+        add = self.problems.warning if self.skip_bad else self.problems.error
+        suffix = "; the line is left out" if self.skip_bad else ""
+        for position in positions[: max(0, MAX_PROBLEMS_PER_FIELD - seen)]:
+            text = message(self.raw[name].iloc[position]) + suffix
+            add(code, text, row=int(self.rows[position]), field=name)
+
+
+def _report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
+    add = problems.warning if skip_bad else problems.error
+    for (name, code), count in counts.items():
+        if count > MAX_PROBLEMS_PER_FIELD:
+            add(code, f"and {count - MAX_PROBLEMS_PER_FIELD} more lines with the same problem in field {name}", field=name)
 
 
 def _line_rows(raw: pd.DataFrame) -> np.ndarray:
@@ -347,19 +432,6 @@ def _column(values, missing: np.ndarray, kind: Kind):
     if not missing.any():
         return values
     return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
-
-
-def _report(problems: Problems, name: str, raw: pd.Series, rows: np.ndarray, mask: np.ndarray, message: str | None,
-            code: str, skip_bad: bool, kind: Kind | None = None) -> None:
-    add = problems.warning if skip_bad else problems.error
-    positions = np.flatnonzero(mask)
-    suffix = "; the line is left out" if skip_bad else ""
-    for position in positions[:MAX_PROBLEMS_PER_FIELD]:
-        text = message or f"{name} {_shown(raw.iloc[position])} is not {EXPECTED[kind.name]}"
-        add(code, text + suffix, row=int(rows[position]), field=name)
-    if len(positions) > MAX_PROBLEMS_PER_FIELD:
-        more = len(positions) - MAX_PROBLEMS_PER_FIELD
-        add(code, f"and {more} more lines with the same problem in field {name}", field=name)
 
 
 def _shown(value) -> str:

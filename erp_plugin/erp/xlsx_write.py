@@ -21,6 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,8 @@ class Package:
     def has(self, name: str) -> bool:
         return name in self.changed or any(i.filename == name for i in self.infos)
 
-    def put(self, name: str, data: bytes) -> None:
+    def put(self, name: str, data: bytes | Callable[[], Iterable[bytes]]) -> None:
+        """Replace or add a part: bytes, or a function giving its pieces (streamed when saving)."""
         if not self.has(name):
             self.added.append(name)
         self.changed[name] = data
@@ -89,15 +91,25 @@ class Package:
     def save(self, target: Path) -> None:
         with zipfile.ZipFile(self.path) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in self.infos:
-                data = self.changed.get(info.filename)
-                if data is None:
-                    data = src.read(info.filename)  # the same bytes, recompressed
                 out = zipfile.ZipInfo(info.filename, info.date_time)
                 out.external_attr = info.external_attr
                 out.compress_type = info.compress_type
-                dst.writestr(out, data, compresslevel=1 if len(data) > BIG_PART else 6)
+                self._write(dst, out, self.changed.get(info.filename), src)
             for name in self.added:
-                dst.writestr(zipfile.ZipInfo(name, self.infos[0].date_time), self.changed[name], compresslevel=6)
+                self._write(dst, zipfile.ZipInfo(name, self.infos[0].date_time), self.changed[name], src)
+
+    @staticmethod
+    def _write(dst: zipfile.ZipFile, info: zipfile.ZipInfo, data, src: zipfile.ZipFile) -> None:
+        if data is None:
+            data = src.read(info.filename)  # an unchanged part: the same bytes, recompressed
+        if isinstance(data, bytes):
+            dst.writestr(info, data, compresslevel=1 if len(data) > BIG_PART else 6)
+            return
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info._compresslevel = 1  # a streamed part is a big sheet: fast compression
+        with dst.open(info, "w", force_zip64=True) as stream:
+            for piece in data():
+                stream.write(piece)
 
 
 def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int, rows: np.ndarray,
@@ -117,8 +129,7 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     new_cells = _line_cells(rows, columns, start, formats)
     new_cells[header_row] = _header_cells(header_row, [c.name for c in columns], start, header_style)
     last = start + len(columns) - 1
-    xml = _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None)
-    package.put(part, xml)
+    package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None))
     _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
     header_format = {k: styles.with_format(header_style, k.name) for s in sheets for k in s.kinds.values()}
     for result in sheets:
@@ -215,16 +226,18 @@ def _previous_results(header_cells: bytes, names: list[str]) -> int | None:
 # ------------------------------------------------------------------ the lines sheet
 
 
-def _rewrite_sheet(xml: bytes, new_cells: dict[int, bytes], start: int, last: int, header_row: int, strip: bool) -> bytes:
+def _rewrite_sheet(xml: bytes, new_cells: dict[int, bytes], start: int, last: int, header_row: int,
+                   strip: bool) -> Iterator[bytes]:
+    """The sheet's XML in pieces, each row that gets results rewritten; the rest passes through as it was."""
     data_start = xml.find(b"<sheetData")
     data_end = xml.rfind(b"</sheetData>")
     if data_start < 0 or data_end < 0:
         raise ValueError("the lines sheet has no rows")
-    head, tail = xml[:data_start], xml[data_end:]
-    parts: list[bytes] = []
+    yield _widen_sheet_head(xml[:data_start], start, last)
     position = data_start
     previous_row = 0
     written = 0
+    pending: list[bytes] = []
     for match in ROW_RE.finditer(xml, data_start, data_end):
         number_match = ROW_NUM_RE.search(match.group(1))
         number = int(number_match.group(1)) if number_match else previous_row + 1
@@ -238,14 +251,18 @@ def _rewrite_sheet(xml: bytes, new_cells: dict[int, bytes], start: int, last: in
         if cells is None and match.group(3) is not None and body == match.group(3):
             continue
         attrs = re.sub(rb'\bspans="(\d+):(\d+)"', lambda m: b'spans="%s:%d"' % (m.group(1), last), match.group(1))
-        parts.append(xml[position:match.start()])
-        parts.append(b"<row" + attrs + b">" + body + (cells or b"") + b"</row>")
+        pending.append(xml[position:match.start()])
+        pending.append(b"<row" + attrs + b">" + body + (cells or b"") + b"</row>")
         position = match.end()
         written += cells is not None
+        if len(pending) >= 2000:
+            yield b"".join(pending)
+            pending = []
+    pending.append(xml[position:data_end])
+    yield b"".join(pending)
     if written != len(new_cells):
         raise ValueError(f"{len(new_cells) - written} rows to write were not found in the sheet")
-    parts.append(xml[position:data_end])
-    return _widen_sheet_head(head, start, last) + b"".join(parts) + _widen_filter(tail, last, header_row)
+    yield _widen_filter(xml[data_end:], last, header_row)
 
 
 def _cut(body: bytes, start: int) -> bytes:
