@@ -64,7 +64,7 @@ def make_export(path, table=False):
     totals["B1"] = "=SUM('Продажи'!G4:G6)"
     wb.defined_names["Итог"] = DefinedName("Итог", attr_text="'Итоги'!$B$1")
     wb.save(path)
-    for index, (row, value) in enumerate([(4, "301.5"), (5, "25.025"), (6, "-100.5")]):
+    for row, value in [(4, "301.5"), (5, "25.025"), (6, "-100.5")]:
         set_cached_value(path, 1, f"G{row}", value)
     set_cached_value(path, 2, "B1", "226.025")
     return path

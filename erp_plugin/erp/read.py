@@ -15,8 +15,8 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from itertools import islice
+from pathlib import Path
 from typing import Iterator, Mapping
 
 import numpy as np
@@ -248,17 +248,16 @@ def _xlsx_chunks(ws, header_index: int, fields: dict[str, int], first_col: int) 
         if not block:
             return
         transposed = list(zip(*block))
-        blank = ("",) * len(block)
-
-        def column(index: int) -> pd.Series:
-            at = index - first_col
-            return pd.Series(transposed[at] if 0 <= at < len(transposed) else blank, dtype=object)
-
-        frame = pd.DataFrame({name: column(index) for name, index in fields.items()})
-        frame["_first"] = column(0)
+        frame = pd.DataFrame({name: _sheet_column(transposed, index - first_col, len(block)) for name, index in fields.items()})
+        frame["_first"] = _sheet_column(transposed, -first_col, len(block))
         frame[SOURCE_ROW] = np.arange(first_row, first_row + len(block), dtype=np.int64)
         first_row += len(block)
         yield frame
+
+
+def _sheet_column(transposed: list[tuple], at: int, rows: int) -> pd.Series:
+    """Column ``at`` of a transposed block of rows, blank where the block has no such column."""
+    return pd.Series(transposed[at] if 0 <= at < len(transposed) else ("",) * rows, dtype=object)
 
 
 def _sniff_encoding(raw: bytes) -> str:
