@@ -219,3 +219,32 @@ def test_csv_export_to_xlsx_makes_a_lines_workbook(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Lines"]
     assert [c.value for c in ws[1]] == ["source_row", "date", "doc_id", "client_id", "sku", "qty", "unit_price", "gross"]
     assert [c.value for c in ws[2]][2:] == ["Д-1", "C1", "S1", 3, 100.5, 301.5]
+
+
+def test_openpyxl_parses_untrusted_xml_with_defusedxml():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_libreoffice_opens_the_written_back_workbook(tmp_path):
+    """The real check that the package we write is a workbook an office suite accepts."""
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc)")
+    out = tmp_path / "out.xlsx"
+    api.read(make_export(tmp_path / "in.xlsx", table=True), out=out, skip_bad_lines=True)
+    done = subprocess.run(
+        [office, "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+         "--outdir", str(tmp_path / "lo"), str(out)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    sheets = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "lo").iterdir()}
+    lines_sheet = next(text for name, text in sheets.items() if "Продажи" in name)
+    rows = [line.split(",") for line in lines_sheet.splitlines()]
+    assert rows[2][-1] == "gross"
+    assert [r[-1] for r in rows[3:6]] == ["301.5", "25.03", "-100.5"]  # raw cell values, as numbers
