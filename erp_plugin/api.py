@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .erp.lines import input_kinds, money
+from .erp.lines import INT, PCT, TEXT, Kind, input_kinds, money
 from .erp.read import Export, read_export
 from .erp.sample import write_sample_export
 from .erp.write import Table, output_problem, write_output
@@ -122,3 +122,91 @@ def warnings_table(problems: Problems) -> Table:
     from .erp.lines import INT
 
     return Table("warnings", frame, {"row": INT})
+
+
+RESULT_COLUMNS = (  # SPEC §5, in the order they are written
+    "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
+    "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
+    "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct",
+)
+PCT_COLUMNS = ("marker_pct", "option_weight_pct", "kit_pct", "concession_pct")
+TEXT_COLUMNS = ("tariff", "bonus_mode", "marker", "promo_rules")
+
+
+def result_kinds(minor_units: int) -> dict[str, Kind]:
+    return {
+        name: PCT if name in PCT_COLUMNS else TEXT if name in TEXT_COLUMNS else money(minor_units)
+        for name in RESULT_COLUMNS
+    }
+
+
+@dataclass(frozen=True)
+class Priced:
+    lines: pd.DataFrame  # the export's lines with every result column of SPEC §5
+    tables: dict[str, Table]  # summary, coupons, warnings
+    problems: Problems  # warnings (the run had no errors)
+    written: list[Path]
+    minor_units: int
+
+
+def price(
+    export: str | Path,
+    tariffs: str | Path | TariffBook,
+    out: str | Path | None = None,
+    sheet: str | None = None,
+    skip_bad_lines: bool = False,
+    in_place: bool = False,
+    progress=None,
+) -> Priced:
+    """Price every line of an export (SPEC §5) and, with ``out``, write the results back.
+
+    Raises InputError with every problem (unreadable values, option days beyond
+    every bracket, unknown payments or coupons, overdrawn bonus) unless
+    ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
+    ``progress(stage)`` is called as the run moves on, for a progress display.
+    """
+    from .pipeline import Context, line_plugins, run
+
+    step = progress or (lambda stage: None)
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    minor_units = book.settings.minor_units
+    step("reading the export")
+    data = read_export(export, {c.field: c.header for c in book.columns}, sheet, skip_bad_lines, minor_units)
+    if data.problems.errors:
+        raise InputError(data.problems.errors)
+    if out is not None:
+        problem = output_problem(data.source, Path(out), in_place)
+        if problem:
+            raise InputError([problem])
+    ctx = Context(book, skip_bad_lines)
+    plugins = line_plugins()
+    step("pricing")
+    lines = run(data.lines, ctx, plugins)
+    problems = Problems()
+    problems.extend(data.problems.warnings)
+    problems.extend(ctx.problems.items)
+    tables = {"summary": summary_table(lines, minor_units), **ctx.tables}
+    if problems.warnings:
+        tables["warnings"] = warnings_table(problems)
+    written: list[Path] = []
+    if out is not None:
+        step("writing")
+        written = write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out, in_place,
+                               input_kinds(minor_units))
+    return Priced(lines, tables, problems, written, minor_units)
+
+
+SUMMARY_MONEY = ("gross", "kit_discount", "promo_discount", "price_discount", "net", "bonus_accrued",
+                 "reservation_cost", "vat", "bonus_redeemed", "cash_due")
+
+
+def summary_table(lines: pd.DataFrame, minor_units: int) -> Table:
+    """One row of totals: counts, then each money column summed exactly."""
+    row = {
+        "lines": len(lines),
+        "documents": lines["doc_id"].nunique(),
+        "clients": lines["client_id"].nunique(),
+        **{name: int(lines[name].sum()) for name in SUMMARY_MONEY},
+    }
+    kinds = {"lines": INT, "documents": INT, "clients": INT, **{n: money(minor_units) for n in SUMMARY_MONEY}}
+    return Table("summary", pd.DataFrame([row]), kinds)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from . import __version__, api
@@ -18,6 +20,7 @@ from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
 INVALID_INPUT = 2
+WARNINGS_SHOWN = 10
 
 
 def _console(stderr: bool = False) -> Console:
@@ -41,7 +44,7 @@ def print_problems(problems: list[Problem], title: str, console: Console) -> Non
     console.print(head)
     groups: dict[str, list[Problem]] = defaultdict(list)
     for problem in problems:
-        groups[problem.sheet or problem.file or "workbook"].append(problem)
+        groups[problem.sheet or problem.file or ("export" if problem.row or problem.field else "workbook")].append(problem)
     for group, items in groups.items():
         console.print(Text(f"\n{group}", style="bold"))
         for problem in sorted(items, key=lambda p: p.severity != "error"):
@@ -149,3 +152,58 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
         print_problems(warnings, "skipped", console)
     for path in result.written:
         console.print(f"wrote {path}")
+
+
+@main.command("price")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
+@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@handles_input_errors
+def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool) -> None:
+    """Price every line of an ERP export under the tariff workbook and write the results back."""
+    if in_place and out is None:
+        out = export
+    if out is None:
+        raise click.UsageError("give --out (or --in-place)")
+    with _progress() as step:
+        priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step)
+    console = _console()
+    _print_summary(priced, console)
+    warnings = priced.problems.warnings
+    if warnings:
+        shown = warnings[:WARNINGS_SHOWN]
+        print_problems(shown, f"warnings (first {len(shown)} of {len(warnings)}; all in the Warnings table)"
+                       if len(warnings) > WARNINGS_SHOWN else "warnings", console)
+    for path in priced.written:
+        console.print(f"wrote {path}")
+
+
+class _progress:
+    """A spinner with the current stage on stderr while a long run works; silent when not a terminal."""
+
+    def __enter__(self):
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=_console(stderr=True), transient=True)
+        self.progress.__enter__()
+        self.task = self.progress.add_task("starting", total=None)
+        return lambda stage: self.progress.update(self.task, description=stage)
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+
+def _print_summary(priced, console: Console) -> None:
+    row = priced.tables["summary"].frame.iloc[0]
+    units = priced.minor_units
+    table = RichTable(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for label in ("lines", "documents", "clients"):
+        table.add_row(label, f"{int(row[label]):,}".replace(",", " "))
+    for label in ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due"):
+        table.add_row(label, format_minor(int(row[label]), units, grouped=True))
+    table.add_row("warnings", str(len(priced.problems.warnings)))
+    console.print(table)

@@ -180,9 +180,11 @@ def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: di
 def _cells(letter: str, row_text: np.ndarray, values, kind: Kind, style: int) -> np.ndarray:
     prefix = f'<c r="{letter}'
     if kind.name == "text":
-        text = pd.Series(values, copy=False).reset_index(drop=True)
-        missing = text.isna().to_numpy() | (text.astype(str) == "").to_numpy()
-        body = xml_text(escape_formula(text.astype(str))).to_numpy(dtype=object)
+        text = pd.Series(values, copy=False).reset_index(drop=True).astype(object)
+        blank = text.isna().to_numpy()
+        text = text.where(~blank, "").astype(str)
+        missing = blank | (text == "").to_numpy()
+        body = xml_text(escape_formula(text)).to_numpy(dtype=object)
         cells = prefix + row_text + f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">' + body + "</t></is></c>"
         return np.where(missing, "", cells)
     if kind.name == "date":

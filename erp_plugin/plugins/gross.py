@@ -19,3 +19,21 @@ def add_gross(lines: pd.DataFrame, minor_units: int) -> pd.DataFrame:
         given = amount.notna().to_numpy()
         computed = np.where(given, amount.to_numpy(dtype=np.int64, na_value=0), computed)
     return lines.assign(gross=computed)
+
+
+def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
+    """gross, and the pricing document of each line: its document, client, and sale or return side.
+
+    A document's return lines are priced as a separate document of the same lines
+    with positive quantities, their figures then negated (SPEC §5 Returns); ``_sign``
+    is -1 on return lines and ``_pdoc`` numbers the pricing documents.
+    """
+    lines = add_gross(lines, ctx.minor_units)
+    sign = np.where(lines["qty"].to_numpy(dtype=np.int64) < 0, -1, 1)
+    keys = pd.DataFrame({
+        "doc": lines["doc_id"].cat.codes.to_numpy(),
+        "client": lines["client_id"].cat.codes.to_numpy(),
+        "sign": sign,
+    })
+    pdoc = keys.groupby(["doc", "client", "sign"], sort=False).ngroup().to_numpy()
+    return lines.assign(_sign=sign, _pdoc=pdoc)

@@ -1,0 +1,132 @@
+"""Coupons: issued over the export by ``CouponRules``, redeemed through its ``coupon`` column (SPEC §7, §5.3).
+
+Issuance: a client's documents with gross >= min_document (gross, so a coupon's
+own discount cannot change what qualifies), in date then document order; each
+time their count reaches a multiple of every_n_documents, the coupon
+``<rule_id>-<client_id>-<seq>`` is issued on that document's date, valid
+through the month's end or N days after issue.
+
+Redemption: a code on a document acts as a stacking discount over all that
+document's lines when it is the first use, by its own client, on a later
+document dated within its validity. Any other use is refused with a warning
+and gives no discount; a code that was never issued is an error for the lines
+that carry it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..erp.lines import DATE, SOURCE_ROW, TEXT, Kind
+from ..erp.write import Table
+from ..money import PCT_DECIMALS, pct_to_scaled
+from ..pipeline import Context
+
+COLUMNS = ["code", "rule_id", "client_id", "issued_on", "valid_to", "issued_doc", "discount_pct", "used_doc", "used_on"]
+
+
+def _documents(lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per (document, client), with its date, gross and place in date-then-document order."""
+    docs = (
+        lines.groupby(["doc_id", "client_id"], observed=True, sort=False)
+        .agg(date=("date", "min"), gross=("gross", "sum"), first_row=(SOURCE_ROW, "min"))
+        .reset_index()
+    )
+    docs["doc_text"] = docs["doc_id"].astype(str)
+    docs = docs.sort_values(["date", "doc_text"], kind="stable").reset_index(drop=True)
+    docs["order"] = np.arange(len(docs))
+    return docs
+
+
+def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
+    issued = []
+    for rule in ctx.book.coupon_rules:
+        qualifying = docs[docs["gross"] >= rule.min_document].copy()
+        qualifying["count"] = qualifying.groupby("client_id", observed=True).cumcount() + 1
+        hits = qualifying[qualifying["count"] % rule.every_n_documents == 0]
+        if hits.empty:
+            continue
+        seq = (hits["count"] // rule.every_n_documents).astype(int).astype(str)
+        client = hits["client_id"].astype(str)
+        if rule.valid_days is None:
+            valid_to = hits["date"] + pd.offsets.MonthEnd(0)
+        else:
+            valid_to = hits["date"] + pd.Timedelta(days=rule.valid_days)
+        issued.append(pd.DataFrame({
+            "code": rule.rule_id + "-" + client + "-" + seq,
+            "rule_id": rule.rule_id,
+            "client_id": client,
+            "issued_on": hits["date"],
+            "valid_to": valid_to,
+            "issued_doc": hits["doc_text"],
+            "discount_pct": pct_to_scaled(rule.discount_pct),
+            "issued_order": hits["order"],
+        }))
+    if not issued:
+        return pd.DataFrame(columns=[*COLUMNS[:7], "issued_order"])
+    return pd.concat(issued, ignore_index=True)
+
+
+def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    docs = _documents(lines)
+    coupons = issue(lines, ctx, docs)
+    coupons["used_doc"] = None
+    coupons["used_on"] = pd.NaT
+    pct = np.zeros(len(lines), dtype=np.int64)
+    code_per_line = np.full(len(lines), None, dtype=object)
+    if "coupon" in lines.columns and lines["coupon"].notna().any():
+        pct, code_per_line = _redeem(lines, ctx, docs, coupons)
+    kinds: dict[str, Kind] = {
+        "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": Kind("pct", PCT_DECIMALS), "code": TEXT,
+    }
+    if ctx.book.coupon_rules:
+        table = coupons[COLUMNS].copy()
+        ctx.tables["coupons"] = Table("coupons", table, kinds)
+    return lines.assign(_coupon_pct=pct, _coupon=code_per_line)
+
+
+def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.DataFrame):
+    by_code = {code: i for i, code in enumerate(coupons["code"])}
+    used = lines[lines["coupon"].notna()]
+    uses = (
+        used.groupby(["doc_id", "client_id", "coupon"], observed=True, sort=False)[SOURCE_ROW].min().reset_index()
+        .merge(docs[["doc_id", "client_id", "date", "order"]], on=["doc_id", "client_id"])
+        .sort_values("order", kind="stable")
+    )
+    pct = np.zeros(len(lines), dtype=np.int64)
+    code_per_line = np.full(len(lines), None, dtype=object)
+    doc_codes = lines["doc_id"].cat.codes.to_numpy()
+    client_codes = lines["client_id"].cat.codes.to_numpy()
+    for use in uses.itertuples(index=False):  # one iteration per coupon use, not per line
+        code = str(use.coupon).strip()
+        carrying = (lines["coupon"].astype(object) == use.coupon).to_numpy() & (
+            doc_codes == lines["doc_id"].cat.categories.get_loc(use.doc_id)
+        )
+        if code not in by_code:
+            ctx.flag(lines, carrying, "coupon", "price.coupon_unknown",
+                     f"coupon {code!r} was never issued; check the code (coupons are <rule>-<client>-<number>)")
+            continue
+        i = by_code[code]
+        coupon = coupons.iloc[i]
+        refusal = None
+        if coupon["client_id"] != str(use.client_id):
+            refusal = f"belongs to client {coupon['client_id']}, not {use.client_id}"
+        elif coupons.at[i, "used_doc"] is not None:
+            refusal = f"was already used on {coupons.at[i, 'used_doc']}"
+        elif use.order <= coupon["issued_order"]:
+            refusal = f"was issued on {coupon['issued_doc']}; it is good for a later document only"
+        elif use.date > coupon["valid_to"]:
+            refusal = f"expired on {coupon['valid_to']:%d.%m.%Y}"
+        if refusal:
+            ctx.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)), field_name="coupon")
+            continue
+        coupons.at[i, "used_doc"] = str(use.doc_id)
+        coupons.at[i, "used_on"] = use.date
+        whole_doc = (doc_codes == lines["doc_id"].cat.categories.get_loc(use.doc_id)) & (
+            client_codes == lines["client_id"].cat.categories.get_loc(use.client_id)
+        )
+        pct = np.where(whole_doc, pct + int(coupon["discount_pct"]), pct)
+        code_per_line = np.where(whole_doc, code, code_per_line)
+    return pct, code_per_line
+

@@ -1,0 +1,70 @@
+"""The marker and the tariff's kit figures (SPEC §5 steps 2, 3, 5, 6).
+
+marker: ``Products`` wins, else the export's, else ``white`` (the first marker
+when the workbook defines no white). kit_pct = max(0, marker_pct − options);
+kit_discount = round(gross × kit_pct / 100); kit_bonus = round(kit_discount ×
+bonus_share_pct / 100); kit_price_discount = kit_discount − kit_bonus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..money import pct_to_scaled, percent_of
+from ..pipeline import Context
+from .lookup import BLANK, UNKNOWN, name_codes
+
+
+def marker_plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    book = ctx.book
+    markers = list(book.markers)
+    fallback = markers.index("white") if "white" in markers else 0
+    from_export = name_codes(lines["marker"], markers) if "marker" in lines.columns else np.full(len(lines), BLANK)
+    unknown = from_export == UNKNOWN
+    if unknown.any():
+        shown = lines["marker"].astype(object).to_numpy()[unknown]
+        ctx.flag(lines, unknown, "marker", "price.marker",
+                 [f"marker {m!r} is not in Markers; expected one of {', '.join(markers)}" for m in shown])
+    product_marker = [markers.index(p.marker) if p.marker in markers else BLANK for p in book.products.values()]
+    from_products = _by_sku(lines, book, product_marker)
+    code = np.where(from_products >= 0, from_products, np.where(from_export >= 0, from_export, fallback))
+    category = _category(lines, book)
+    return lines.assign(marker=pd.Categorical.from_codes(code, categories=markers), _category=category)
+
+
+def _by_sku(lines: pd.DataFrame, book, per_product: list[int]) -> np.ndarray:
+    """A per-product value spread to the lines by SKU (exact match); BLANK where the SKU is not in Products."""
+    codes = name_codes(lines["sku"], list(book.products), exact=True)
+    table = np.array(per_product + [BLANK], dtype=np.int64)
+    return table[np.where(codes >= 0, codes, len(per_product))]
+
+
+def _category(lines: pd.DataFrame, book) -> pd.Series:
+    """The line's category for promotions: Products' category wins, else the export's."""
+    names = sorted({p.category for p in book.products.values() if p.category})
+    product_cat = [names.index(p.category) if p.category else BLANK for p in book.products.values()]
+    from_products = _by_sku(lines, book, product_cat)
+    result = pd.Series(np.array(names + [None], dtype=object)[np.where(from_products >= 0, from_products, len(names))])
+    if "category" in lines.columns:
+        result = result.where(from_products >= 0, lines["category"].astype(object).to_numpy())
+    return result.astype("category")
+
+
+def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    book = ctx.book
+    tariffs, markers, modes = list(book.tariffs), list(book.markers), list(book.bonus_modes)
+    table = np.array([[pct_to_scaled(book.tariffs[t].discount(m)) for m in markers] for t in tariffs], dtype=np.int64)
+    marker_pct = table[lines["tariff"].cat.codes.to_numpy(), lines["marker"].cat.codes.to_numpy()]
+    kit_pct = np.maximum(0, marker_pct - lines["option_weight_pct"].to_numpy())
+    gross = lines["gross"].to_numpy()
+    kit_discount = percent_of(gross, kit_pct)
+    shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
+    kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].cat.codes.to_numpy()])
+    return lines.assign(
+        marker_pct=marker_pct,
+        kit_pct=kit_pct,
+        kit_discount=kit_discount,
+        kit_bonus=kit_bonus,
+        kit_price_discount=kit_discount - kit_bonus,
+    )

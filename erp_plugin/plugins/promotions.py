@@ -1,0 +1,214 @@
+"""Promotions (SPEC §5.3): which rules apply to which lines, and what they give.
+
+Everything is computed on the pricing document (a document's return lines form
+their own, mirrored one) with absolute figures, then signed. Per rule: a mask of
+the lines it matches (window, segment, marker, SKU list, category, payment,
+min_qty, requires_sku), then its per-line discount, rounded per line:
+
+* ``discount_pct``: round(gross × value / 100);
+* ``discount_pct`` with ``every_nth`` = n: of the matching units U in the
+  document, ⌊U / n⌋ units, cheapest first (ties: the earlier line), get value %
+  off: round(units × unit_price × value / 100) on each line;
+* ``bonus_multiplier``: multiplies kit_bonus; its total is Σ kit_bonus × (value − 1).
+
+Rules sharing a group compete per document: the largest total wins (ties: lower
+priority, then rule_id). Others stack: discounts add, multipliers multiply.
+``promo_rules`` names the rules (and coupon) that changed the line.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS
+from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
+from ..pipeline import Context
+from ..tariffs.model import Promotion
+
+
+def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    rules = sorted(ctx.book.promotions, key=lambda r: (r.priority, r.rule_id))
+    n = len(lines)
+    facts = _Facts(lines, ctx)
+    effects: list[tuple[Promotion, np.ndarray, np.ndarray]] = []  # (rule, mask, total in minor × PCT_SCALE)
+    discounts: dict[str, np.ndarray] = {}
+    for rule in rules:
+        mask = facts.matches(rule)
+        if rule.reward == "bonus_multiplier":
+            total = facts.kit_bonus * (pct_to_scaled(rule.value) - PCT_SCALE) * mask
+        else:
+            discount = facts.every_nth(rule, mask) if rule.every_nth else percent_of(facts.gross, pct_to_scaled(rule.value)) * mask
+            discounts[rule.rule_id] = discount
+            total = discount * PCT_SCALE
+        effects.append((rule, mask, total))
+    applied = _decide_groups(effects, facts.pdoc)
+    promo = np.zeros(n, dtype=np.int64)
+    multipliers = []
+    for (rule, mask, _total), live in zip(effects, applied):
+        if rule.reward == "bonus_multiplier":
+            multipliers.append((rule, live & mask))
+        else:
+            promo += np.where(live, discounts[rule.rule_id], 0)
+    coupon = percent_of(facts.gross, lines["_coupon_pct"].to_numpy())
+    promo += coupon
+    num, den = _combined_multiplier(multipliers, n)
+    names = _rule_names(effects, applied, discounts, facts, lines["_coupon"].to_numpy(), coupon)
+    return lines.assign(
+        promo_discount=promo * facts.sign,
+        promo_rules=names,
+        _mult_num=num,
+        _mult_den=den,
+    )
+
+
+class _Facts:
+    """The per-line facts rules filter on, computed once."""
+
+    def __init__(self, lines: pd.DataFrame, ctx: Context):
+        self.lines, self.ctx = lines, ctx
+        self.sign = lines["_sign"].to_numpy()
+        self.gross = np.abs(lines["gross"].to_numpy())
+        self.qty = np.abs(lines["qty"].to_numpy(dtype=np.int64))
+        self.kit_bonus = np.abs(lines["kit_bonus"].to_numpy())
+        self.pdoc = lines["_pdoc"].to_numpy()
+        self.dates = lines["date"].to_numpy(dtype="datetime64[D]")
+        self.client_codes = lines["client_id"].cat.codes.to_numpy()
+        self.client_ids = [str(c) for c in lines["client_id"].cat.categories]
+
+    def matches(self, rule: Promotion) -> np.ndarray:
+        mask = np.ones(len(self.lines), dtype=bool)
+        if rule.active_from:
+            mask &= self.dates >= np.datetime64(rule.active_from, "D")
+        if rule.active_to:
+            mask &= self.dates <= np.datetime64(rule.active_to, "D")
+        if rule.segment:
+            mask &= self._segment(rule.segment)
+        if rule.marker:
+            mask &= (self.lines["marker"] == rule.marker).to_numpy()
+        if rule.skus:
+            mask &= self._text_in("sku", {s.strip().casefold() for s in rule.skus})
+        if rule.category:
+            mask &= self._text_in("_category", {rule.category.strip().casefold()})
+        if rule.payment:
+            mask &= self._text_in("_payment", {rule.payment.strip().casefold()})
+        if rule.min_qty is not None:
+            mask &= self.qty >= int(rule.min_qty.scaleb(QTY_DECIMALS))
+        if rule.requires_sku:
+            holds = self._text_in("sku", {rule.requires_sku.strip().casefold()}) & (self.qty > 0)
+            per_doc = pd.Series(holds).groupby(self.pdoc).transform("max").to_numpy()
+            mask &= per_doc
+        return mask
+
+    def _text_in(self, column: str, wanted: set[str]) -> np.ndarray:
+        values = self.lines[column]
+        categories = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else None
+        if categories is None:
+            return values.astype(str).str.strip().str.casefold().isin(wanted).to_numpy()
+        hit = np.array([str(c).strip().casefold() in wanted for c in categories] + [False])
+        return hit[values.cat.codes.to_numpy()]
+
+    def _segment(self, segment: str) -> np.ndarray:
+        clients = self.ctx.book.clients
+        known = [clients.get(c) for c in self.client_ids]
+        if segment == "new":
+            days = self.ctx.book.settings.new_client_days
+            joined = np.array([np.datetime64(c.joined, "D") if c and c.joined else np.datetime64("NaT") for c in known] +
+                              [np.datetime64("NaT")], dtype="datetime64[D]")[self.client_codes]
+            with np.errstate(invalid="ignore"):
+                return (joined <= self.dates) & (self.dates < joined + np.timedelta64(days, "D"))
+        if segment.casefold().startswith("tier:"):
+            tier = segment.split(":", 1)[1].strip().casefold()
+            per_client = [bool(c and c.tier and c.tier.casefold() == tier) for c in known]
+        else:
+            word = segment.strip().casefold()
+            per_client = [bool(c and word in {s.casefold() for s in c.segments}) for c in known]
+        return np.array(per_client + [False])[self.client_codes]
+
+    def every_nth(self, rule: Promotion, mask: np.ndarray) -> np.ndarray:
+        """value % off the ⌊U/n⌋ cheapest matching units of each pricing document."""
+        whole = self.qty % 10**QTY_DECIMALS == 0
+        fractional = mask & ~whole
+        if fractional.any():
+            shown = self.qty[fractional] / 10**QTY_DECIMALS
+            self.ctx.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
+                          [f"qty {q:g} is not a whole number, but rule {rule.rule_id} gives every {rule.every_nth}-th "
+                           "unit off; only whole units can be counted" for q in shown])
+        units = np.where(mask & whole, self.qty // 10**QTY_DECIMALS, 0)
+        price = np.abs(self.lines["unit_price"].to_numpy(dtype=np.int64))
+        frame = pd.DataFrame({"pdoc": self.pdoc, "price": price, "units": units, "position": np.arange(len(units))})
+        frame = frame[units > 0].sort_values(["pdoc", "price", "position"], kind="stable")
+        per_doc = frame.groupby("pdoc")["units"]
+        free = (per_doc.transform("sum") // rule.every_nth).to_numpy()
+        before = (per_doc.cumsum() - frame["units"]).to_numpy()
+        discounted = np.clip(free - before, 0, frame["units"].to_numpy())
+        result = np.zeros(len(units), dtype=np.int64)
+        amount = discounted * frame["price"].to_numpy()  # currency × 10^PRICE_DECIMALS
+        divisor = 100 * PCT_SCALE * 10 ** (PRICE_DECIMALS - self.ctx.minor_units)
+        result[frame["position"].to_numpy()] = mul_div_round(amount, pct_to_scaled(rule.value), divisor)
+        return result
+
+
+def _decide_groups(effects, pdoc: np.ndarray) -> list[np.ndarray]:
+    """Per rule, the lines where it is in force: everywhere it matches for a stacking rule, only in the
+    documents it wins for a rule of an exclusive group (rules come sorted by priority, then rule_id)."""
+    applied = [np.ones(len(pdoc), dtype=bool) for _ in effects]
+    groups: dict[str, list[int]] = {}
+    for i, (rule, _mask, _total) in enumerate(effects):
+        if rule.group:
+            groups.setdefault(rule.group.casefold(), []).append(i)
+    for members in groups.values():
+        totals = np.column_stack([
+            pd.Series(effects[i][2]).groupby(pdoc).sum().reindex(range(pdoc.max() + 1), fill_value=0).to_numpy()
+            for i in members
+        ])
+        winner = np.argmax(totals, axis=1)  # the first maximum: the lower priority, then rule_id
+        for column, i in enumerate(members):
+            applied[i] = winner[pdoc] == column
+    return applied
+
+
+def _combos(masks: list[np.ndarray], n: int) -> tuple[np.ndarray, list[list[int]]]:
+    """Lines grouped by which masks hold on them: a combination id per line, and each combination's masks."""
+    if not masks:
+        return np.zeros(n, dtype=np.int64), [[]]
+    keys = pd.DataFrame(np.column_stack(masks).astype(np.int8))
+    combo = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(n)).groupby(combo).first().to_numpy()
+    members = [np.flatnonzero(keys.to_numpy()[row]).tolist() for row in first]
+    return combo, members
+
+
+def _combined_multiplier(multipliers, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, the product of the multipliers in force, as an exact fraction num / den."""
+    combo, members = _combos([live for _rule, live in multipliers], n)
+    products = [_product([Fraction(multipliers[j][0].value) for j in m]) for m in members]
+    num = np.array([p.numerator for p in products], dtype=np.int64)[combo]
+    den = np.array([p.denominator for p in products], dtype=np.int64)[combo]
+    return num, den
+
+
+def _product(values: list[Fraction]) -> Fraction:
+    result = Fraction(1)
+    for value in values:
+        result *= value
+    return result
+
+
+def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.ndarray, coupon: np.ndarray) -> pd.Categorical:
+    """``promo_rules``: the ids of the rules that changed the line, then its coupon, comma-separated."""
+    changed = []
+    for (rule, mask, _total), live in zip(effects, applied):
+        if rule.reward == "bonus_multiplier":
+            changed.append(live & mask & (facts.kit_bonus > 0) & (pct_to_scaled(rule.value) != PCT_SCALE))
+        else:
+            changed.append(live & (discounts[rule.rule_id] != 0))
+    combo, members = _combos(changed, len(facts.pdoc))
+    labels = [", ".join(effects[j][0].rule_id for j in m) for m in members]
+    names = np.array(labels, dtype=object)[combo]
+    with_coupon = (coupon != 0) & pd.notna(coupon_codes)
+    if with_coupon.any():
+        names = np.where(with_coupon, np.where(names == "", coupon_codes, names + ", " + coupon_codes.astype(str)), names)
+    return pd.Categorical(np.where(names == "", None, names))

@@ -1,0 +1,82 @@
+"""Bonus points spent on a line (SPEC §5 step 13): bonus_redeemed and cash_due.
+
+bonus_redeemed = the line's bonus_paid, at most net and at most the client's
+available balance just before the line, in ledger order (date, doc_id, line_no);
+more is an error for the line, or capped when ``on_overdraw`` is ``cap``.
+
+Within one export the balance is built from its own earlier lines (the ledger
+adds the stored opening balance): points accrued on a line become available when
+its money-back window ends (date + moneyback_days); a return's negative accrual
+counts at once (it cancels pending points first), and the balance never counts
+below 0. A return line's bonus_paid gives points back: it is mirrored, at most
+the return's net, with no balance check. cash_due = net − bonus_redeemed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..money import format_minor
+from ..pipeline import Context
+
+
+def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    net = lines["net"].to_numpy()
+    paid = np.abs(lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0)) if "bonus_paid" in lines else np.zeros(len(lines), np.int64)
+    sign = lines["_sign"].to_numpy()
+    redeemed = np.zeros(len(lines), dtype=np.int64)
+    returns = (sign < 0) & (paid > 0)
+    redeemed[returns] = -np.minimum(paid[returns], np.abs(net[returns]))
+    spending = np.flatnonzero((sign > 0) & (paid > 0))
+    if len(spending):
+        redeemed[spending] = _spend(lines, ctx, spending, paid, net)
+    return lines.assign(bonus_redeemed=redeemed, cash_due=net - redeemed)
+
+
+def _ledger_order(lines: pd.DataFrame) -> np.ndarray:
+    line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0) if "line_no" in lines else np.zeros(len(lines), np.int64)
+    keys = pd.DataFrame({
+        "date": lines["date"].to_numpy(), "doc": lines["doc_id"].astype(str).to_numpy(), "line_no": line_no,
+        "row": lines["source_row"].to_numpy(),
+    })
+    return keys.sort_values(["date", "doc", "line_no", "row"], kind="stable").index.to_numpy()
+
+
+def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
+    """Redemptions in ledger order, one client's running balance at a time (a loop over spending lines only)."""
+    order = _ledger_order(lines)
+    position = np.empty(len(lines), dtype=np.int64)
+    position[order] = np.arange(len(lines))
+    client = lines["client_id"].cat.codes.to_numpy()
+    dates = lines["date"].to_numpy(dtype="datetime64[D]")
+    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
+    accrued = lines["bonus_accrued"].to_numpy()
+    available_on = dates + np.asarray(mb, dtype="timedelta64[D]")
+    available_on = np.where(accrued < 0, dates, available_on)  # a return cancels at once
+    spenders = np.unique(client[spending])
+    mine = np.isin(client, spenders)
+    by_client: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    frame = pd.DataFrame({"client": client[mine], "pos": position[mine], "on": available_on[mine], "amount": accrued[mine]})
+    for code, group in frame.groupby("client", sort=False):
+        by_client[code] = (group["pos"].to_numpy(), group["on"].to_numpy(), group["amount"].to_numpy())
+    cap = ctx.book.settings.on_overdraw == "cap"
+    spent_so_far: dict[int, int] = {}
+    result = np.zeros(len(spending), dtype=np.int64)
+    for k in np.argsort(position[spending], kind="stable"):  # one step per line that spends points
+        i = spending[k]
+        pos, on, amount = by_client[client[i]]
+        earlier = (pos < position[i]) & (on <= dates[i])
+        balance = max(0, int(amount[earlier].sum()) - spent_so_far.get(client[i], 0))
+        wanted = int(paid[i])
+        allowed = min(balance, max(int(net[i]), 0))
+        if wanted > allowed and not cap:
+            units = ctx.minor_units
+            ctx.flag(lines, np.arange(len(lines)) == i, "bonus_paid", "price.overdraw",
+                     f"bonus_paid {format_minor(wanted, units)} is more than the client can spend here: "
+                     f"available {format_minor(balance, units)}, net {format_minor(int(net[i]), units)} "
+                     "(on_overdraw = cap would take what is available)")
+            continue
+        result[k] = min(wanted, allowed)
+        spent_so_far[client[i]] = spent_so_far.get(client[i], 0) + result[k]
+    return result

@@ -1,0 +1,70 @@
+"""The tariff and bonus mode in force on each line's date (SPEC §5 step 1).
+
+The client's ``Clients`` row holds from the beginning of time; each of its
+``TariffChanges`` rows with from_date <= the line's date then applies in date
+order, a blank keeping what was in force. A client absent from ``Clients`` gets
+BASE and ``discount``, or is an error when ``unknown_client`` is ``error``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..pipeline import Context
+
+BEGINNING = pd.Timestamp("1900-01-01")
+
+
+def _timeline(ctx: Context, client_codes: pd.Index) -> pd.DataFrame:
+    """Per client (as its code in the lines' categories): from_date, tariff, mode, forward-filled."""
+    book = ctx.book
+    base = pd.DataFrame({
+        "client_id": list(book.clients),
+        "from_date": BEGINNING,
+        "tariff": [c.tariff or "BASE" for c in book.clients.values()],
+        "bonus_mode": [c.bonus_mode or "discount" for c in book.clients.values()],
+    })
+    changes = pd.DataFrame(
+        [(c.client_id, pd.Timestamp(c.from_date), c.tariff, c.bonus_mode) for c in book.tariff_changes],
+        columns=["client_id", "from_date", "tariff", "bonus_mode"],
+    )
+    events = pd.concat([base, changes], ignore_index=True) if len(changes) else base
+    events["client"] = client_codes.get_indexer(events["client_id"])
+    events = events[events["client"] >= 0].sort_values(["client", "from_date"], kind="stable")
+    events[["tariff", "bonus_mode"]] = events.groupby("client")[["tariff", "bonus_mode"]].ffill()
+    events["from_date"] = events["from_date"].astype("datetime64[s]")
+    return events[["client", "from_date", "tariff", "bonus_mode"]]
+
+
+def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    clients = lines["client_id"].cat.categories
+    events = _timeline(ctx, clients)
+    left = pd.DataFrame({
+        "client": lines["client_id"].cat.codes.to_numpy().astype(np.int64),
+        "date": lines["date"].to_numpy(dtype="datetime64[s]"),
+        "position": np.arange(len(lines)),
+    }).sort_values("date", kind="stable")
+    merged = pd.merge_asof(
+        left, events.sort_values("from_date", kind="stable"), left_on="date", right_on="from_date",
+        by="client", direction="backward",
+    ).sort_values("position")
+    tariff = merged["tariff"].to_numpy(dtype=object)
+    mode = merged["bonus_mode"].to_numpy(dtype=object)
+    unknown = pd.isna(tariff)
+    if unknown.any():
+        if ctx.book.settings.unknown_client == "error":
+            ids = lines["client_id"].astype(object).to_numpy()[unknown]
+            ctx.flag(lines, unknown, "client_id", "price.unknown_client",
+                     [f"client {c!r} is not in Clients (unknown_client = error); add it there" for c in ids])
+        else:
+            missing = lines.loc[unknown, "client_id"].astype(object).unique()
+            ctx.warn("price.unknown_client",
+                     f"{unknown.sum()} lines of {len(missing)} clients not in Clients are priced on BASE with the "
+                     f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
+        tariff = np.where(unknown, "BASE", tariff)
+        mode = np.where(unknown, "discount", mode)
+    return lines.assign(
+        tariff=pd.Categorical(tariff, categories=list(ctx.book.tariffs) or ["BASE"]),
+        bonus_mode=pd.Categorical(mode, categories=list(ctx.book.bonus_modes) or ["discount"]),
+    )
