@@ -24,6 +24,8 @@ def scaled_text(values, decimals: int, trim: bool = False) -> np.ndarray:
     for quantities and percentages; money keeps its minor units.
     """
     ints = np.asarray(values, dtype=np.int64)
+    if ints.size == 0:
+        return np.zeros(0, dtype=object)
     magnitude = np.abs(ints)
     if decimals == 0:
         text = magnitude.astype(str)

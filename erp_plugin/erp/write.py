@@ -78,8 +78,7 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, K
         jobs = [(out, lambda temp: _write_xlsx(source, lines, results, tables, temp, input_kinds))]
     else:
         kinds = {**input_kinds, **results}
-        columns = [SOURCE_ROW, *[f for f in FIELDS if f in lines.columns], *results]
-        frame = lines[columns]
+        frame = lines[_output_columns(lines, results)]
         kinds[SOURCE_ROW] = Kind("int")
         writer = _write_csv if suffix == ".csv" else _write_parquet
         jobs = [(out, lambda temp: writer(frame, kinds, temp))]
@@ -121,9 +120,15 @@ def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Ki
         xlsx_write.write_back(source.path, temp, source.sheet, source.header_row, source.width, rows, columns, sheets)
         return
     # read from csv/parquet: a new workbook whose first sheet holds the lines as read, with the results
-    columns = [SOURCE_ROW, *[f for f in FIELDS if f in lines.columns], *results]
     kinds = {SOURCE_ROW: Kind("int"), **input_kinds, **results}
-    xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[columns], kinds), *sheets])
+    xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
+
+
+def _output_columns(lines: pd.DataFrame, results: dict[str, Kind]) -> list[str]:
+    """source_row, the canonical fields read, then the results; a result named like a field (``marker``,
+    resolved from Products, the export and the default) replaces it."""
+    fields = [f for f in FIELDS if f in lines.columns and f not in results]
+    return [SOURCE_ROW, *fields, *results]
 
 
 # ------------------------------------------------------------------ csv / parquet

@@ -13,7 +13,8 @@ min_qty, requires_sku), then its per-line discount, rounded per line:
 
 Rules sharing a group compete per document: the largest total wins (ties: lower
 priority, then rule_id). Others stack: discounts add, multipliers multiply.
-``promo_rules`` names the rules (and coupon) that changed the line.
+``promo_rules`` names the rules that changed the line, in the order of the
+Promotions sheet, then the coupon.
 """
 
 from __future__ import annotations
@@ -134,8 +135,8 @@ class _Facts:
         if fractional.any():
             shown = self.qty[fractional] / 10**QTY_DECIMALS
             self.ctx.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
-                          [f"qty {q:g} is not a whole number, but rule {rule.rule_id} gives every {rule.every_nth}-th "
-                           "unit off; only whole units can be counted" for q in shown])
+                          [f"qty {q:g} is not a whole number, but rule {rule.rule_id} discounts every "
+                           f"{_ordinal(rule.every_nth)} unit; only whole units can be counted" for q in shown])
         units = np.where(mask & whole, self.qty // 10**QTY_DECIMALS, 0)
         price = np.abs(self.lines["unit_price"].to_numpy(dtype=np.int64))
         frame = pd.DataFrame({"pdoc": self.pdoc, "price": price, "units": units, "position": np.arange(len(units))})
@@ -149,6 +150,11 @@ class _Facts:
         divisor = 100 * PCT_SCALE * 10 ** (PRICE_DECIMALS - self.ctx.minor_units)
         result[frame["position"].to_numpy()] = mul_div_round(amount, pct_to_scaled(rule.value), divisor)
         return result
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _decide_groups(effects, pdoc: np.ndarray) -> list[np.ndarray]:
@@ -206,7 +212,8 @@ def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.nda
         else:
             changed.append(live & (discounts[rule.rule_id] != 0))
     combo, members = _combos(changed, len(facts.pdoc))
-    labels = [", ".join(effects[j][0].rule_id for j in m) for m in members]
+    in_sheet_order = [sorted(m, key=lambda j: effects[j][0].src.row) for m in members]
+    labels = [", ".join(effects[j][0].rule_id for j in m) for m in in_sheet_order]
     names = np.array(labels, dtype=object)[combo]
     with_coupon = (coupon != 0) & pd.notna(coupon_codes)
     if with_coupon.any():
