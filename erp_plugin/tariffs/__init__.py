@@ -22,7 +22,10 @@ def read_tariffs(path: str | Path, today: date | None = None) -> tuple[TariffBoo
     if problem is not None:
         problems.extend([problem])
         return None, problems
-    book, defined = read_book(workbook, problems)
+    try:
+        book, defined = read_book(workbook, problems)
+    finally:
+        workbook.close()
     check_book(book, defined, problems, today or date.today())
     return (None if problems.errors else book), problems
 

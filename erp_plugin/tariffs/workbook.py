@@ -1,20 +1,21 @@
 """The tariff workbook as sheets of raw cells, each knowing its address.
 
-openpyxl loads the file twice: once for formulas, once for the values Excel
-cached. A formula with no cached value means the file was written by a program
-and never recalculated; the cell is marked so the reader can say how to fix it.
+Values come from calamine, which reads a 100 000-client sheet in well under a
+second (openpyxl takes 8 s a pass); what calamine does not tell is read from the
+package XML: a formula with no cached value (the file was written by a program
+and never recalculated: the cell is marked so the reader can say how to fix it),
+Excel's percent formats, and Excel Tables.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
 from openpyxl.utils import get_column_letter, range_boundaries
+
+from .. import ooxml
 
 from ..erp.fields import normalize_header
 from ..problems import Problem
@@ -59,95 +60,91 @@ class Region:
 
 
 class Workbook:
-    def __init__(self, formulas: openpyxl.Workbook, values: openpyxl.Workbook, path: str):
-        self._formulas = formulas
-        self._values = values
+    """Values from calamine (fast); formulas never calculated, percent formats and Tables from the XML."""
+
+    def __init__(self, path: str, values, archive: zipfile.ZipFile):
         self.path = path
+        self._values = values
+        self._archive = archive
+        self._parts = ooxml.sheet_parts(archive)
+        self._percent_styles = ooxml.percent_styles(archive)
 
     @classmethod
     def open(cls, path: str | Path) -> tuple[Workbook | None, Problem | None]:
+        import python_calamine
+
         path = Path(path)
         problem = check_workbook(path, "tariff workbook")
         if problem:
             return None, problem
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl warns about extensions it does not read
-                formulas = openpyxl.load_workbook(path, data_only=False)
-                values = openpyxl.load_workbook(path, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
-            return None, Problem(
-                "file.corrupt", f"cannot be read as a workbook ({exc}); save it again from Excel", file=str(path)
-            )
-        return cls(formulas, values, str(path)), None
+            archive = zipfile.ZipFile(path)
+            values = python_calamine.CalamineWorkbook.from_path(str(path))
+            return cls(str(path), values, archive), None
+        except Exception as exc:  # calamine and the zip reader raise their own types for damaged files
+            return None, Problem("file.corrupt", f"cannot be read as a workbook ({exc}); save it again from Excel", file=str(path))
+
+    def close(self) -> None:
+        self._archive.close()
 
     def sheet_titles(self) -> list[str]:
-        return list(self._formulas.sheetnames)
+        return list(self._values.sheet_names)
 
     def region(self, spec: SheetSpec) -> Region | None:
         """The region holding ``spec``'s data: a sheet named like it, else an Excel Table named like it."""
         names = {normalize_header(n) for n in (spec.name, *spec.aliases)}
-        for title in self._formulas.sheetnames:
+        for title in self.sheet_titles():
             if normalize_header(title) in names:
-                ws = self._formulas[title]
-                tables = list(ws.tables.values())
-                table = next((t for t in tables if _table_key(t.name) in names), tables[0] if tables else None)
-                if table is not None:
-                    return self._read(title, table.ref, spec, from_table=True)
-                return self._read(title, None, spec, from_table=False)
-        for title in self._formulas.sheetnames:
-            for table in self._formulas[title].tables.values():
-                if _table_key(table.name) in names:
-                    return self._read(title, table.ref, spec, from_table=True)
+                found = self._tables(title)
+                table = next((ref for name, ref in found if _table_key(name) in names), found[0][1] if found else None)
+                return self._read(title, table, spec)
+        for title in self.sheet_titles():
+            for name, ref in self._tables(title):
+                if _table_key(name) in names:
+                    return self._read(title, ref, spec)
         return None
 
-    def _read(self, title: str, ref: str | None, spec: SheetSpec, from_table: bool) -> Region:
-        f_ws, v_ws = self._formulas[title], self._values[title]
+    def _tables(self, title: str) -> list[tuple[str, str]]:
+        part = self._parts.get(title)
+        return ooxml.tables(self._archive, part) if part else []
+
+    def _read(self, title: str, ref: str | None, spec: SheetSpec) -> Region:
+        rows = self._values.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        part = self._parts.get(title)
+        xml = self._archive.read(part) if part else b""
+        formulas = ooxml.uncomputed_formulas(xml)
+        percent = ooxml.percent_cells(xml, self._percent_styles)
         if ref:
             min_col, min_row, max_col, max_row = range_boundaries(ref)
         else:
-            min_col, min_row, max_col, max_row = 1, 1, max(f_ws.max_column, 1), max(f_ws.max_row, 1)
-        grid = [
-            [self._cell(f_ws, v_ws, r, c) for c in range(min_col, max_col + 1)] for r in range(min_row, max_row + 1)
-        ]
-        header_at = 0
-        if not from_table:
-            header_at = _header_index(grid, spec)
+            min_col, min_row = 1, 1
+            max_row = max(len(rows), 1)
+            max_col = max([len(r) for r in rows] + [1])
+        grid = []
+        for r in range(min_row, max_row + 1):
+            values = rows[r - 1] if r - 1 < len(rows) else []
+            grid.append([
+                _cell(values[c - 1] if c - 1 < len(values) else None, f"{get_column_letter(c)}{r}", percent, formulas)
+                for c in range(min_col, max_col + 1)
+            ])
+        header_at = 0 if ref else _header_index(grid, spec)
         headers = [
             Header(i, get_column_letter(min_col + i), str(cell.value).strip(), normalize_header(cell.value))
             for i, cell in enumerate(grid[header_at] if grid else [])
             if not cell.blank
         ]
-        rows = [
+        body = [
             (min_row + i, cells)
             for i, cells in enumerate(grid[header_at + 1 :], start=header_at + 1)
             if not all(c.blank for c in cells)
         ]
-        return Region(title, min_row + header_at, headers, rows)
-
-    @staticmethod
-    def _cell(f_ws, v_ws, row: int, col: int) -> RawCell:
-        f_cell = f_ws.cell(row=row, column=col)
-        ref = f"{get_column_letter(col)}{row}"
-        percent = is_percent_format(f_cell.number_format)
-        raw = f_cell.value
-        is_formula = f_cell.data_type == "f" or (isinstance(raw, str) and raw.startswith("="))
-        if not is_formula:
-            return RawCell(raw, ref, percent)
-        value = v_ws.cell(row=row, column=col).value
-        if value is None:
-            text = raw if isinstance(raw, str) else getattr(raw, "text", None) or "=…"
-            return RawCell(None, ref, percent, formula=text)
-        return RawCell(value, ref, percent)
+        return Region(title, min_row + header_at, headers, body)
 
 
-def is_percent_format(number_format: str | None) -> bool:
-    """True for Excel's percent formats (``0%``, ``0.00%``), where 5 % is stored as 0.05.
-
-    A ``%`` inside quotes or escaped (``0.0" %"``, ``0\\%``) is only shown, not applied.
-    """
-    shown = re.sub(r'"[^"]*"|\\.', "", number_format or "")
-    return "%" in shown
+def _cell(value, ref: str, percent: set[str], formulas: dict[str, str]) -> RawCell:
+    if ref in formulas:
+        return RawCell(None, ref, ref in percent, formula=formulas[ref])
+    return RawCell(None if value == "" else value, ref, ref in percent)
 
 
 def _table_key(name: str) -> str:
