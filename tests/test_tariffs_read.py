@@ -6,8 +6,8 @@ from decimal import Decimal
 import openpyxl
 from openpyxl.worksheet.table import Table
 
-from erp_plugin.tariffs import read_tariffs
 from erp_plugin.ooxml import is_percent_format
+from erp_plugin.tariffs import read_tariffs
 
 from .conftest import TODAY, minimal_sheets, set_cached_value, write_book
 

@@ -28,13 +28,10 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from ..ooxml import MAIN_NS, PKG_REL, REL_NS, rels_of, resolve
 from .lines import Kind
 from .render import column_text, escape_formula, excel_serial, int_values, scaled_text, xml_text
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-          "http://purl.oclc.org/ooxml/officeDocument/relationships")
-PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 FORMATS = {"money": 4, "int": 1, "date": 14}  # built-in number formats: #,##0.00  0  (short date)
@@ -298,13 +295,13 @@ def _set_last_column(prefix: bytes, letter: bytes, xml: bytes) -> bytes:
 
 
 def _widen_tables(package: Package, sheet_part: str, header_row: int, start: int, names: list[str], replace: bool) -> None:
-    rels_name = _rels_of(sheet_part)
+    rels_name = rels_of(sheet_part)
     if not package.has(rels_name):
         return
     for rel in ElementTree.fromstring(package.read(rels_name)).iter(PKG_REL):
         if not rel.get("Type", "").endswith("/table"):
             continue
-        table_part = _resolve(sheet_part, rel.get("Target", ""))
+        table_part = resolve(sheet_part, rel.get("Target", ""))
         xml = package.read(table_part)
         ref = re.search(rb'<table\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"', xml)
         if not ref or int(ref.group(2)) != header_row:
@@ -391,7 +388,7 @@ class _Workbook:
             rid = next((element.get(f"{{{ns}}}id") for ns in REL_NS if element.get(f"{{{ns}}}id")), None)
             self.sheets.append((element.get("name"), int(element.get("sheetId", 0)), rid))
         self.targets = {
-            rel.get("Id"): _resolve("xl/workbook.xml", rel.get("Target", ""))
+            rel.get("Id"): resolve("xl/workbook.xml", rel.get("Target", ""))
             for rel in ElementTree.fromstring(self.rels).iter(PKG_REL)
         }
 
@@ -512,21 +509,3 @@ class _Styles:
 
 def _set_count(element: bytes, count: int, xml: bytes) -> bytes:
     return re.sub(rb"(<" + element + rb'\b[^>]*\bcount=")\d+"', lambda m: m.group(1) + b'%d"' % count, xml, count=1)
-
-
-def _rels_of(part: str) -> str:
-    folder, _, name = part.rpartition("/")
-    return f"{folder}/_rels/{name}.rels"
-
-
-def _resolve(base_part: str, target: str) -> str:
-    """A relationship target as a package part name."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    folder = base_part.rpartition("/")[0].split("/") if "/" in base_part else []
-    for piece in target.split("/"):
-        if piece == "..":
-            folder = folder[:-1]
-        elif piece and piece != ".":
-            folder.append(piece)
-    return "/".join(folder)

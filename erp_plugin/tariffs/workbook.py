@@ -16,7 +16,6 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import ooxml
-
 from ..erp.fields import normalize_header
 from ..problems import Problem
 from ..xlsx import check_workbook
