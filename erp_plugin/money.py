@@ -270,6 +270,8 @@ def parse_scaled_column(values, decimals: int):
     blank = np.zeros(n, dtype=bool)
     if n == 0:
         return scaled, bad, blank
+    if isinstance(series.dtype, pd.ArrowDtype) and _is_decimal(series.dtype):
+        return _scale_arrow_decimals(series, decimals)
     if pd.api.types.is_bool_dtype(series.dtype):
         bad[:] = True
         return scaled, bad, blank
@@ -294,6 +296,38 @@ def parse_scaled_column(values, decimals: int):
         bad[kinds.text] = bad_s
         blank[kinds.text] = blank_s
     return scaled, bad, blank
+
+
+def _is_decimal(dtype) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_decimal(dtype.pyarrow_dtype)
+
+
+def _scale_arrow_decimals(series, decimals: int):
+    """Arrow decimals (parquet) to integers scaled by ``10**decimals``, exactly, from their unscaled values.
+
+    More decimals than ``decimals`` are rounded half away from zero; a value beyond int64 is bad.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.chunked_array(series.array._pa_array).combine_chunks()
+    n = len(array)
+    blank = array.is_null().to_numpy(zero_copy_only=False)
+    bad = np.zeros(n, dtype=bool)
+    if array.type.scale > decimals:
+        array = pc.round(array, ndigits=decimals, round_mode="half_towards_infinity")
+    target = pa.decimal128(38, decimals)
+    try:
+        array = array.cast(target)
+    except pa.ArrowInvalid:  # beyond 38 digits after rescaling: not money
+        return np.zeros(n, dtype=np.int64), ~blank, blank
+    words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset: 2 * (array.offset + n)]
+    low, high = words[0::2], words[1::2]
+    fits = high == np.where(low < 0, -1, 0)  # the high word is only the sign extension
+    bad = ~fits & ~blank
+    return np.where(fits & ~blank, low, 0).astype(np.int64), bad, blank
 
 
 def _scale_ints(ints: np.ndarray, decimals: int) -> np.ndarray:

@@ -124,3 +124,44 @@ def openpyxl_value(path, cell):
     import openpyxl
 
     return openpyxl.load_workbook(path).active[cell].value
+
+
+def test_price_the_sample_export_as_the_readme_says(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "priced.xlsx"
+    result = run("price", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "lines                       209" in lines
+    assert "gross             36 305 197.50" in lines  # the export's own Итого row
+    assert any(line.startswith("warnings (first 10 of") for line in lines)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["TDSheet", "Summary", "Coupons", "Warnings"]
+    ws = wb["TDSheet"]
+    headers = [c.value for c in ws[5]]
+    assert headers[18:] == [
+        "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
+        "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
+        "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct",
+    ]
+    net = headers.index("net") + 1
+    assert ws.cell(row=6, column=net).number_format == "#,##0.00"  # money shows as money
+    assert ws.cell(row=6, column=headers.index("kit_pct") + 1).number_format == '0.0###" %"'
+    summary = wb["Summary"]
+    assert [c.value for c in summary[1]][:4] == ["lines", "documents", "clients", "gross"]
+    assert [c.value for c in summary[2]][:4] == [209, 81, 6, 36305197.5]
+
+
+def test_price_refuses_bad_lines_with_exit_2(tmp_path):
+    import openpyxl
+
+    broken = tmp_path / "broken.xlsx"
+    wb = openpyxl.load_workbook("workbooks/sales_export.xlsx")
+    wb.active["N6"] = "cash"  # a payment the workbook does not offer
+    wb.save(broken)
+    result = run("price", broken, "--tariffs", "workbooks/tariffs.xlsx", "--out", tmp_path / "out.xlsx")
+    assert result.exit_code == 2
+    assert ("export row 6, field payment: payment 'cash' is not a payment option; expected one of prepaid, "
+            "on_delivery, deferral_30, deferral_60") in result.output
+    assert not (tmp_path / "out.xlsx").exists()

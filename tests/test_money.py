@@ -210,3 +210,16 @@ def test_column_parser_agrees_with_scalar_parser(values, decimals):
             assert is_bad, value
         else:
             assert (got, is_bad) == (expected, False), value
+
+
+def test_parquet_decimals_are_scaled_exactly_beyond_float_precision():
+    """An 18-digit decimal would lose its last digits as a float; Arrow decimals are scaled from their integers."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from erp_plugin.money import parse_scaled_column
+
+    values = pa.array([Decimal("12345678901234567.89"), Decimal("-0.005"), None, Decimal("1.125")], type=pa.decimal128(20, 3))
+    scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values, dtype=pd.ArrowDtype(values.type))), 2)
+    assert scaled.tolist() == [1234567890123456789, -1, 0, 113]  # 1.125 -> 1.13 and -0.005 -> -0.01: half away from zero
+    assert bad.tolist() == [False] * 4 and blank.tolist() == [False, False, True, False]

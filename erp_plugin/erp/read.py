@@ -32,6 +32,7 @@ from .values import parse_date_column, parse_int_column, parse_text_column, pars
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
+PARQUET_BATCH_ROWS = 2_000_000  # parquet columns are compact: read up to a row group at a time
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -334,11 +335,24 @@ def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource,
     return source, _parquet_chunks(parquet, headers, fields)
 
 
+def _keep_decimals(arrow_type):
+    """Decimals stay Arrow decimals (parsed exactly from their unscaled integers), never Python Decimals or floats."""
+    import pyarrow as pa
+
+    return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
+
+
 def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[pd.DataFrame]:
     first_row = 2
     wanted = [headers[index] for index in fields.values()]
-    for batch in parquet.iter_batches(batch_size=CHUNK_ROWS * 4, columns=wanted):
-        frame = pd.DataFrame({name: batch.column(headers[index]).to_pandas() for name, index in fields.items()})
+    # A batch carries its row group's whole dictionary: reading a row group at a time (up to
+    # PARQUET_BATCH_ROWS) parses each distinct value once rather than once per smaller batch.
+    groups = [parquet.metadata.row_group(i).num_rows for i in range(parquet.metadata.num_row_groups)]
+    batch_rows = min(max(groups, default=CHUNK_ROWS), PARQUET_BATCH_ROWS)
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):
+        frame = pd.DataFrame({
+            name: batch.column(headers[index]).to_pandas(types_mapper=_keep_decimals) for name, index in fields.items()
+        })
         frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
         first_row += len(frame)
         yield frame
@@ -401,16 +415,52 @@ def _line_rows(raw: pd.DataFrame) -> np.ndarray:
     filled = np.zeros(len(raw), dtype=bool)
     for name in ("doc_id", "client_id", "sku", "qty", "unit_price"):
         if name in raw.columns:
-            column = raw[name]
-            filled |= ~(column.isna() | column.eq("")).to_numpy()
+            filled |= ~_per_value(raw[name], lambda s: (s.isna() | s.eq("")).to_numpy(), True)
     totals = np.zeros(len(raw), dtype=bool)
+    if "_first" not in raw.columns:
+        return filled  # parquet: typed columns, no report rows
     for name in ("_first", "date", "doc_id"):
-        if name in raw.columns and pd.api.types.is_object_dtype(raw[name].dtype):
-            totals |= raw[name].astype(str).str.match(TOTALS).to_numpy()
+        if name in raw.columns and (raw[name].dtype == object or isinstance(raw[name].dtype, pd.CategoricalDtype)):
+            totals |= _per_value(raw[name], lambda s: s.astype(str).str.match(TOTALS).to_numpy(), False)
     return filled & ~totals
 
 
+def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
+    """``test`` of each cell, evaluated once per distinct value when the column is categorical."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(test(column), dtype=bool)
+    per_category = np.asarray(test(pd.Series(column.cat.categories.to_numpy(dtype=object), dtype=object)), dtype=bool)
+    codes = column.cat.codes.to_numpy()
+    return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
+
+
 def _parse_field(values: pd.Series, kind: Kind):
+    """Parse a raw column; a categorical one (dictionary-encoded parquet) is parsed once per distinct value."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _parse_categories(values, kind)
+    return _parse_values(values, kind)
+
+
+def _parse_categories(values: pd.Series, kind: Kind):
+    codes = values.cat.codes.to_numpy()
+    parsed, bad, blank = _parse_values(pd.Series(values.cat.categories.to_numpy(dtype=object), dtype=object), kind)
+    missing = codes < 0
+    take = np.where(missing, 0, codes)
+    if len(bad) == 0:  # no categories at all: every cell is blank
+        return _parse_values(pd.Series([None] * len(values), dtype=object), kind)
+    bad_out = np.where(missing, False, bad[take])
+    blank_out = missing | blank[take]
+    if kind.name == "text":
+        labels = pd.Series(parsed, dtype=object)
+        inverse, unique = pd.factorize(labels, use_na_sentinel=True)
+        new_codes = np.where(blank_out, -1, inverse[take])
+        return pd.Categorical.from_codes(new_codes, categories=pd.Index(unique, dtype=object)), bad_out, blank_out
+    if kind.name == "date":
+        return pd.Series(np.asarray(parsed)[take]).where(~blank_out), bad_out, blank_out
+    return np.asarray(parsed)[take], bad_out, blank_out
+
+
+def _parse_values(values: pd.Series, kind: Kind):
     if kind.name == "date":
         return parse_date_column(values)
     if kind.name == "text":
@@ -424,8 +474,10 @@ def _parse_field(values: pd.Series, kind: Kind):
 
 def _column(values, missing: np.ndarray, kind: Kind):
     if kind.name == "date":
-        return values.where(~missing)
+        return pd.Series(values).where(~missing).to_numpy(dtype="datetime64[s]")
     if kind.name == "text":
+        if isinstance(values, pd.Categorical):
+            return values
         return pd.Series(values, dtype=object).where(~missing, None).astype("category")
     values = np.asarray(values, dtype=np.int64)
     if not missing.any():
