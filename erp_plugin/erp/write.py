@@ -147,28 +147,46 @@ def _write_csv(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
     pd.DataFrame(text).to_csv(temp, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
+PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time: bounds the memory of a big write
+
+
 def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrays, names = [], []
-    for name in frame.columns:
-        kind = kinds.get(name, TEXT)
-        arrays.append(_arrow(frame[name], kind, pa))
-        names.append(str(name))
-    pq.write_table(pa.Table.from_arrays(arrays, names=names), temp)
+    writer = None
+    try:
+        for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
+            part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
+            arrays = [_arrow(part[name], kinds.get(name, TEXT), pa) for name in frame.columns]
+            table = pa.Table.from_arrays(arrays, names=[str(n) for n in frame.columns])
+            if writer is None:
+                writer = pq.ParquetWriter(temp, table.schema)
+            writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _arrow(values: pd.Series, kind: Kind, pa):
     if kind.name == "text":
-        series = values.astype(object)
-        return pa.array(series.where(series.notna(), None).tolist(), type=pa.string()).dictionary_encode()
+        return _dictionary(values, pa)
     if kind.name == "date":
-        return pa.array(pd.Series(values).dt.date, type=pa.date32())
+        return pa.array(pd.Series(values).to_numpy(dtype="datetime64[D]"), type=pa.date32(),
+                        mask=pd.Series(values).isna().to_numpy())
     ints, missing = int_values(values)
     if kind.name == "int":
         return pa.array(ints, mask=missing, type=pa.int64())
     return decimal_array(ints, missing, kind.decimals, pa)
+
+
+def _dictionary(values: pd.Series, pa):
+    """Text as a dictionary array, built from category codes (no per-line Python strings)."""
+    column = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(object).astype("category")
+    codes = column.cat.codes.to_numpy().astype(np.int32)
+    categories = pa.array([str(c) for c in column.cat.categories], type=pa.string())
+    indices = pa.array(codes, mask=codes < 0, type=pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, categories)
 
 
 def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):

@@ -40,15 +40,20 @@ def _by_sku(lines: pd.DataFrame, book, per_product: list[int]) -> np.ndarray:
     return table[np.where(codes >= 0, codes, len(per_product))]
 
 
-def _category(lines: pd.DataFrame, book) -> pd.Series:
-    """The line's category for promotions: Products' category wins, else the export's."""
+def _category(lines: pd.DataFrame, book) -> pd.Categorical:
+    """The line's category for promotions: Products' category wins, else the export's (built from codes)."""
     names = sorted({p.category for p in book.products.values() if p.category})
-    product_cat = [names.index(p.category) if p.category else BLANK for p in book.products.values()]
-    from_products = _by_sku(lines, book, product_cat)
-    result = pd.Series(np.array(names + [None], dtype=object)[np.where(from_products >= 0, from_products, len(names))])
+    from_products = _by_sku(lines, book, [names.index(p.category) if p.category else BLANK for p in book.products.values()])
+    code = np.where(from_products >= 0, from_products, -1)
     if "category" in lines.columns:
-        result = result.where(from_products >= 0, lines["category"].astype(object).to_numpy())
-    return result.astype("category")
+        export = lines["category"] if isinstance(lines["category"].dtype, pd.CategoricalDtype) else lines["category"].astype("category")
+        known = {name: i for i, name in enumerate(names)}
+        for extra in export.cat.categories:
+            known.setdefault(str(extra), len(known))
+        names = list(known)
+        mapped = np.array([known[str(c)] for c in export.cat.categories] + [-1], dtype=np.int64)[export.cat.codes.to_numpy()]
+        code = np.where(from_products >= 0, from_products, mapped)
+    return pd.Categorical.from_codes(code, categories=names)
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:

@@ -214,8 +214,19 @@ def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.nda
     combo, members = _combos(changed, len(facts.pdoc))
     in_sheet_order = [sorted(m, key=lambda j: effects[j][0].src.row) for m in members]
     labels = [", ".join(effects[j][0].rule_id for j in m) for m in in_sheet_order]
-    names = np.array(labels, dtype=object)[combo]
     with_coupon = (coupon != 0) & pd.notna(coupon_codes)
-    if with_coupon.any():
-        names = np.where(with_coupon, np.where(names == "", coupon_codes, names + ", " + coupon_codes.astype(str)), names)
-    return pd.Categorical(np.where(names == "", None, names))
+    if with_coupon.any():  # coupons are rare: their lines get labels of their own
+        extra = {}
+        combo = combo.copy()
+        for i in np.flatnonzero(with_coupon):
+            label = ", ".join(filter(None, [labels[combo[i]], str(coupon_codes[i])]))
+            combo[i] = extra.setdefault(label, len(labels) + len(extra))
+        labels += list(extra)
+    unique = list(dict.fromkeys(labels))
+    remap = np.array([unique.index(label) for label in labels] + [-1], dtype=np.int64)
+    codes = remap[combo]
+    if "" in unique:  # no rule changed the line: blank
+        blank = unique.index("")
+        codes = np.where(codes == blank, -1, codes - (codes > blank))
+        unique.remove("")
+    return pd.Categorical.from_codes(codes, categories=unique)

@@ -35,9 +35,12 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 def _ledger_order(lines: pd.DataFrame) -> np.ndarray:
+    """Positions of ``lines`` in ledger order: date, doc_id (as text), line_no, then export row."""
     line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0) if "line_no" in lines else np.zeros(len(lines), np.int64)
+    docs = lines["doc_id"].cat
+    text_rank = np.argsort(np.argsort(docs.categories.astype(str).to_numpy(), kind="stable"), kind="stable")
     keys = pd.DataFrame({
-        "date": lines["date"].to_numpy(), "doc": lines["doc_id"].astype(str).to_numpy(), "line_no": line_no,
+        "date": lines["date"].to_numpy(), "doc": text_rank[docs.codes.to_numpy()], "line_no": line_no,
         "row": lines["source_row"].to_numpy(),
     })
     return keys.sort_values(["date", "doc", "line_no", "row"], kind="stable").index.to_numpy()
@@ -45,17 +48,17 @@ def _ledger_order(lines: pd.DataFrame) -> np.ndarray:
 
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
     """Redemptions in ledger order, one client's running balance at a time (a loop over spending lines only)."""
-    order = _ledger_order(lines)
-    position = np.empty(len(lines), dtype=np.int64)
-    position[order] = np.arange(len(lines))
     client = lines["client_id"].cat.codes.to_numpy()
+    spenders = np.unique(client[spending])
+    mine = np.isin(client, spenders)  # only the spending clients' lines need the ledger order
+    position = np.full(len(lines), -1, dtype=np.int64)
+    mine_at = np.flatnonzero(mine)
+    position[mine_at[_ledger_order(lines.iloc[mine_at])]] = np.arange(len(mine_at))
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
     accrued = lines["bonus_accrued"].to_numpy()
     available_on = dates + np.asarray(mb, dtype="timedelta64[D]")
     available_on = np.where(accrued < 0, dates, available_on)  # a return cancels at once
-    spenders = np.unique(client[spending])
-    mine = np.isin(client, spenders)
     by_client: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     frame = pd.DataFrame({"client": client[mine], "pos": position[mine], "on": available_on[mine], "amount": accrued[mine]})
     for code, group in frame.groupby("client", sort=False):

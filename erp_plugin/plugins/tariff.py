@@ -38,8 +38,47 @@ def _timeline(ctx: Context, client_codes: pd.Index) -> pd.DataFrame:
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    book = ctx.book
+    tariffs, modes = list(book.tariffs) or ["BASE"], list(book.bonus_modes) or ["discount"]
     clients = lines["client_id"].cat.categories
     events = _timeline(ctx, clients)
+    events["tariff"] = pd.Categorical(events["tariff"], categories=tariffs).codes
+    events["bonus_mode"] = pd.Categorical(events["bonus_mode"], categories=modes).codes
+    codes = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
+    changing = events["client"].duplicated(keep=False).to_numpy()
+    # Clients without TariffChanges have one state each, spread by category code; only the lines
+    # of clients whose tariff changes need the date-wise look-up.
+    steady = events[~changing]
+    tariff_of = np.full(len(clients) + 1, -1, dtype=np.int64)
+    mode_of = np.full(len(clients) + 1, -1, dtype=np.int64)
+    tariff_of[steady["client"].to_numpy()] = steady["tariff"].to_numpy()
+    mode_of[steady["client"].to_numpy()] = steady["bonus_mode"].to_numpy()
+    slot = np.where(codes < 0, len(clients), codes)
+    tariff, mode = tariff_of[slot], mode_of[slot]
+    if changing.any():
+        dated = np.isin(codes, events.loc[changing, "client"].to_numpy())
+        tariff[dated], mode[dated] = _in_force(lines[dated], events[changing])
+    unknown = tariff < 0
+    if unknown.any():
+        if book.settings.unknown_client == "error":
+            ids = lines["client_id"].astype(object).to_numpy()[unknown]
+            ctx.flag(lines, unknown, "client_id", "price.unknown_client",
+                     [f"client {c!r} is not in Clients (unknown_client = error); add it there" for c in ids])
+        else:
+            missing = lines.loc[unknown, "client_id"].astype(object).unique()
+            ctx.warn("price.unknown_client",
+                     f"{unknown.sum()} lines of {len(missing)} clients not in Clients are priced on BASE with the "
+                     f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
+        tariff = np.where(unknown, tariffs.index("BASE") if "BASE" in tariffs else 0, tariff)
+        mode = np.where(unknown, modes.index("discount") if "discount" in modes else 0, mode)
+    return lines.assign(
+        tariff=pd.Categorical.from_codes(tariff, categories=tariffs),
+        bonus_mode=pd.Categorical.from_codes(mode, categories=modes),
+    )
+
+
+def _in_force(lines: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The state in force on each line's date: the last event on or before it."""
     left = pd.DataFrame({
         "client": lines["client_id"].cat.codes.to_numpy().astype(np.int64),
         "date": lines["date"].to_numpy(dtype="datetime64[s]"),
@@ -49,22 +88,4 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         left, events.sort_values("from_date", kind="stable"), left_on="date", right_on="from_date",
         by="client", direction="backward",
     ).sort_values("position")
-    tariff = merged["tariff"].to_numpy(dtype=object)
-    mode = merged["bonus_mode"].to_numpy(dtype=object)
-    unknown = pd.isna(tariff)
-    if unknown.any():
-        if ctx.book.settings.unknown_client == "error":
-            ids = lines["client_id"].astype(object).to_numpy()[unknown]
-            ctx.flag(lines, unknown, "client_id", "price.unknown_client",
-                     [f"client {c!r} is not in Clients (unknown_client = error); add it there" for c in ids])
-        else:
-            missing = lines.loc[unknown, "client_id"].astype(object).unique()
-            ctx.warn("price.unknown_client",
-                     f"{unknown.sum()} lines of {len(missing)} clients not in Clients are priced on BASE with the "
-                     f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
-        tariff = np.where(unknown, "BASE", tariff)
-        mode = np.where(unknown, "discount", mode)
-    return lines.assign(
-        tariff=pd.Categorical(tariff, categories=list(ctx.book.tariffs) or ["BASE"]),
-        bonus_mode=pd.Categorical(mode, categories=list(ctx.book.bonus_modes) or ["discount"]),
-    )
+    return merged["tariff"].to_numpy(dtype=np.int64), merged["bonus_mode"].to_numpy(dtype=np.int64)
