@@ -36,6 +36,11 @@ def labels(prefix: str, count: int, width: int) -> pa.Array:
     return pa.array(np.char.add(prefix, np.char.zfill(np.arange(1, count + 1).astype(str), width)))
 
 
+def text(indices: np.ndarray, values: pa.Array) -> pa.Array:
+    """Plain strings, as an ERP writes them (parquet then keeps a dictionary per row group)."""
+    return values.take(pa.array(indices.astype(np.int32)))
+
+
 def export_table(lines: int, seed: int) -> pa.Table:
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=lines // 4 + 10)
@@ -61,16 +66,16 @@ def export_table(lines: int, seed: int) -> pa.Table:
     category_names = labels("Категория ", CATEGORIES, 2)
     return pa.table({
         "date": pa.array(dates, type=pa.date32()),
-        "doc_id": pa.DictionaryArray.from_arrays(pa.array(doc_of_line.astype(np.int32)), labels("D", docs, 8)),
+        "doc_id": text(doc_of_line, labels("D", docs, 8)),
         "line_no": pa.array(np.arange(lines) - np.searchsorted(doc_of_line, doc_of_line) + 1),
-        "client_id": pa.DictionaryArray.from_arrays(pa.array(doc_client[doc_of_line].astype(np.int32)), labels("C", CLIENTS, 6)),
-        "sku": pa.DictionaryArray.from_arrays(pa.array(sku.astype(np.int32)), labels("SKU-", SKUS, 5)),
-        "category": pa.DictionaryArray.from_arrays(pa.array(sku_category[sku].astype(np.int32)), category_names),
-        "marker": pa.DictionaryArray.from_arrays(pa.array(sku_marker[sku].astype(np.int32)), pa.array(MARKERS)),
+        "client_id": text(doc_client[doc_of_line], labels("C", CLIENTS, 6)),
+        "sku": text(sku, labels("SKU-", SKUS, 5)),
+        "category": text(sku_category[sku], category_names),
+        "marker": text(sku_marker[sku], pa.array(MARKERS)),
         "qty": pa.array(qty),
         "unit_price": decimal_array(price, no_missing, 2, pa),
         "amount": decimal_array(amount, no_missing, 2, pa),
-        "payment": pa.DictionaryArray.from_arrays(pa.array(doc_payment[doc_of_line].astype(np.int32)), pa.array(PAYMENTS)),
+        "payment": text(doc_payment[doc_of_line], pa.array(PAYMENTS)),
         "reservation_days": pa.array(rng.choice(np.array([0, 0, 3, 7, 14]), size=lines)),
         "moneyback_days": pa.array(doc_moneyback[doc_of_line]),
         "bonus_paid": decimal_array(paid, paid == 0, 2, pa),

@@ -228,3 +228,24 @@ def test_problems_are_capped_per_field_across_chunks(tmp_path, monkeypatch):
     export = read_export(write_1c(tmp_path / "s.xlsx", lines))
     assert len(export.problems.errors) == 5
     assert str(export.problems.errors[-1]) == "export field qty: and 6 more lines with the same problem in field qty"
+
+
+def test_parquet_with_one_shared_dictionary_reads_the_right_values(tmp_path):
+    """Each batch then carries the whole dictionary; only the values its rows use may become categories."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = pa.array([f"D{i}" for i in range(1000)])
+    indices = pa.array([5, 5, 999, None, 7, 5], type=pa.int32())
+    table = pa.table({
+        "date": pa.array([date(2026, 3, 2)] * 6),
+        "doc_id": pa.DictionaryArray.from_arrays(indices, docs),
+        "client_id": ["C1"] * 6, "sku": ["S"] * 6, "qty": [1] * 6, "unit_price": ["10"] * 6,
+    })
+    path = tmp_path / "shared.parquet"
+    pq.write_table(table, path, row_group_size=2)
+    export = read_export(path)
+    assert [str(p) for p in export.problems] == ["export row 5, field doc_id: doc_id is blank; expected a value"]
+    lines = read_export(path, skip_bad_lines=True).lines
+    assert lines["doc_id"].astype(str).tolist() == ["D5", "D5", "D999", "D7", "D5"]
+    assert len(lines["doc_id"].cat.categories) == 3

@@ -21,7 +21,6 @@ from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from ..money import parse_scaled_column
 from ..problems import Problem, Problems
@@ -32,6 +31,7 @@ from .values import parse_date_column, parse_int_column, parse_text_column, pars
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
+TEXT_FIELDS = ("doc_id", "client_id", "sku", "name", "category", "marker", "payment", "coupon")
 PARQUET_BATCH_ROWS = 2_000_000  # parquet columns are compact: read up to a row group at a time
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
@@ -118,15 +118,25 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     for name in parts[0].columns:
         pieces = [part[name] for part in parts]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
-            try:
-                joined[name] = pd.Series(union_categoricals(pieces, ignore_order=True))
-                continue
-            except TypeError:  # categories of different types (a chunk with only blanks)
-                pieces = [p.astype(object) for p in pieces]
-                joined[name] = pd.concat(pieces, ignore_index=True).astype("category")
-                continue
-        joined[name] = pd.concat(pieces, ignore_index=True)
+            joined[name] = _union_categoricals(pieces)
+        else:
+            joined[name] = pd.concat(pieces, ignore_index=True)
     return pd.DataFrame(joined)
+
+
+def _union_categoricals(pieces: list[pd.Series]) -> pd.Categorical:
+    """One categorical from several: every piece's categories factorized once, codes remapped by lookup."""
+    categories = [p.cat.categories.to_numpy(dtype=object) for p in pieces]
+    mapping, unique = pd.factorize(np.concatenate(categories)) if categories else (np.zeros(0, np.int64), [])
+    offsets = np.cumsum([0] + [len(c) for c in categories])
+    codes = []
+    for piece, offset in zip(pieces, offsets):
+        own = piece.cat.codes.to_numpy()
+        remapped = np.full(len(own), -1, dtype=np.int64)
+        valid = own >= 0
+        remapped[valid] = mapping[own[valid] + offset]
+        codes.append(remapped)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(unique, dtype=object))
 
 
 # ------------------------------------------------------------------ loading
@@ -324,15 +334,35 @@ def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource,
     try:
         import pyarrow.parquet as pq
 
-        parquet = pq.ParquetFile(path)
+        headers = list(pq.ParquetFile(path).schema_arrow.names)
+        fields = match_fields(headers, columns)
+        text = [headers[i] for name, i in fields.items() if name in TEXT_FIELDS]
+        # text columns as each row group's dictionary: distinct values are parsed once, codes spread them
+        parquet = pq.ParquetFile(path, read_dictionary=text)
     except Exception as exc:  # pyarrow's own error types
         raise ExportError(Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)) from None
-    headers = list(parquet.schema_arrow.names)
-    fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
         raise _no_header(file, [headers], columns, "the file")
     source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
     return source, _parquet_chunks(parquet, headers, fields)
+
+
+def _used_dictionary(column):
+    """A dictionary column with only the values its rows use.
+
+    A file written with one shared dictionary hands every batch all of it (2.2 M
+    document numbers for a million rows); parsing is per distinct value, so that
+    would cost as if every batch held the whole file.
+    """
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(column.type) or len(column.dictionary) <= len(column):
+        return column
+    valid = column.indices.is_valid().to_numpy(zero_copy_only=False)
+    indices = column.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    used = np.unique(indices[valid])
+    compact = pa.array(np.searchsorted(used, indices).astype(np.int32), mask=~valid)
+    return pa.DictionaryArray.from_arrays(compact, column.dictionary.take(pa.array(used)))
 
 
 def _keep_decimals(arrow_type):
@@ -351,7 +381,8 @@ def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iter
     batch_rows = min(max(groups, default=CHUNK_ROWS), PARQUET_BATCH_ROWS)
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):
         frame = pd.DataFrame({
-            name: batch.column(headers[index]).to_pandas(types_mapper=_keep_decimals) for name, index in fields.items()
+            name: _used_dictionary(batch.column(headers[index])).to_pandas(types_mapper=_keep_decimals)
+            for name, index in fields.items()
         })
         frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
         first_row += len(frame)
@@ -415,7 +446,11 @@ def _line_rows(raw: pd.DataFrame) -> np.ndarray:
     filled = np.zeros(len(raw), dtype=bool)
     for name in ("doc_id", "client_id", "sku", "qty", "unit_price"):
         if name in raw.columns:
-            filled |= ~_per_value(raw[name], lambda s: (s.isna() | s.eq("")).to_numpy(), True)
+            column = raw[name]
+            if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+                filled |= ~_per_value(column, lambda s: (s.isna() | s.eq("")).to_numpy(), True)
+            else:  # a typed column (parquet): only a null is blank
+                filled |= ~column.isna().to_numpy()
     totals = np.zeros(len(raw), dtype=bool)
     if "_first" not in raw.columns:
         return filled  # parquet: typed columns, no report rows
@@ -443,7 +478,10 @@ def _parse_field(values: pd.Series, kind: Kind):
 
 def _parse_categories(values: pd.Series, kind: Kind):
     codes = values.cat.codes.to_numpy()
-    parsed, bad, blank = _parse_values(pd.Series(values.cat.categories.to_numpy(dtype=object), dtype=object), kind)
+    categories = values.cat.categories
+    distinct = pd.Series(categories) if pd.api.types.is_string_dtype(categories.dtype) and categories.dtype != object \
+        else pd.Series(categories.to_numpy(dtype=object), dtype=object)
+    parsed, bad, blank = _parse_values(distinct, kind)
     missing = codes < 0
     take = np.where(missing, 0, codes)
     if len(bad) == 0:  # no categories at all: every cell is blank

@@ -154,23 +154,27 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    names = [str(n) for n in frame.columns]
+    text = [n for n in frame.columns if kinds.get(n, TEXT).name == "text"]
+    dictionaries = {n: _categories(frame[n], pa) for n in text}  # once per column, not per slice
     writer = None
     try:
         for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
             part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
-            arrays = [_arrow(part[name], kinds.get(name, TEXT), pa) for name in frame.columns]
-            table = pa.Table.from_arrays(arrays, names=[str(n) for n in frame.columns])
-            if writer is None:
-                writer = pq.ParquetWriter(temp, table.schema)
-            writer.write_table(table.cast(writer.schema) if table.schema != writer.schema else table)
+            arrays = [
+                _dictionary(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa)
+                for n in frame.columns
+            ]
+            table = pa.Table.from_arrays(arrays, names=names)
+            if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
+                writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False)
+            writer.write_table(table)
     finally:
         if writer is not None:
             writer.close()
 
 
 def _arrow(values: pd.Series, kind: Kind, pa):
-    if kind.name == "text":
-        return _dictionary(values, pa)
     if kind.name == "date":
         return pa.array(pd.Series(values).to_numpy(dtype="datetime64[D]"), type=pa.date32(),
                         mask=pd.Series(values).isna().to_numpy())
@@ -180,13 +184,18 @@ def _arrow(values: pd.Series, kind: Kind, pa):
     return decimal_array(ints, missing, kind.decimals, pa)
 
 
-def _dictionary(values: pd.Series, pa):
-    """Text as a dictionary array, built from category codes (no per-line Python strings)."""
-    column = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(object).astype("category")
-    codes = column.cat.codes.to_numpy().astype(np.int32)
-    categories = pa.array([str(c) for c in column.cat.categories], type=pa.string())
-    indices = pa.array(codes, mask=codes < 0, type=pa.int32())
-    return pa.DictionaryArray.from_arrays(indices, categories)
+def _as_categorical(values: pd.Series) -> pd.Series:
+    return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(object).astype("category")
+
+
+def _categories(values: pd.Series, pa):
+    return pa.array(_as_categorical(values).cat.categories.astype(str).to_numpy(dtype=object), type=pa.string())
+
+
+def _dictionary(values: pd.Series, dictionary, pa):
+    """Text as a dictionary array: the column's category codes over its one dictionary."""
+    codes = _as_categorical(values).cat.codes.to_numpy().astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()), dictionary)
 
 
 def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):

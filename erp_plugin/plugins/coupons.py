@@ -69,6 +69,9 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
+    if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
+        return lines.assign(_coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=np.full(len(lines), None, dtype=object))
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
     coupons["used_doc"] = None

@@ -20,6 +20,7 @@ Promotions sheet, then the coupon.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -111,22 +112,30 @@ class _Facts:
         hit = np.array([str(c).strip().casefold() in wanted for c in categories] + [False])
         return hit[values.cat.codes.to_numpy()]
 
+    @cached_property
+    def _clients(self) -> pd.DataFrame:
+        """Per client of the lines (by category code, plus a last row for a blank): joined, tier, segments."""
+        clients = self.ctx.book.clients.values()
+        frame = pd.DataFrame({
+            "joined": pd.to_datetime([c.joined for c in clients]),
+            "tier": [(c.tier or "").casefold() for c in clients],
+            "segments": ["," + ",".join(s.casefold() for s in c.segments) + "," for c in clients],
+        }, index=[c.client_id for c in clients])
+        return frame.reindex([*self.client_ids, None])
+
     def _segment(self, segment: str) -> np.ndarray:
-        clients = self.ctx.book.clients
-        known = [clients.get(c) for c in self.client_ids]
+        clients = self._clients
+        slot = np.where(self.client_codes < 0, len(clients) - 1, self.client_codes)
         if segment == "new":
             days = self.ctx.book.settings.new_client_days
-            joined = np.array([np.datetime64(c.joined, "D") if c and c.joined else np.datetime64("NaT") for c in known] +
-                              [np.datetime64("NaT")], dtype="datetime64[D]")[self.client_codes]
+            start = clients["joined"].to_numpy(dtype="datetime64[D]")[slot]
             with np.errstate(invalid="ignore"):
-                return (joined <= self.dates) & (self.dates < joined + np.timedelta64(days, "D"))
+                return (start <= self.dates) & (self.dates < start + np.timedelta64(days, "D"))
         if segment.casefold().startswith("tier:"):
-            tier = segment.split(":", 1)[1].strip().casefold()
-            per_client = [bool(c and c.tier and c.tier.casefold() == tier) for c in known]
+            per_client = clients["tier"].eq(segment.split(":", 1)[1].strip().casefold())
         else:
-            word = segment.strip().casefold()
-            per_client = [bool(c and word in {s.casefold() for s in c.segments}) for c in known]
-        return np.array(per_client + [False])[self.client_codes]
+            per_client = clients["segments"].str.contains("," + segment.strip().casefold() + ",", regex=False)
+        return per_client.fillna(False).to_numpy(dtype=bool)[slot]
 
     def every_nth(self, rule: Promotion, mask: np.ndarray) -> np.ndarray:
         """value % off the ⌊U/n⌋ cheapest matching units of each pricing document."""

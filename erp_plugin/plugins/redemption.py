@@ -34,16 +34,14 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return lines.assign(bonus_redeemed=redeemed, cash_due=net - redeemed)
 
 
-def _ledger_order(lines: pd.DataFrame) -> np.ndarray:
-    """Positions of ``lines`` in ledger order: date, doc_id (as text), line_no, then export row."""
-    line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0) if "line_no" in lines else np.zeros(len(lines), np.int64)
+def _ledger_order(lines: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """Ledger order (date, doc_id as text, line_no, export row) of the lines at positions ``at``."""
+    line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[at] if "line_no" in lines else np.zeros(len(at), np.int64)
     docs = lines["doc_id"].cat
     text_rank = np.argsort(np.argsort(docs.categories.astype(str).to_numpy(), kind="stable"), kind="stable")
-    keys = pd.DataFrame({
-        "date": lines["date"].to_numpy(), "doc": text_rank[docs.codes.to_numpy()], "line_no": line_no,
-        "row": lines["source_row"].to_numpy(),
-    })
-    return keys.sort_values(["date", "doc", "line_no", "row"], kind="stable").index.to_numpy()
+    doc = text_rank[docs.codes.to_numpy()[at]]
+    dates = lines["date"].to_numpy(dtype="datetime64[D]")[at]
+    return np.lexsort((lines["source_row"].to_numpy()[at], line_no, doc, dates))
 
 
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
@@ -53,7 +51,7 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     mine = np.isin(client, spenders)  # only the spending clients' lines need the ledger order
     position = np.full(len(lines), -1, dtype=np.int64)
     mine_at = np.flatnonzero(mine)
-    position[mine_at[_ledger_order(lines.iloc[mine_at])]] = np.arange(len(mine_at))
+    position[mine_at[_ledger_order(lines, mine_at)]] = np.arange(len(mine_at))
     dates = lines["date"].to_numpy(dtype="datetime64[D]")
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
     accrued = lines["bonus_accrued"].to_numpy()
