@@ -136,7 +136,7 @@ def _union_categoricals(pieces: list[pd.Series]) -> pd.Categorical:
         valid = own >= 0
         remapped[valid] = mapping[own[valid] + offset]
         codes.append(remapped)
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(unique, dtype=object))
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(unique))
 
 
 # ------------------------------------------------------------------ loading
