@@ -326,3 +326,42 @@ def test_concession_above_the_marker_maximum_is_a_warning(tmp_path):
         "export row 3: the line gives away 6 % of its gross (discount, bonus and reservation cost), "
         "above the green marker's maximum 3 %"
     ]
+
+
+MONEY_COLUMNS = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
+                 "bonus_accrued", "reservation_cost", "vat", "cash_due")
+
+
+def test_a_return_is_exactly_the_negated_sale_property(tmp_path_factory):
+    """Whatever the lines, a return document that mirrors a sale document gets every money figure negated."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    sheets = book(Promotions=[PROMO_HEADER,
+                              ["REG5", "discount_pct", 5, "regular", "", "", "", "", "", "", "", "seg", 1],
+                              ["ALL3", "discount_pct", 3.3333, "", "", "", "", "", "", "", "", "seg", 2],
+                              ["NTH", "discount_pct", 50, "", "", "", "", "", "", "", 3, "", ""],
+                              ["X2", "bonus_multiplier", 1.5, "", "red", "", "", "", "", "", "", "", ""]])
+    line = st.fixed_dictionaries({
+        "client_id": st.sampled_from(["C1", "C2", "C3"]),
+        "qty": st.integers(1, 40),
+        "unit_price": st.decimals(min_value="0.01", max_value="99999.99", places=2).map(str),
+        "marker": st.sampled_from(["white", "green", "yellow", "red"]),
+        "payment": st.sampled_from(["prepaid", "deferral"]),
+        "reservation_days": st.sampled_from([0, 3, 7, 14]),
+        "moneyback_days": st.sampled_from([0, 30]),
+    })
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(lines=st.lists(line, min_size=1, max_size=6))
+    def check(lines):
+        client = lines[0]["client_id"]
+        sale = [dict(l, client_id=client, doc_id="S", sku=f"K{i}") for i, l in enumerate(lines)]
+        back = [dict(l, doc_id="R", qty=-l["qty"]) for l in sale]
+        priced = price(tmp_path_factory.mktemp("mirror"), sale + back, sheets)
+        n = len(lines)
+        for column in MONEY_COLUMNS:
+            values = priced.lines[column].tolist()
+            assert values[n:] == [-v for v in values[:n]], column
+
+    check()
