@@ -145,6 +145,13 @@ def _as_int64(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
+def _surely_safe(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when even the largest magnitudes multiply within int64: no row needs the exact path."""
+    if a.size == 0:
+        return True
+    return int(np.abs(a).max()) * int(np.abs(b).max()) < _SAFE
+
+
 def _overflow_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rows where ``a * b`` may not fit int64 (judged in float64, with a wide margin)."""
     return np.abs(a.astype(np.float64)) * np.abs(b.astype(np.float64)) >= _SAFE
@@ -160,7 +167,7 @@ def mul_div_round(a, b, d) -> np.ndarray:
     d_arr = np.broadcast_to(_as_int64(d), a.shape)
     if np.any(d_arr <= 0):
         raise ValueError("divisor must be positive")
-    big = _overflow_rows(a, b)
+    big = _overflow_rows(a, b) if not _surely_safe(a, b) else np.zeros(a.shape, dtype=bool)
     safe = ~big
     product = np.where(safe, a, 0) * np.where(safe, b, 0)
     magnitude = np.abs(product)

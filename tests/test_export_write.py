@@ -206,7 +206,7 @@ def test_csv_and_parquet_outputs(tmp_path):
     assert text[3].startswith("6,2026-03-03,Д-2,\"'=HYPERLINK(\"\"x\"\")\",S1,-1,100.5,")  # no formula injection
     api.read(src, out=tmp_path / "out.parquet")
     table = pq.read_table(tmp_path / "out.parquet")
-    assert str(table.schema.field("gross").type) == "decimal128(19, 2)"
+    assert str(table.schema.field("gross").type) == "decimal128(18, 2)"  # stored as parquet INT64
     assert table.column("gross").to_pylist() == [Decimal("301.50"), Decimal("25.03"), Decimal("-100.50")]
     frame = pd.read_parquet(tmp_path / "out.parquet")
     assert frame["qty"].tolist() == [Decimal("3.000"), Decimal("2.500"), Decimal("-1.000")]

@@ -32,7 +32,7 @@ from .values import parse_date_column, parse_int_column, parse_text_column, pars
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
 TEXT_FIELDS = ("doc_id", "client_id", "sku", "name", "category", "marker", "payment", "coupon")
-PARQUET_BATCH_ROWS = 2_000_000  # parquet columns are compact: read up to a row group at a time
+PARQUET_BATCH_ROWS = 20_000_000  # parquet columns are compact: a whole file of this size is one batch
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -356,6 +356,8 @@ def _used_dictionary(column):
     """
     import pyarrow as pa
 
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([_used_dictionary(chunk) for chunk in column.chunks], type=column.type)
     if not pa.types.is_dictionary(column.type) or len(column.dictionary) <= len(column):
         return column
     valid = column.indices.is_valid().to_numpy(zero_copy_only=False)
@@ -375,11 +377,12 @@ def _keep_decimals(arrow_type):
 def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[pd.DataFrame]:
     first_row = 2
     wanted = [headers[index] for index in fields.values()]
-    # A batch carries its row group's whole dictionary: reading a row group at a time (up to
-    # PARQUET_BATCH_ROWS) parses each distinct value once rather than once per smaller batch.
-    groups = [parquet.metadata.row_group(i).num_rows for i in range(parquet.metadata.num_row_groups)]
-    batch_rows = min(max(groups, default=CHUNK_ROWS), PARQUET_BATCH_ROWS)
-    for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):
+    # One batch for a file up to PARQUET_BATCH_ROWS (no merging of chunks); pyarrow unifies the row
+    # groups' dictionaries, so each distinct text is parsed once.
+    rows = parquet.metadata.num_rows
+    batches = [parquet.read(columns=wanted)] if rows <= PARQUET_BATCH_ROWS else \
+        parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
+    for batch in batches:
         frame = pd.DataFrame({
             name: _used_dictionary(batch.column(headers[index])).to_pandas(types_mapper=_keep_decimals)
             for name, index in fields.items()

@@ -167,7 +167,8 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
             ]
             table = pa.Table.from_arrays(arrays, names=names)
             if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
-                writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False)
+                writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
+                                          store_decimal_as_integer=True)
             writer.write_table(table)
     finally:
         if writer is not None:
@@ -199,14 +200,19 @@ def _dictionary(values: pd.Series, dictionary, pa):
 
 
 def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):
-    """Exact decimal128 values from integers already scaled by ``10**scale`` (no float, no Python loop)."""
+    """Exact decimal128 values from integers already scaled by ``10**scale`` (no float, no Python loop).
+
+    Precision 18 whenever the values allow (every amount below 10^18 minor units), so that
+    parquet stores them as 64-bit integers; 19 otherwise.
+    """
     data = np.empty(len(ints) * 2, dtype=np.int64)
     data[0::2] = ints
     data[1::2] = np.where(ints < 0, -1, 0)  # the high 64 bits: the sign extension
     validity = None
     if missing.any():
         validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    precision = 18 if len(ints) == 0 or int(np.abs(ints).max()) < 10**18 else 19
     return pa.Array.from_buffers(
-        pa.decimal128(19, scale), len(ints), [validity, pa.py_buffer(data)], null_count=int(missing.sum())
+        pa.decimal128(precision, scale), len(ints), [validity, pa.py_buffer(data)], null_count=int(missing.sum())
     )
 

@@ -54,7 +54,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
             multipliers.append((rule, live & mask))
         else:
             promo += np.where(live, discounts[rule.rule_id], 0)
-    coupon = percent_of(facts.gross, lines["_coupon_pct"].to_numpy())
+    coupon_pct = lines["_coupon_pct"].to_numpy()
+    coupon = percent_of(facts.gross, coupon_pct) if coupon_pct.any() else np.zeros(n, dtype=np.int64)
     promo += coupon
     num, den = _combined_multiplier(multipliers, n)
     names = _rule_names(effects, applied, discounts, facts, lines["_coupon"].to_numpy(), coupon)

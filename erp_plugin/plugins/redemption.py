@@ -57,16 +57,21 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     accrued = lines["bonus_accrued"].to_numpy()
     available_on = dates + np.asarray(mb, dtype="timedelta64[D]")
     available_on = np.where(accrued < 0, dates, available_on)  # a return cancels at once
-    by_client: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    frame = pd.DataFrame({"client": client[mine], "pos": position[mine], "on": available_on[mine], "amount": accrued[mine]})
-    for code, group in frame.groupby("client", sort=False):
-        by_client[code] = (group["pos"].to_numpy(), group["on"].to_numpy(), group["amount"].to_numpy())
+    # the spending clients' lines sorted by client once; each client's lines are then one slice
+    order = np.argsort(client[mine_at], kind="stable")
+    sorted_at = mine_at[order]
+    by_client_code = client[sorted_at]
+    pos_sorted, on_sorted, amount_sorted = position[sorted_at], available_on[sorted_at], accrued[sorted_at]
+    starts = np.searchsorted(by_client_code, spenders, side="left")
+    ends = np.searchsorted(by_client_code, spenders, side="right")
+    bounds = {int(c): (int(a), int(b)) for c, a, b in zip(spenders, starts, ends)}
     cap = ctx.book.settings.on_overdraw == "cap"
     spent_so_far: dict[int, int] = {}
     result = np.zeros(len(spending), dtype=np.int64)
     for k in np.argsort(position[spending], kind="stable"):  # one step per line that spends points
         i = spending[k]
-        pos, on, amount = by_client[client[i]]
+        first, last = bounds[int(client[i])]
+        pos, on, amount = pos_sorted[first:last], on_sorted[first:last], amount_sorted[first:last]
         earlier = (pos < position[i]) & (on <= dates[i])
         balance = max(0, int(amount[earlier].sum()) - spent_so_far.get(client[i], 0))
         wanted = int(paid[i])
