@@ -93,15 +93,8 @@ def read(
     Raises InputError with every problem when the export has errors; nothing is written then.
     """
     book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
-    columns = {c.field: c.header for c in book.columns} if book else {}
     minor_units = book.settings.minor_units if book else 2
-    data = read_export(export, columns, sheet, skip_bad_lines, minor_units)
-    if data.problems.errors:
-        raise InputError(data.problems.errors)
-    if out is not None:
-        problem = output_problem(data.source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
     lines = add_gross(data.lines, minor_units)
     written: list[Path] = []
     if out is not None:
@@ -109,6 +102,19 @@ def read(
         kinds = input_kinds(minor_units)
         written = write_output(data.source, lines, {"gross": money(minor_units)}, tables, out, in_place, kinds)
     return ReadResult(data, lines, written, minor_units)
+
+
+def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool) -> Export:
+    """The export's lines, or InputError: its unreadable values, or an ``out`` that cannot be written."""
+    columns = {c.field: c.header for c in book.columns} if book else {}
+    data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
+    if data.problems.errors:
+        raise InputError(data.problems.errors)
+    if out is not None:
+        problem = output_problem(data.source, Path(out), in_place)
+        if problem:
+            raise InputError([problem])
+    return data
 
 
 def warnings_table(problems: Problems) -> Table:
@@ -171,13 +177,7 @@ def price(
     book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
     minor_units = book.settings.minor_units
     step("reading the export")
-    data = read_export(export, {c.field: c.header for c in book.columns}, sheet, skip_bad_lines, minor_units)
-    if data.problems.errors:
-        raise InputError(data.problems.errors)
-    if out is not None:
-        problem = output_problem(data.source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
     ctx = Context(book, skip_bad_lines)
     plugins = line_plugins()
     step("pricing")
