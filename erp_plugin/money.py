@@ -134,10 +134,6 @@ def format_minor(minor: int, minor_units: int = 2, grouped: bool = False) -> str
     return f"{sign}{whole_text}.{part:0{minor_units}d}" if minor_units else f"{sign}{whole_text}"
 
 
-def minor_to_decimal(minor: int, minor_units: int = 2) -> Decimal:
-    return Decimal(int(minor)).scaleb(-minor_units)
-
-
 # ---------------------------------------------------------------- vectorised
 
 

@@ -25,7 +25,3 @@ def name_codes(values: pd.Series, names: list[str], exact: bool = False) -> np.n
     per_category = np.array([index.get(key(c), UNKNOWN) for c in column.cat.categories] + [BLANK], dtype=np.int64)
     return per_category[column.cat.codes.to_numpy()]  # code -1 (blank) picks the trailing BLANK
 
-
-def texts(values: pd.Series) -> np.ndarray:
-    """The distinct values behind ``name_codes`` codes, for messages."""
-    return values.astype(object).to_numpy()
