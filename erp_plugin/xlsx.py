@@ -81,21 +81,32 @@ def lock_file(path: Path) -> Path:
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(temp_path)`` then rename over ``path``: readers never see half a file.
+    """Call ``write(temp_path)`` then rename over ``path``: readers never see half a file."""
+    atomic_write_all([(Path(path), write)])
 
-    Refuses (TargetLocked) when Excel has ``path`` open. The temp file sits in the
-    target's folder so the rename stays on one file system; it is removed on failure.
+
+def atomic_write_all(jobs) -> None:
+    """Write every ``(path, write)`` to a temp file beside it, then rename them all: all or nothing.
+
+    Refuses (TargetLocked) before writing anything when Excel has a target open.
+    Temp files sit in the target's folder, so the renames stay on one file system;
+    they are removed on failure.
     """
-    path = Path(path)
-    if lock_file(path).exists():
-        raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for path, _ in jobs:
+        if lock_file(path).exists():
+            raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
+    temps: list[Path] = []
     try:
-        write(temp)
-        os.replace(temp, path)
+        for path, write in jobs:
+            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temps.append(temp)
+            write(temp)
+        for (path, _), temp in zip(jobs, temps):
+            os.replace(temp, path)
     finally:
-        if temp.exists():
-            temp.unlink()
+        for temp in temps:
+            if temp.exists():
+                temp.unlink()
 
 
 def save_workbook(workbook, path: Path, deterministic: bool = False) -> None:

@@ -16,7 +16,6 @@ touched unless ``in_place``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..problems import InputError, Problem
-from ..xlsx import TargetLocked, lock_file
+from ..xlsx import atomic_write_all
 from . import xlsx_write
 from .fields import FIELDS
 from .lines import SOURCE_ROW, TEXT, Kind
@@ -85,27 +84,8 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, K
         for table in tables:
             path = out.with_name(f"{out.stem}.{table.name}{out.suffix}")
             jobs.append((path, lambda temp, t=table: writer(t.frame, t.kinds, temp)))
-    _commit(jobs)
+    atomic_write_all(jobs)
     return [path for path, _ in jobs]
-
-
-def _commit(jobs) -> None:
-    """Write every file to a temp beside it, then rename them all: all or nothing."""
-    for path, _ in jobs:
-        if lock_file(path).exists():
-            raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
-    temps: list[Path] = []
-    try:
-        for path, write in jobs:
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temps.append(temp)
-            write(temp)
-        for (path, _), temp in zip(jobs, temps):
-            os.replace(temp, path)
-    finally:
-        for temp in temps:
-            if temp.exists():
-                temp.unlink()
 
 
 # ------------------------------------------------------------------ xlsx
