@@ -101,12 +101,21 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
     code_per_line = np.full(len(lines), None, dtype=object)
     doc_codes = lines["doc_id"].cat.codes.to_numpy()
     client_codes = lines["client_id"].cat.codes.to_numpy()
+    line_coupons = lines["coupon"].astype(object).to_numpy()
+    # the lines of documents that carry a coupon, sorted by document once: each use is then a slice
+    involved = np.flatnonzero(np.isin(doc_codes, used["doc_id"].cat.codes.unique()))
+    involved = involved[np.argsort(doc_codes[involved], kind="stable")]
+    involved_docs = doc_codes[involved]
+    doc_index = lines["doc_id"].cat.categories
+    client_index = lines["client_id"].cat.categories
     for use in uses.itertuples(index=False):  # one iteration per coupon use, not per line
         code = str(use.coupon).strip()
-        carrying = (lines["coupon"].astype(object) == use.coupon).to_numpy() & (
-            doc_codes == lines["doc_id"].cat.categories.get_loc(use.doc_id)
-        )
+        doc = doc_index.get_loc(use.doc_id)
+        in_doc = involved[np.searchsorted(involved_docs, doc, "left"):np.searchsorted(involved_docs, doc, "right")]
+        in_doc = in_doc[client_codes[in_doc] == client_index.get_loc(use.client_id)]
         if code not in by_code:
+            carrying = np.zeros(len(lines), dtype=bool)
+            carrying[in_doc[line_coupons[in_doc] == use.coupon]] = True
             ctx.flag(lines, carrying, "coupon", "price.coupon_unknown",
                      f"coupon {code!r} was never issued; check the code (coupons are <rule>-<client>-<number>)")
             continue
@@ -122,14 +131,12 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         elif use.date > coupon["valid_to"]:
             refusal = f"expired on {coupon['valid_to']:%d.%m.%Y}"
         if refusal:
-            ctx.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)), field_name="coupon")
+            ctx.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)),
+                     field_name="coupon")
             continue
         coupons.at[i, "used_doc"] = str(use.doc_id)
         coupons.at[i, "used_on"] = use.date
-        whole_doc = (doc_codes == lines["doc_id"].cat.categories.get_loc(use.doc_id)) & (
-            client_codes == lines["client_id"].cat.categories.get_loc(use.client_id)
-        )
-        pct = np.where(whole_doc, pct + int(coupon["discount_pct"]), pct)
-        code_per_line = np.where(whole_doc, code, code_per_line)
+        pct[in_doc] += int(coupon["discount_pct"])
+        code_per_line[in_doc] = code
     return pct, code_per_line
 

@@ -68,6 +68,7 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     cap = ctx.book.settings.on_overdraw == "cap"
     spent_so_far: dict[int, int] = {}
     result = np.zeros(len(spending), dtype=np.int64)
+    overdrawn: list[tuple[int, str]] = []
     for k in np.argsort(position[spending], kind="stable"):  # one step per line that spends points
         i = spending[k]
         first, last = bounds[int(client[i])]
@@ -78,11 +79,15 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
         allowed = min(balance, max(int(net[i]), 0))
         if wanted > allowed and not cap:
             units = ctx.minor_units
-            ctx.flag(lines, np.arange(len(lines)) == i, "bonus_paid", "price.overdraw",
-                     f"bonus_paid {format_minor(wanted, units)} is more than the client can spend here: "
-                     f"available {format_minor(balance, units)}, net {format_minor(int(net[i]), units)} "
-                     "(on_overdraw = cap would take what is available)")
+            overdrawn.append((i, f"bonus_paid {format_minor(wanted, units)} is more than the client can spend here: "
+                                f"available {format_minor(balance, units)}, net {format_minor(int(net[i]), units)} "
+                                "(on_overdraw = cap would take what is available)"))
             continue
         result[k] = min(wanted, allowed)
         spent_so_far[client[i]] = spent_so_far.get(client[i], 0) + result[k]
+    if overdrawn:  # flagged together, in the lines' order
+        overdrawn.sort()
+        mask = np.zeros(len(lines), dtype=bool)
+        mask[[i for i, _ in overdrawn]] = True
+        ctx.flag(lines, mask, "bonus_paid", "price.overdraw", [text for _, text in overdrawn])
     return result
