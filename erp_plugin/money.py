@@ -159,21 +159,26 @@ def mul_div_round(a, b, d) -> np.ndarray:
     Vectorised in int64; rows where ``a * b`` would overflow are recomputed with
     Python integers. Negating ``a`` or ``b`` negates the result exactly.
     """
-    a, b = np.broadcast_arrays(_as_int64(a), _as_int64(b))
-    d_arr = np.broadcast_to(_as_int64(d), a.shape)
-    if np.any(d_arr <= 0):
+    a, b, d = _as_int64(a), _as_int64(b), _as_int64(d)
+    if np.any(d <= 0):
         raise ValueError("divisor must be positive")
-    big = _overflow_rows(a, b) if not _surely_safe(a, b) else np.zeros(a.shape, dtype=bool)
+    if _surely_safe(a, b):  # the common case: no row can overflow, no masking needed
+        return _round_quotient(a * b, d)
+    a, b = np.broadcast_arrays(a, b)
+    d_arr = np.broadcast_to(d, a.shape)
+    big = _overflow_rows(a, b)
     safe = ~big
-    product = np.where(safe, a, 0) * np.where(safe, b, 0)
-    magnitude = np.abs(product)
-    q, r = np.divmod(magnitude, d_arr)
-    q = q + (2 * r >= d_arr)
-    result = np.where(product < 0, -q, q)
-    if big.any():
-        for i in np.flatnonzero(big):
-            result[i] = _exact_round(int(a.flat[i]) * int(b.flat[i]), int(d_arr.flat[i]))
+    result = _round_quotient(np.where(safe, a, 0) * np.where(safe, b, 0), d_arr)
+    for i in np.flatnonzero(big):
+        result[i] = _exact_round(int(a.flat[i]) * int(b.flat[i]), int(d_arr.flat[i]))
     return result
+
+
+def _round_quotient(product: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``product / d`` rounded half away from zero (``d`` > 0)."""
+    q, r = np.divmod(np.abs(product), d)
+    q += 2 * r >= d
+    return np.where(product < 0, -q, q)
 
 
 def _exact_round(numerator: int, denominator: int) -> int:
@@ -278,13 +283,13 @@ def parse_scaled_column(values, decimals: int):
     if pd.api.types.is_bool_dtype(series.dtype):
         bad[:] = True
         return scaled, bad, blank
-    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
+    if pd.api.types.is_integer_dtype(series.dtype):  # whole numbers: scaled as they are, no float in between
+        blank = series.isna().to_numpy()
+        return _scale_ints(series.to_numpy(dtype=np.int64, na_value=0), decimals), bad, blank
+    if pd.api.types.is_float_dtype(series.dtype):
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
         blank = np.isnan(numbers)
-        if pd.api.types.is_integer_dtype(series.dtype):
-            scaled[~blank] = _scale_ints(series.to_numpy(dtype=np.int64, na_value=0)[~blank], decimals)
-        else:
-            scaled[~blank], bad[~blank] = _scale_floats(numbers[~blank], decimals)
+        scaled[~blank], bad[~blank] = _scale_floats(numbers[~blank], decimals)
         return scaled, bad, blank
     from .cellkinds import cell_kinds
 

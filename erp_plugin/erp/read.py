@@ -384,7 +384,7 @@ def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iter
         parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
     for batch in batches:
         frame = pd.DataFrame({
-            name: _used_dictionary(batch.column(headers[index])).to_pandas(types_mapper=_keep_decimals)
+            name: _used_dictionary(batch.column(headers[index])).to_pandas(types_mapper=_keep_decimals, date_as_object=False)
             for name, index in fields.items()
         })
         frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
