@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .erp.lines import INT, PCT, TEXT, Kind, input_kinds, money
-from .erp.read import Export, read_export
+from .erp.read import Export, ExportSource, read_export
 from .erp.sample import write_sample_export
 from .erp.write import Table, output_problem, write_output
 from .plugins.gross import add_gross
@@ -153,6 +153,7 @@ class Priced:
     problems: Problems  # warnings (the run had no errors)
     written: list[Path]
     minor_units: int
+    source: ExportSource | None = None  # where the lines came from, for writing results back later
 
 
 def price(
@@ -193,7 +194,7 @@ def price(
         step("writing")
         written = write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out, in_place,
                                input_kinds(minor_units))
-    return Priced(lines, tables, problems, written, minor_units)
+    return Priced(lines, tables, problems, written, minor_units, data.source)
 
 
 SUMMARY_MONEY = ("gross", "kit_discount", "promo_discount", "price_discount", "net", "bonus_accrued",
@@ -210,3 +211,76 @@ def summary_table(lines: pd.DataFrame, minor_units: int) -> Table:
     }
     kinds = {"lines": INT, "documents": INT, "clients": INT, **{n: money(minor_units) for n in SUMMARY_MONEY}}
     return Table("summary", pd.DataFrame([row]), kinds)
+
+
+@dataclass(frozen=True)
+class YearEnd:
+    lines: pd.DataFrame  # priced lines with ``rebate``
+    tables: dict[str, Table]  # rebates, credit_notes, summary (+ warnings)
+    written: list[Path]
+    minor_units: int
+
+
+def rebates(
+    export: str | Path,
+    tariffs: str | Path | TariffBook,
+    year: int,
+    out: str | Path | None = None,
+    sheet: str | None = None,
+    skip_bad_lines: bool = False,
+    in_place: bool = False,
+    progress=None,
+) -> YearEnd:
+    """Year-end cumulative rebates of fiscal ``year`` (SPEC §7): the lines are priced, then rebated.
+
+    Writes the ``rebate`` column on the lines and the ``rebates``, ``credit_notes`` and
+    ``summary`` tables. A year without lines is an InputError that says which dates the export has.
+    """
+    from .period.rebates import FiscalYear, year_end
+
+    step = progress or (lambda stage: None)
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
+    if out is not None:  # checked before the rebates are computed, and nothing is written if it fails
+        problem = output_problem(priced.source, Path(out), in_place)
+        if problem:
+            raise InputError([problem])
+    _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
+    step("rebates")
+    result = year_end(priced.lines, book, year)
+    minor = book.settings.minor_units
+    summary = pd.DataFrame([{
+        "fiscal_year": year, "from": pd.Timestamp(result.fiscal_year.start), "to": pd.Timestamp(result.fiscal_year.end),
+        "clients": len(result.rebates.frame), "clients_with_rebate": int((result.rebates.frame["rebate"] != 0).sum()),
+        "turnover": int(result.rebates.frame["turnover"].sum()), "rebate": int(result.rebates.frame["rebate"].sum()),
+        "credit_note_vat": int(result.credit_notes.frame["vat"].sum()),
+    }])
+    from .erp.lines import DATE
+
+    tables = {
+        "rebates": result.rebates, "credit_notes": result.credit_notes,
+        "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
+                                              "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
+                                              "credit_note_vat": money(minor)}),
+    }
+    if priced.problems.warnings:
+        tables["warnings"] = warnings_table(priced.problems)
+    written: list[Path] = []
+    if out is not None:
+        step("writing")
+        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
+                               input_kinds(minor))
+    return YearEnd(result.lines, tables, written, minor)
+
+
+def _check_year_has_lines(lines: pd.DataFrame, fy) -> None:
+    days = lines["date"]
+    inside = (days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))
+    if inside.any():
+        return
+    span = f"{days.min():%d.%m.%Y} to {days.max():%d.%m.%Y}" if len(days) else "no lines at all"
+    raise InputError([Problem(
+        "rebates.empty_year",
+        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}); the export's lines run "
+        f"from {span}; check --year (and fiscal_year_start on the Settings sheet)",
+    )])

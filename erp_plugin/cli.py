@@ -207,3 +207,37 @@ def _print_summary(priced, console: Console) -> None:
         table.add_row(label, format_minor(int(row[label]), units, grouped=True))
     table.add_row("warnings", str(len(priced.problems.warnings)))
     console.print(table)
+
+
+@main.command("rebates")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@click.option("--year", type=int, required=True, help="The fiscal year (it starts on fiscal_year_start).")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
+@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@handles_input_errors
+def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None, skip_bad_lines: bool,
+                    in_place: bool) -> None:
+    """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
+    if in_place and out is None:
+        out = export
+    if out is None:
+        raise click.UsageError("give --out (or --in-place)")
+    with _progress() as step:
+        result = api.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step)
+    console = _console()
+    row = result.tables["summary"].frame.iloc[0]
+    units = result.minor_units
+    console.print(f"fiscal year {year}: {row['from']:%d.%m.%Y} to {row['to']:%d.%m.%Y}")
+    table = RichTable(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("clients", str(row["clients"]))
+    table.add_row("clients with a rebate", str(row["clients_with_rebate"]))
+    for label in ("turnover", "rebate", "credit_note_vat"):
+        table.add_row(label, format_minor(int(row[label]), units, grouped=True))
+    console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")

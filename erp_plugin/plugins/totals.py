@@ -36,7 +36,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     days = lines["reservation_days"].to_numpy(dtype=np.int64, na_value=0) if "reservation_days" in lines else 0
     carrying = pct_to_scaled(settings.carrying_rate_pct)
     reservation_cost = mul_div_round(net, carrying * np.asarray(days, dtype=np.int64), 100 * PCT_SCALE * DAYS_IN_YEAR)
-    rate = _vat_rates(lines, ctx)
+    rate = line_vat_rates(lines, ctx.book)
     if settings.prices_include_vat:
         vat = mul_div_round(net, rate, 100 * PCT_SCALE + rate)
     else:
@@ -55,8 +55,9 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return lines
 
 
-def _vat_rates(lines: pd.DataFrame, ctx: Context) -> np.ndarray:
-    setting = ctx.book.settings.vat_rate_pct
+def line_vat_rates(lines: pd.DataFrame, book) -> np.ndarray:
+    """Each line's VAT rate in percent units: its own, else vat_rate_pct, else the statutory rate of its date."""
+    setting = book.settings.vat_rate_pct
     if setting is not None:
         default = np.full(len(lines), pct_to_scaled(setting), dtype=np.int64)
     else:

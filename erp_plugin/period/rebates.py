@@ -1,0 +1,177 @@
+"""Year-end cumulative rebates with credit notes, card tiers and stamp cards (SPEC §7).
+
+Works on priced lines (each line's ``net`` and ``vat``), per client, vectorised:
+
+* turnover = Σ net (or net − vat with ``rebate_basis`` = net_ex_vat) over the
+  fiscal year, returns included; turnover <= 0 earns nothing;
+* ``retroactive``: rebate = round(turnover × pct / 100), pct of the highest step
+  <= turnover; ``stepped``: round(Σ part of turnover in each step × its pct / 100);
+* the rebate is split over the client's lines with net > 0 in proportion to net
+  (largest remainder, ties to the earlier line) as the column ``rebate``;
+* credit notes: with ``rebate_reduces_price`` one row per VAT rate of the lines
+  that got a rebate, vat = Σ round(line rebate × r / (100 + r)); otherwise one
+  row per client, a bonus payment without VAT;
+* tier: the highest tier reached by period turnover or by the largest single
+  document's net; stamps: documents with net >= min_document, one column
+  completed per ``cells_per_column`` stamps, at most ``columns``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ..erp.lines import INT, PCT, TEXT, money
+from ..erp.write import Table
+from ..money import PCT_SCALE, allocate, mul_div_round, pct_to_scaled, percent_of
+from ..tariffs.model import TariffBook
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    year: int
+    start: date
+    end: date  # inclusive
+
+    @classmethod
+    def of(cls, book: TariffBook, year: int) -> FiscalYear:
+        """Fiscal year ``year`` starts on its ``fiscal_year_start`` (01-04 and 2026: 2026-04-01 to 2027-03-31)."""
+        month, day = book.settings.fiscal_year_start
+        start = date(year, month, day)
+        following = date(year + 1, month, day)
+        return cls(year, start, date.fromordinal(following.toordinal() - 1))
+
+
+def rebate_for(turnover: np.ndarray, book: TariffBook) -> tuple[np.ndarray, np.ndarray]:
+    """Per client: (the pct of the highest step reached, the rebate in minor units)."""
+    steps = book.rebate_scale
+    turnover = np.asarray(turnover, dtype=np.int64)
+    if not steps:
+        zeros = np.zeros(len(turnover), dtype=np.int64)
+        return zeros, zeros
+    bounds = np.array([s.from_turnover for s in steps], dtype=np.int64)
+    pcts = np.array([pct_to_scaled(s.rebate_pct) for s in steps], dtype=np.int64)
+    reached = np.searchsorted(bounds, turnover, side="right") - 1
+    positive = turnover > 0
+    pct = np.where(positive & (reached >= 0), pcts[np.maximum(reached, 0)], 0)
+    if book.settings.rebate_mode == "retroactive":
+        return pct, percent_of(np.where(positive, turnover, 0), pct)
+    upper = np.append(bounds[1:], np.iinfo(np.int64).max)
+    parts = np.clip(turnover[:, None] - bounds[None, :], 0, (upper - bounds)[None, :])
+    return pct, np.where(positive, _stepped(parts, pcts), 0)
+
+
+def _stepped(parts: np.ndarray, pcts: np.ndarray) -> np.ndarray:
+    """round(Σ part × pct / 100) per row, rounded once; exact, int64 where it cannot overflow."""
+    divisor = 100 * PCT_SCALE
+    limit = 2**62 // max(1, parts.shape[1])
+    wide = (np.abs(parts).max(axis=1, initial=0).astype(object) * int(pcts.max(initial=0))) >= limit
+    numerator = np.where(wide[:, None], 0, parts) @ pcts if len(parts) else np.zeros(0, dtype=np.int64)
+    result = mul_div_round(numerator, 1, divisor)
+    for row in np.flatnonzero(wide):
+        exact = sum(int(p) * int(q) for p, q in zip(parts[row], pcts))
+        q, r = divmod(exact, divisor)
+        result[row] = q + (2 * r >= divisor)
+    return result
+
+
+@dataclass(frozen=True)
+class Rebates:
+    lines: pd.DataFrame  # the priced lines with ``rebate``
+    rebates: Table
+    credit_notes: Table
+    fiscal_year: FiscalYear
+
+
+def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
+    """Rebates, credit notes, tiers and stamps of fiscal year ``year`` over priced ``lines``."""
+    fy = FiscalYear.of(book, year)
+    days = lines["date"].to_numpy(dtype="datetime64[D]")
+    inside = (days >= np.datetime64(fy.start, "D")) & (days <= np.datetime64(fy.end, "D"))
+    clients = lines["client_id"].cat.codes.to_numpy()
+    net = lines["net"].to_numpy()
+    basis = net - lines["vat"].to_numpy() if book.settings.rebate_basis == "net_ex_vat" else net
+    in_year = pd.DataFrame({
+        "client": clients[inside], "basis": basis[inside], "net": net[inside],
+        "doc": lines["doc_id"].cat.codes.to_numpy()[inside], "date": days[inside],
+    })
+    per_client = in_year.groupby("client").agg(turnover=("basis", "sum"), documents=("doc", "nunique"))
+    codes = per_client.index.to_numpy()
+    turnover = per_client["turnover"].to_numpy(dtype=np.int64)
+    pct, rebate = rebate_for(turnover, book)
+    per_doc = in_year.groupby(["client", "doc"]).agg(net=("net", "sum"), date=("date", "min")).reset_index()
+    tier = _tiers(book, codes, turnover, per_doc)
+    stamps, completed = _stamps(book, codes, per_doc)
+    line_rebate = _allocate(lines, inside, clients, net, codes, rebate)
+    names = lines["client_id"].cat.categories.to_numpy(dtype=object)[codes]
+    minor = book.settings.minor_units
+    table = pd.DataFrame({
+        "client_id": names, "turnover": turnover, "rebate_pct": pct, "rebate": rebate,
+        "documents": per_client["documents"].to_numpy(), "tier": tier, "stamps": stamps,
+        "completed_columns": completed,
+    })
+    kinds = {"turnover": money(minor), "rebate_pct": PCT, "rebate": money(minor), "documents": INT,
+             "stamps": INT, "completed_columns": INT, "client_id": TEXT, "tier": TEXT}
+    priced = lines.assign(rebate=line_rebate)
+    notes = _credit_notes(priced, book, names, codes, rebate)
+    return Rebates(priced, Table("rebates", table, kinds), notes, fy)
+
+
+def _allocate(lines, inside, clients, net, codes, rebate) -> np.ndarray:
+    """Each client's rebate over its lines of the year with net > 0, in proportion to net."""
+    result = np.zeros(len(lines), dtype=np.int64)
+    receiving = np.flatnonzero(inside & (net > 0))
+    slot = np.full(int(clients.max(initial=-1)) + 2, -1, dtype=np.int64)
+    slot[codes] = np.arange(len(codes))
+    group = slot[clients[receiving]]
+    totals = np.where(np.isin(np.arange(len(codes)), group), rebate, 0)  # a client with no positive line gets none
+    result[receiving] = allocate(totals, net[receiving], group)
+    return result
+
+
+def _credit_notes(lines: pd.DataFrame, book: TariffBook, names, codes, rebate) -> Table:
+    minor = book.settings.minor_units
+    kinds = {"client_id": TEXT, "vat_rate": PCT, "amount": money(minor), "vat": money(minor)}
+    if not book.settings.rebate_reduces_price:
+        given = rebate != 0
+        frame = pd.DataFrame({"client_id": names[given], "vat_rate": pd.array([pd.NA] * int(given.sum()), dtype="Int64"),
+                              "amount": rebate[given], "vat": np.zeros(int(given.sum()), dtype=np.int64)})
+        return Table("credit_notes", frame, kinds)
+    from ..plugins.totals import line_vat_rates
+
+    with_rebate = lines[lines["rebate"].to_numpy() != 0]
+    rate = line_vat_rates(with_rebate, book)
+    share = with_rebate["rebate"].to_numpy()
+    vat = mul_div_round(share, rate, 100 * PCT_SCALE + rate)
+    frame = (
+        pd.DataFrame({"client_id": with_rebate["client_id"].astype(str).to_numpy(), "vat_rate": rate, "amount": share, "vat": vat})
+        .groupby(["client_id", "vat_rate"], sort=True).sum().reset_index()
+    )
+    return Table("credit_notes", frame, kinds)
+
+
+def _tiers(book: TariffBook, codes: np.ndarray, turnover: np.ndarray, per_doc: pd.DataFrame) -> np.ndarray:
+    """The highest tier each client reaches by turnover or by its largest single document."""
+    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
+    tier = np.full(len(codes), None, dtype=object)
+    for t in book.tiers:  # listed lowest to highest: a later tier reached wins
+        reached = np.full(len(codes), t.is_base)
+        if t.min_turnover is not None:
+            reached |= turnover >= t.min_turnover
+        if t.min_single_document is not None:
+            reached |= largest >= t.min_single_document
+        tier = np.where(reached, t.tier, tier)
+    return tier
+
+
+def _stamps(book: TariffBook, codes: np.ndarray, per_doc: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    card = book.stamp_card
+    if card is None:
+        zeros = np.zeros(len(codes), dtype=np.int64)
+        return zeros, zeros
+    stamped = per_doc[per_doc["net"] >= card.min_document]
+    stamps = stamped.groupby("client").size().reindex(codes, fill_value=0).to_numpy(dtype=np.int64)
+    return stamps, np.minimum(card.columns, stamps // card.cells_per_column)
