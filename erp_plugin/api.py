@@ -15,7 +15,7 @@ import pandas as pd
 from .erp.lines import INT, PCT, TEXT, Kind, input_kinds, money
 from .erp.read import Export, ExportSource, read_export
 from .erp.sample import write_sample_export
-from .erp.write import Table, output_problem, write_output
+from .erp.write import Table, output_problem, write_output, write_tables
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
 from .tariffs import TariffBook, read_tariffs
@@ -155,6 +155,10 @@ class Priced:
     minor_units: int
     source: ExportSource | None = None  # where the lines came from, for writing results back later
 
+    def tables_for_period(self) -> dict[str, Table]:
+        """The pricing tables a period job reports too: the coupons issued and used."""
+        return {name: table for name, table in self.tables.items() if name == "coupons"}
+
 
 def price(
     export: str | Path,
@@ -256,9 +260,11 @@ def rebates(
         "credit_note_vat": int(result.credit_notes.frame["vat"].sum()),
     }])
     from .erp.lines import DATE
+    from .period.quests import quests
 
     tables = {
-        "rebates": result.rebates, "credit_notes": result.credit_notes,
+        "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
+        "quests": quests(priced.lines, book),
         "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
                                               "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
                                               "credit_note_vat": money(minor)}),
@@ -273,7 +279,7 @@ def rebates(
     return YearEnd(result.lines, tables, written, minor)
 
 
-def _check_year_has_lines(lines: pd.DataFrame, fy) -> None:
+def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
     days = lines["date"]
     inside = (days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))
     if inside.any():
@@ -281,6 +287,58 @@ def _check_year_has_lines(lines: pd.DataFrame, fy) -> None:
     span = f"{days.min():%d.%m.%Y} to {days.max():%d.%m.%Y}" if len(days) else "no lines at all"
     raise InputError([Problem(
         "rebates.empty_year",
-        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}); the export's lines run "
+        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}){' ' + within if within else ''}; "
+        f"the export's lines run "
         f"from {span}; check --year (and fiscal_year_start on the Settings sheet)",
     )])
+
+
+@dataclass(frozen=True)
+class Tables:
+    tables: dict[str, Table]
+    written: list[Path]
+    minor_units: int
+
+
+def accrue(
+    export: str | Path,
+    tariffs: str | Path | TariffBook,
+    as_of: date,
+    out: str | Path | None = None,
+    sheet: str | None = None,
+    skip_bad_lines: bool = False,
+    in_place: bool = False,
+    progress=None,
+) -> Tables:
+    """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step."""
+    from .period.accrual import accrual, fiscal_year_of
+
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
+    fy = fiscal_year_of(book, as_of)
+    _check_year_has_lines(priced.lines[priced.lines["date"] <= pd.Timestamp(as_of)], fy, f"up to {as_of:%d.%m.%Y}")
+    if out is not None:
+        problem = output_problem(priced.source, Path(out), in_place)
+        if problem:
+            raise InputError([problem])
+    tables = {"accruals": accrual(priced.lines, book, as_of)}
+    written = []
+    if out is not None:
+        written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
+                               input_kinds(book.settings.minor_units))
+    return Tables(tables, written, book.settings.minor_units)
+
+
+def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Tables:
+    """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7), from the tariff workbook alone."""
+    import re as _re
+
+    from .period.fees import fees as month_fees
+
+    match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
+    written = write_tables(list(tables.values()), out) if out is not None else []
+    return Tables(tables, written, book.settings.minor_units)

@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
@@ -239,5 +240,50 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
     for label in ("turnover", "rebate", "credit_note_vat"):
         table.add_row(label, format_minor(int(row[label]), units, grouped=True))
     console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@main.command("accrue")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), required=True,
+              help="The day to accrue to (YYYY-MM-DD).")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm, .csv or .parquet.")
+@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@handles_input_errors
+def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool) -> None:
+    """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
+    with _progress() as step:
+        result = api.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
+    frame = result.tables["accruals"].frame
+    console = _console()
+    units = result.minor_units
+    console.print(f"as of {as_of:%d.%m.%Y}: {len(frame)} clients, liability "
+                  f"{format_minor(int(frame['liability'].sum()), units, grouped=True)}")
+    table = RichTable("client", "to date", "projected", "gap to next step", "extra rebate", box=None)
+    for row in frame.head(10).itertuples(index=False):
+        gap = "" if row.gap_to_next_step is pd.NA else format_minor(int(row.gap_to_next_step), units, grouped=True)
+        extra = "" if row.extra_rebate is pd.NA else format_minor(int(row.extra_rebate), units, grouped=True)
+        table.add_row(str(row.client_id), format_minor(int(row.turnover_to_date), units, grouped=True),
+                      format_minor(int(row.projected_turnover), units, grouped=True), gap, extra)
+    console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@main.command("fees")
+@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@click.option("--month", required=True, help="The month, YYYY-MM.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
+@handles_input_errors
+def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
+    """Subscription fee lines of a month: paid tariffs whose trial has ended."""
+    result = api.fees(tariffs, month, out)
+    frame = result.tables["fees"].frame
+    console = _console()
+    console.print(f"{month}: {len(frame)} fee lines, "
+                  f"{format_minor(int(frame['fee'].sum()), result.minor_units, grouped=True)} in all")
     for path in result.written:
         console.print(f"wrote {path}")

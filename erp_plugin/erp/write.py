@@ -104,6 +104,27 @@ def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Ki
     xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
 
 
+def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
+    """Tables with no export behind them (fees): sheets of a new workbook, or the first table in ``out``
+    and each other beside it as ``<stem>.<table>.<suffix>``."""
+    out = Path(out)
+    suffix = out.suffix.casefold()
+    if suffix not in XLSX + FLAT:
+        raise InputError([Problem("out.format", f"--out must end in .xlsx, .csv or .parquet, not {out.suffix or 'nothing'}",
+                                  file=str(out))])
+    if not out.parent.exists():
+        raise InputError([Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))])
+    if suffix in XLSX:
+        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds) for t in tables]
+        jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
+    else:
+        writer = _write_csv if suffix == ".csv" else _write_parquet
+        jobs = [(out if i == 0 else out.with_name(f"{out.stem}.{t.name}{out.suffix}"),
+                 lambda temp, t=t: writer(t.frame, t.kinds, temp)) for i, t in enumerate(tables)]
+    atomic_write_all(jobs)
+    return [path for path, _ in jobs]
+
+
 def _output_columns(lines: pd.DataFrame, results: dict[str, Kind]) -> list[str]:
     """source_row, the canonical fields read, then the results; a result named like a field (``marker``,
     resolved from Products, the export and the default) replaces it."""
