@@ -264,7 +264,7 @@ def rebates(
 
     tables = {
         "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
-        "quests": quests(priced.lines, book),
+        "tiers": result.tiers, "stamps": result.stamps, "quests": quests(priced.lines, book),
         "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
                                               "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
                                               "credit_note_vat": money(minor)}),

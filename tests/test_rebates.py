@@ -94,6 +94,10 @@ def test_tiers_stamps_documents_and_a_client_with_only_returns(tmp_path):
     # C3 (PRO half, white 0 %): turnover −500.00, nothing earned, one document, the base tier
     assert by_client["C3"][1:] == (-50_000, 0, 0, 1, "bronze", 0, 0)
     assert result.lines["rebate"].sum() == 0
+    stamps = {r[0]: r[1:] for r in rows(result, "stamps")}
+    assert stamps["C2"] == (10, 2, "no", 2)  # 10 stamps: 2 columns of 4 done, 1 to go, 2 rewards
+    tiers = {r[0]: r[1:] for r in rows(result, "tiers")}
+    assert tiers["C2"] == ("silver", 64_999_999, 55_000_000)  # reached by the 550 000.00 document
 
 
 def test_a_year_without_lines_is_a_clear_error(tmp_path):

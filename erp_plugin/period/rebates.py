@@ -83,6 +83,8 @@ class Rebates:
     lines: pd.DataFrame  # the priced lines with ``rebate``
     rebates: Table
     credit_notes: Table
+    tiers: Table
+    stamps: Table
     fiscal_year: FiscalYear
 
 
@@ -117,7 +119,25 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
              "stamps": INT, "completed_columns": INT, "client_id": TEXT, "tier": TEXT}
     priced = lines.assign(rebate=line_rebate)
     notes = _credit_notes(priced, book, names, codes, rebate)
-    return Rebates(priced, Table("rebates", table, kinds), notes, fy)
+    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
+    tiers = Table("tiers", pd.DataFrame({"client_id": names, "tier": tier, "turnover": turnover, "largest_document": largest}),
+                  {"client_id": TEXT, "tier": TEXT, "turnover": money(minor), "largest_document": money(minor)})
+    return Rebates(priced, Table("rebates", table, kinds), notes, tiers, _stamp_table(book, names, stamps, completed), fy)
+
+
+def _stamp_table(book: TariffBook, names, stamps: np.ndarray, completed: np.ndarray) -> Table:
+    """Stamps, completed columns, the rewards they earned (one per column) and whether the card is full."""
+    card = book.stamp_card
+    frame = pd.DataFrame({"client_id": names, "stamps": stamps, "completed_columns": completed})
+    kinds = {"client_id": TEXT, "stamps": INT, "completed_columns": INT}
+    if card is not None:
+        frame["complete"] = np.where(completed >= card.columns, "yes", "no")
+        frame["rewards"] = completed
+        kinds |= {"complete": TEXT, "rewards": INT}
+        if card.reward_points is not None:
+            frame["reward_points"] = completed * card.reward_points
+            kinds["reward_points"] = money(book.settings.minor_units)
+    return Table("stamps", frame, kinds)
 
 
 def _allocate(lines, inside, clients, net, codes, rebate) -> np.ndarray:
