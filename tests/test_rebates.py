@@ -107,3 +107,11 @@ def test_a_year_without_lines_is_a_clear_error(tmp_path):
         "no lines dated in fiscal year 2024 (01.01.2024–31.12.2024); the export's lines run from 02.03.2026 to "
         "02.03.2026; check --year (and fiscal_year_start on the Settings sheet)"
     )
+
+
+def test_a_stamp_card_that_completes_mid_year(tmp_path):
+    stamp_card = [["key", "value"], ["columns", 3], ["cells_per_column", 4], ["min_document", 1000], ["reward", 500]]
+    lines = [sale(f"2026-{1 + i // 3:02d}-{1 + i % 3 * 9:02d}", f"D{i}", "1000") for i in range(14)]  # 14 stamps by May
+    result = run(tmp_path, lines, StampCard=stamp_card)
+    # 12 stamps fill the 3 columns of 4 (on the 12th document, in April); the 13th and 14th change nothing
+    assert rows(result, "stamps") == [("C2", 14, 3, "yes", 3, 150_000)]  # 3 rewards of 500.00 points
