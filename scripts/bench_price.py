@@ -17,10 +17,11 @@ must be equal to the kopeck.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
+
+from benchjobs import run
 
 PRODUCT_JOB = """
 import json, resource, sys, time
@@ -103,12 +104,6 @@ row = con.execute(f'''
 print(json.dumps({"lines": row[0], "different": row[1]}))
 """
 
-
-def run(job: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", job, *map(str, args)], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

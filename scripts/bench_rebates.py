@@ -13,10 +13,9 @@ rebates are compared: they must be equal to the kopeck.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from benchjobs import run
 
 PRODUCT_JOB = """
 import json, resource, sys, time
@@ -95,12 +94,6 @@ row = duckdb.connect().execute(f'''
 print(json.dumps({"lines": row[0], "different": row[1], "total": int(row[2])}))
 """
 
-
-def run(job: str, *args) -> dict:
-    done = subprocess.run([sys.executable, "-c", job, *map(str, args)], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr)
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

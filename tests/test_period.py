@@ -1,6 +1,5 @@
 """Accrual during the year, subscription fees and quests (SPEC §7), with hand-worked figures."""
 
-import csv
 from datetime import date
 
 import pytest
@@ -9,19 +8,13 @@ from erp_plugin import api
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
-from .test_price import HEADERS, book
+from .test_price import book, write_export
 
 SCALE = [["from_turnover", "rebate_pct"], [0, 0], [1_000_000, 1], [3_000_000, 2]]
 
 
 def export(tmp_path, lines):
-    path = tmp_path / "export.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, HEADERS)
-        writer.writeheader()
-        for line in lines:
-            writer.writerow({"marker": "white", "payment": "prepaid", "client_id": "C2", "sku": "S", "qty": 1, **line})
-    return path
+    return write_export(tmp_path / "export.csv", lines, client_id="C2", sku="S", qty=1)
 
 
 def test_accrual_projects_the_run_rate_and_names_the_gap_to_the_next_step(tmp_path):

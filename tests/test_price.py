@@ -42,14 +42,19 @@ def book(**extra):
     return sheets
 
 
-def price(tmp_path: Path, lines: list[dict], sheets=None, **options):
-    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets or book())
-    export = tmp_path / "export.csv"
-    with export.open("w", encoding="utf-8", newline="") as handle:
+def write_export(path: Path, lines: list[dict], **defaults) -> Path:
+    """A csv export with canonical headers; each line's values over ``defaults``."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, HEADERS)
         writer.writeheader()
         for line in lines:
-            writer.writerow({"date": "2026-03-02", "marker": "white", "payment": "prepaid", **line})
+            writer.writerow({"marker": "white", "payment": "prepaid", **defaults, **line})
+    return path
+
+
+def price(tmp_path: Path, lines: list[dict], sheets=None, **options):
+    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets or book())
+    export = write_export(tmp_path / "export.csv", lines, date="2026-03-02")
     return api.price(export, tariffs, **options)
 
 

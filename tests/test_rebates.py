@@ -4,15 +4,13 @@ Lines use the white marker, client C2 (BASE, discount) and prepayment, so no kit
 discount applies and net = gross: the turnovers below are the sums of gross.
 """
 
-import csv
-
 import pytest
 
 from erp_plugin import api
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
-from .test_price import HEADERS, book  # the workbook and export columns of the pricing tests
+from .test_price import book, write_export  # the workbook and export of the pricing tests
 
 SCALE = [["from_turnover", "rebate_pct"], [0, 0], [1_000_000, 1], [3_000_000, 2]]
 
@@ -21,13 +19,7 @@ def run(tmp_path, lines, year=2026, settings=(), scale=SCALE, **sheets):
     workbook = book(RebateScale=scale, **sheets)
     workbook["Settings"] += [list(s) for s in settings]
     tariffs = write_book(tmp_path / "tariffs.xlsx", workbook)
-    export = tmp_path / "export.csv"
-    with export.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, HEADERS)
-        writer.writeheader()
-        for line in lines:
-            writer.writerow({"marker": "white", "payment": "prepaid", "client_id": "C2", **line})
-    return api.rebates(export, tariffs, year)
+    return api.rebates(write_export(tmp_path / "export.csv", lines, client_id="C2"), tariffs, year)
 
 
 def sale(day, doc, amount, **extra):
