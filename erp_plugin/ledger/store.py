@@ -1,0 +1,146 @@
+"""The bonus ledger in a real database: opening it, posting a priced export, balances (SPEC §8).
+
+A path means an SQLite file; anything with ``://`` is an SQLAlchemy URL (PostgreSQL
+for a shared ledger). Opening brings the schema to the newest Alembic version.
+
+Posting is idempotent and all or nothing: each export line is known by its document
+and its line within it (``line_no``, else the SKU and its occurrence in the document).
+A line posted before with the same figures adds nothing; with different figures it is
+a conflict, and the run posts nothing. Entries: an accrual (pending until its
+money-back window ends), a reversal (a return's negative accrual, at once), a
+redemption (points spent), a refund (points given back on a return).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, insert, select, tuple_
+
+from ..problems import InputError, Problem
+from .schema import entries, runs
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+KEY_BATCH = 500  # line keys looked up per query
+
+
+def open_ledger(where: str | Path) -> Engine:
+    """An engine on the ledger, its schema brought to the newest version."""
+    text = str(where)
+    url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return engine
+
+
+def ledger_entries(lines: pd.DataFrame) -> pd.DataFrame:
+    """The entries a priced export posts: one per line and kind, with the line's export row."""
+    doc = lines["doc_id"].astype(str).to_numpy()
+    if "line_no" in lines.columns and lines["line_no"].notna().all():
+        within = lines["line_no"].astype(np.int64).astype(str).to_numpy()
+    else:  # no line numbers: the SKU and its occurrence within the document
+        sku = lines["sku"].astype(str)
+        nth = sku.groupby([lines["doc_id"].astype(str), sku]).cumcount().to_numpy()
+        within = (sku.to_numpy() + "#" + nth.astype(str)).astype(object)
+    key = np.char.add(np.char.add(doc.astype(str), "\x1f"), within.astype(str))
+    day = lines["date"].to_numpy(dtype="datetime64[D]")
+    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
+    accrued, redeemed = lines["bonus_accrued"].to_numpy(), lines["bonus_redeemed"].to_numpy()
+    base = {"client_id": lines["client_id"].astype(str).to_numpy(), "booked_on": day, "row": lines["source_row"].to_numpy()}
+    parts = []
+    for kind, mask, amount, available in (
+        ("accrual", accrued > 0, accrued, day + np.asarray(mb, dtype="timedelta64[D]")),
+        ("reversal", accrued < 0, accrued, day),
+        ("redemption", redeemed > 0, -redeemed, day),
+        ("refund", redeemed < 0, -redeemed, day),
+    ):
+        if mask.any():
+            parts.append(pd.DataFrame({
+                "line_key": key[mask], "kind": kind, **{k: v[mask] for k, v in base.items()},
+                "available_on": np.broadcast_to(available, day.shape)[mask], "amount": amount[mask],
+            }))
+    columns = ["line_key", "kind", "client_id", "booked_on", "available_on", "amount", "row"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+@dataclass(frozen=True)
+class Posted:
+    added: int
+    unchanged: int
+
+
+def post(engine: Engine, lines: pd.DataFrame, source: str) -> Posted:
+    """Post a priced export's entries in one transaction; InputError (nothing posted) on any conflict."""
+    new = ledger_entries(lines)
+    with engine.begin() as connection:
+        known = _known(connection, new)
+        merged = new.merge(known, on=["line_key", "kind"], how="left", suffixes=("", "_posted"))
+        seen = merged["amount_posted"].notna()
+        same = seen & (merged["amount"] == merged["amount_posted"]) & (merged["client_id"] == merged["client_id_posted"]) \
+            & (pd.to_datetime(merged["booked_on"]) == pd.to_datetime(merged["booked_on_posted"]))
+        conflicts = merged[seen & ~same]
+        if len(conflicts):
+            raise InputError([
+                Problem("ledger.conflict",
+                        f"this line was posted before with other figures ({c.kind} {int(c.amount_posted)} for "
+                        f"{c.client_id_posted}, now {int(c.amount)} for {c.client_id}); the ledger keeps what was "
+                        "posted: correct the export, or post corrections as new lines", row=int(c.row))
+                for c in conflicts.itertuples(index=False)
+            ])
+        fresh = merged[~seen]
+        run_id = connection.execute(
+            insert(runs).values(source=source, posted_at=datetime.now(), entries=len(fresh))
+        ).inserted_primary_key[0]
+        if len(fresh):
+            connection.execute(insert(entries), [
+                {"line_key": r.line_key, "kind": r.kind, "client_id": r.client_id, "booked_on": _day(r.booked_on),
+                 "available_on": _day(r.available_on), "amount": int(r.amount), "run_id": run_id}
+                for r in fresh.itertuples(index=False)
+            ])
+    return Posted(len(fresh), int(same.sum()))
+
+
+def _known(connection, new: pd.DataFrame) -> pd.DataFrame:
+    found = []
+    pairs = list(zip(new["line_key"], new["kind"]))
+    for start in range(0, len(pairs), KEY_BATCH):
+        batch = pairs[start:start + KEY_BATCH]
+        rows = connection.execute(
+            select(entries.c.line_key, entries.c.kind, entries.c.amount, entries.c.client_id, entries.c.booked_on)
+            .where(tuple_(entries.c.line_key, entries.c.kind).in_(batch))
+        ).all()
+        found.extend(rows)
+    return pd.DataFrame(found, columns=["line_key", "kind", "amount", "client_id", "booked_on"])
+
+
+def _day(value) -> date:
+    return pd.Timestamp(value).date()
+
+
+def balances(engine: Engine, as_of: date) -> pd.DataFrame:
+    """Per client as of a day: available (money-back windows ended, spent and returned points taken off),
+    pending (accruals still inside their window), and balance = available + pending."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(entries.c.client_id, entries.c.kind, entries.c.amount, entries.c.available_on)
+            .where(entries.c.booked_on <= as_of)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["client_id", "kind", "amount", "available_on"])
+    if frame.empty:
+        return pd.DataFrame(columns=["client_id", "available", "pending", "balance"])
+    ready = pd.to_datetime(frame["available_on"]) <= pd.Timestamp(as_of)
+    frame["available"] = np.where(ready, frame["amount"], 0)
+    frame["pending"] = np.where(ready, 0, frame["amount"])
+    table = frame.groupby("client_id", sort=True)[["available", "pending"]].sum().reset_index()
+    table["balance"] = table["available"] + table["pending"]
+    return table
