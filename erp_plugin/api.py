@@ -168,6 +168,7 @@ def price(
     skip_bad_lines: bool = False,
     in_place: bool = False,
     progress=None,
+    ledger: str | Path | None = None,
 ) -> Priced:
     """Price every line of an export (SPEC §5) and, with ``out``, write the results back.
 
@@ -183,7 +184,15 @@ def price(
     minor_units = book.settings.minor_units
     step("reading the export")
     data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
+    ledger = ledger or book.settings.ledger
+    engine = None
     ctx = Context(book, skip_bad_lines)
+    if ledger:
+        from .ledger.store import open_ledger, stored_points
+
+        step("reading the ledger")
+        engine = open_ledger(ledger)
+        ctx.opening = stored_points(engine, data.lines)
     plugins = line_plugins()
     step("pricing")
     lines = run(data.lines, ctx, plugins)
@@ -194,10 +203,20 @@ def price(
     if problems.warnings:
         tables["warnings"] = warnings_table(problems)
     written: list[Path] = []
-    if out is not None:
-        step("writing")
-        written = write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out, in_place,
-                               input_kinds(minor_units))
+
+    def write() -> None:
+        if out is not None:
+            step("writing")
+            written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
+                                        in_place, input_kinds(minor_units)))
+
+    if engine is not None:  # posted and written together: a conflict or a failed write leaves both untouched
+        from .ledger.store import post
+
+        step("posting to the ledger")
+        post(engine, lines, str(export), then=write)
+    else:
+        write()
     return Priced(lines, tables, problems, written, minor_units, data.source)
 
 
@@ -342,3 +361,16 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
     tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Tables(tables, written, book.settings.minor_units)
+
+
+def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,
+                   minor_units: int = 2) -> Tables:
+    """Balances (available, pending, balance) per client as of a day (default today), SPEC §9."""
+    from .ledger.store import balances, open_ledger
+
+    day = as_of or date.today()
+    frame = balances(open_ledger(ledger), day)
+    kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
+    tables = {"balances": Table("balances", frame, kinds)}
+    written = write_tables(list(tables.values()), out) if out is not None else []
+    return Tables(tables, written, minor_units)

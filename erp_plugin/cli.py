@@ -162,15 +162,17 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@click.option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
 @handles_input_errors
-def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool) -> None:
+def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
+                  ledger: str | None) -> None:
     """Price every line of an ERP export under the tariff workbook and write the results back."""
     if in_place and out is None:
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
-        priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step)
+        priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
     warnings = priced.problems.warnings
@@ -285,5 +287,27 @@ def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
     console = _console()
     console.print(f"{month}: {len(frame)} fee lines, "
                   f"{format_minor(int(frame['fee'].sum()), result.minor_units, grouped=True)} in all")
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The bonus ledger: balances per client."""
+
+
+@ledger_group.command("balance")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
+@handles_input_errors
+def ledger_balance_command(ledger: str, as_of, out: Path | None) -> None:
+    """Available and pending points per client as of a day."""
+    result = api.ledger_balance(ledger, as_of.date() if as_of else None, out)
+    frame = result.tables["balances"].frame
+    console = _console()
+    units = result.minor_units
+    console.print(f"{len(frame)} clients: available {format_minor(int(frame['available'].sum()), units, grouped=True)}, "
+                  f"pending {format_minor(int(frame['pending'].sum()), units, grouped=True)}")
     for path in result.written:
         console.print(f"wrote {path}")

@@ -41,6 +41,9 @@ class Context:
     tables: dict[str, Table] = field(default_factory=dict)
     bad: dict[int, list[Problem]] = field(default_factory=dict)  # source_row -> its problems this pass
     counts: dict[str, int] = field(default_factory=dict)
+    # points the ledger already holds for the export's clients (client_id, booked_on, available_on,
+    # amount), not counting this export's own lines: the opening balance of redemptions
+    opening: pd.DataFrame | None = None
 
     @property
     def minor_units(self) -> int:

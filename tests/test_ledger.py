@@ -53,3 +53,42 @@ def test_a_line_posted_with_other_figures_is_a_conflict_and_nothing_is_posted(tm
     with sqlite3.connect(tmp_path / "ledger.sqlite") as db:  # the new line D4 was not posted either
         assert db.execute("select count(*) from entries").fetchone() == (3,)
         assert db.execute("select count(*) from runs").fetchone() == (1,)
+
+
+def test_a_later_export_spends_points_the_ledger_holds(tmp_path):
+    from erp_plugin import api
+
+    from .conftest import write_book
+    from .test_price import book, write_export
+
+    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
+    ledger = tmp_path / "ledger.sqlite"
+    march = write_export(tmp_path / "march.csv", [LINES[0]])  # C1 earns 100.00 points on 02.03
+    april = write_export(tmp_path / "april.csv", [dict(date="2026-04-02", doc_id="A1", client_id="C1", sku="S", qty=1,
+                                                       unit_price="500", bonus_paid="60")])
+    with pytest.raises(InputError):  # on its own the April export has no points to spend
+        api.price(april, tariffs)
+    api.price(march, tariffs, ledger=ledger)
+    priced = api.price(april, tariffs, ledger=ledger, out=tmp_path / "april.out.csv")
+    assert priced.lines["bonus_redeemed"].tolist() == [6_000] and priced.lines["cash_due"].tolist() == [44_000]
+    again = api.price(april, tariffs, ledger=ledger)  # a re-run does not count its own redemption against itself
+    assert again.lines["bonus_redeemed"].tolist() == [6_000]
+    engine = open_ledger(ledger)
+    assert balances(engine, date(2026, 4, 30))[["available", "pending"]].values.tolist() == [[4_000, 0]]
+
+
+def test_a_failed_write_posts_nothing(tmp_path):
+    from erp_plugin import api
+
+    from .conftest import write_book
+    from .test_price import book, write_export
+
+    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
+    ledger = tmp_path / "ledger.sqlite"
+    (tmp_path / "~$out.xlsx").write_bytes(b"")  # the output is open in Excel: the write is refused
+    from erp_plugin.xlsx import TargetLocked
+
+    with pytest.raises(TargetLocked):
+        api.price(write_export(tmp_path / "march.csv", [LINES[0]]), tariffs, ledger=ledger, out=tmp_path / "out.xlsx")
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("select count(*) from entries").fetchone() == (0,)

@@ -43,8 +43,8 @@ def open_ledger(where: str | Path) -> Engine:
     return engine
 
 
-def ledger_entries(lines: pd.DataFrame) -> pd.DataFrame:
-    """The entries a priced export posts: one per line and kind, with the line's export row."""
+def line_keys(lines: pd.DataFrame) -> np.ndarray:
+    """Each export line's identity: its document and its line number (else the SKU and its occurrence)."""
     doc = lines["doc_id"].astype(str).to_numpy()
     if "line_no" in lines.columns and lines["line_no"].notna().all():
         within = lines["line_no"].astype(np.int64).astype(str).to_numpy()
@@ -52,7 +52,27 @@ def ledger_entries(lines: pd.DataFrame) -> pd.DataFrame:
         sku = lines["sku"].astype(str)
         nth = sku.groupby([lines["doc_id"].astype(str), sku]).cumcount().to_numpy()
         within = (sku.to_numpy() + "#" + nth.astype(str)).astype(object)
-    key = np.char.add(np.char.add(doc.astype(str), "\x1f"), within.astype(str))
+    return np.char.add(np.char.add(doc.astype(str), "\x1f"), within.astype(str))
+
+
+def stored_points(engine: Engine, lines: pd.DataFrame) -> pd.DataFrame:
+    """The entries the ledger holds for the export's clients, except this export's own lines (a re-run)."""
+    clients = lines["client_id"].astype(str).unique().tolist()
+    own = set(line_keys(lines).tolist())
+    rows = []
+    with engine.connect() as connection:
+        for start in range(0, len(clients), KEY_BATCH):
+            rows.extend(connection.execute(
+                select(entries.c.line_key, entries.c.client_id, entries.c.booked_on, entries.c.available_on,
+                       entries.c.amount).where(entries.c.client_id.in_(clients[start:start + KEY_BATCH]))
+            ).all())
+    frame = pd.DataFrame(rows, columns=["line_key", "client_id", "booked_on", "available_on", "amount"])
+    return frame[~frame["line_key"].isin(own)].drop(columns="line_key").reset_index(drop=True)
+
+
+def ledger_entries(lines: pd.DataFrame) -> pd.DataFrame:
+    """The entries a priced export posts: one per line and kind, with the line's export row."""
+    key = line_keys(lines)
     day = lines["date"].to_numpy(dtype="datetime64[D]")
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
     accrued, redeemed = lines["bonus_accrued"].to_numpy(), lines["bonus_redeemed"].to_numpy()
@@ -79,8 +99,12 @@ class Posted:
     unchanged: int
 
 
-def post(engine: Engine, lines: pd.DataFrame, source: str) -> Posted:
-    """Post a priced export's entries in one transaction; InputError (nothing posted) on any conflict."""
+def post(engine: Engine, lines: pd.DataFrame, source: str, then=None) -> Posted:
+    """Post a priced export's entries in one transaction; InputError (nothing posted) on any conflict.
+
+    ``then()`` runs inside the transaction after the entries are in (writing the output files):
+    if it fails, nothing is posted.
+    """
     new = ledger_entries(lines)
     with engine.begin() as connection:
         known = _known(connection, new)
@@ -107,6 +131,8 @@ def post(engine: Engine, lines: pd.DataFrame, source: str) -> Posted:
                  "available_on": _day(r.available_on), "amount": int(r.amount), "run_id": run_id}
                 for r in fresh.itertuples(index=False)
             ])
+        if then is not None:
+            then()
     return Posted(len(fresh), int(same.sum()))
 
 

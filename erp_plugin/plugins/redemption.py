@@ -4,8 +4,8 @@ bonus_redeemed = the line's bonus_paid, at most net and at most the client's
 available balance just before the line, in ledger order (date, doc_id, line_no);
 more is an error for the line, or capped when ``on_overdraw`` is ``cap``.
 
-Within one export the balance is built from its own earlier lines (the ledger
-adds the stored opening balance): points accrued on a line become available when
+The balance is the ledger's stored points for the client (when a ledger is given),
+plus the export's own earlier lines: points accrued on a line become available when
 its money-back window ends (date + moneyback_days); a return's negative accrual
 counts at once (it cancels pending points first), and the balance never counts
 below 0. A return line's bonus_paid gives points back: it is mirrored, at most
@@ -32,6 +32,23 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if len(spending):
         redeemed[spending] = _spend(lines, ctx, spending, paid, net)
     return lines.assign(bonus_redeemed=redeemed, cash_due=net - redeemed)
+
+
+def _stored_points(ctx: Context, lines: pd.DataFrame, spenders: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per spending client (by category code): the ledger's entries as (counts-from day, amount).
+
+    An entry counts from its available_on day (an accrual's window end; spent or returned
+    points at once) and only once booked.
+    """
+    if ctx.opening is None or ctx.opening.empty:
+        return {}
+    codes = lines["client_id"].cat.categories.get_indexer(ctx.opening["client_id"])
+    frame = ctx.opening.assign(code=codes)
+    frame = frame[np.isin(codes, spenders)]
+    on = np.maximum(pd.to_datetime(frame["available_on"]).to_numpy(dtype="datetime64[D]"),
+                    pd.to_datetime(frame["booked_on"]).to_numpy(dtype="datetime64[D]"))
+    frame = frame.assign(on=on)
+    return {int(code): (g["on"].to_numpy(), g["amount"].to_numpy(dtype=np.int64)) for code, g in frame.groupby("code")}
 
 
 def _ledger_order(lines: pd.DataFrame, at: np.ndarray) -> np.ndarray:
@@ -65,6 +82,7 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     starts = np.searchsorted(by_client_code, spenders, side="left")
     ends = np.searchsorted(by_client_code, spenders, side="right")
     bounds = {int(c): (int(a), int(b)) for c, a, b in zip(spenders, starts, ends)}
+    stored = _stored_points(ctx, lines, spenders)
     cap = ctx.book.settings.on_overdraw == "cap"
     spent_so_far: dict[int, int] = {}
     result = np.zeros(len(spending), dtype=np.int64)
@@ -74,7 +92,9 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
         first, last = bounds[int(client[i])]
         pos, on, amount = pos_sorted[first:last], on_sorted[first:last], amount_sorted[first:last]
         earlier = (pos < position[i]) & (on <= dates[i])
-        balance = max(0, int(amount[earlier].sum()) - spent_so_far.get(client[i], 0))
+        from_ledger = stored.get(int(client[i]))
+        opening = int(from_ledger[1][(from_ledger[0] <= dates[i])].sum()) if from_ledger is not None else 0
+        balance = max(0, opening + int(amount[earlier].sum()) - spent_so_far.get(client[i], 0))
         wanted = int(paid[i])
         allowed = min(balance, max(int(net[i]), 0))
         if wanted > allowed and not cap:
