@@ -92,3 +92,45 @@ def test_a_failed_write_posts_nothing(tmp_path):
         api.price(write_export(tmp_path / "march.csv", [LINES[0]]), tariffs, ledger=ledger, out=tmp_path / "out.xlsx")
     with sqlite3.connect(ledger) as db:
         assert db.execute("select count(*) from entries").fetchone() == (0,)
+
+
+JOB = str(__import__("pathlib").Path(__file__).with_name("ledger_job.py"))
+
+
+def _start(ledger, count):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, JOB, str(ledger), str(count)], stdout=subprocess.PIPE, text=True)
+
+
+def _entries(ledger) -> int:
+    with sqlite3.connect(ledger) as db:
+        return db.execute("select count(*) from entries").fetchone()[0]
+
+
+def test_a_posting_run_killed_midway_leaves_the_ledger_unchanged(tmp_path):
+    import signal
+    import time
+
+    ledger = tmp_path / "ledger.sqlite"
+    open_ledger(ledger)
+    run = _start(ledger, 500_000)
+    assert run.stdout.readline().strip() == "posting"
+    time.sleep(2.0)  # well inside the ~10 s the insert takes
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert _entries(ledger) == 0  # not one entry of the killed run
+    rerun = _start(ledger, 500_000)
+    out, _ = rerun.communicate()
+    assert out.split()[-2:] == ["500000", "0"] and _entries(ledger) == 500_000
+
+
+def test_two_runs_at_once_take_turns(tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
+    open_ledger(ledger)
+    first, second = _start(ledger, 20_000), _start(ledger, 20_000)
+    results = sorted(tuple(p.communicate()[0].split()[-2:]) for p in (first, second))
+    assert [first.returncode, second.returncode] == [0, 0]  # no "database is locked", no duplicate key
+    assert results == [("0", "20000"), ("20000", "0")]  # one posted everything, the other found it all posted
+    assert _entries(ledger) == 20_000
