@@ -214,7 +214,7 @@ def price(
         from .ledger.store import post
 
         step("posting to the ledger")
-        post(engine, lines, str(export), then=write)
+        post(engine, lines, str(export), then=write, expected_redemption_pct=book.settings.expected_redemption_pct)
     else:
         write()
     return Priced(lines, tables, problems, written, minor_units, data.source)
@@ -374,3 +374,30 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
     tables = {"balances": Table("balances", frame, kinds)}
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Tables(tables, written, minor_units)
+
+
+def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None, minor_units: int = 2) -> Tables:
+    """One client's ledger entries in booking order."""
+    from .erp.lines import DATE
+    from .ledger.store import history, open_ledger
+
+    frame = history(open_ledger(ledger), client_id)
+    kinds = {"booked_on": DATE, "kind": TEXT, "amount": money(minor_units), "available_on": DATE, "line": TEXT,
+             "source": TEXT}
+    tables = {"history": Table("history", frame, kinds)}
+    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor_units)
+
+
+def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None, by: str = "month",
+                     tariffs: str | Path | TariffBook | None = None) -> Tables:
+    """The IFRS 15 contract liability per month or year (SPEC §8), with the tariff workbook's
+    expected_redemption_pct (80 without one)."""
+    from .ledger.store import liability, open_ledger
+
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    pct = book.settings.expected_redemption_pct if book else 80
+    minor = book.settings.minor_units if book else 2
+    frame = liability(open_ledger(ledger), as_of or date.today(), pct, by)
+    kinds = {"period": TEXT, **{c: money(minor) for c in ("opening", "deferred", "recognised", "closing")}}
+    tables = {"liability": Table("liability", frame, kinds)}
+    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)

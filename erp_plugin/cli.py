@@ -293,7 +293,7 @@ def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
 
 @main.group("ledger")
 def ledger_group() -> None:
-    """The bonus ledger: balances per client."""
+    """The bonus ledger: balances, a client's history, the IFRS 15 liability."""
 
 
 @ledger_group.command("balance")
@@ -309,5 +309,45 @@ def ledger_balance_command(ledger: str, as_of, out: Path | None) -> None:
     units = result.minor_units
     console.print(f"{len(frame)} clients: available {format_minor(int(frame['available'].sum()), units, grouped=True)}, "
                   f"pending {format_minor(int(frame['pending'].sum()), units, grouped=True)}")
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@ledger_group.command("history")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--client", "client_id", required=True, help="The client id.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
+@handles_input_errors
+def ledger_history_command(ledger: str, client_id: str, out: Path | None) -> None:
+    """A client's entries: accruals, reversals, redemptions, refunds."""
+    result = api.ledger_history(ledger, client_id, out)
+    frame = result.tables["history"].frame
+    console = _console()
+    table = RichTable("booked on", "kind", "points", "available on", "line", box=None)
+    for row in frame.itertuples(index=False):
+        table.add_row(f"{row.booked_on:%d.%m.%Y}", row.kind, format_minor(int(row.amount), result.minor_units, grouped=True),
+                      f"{row.available_on:%d.%m.%Y}", str(row.line))
+    console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@ledger_group.command("liability")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
+@click.option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True)
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its expected_redemption_pct.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
+@handles_input_errors
+def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
+    """The IFRS 15 contract liability of bonus points: opening, deferred, recognised, closing."""
+    result = api.ledger_liability(ledger, as_of.date() if as_of else None, out, by, tariffs)
+    frame = result.tables["liability"].frame
+    console = _console()
+    table = RichTable("period", "opening", "deferred", "recognised", "closing", box=None)
+    for row in frame.itertuples(index=False):
+        table.add_row(str(row.period), *(format_minor(int(v), result.minor_units, grouped=True)
+                                        for v in (row.opening, row.deferred, row.recognised, row.closing)))
+    console.print(table)
     for path in result.written:
         console.print(f"wrote {path}")

@@ -30,7 +30,7 @@ def test_posting_twice_adds_nothing_and_balances_follow_the_money_back_window(tm
     assert (again.added, again.unchanged) == (0, 3)
     with sqlite3.connect(ledger) as db:
         assert db.execute("select count(*) from entries").fetchone() == (3,)
-        assert db.execute("select version_num from alembic_version").fetchone() == ("0001",)
+        assert db.execute("select version_num from alembic_version").fetchone() == ("0002",)
     # 05.03: available 100.00 − 40.00 = 60.00, pending 75.00; from 01.04 all 135.00 available
     assert balances(engine, date(2026, 3, 5)).to_dict("list") == {
         "client_id": ["C1"], "available": [6_000], "pending": [7_500], "balance": [13_500],
@@ -134,3 +134,82 @@ def test_two_runs_at_once_take_turns(tmp_path):
     assert [first.returncode, second.returncode] == [0, 0]  # no "database is locked", no duplicate key
     assert results == [("0", "20000"), ("20000", "0")]  # one posted everything, the other found it all posted
     assert _entries(ledger) == 20_000
+
+
+def test_an_older_ledger_is_upgraded_in_place_keeping_its_entries(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from erp_plugin.ledger.store import MIGRATIONS
+
+    ledger = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{ledger}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:  # a ledger as the first version made it
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql("insert into runs (source, posted_at, entries) values ('old.csv', '2026-01-01', 1)")
+        connection.exec_driver_sql(
+            "insert into entries (line_key, kind, client_id, booked_on, available_on, amount, run_id) "
+            "values ('D1#1', 'accrual', 'C1', '2026-01-05', '2026-01-05', 12345, 1)")
+    open_ledger(ledger)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("select version_num from alembic_version").fetchone() == ("0002",)
+        assert db.execute("select amount, deferred from entries").fetchall() == [(12345, 0)]
+
+
+def test_the_liability_report_from_the_ledger(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.ledger.store import liability
+
+    engine = open_ledger(tmp_path / "ledger.sqlite")
+    lines = pd.DataFrame({
+        "doc_id": pd.Categorical(["D1", "D2", "D3"]), "line_no": [1, 1, 1], "sku": pd.Categorical(["S"] * 3),
+        "client_id": pd.Categorical(["C1"] * 3),
+        "date": np.array(["2026-01-10", "2026-01-20", "2026-02-15"], dtype="datetime64[s]"),
+        "net": [10_000_000, 500_000, 400_000], "bonus_accrued": [1_000_000, 0, 0],
+        "bonus_redeemed": [0, 450_000, 400_000], "source_row": [2, 3, 4],
+    })
+    post(engine, lines, "example.csv", expected_redemption_pct=95)
+    # deferred: 10 000 000 × 950 000 / 10 950 000 = 867 579.9 → 867 580 (kopecks)
+    # January: 4 500.00 of 9 500.00 expected → 867 580 × 450 000 / 950 000 = 410 958.9 → 410 959
+    # February: 8 500.00 in all → 776 255.8 → 776 256, less 410 959 = 365 297
+    report = liability(engine, date(2026, 2, 28), 95)
+    assert report.values.tolist() == [
+        ["2026-01", 0, 867_580, 410_959, 456_621],
+        ["2026-02", 456_621, 0, 365_297, 91_324],
+    ]
+    assert liability(engine, date(2026, 12, 31), 95, by="year").values.tolist() == [["2026", 0, 867_580, 776_256, 91_324]]
+
+
+def test_the_ledger_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from erp_plugin.cli import main
+
+    runner = CliRunner()
+    ledger = str(tmp_path / "ledger.sqlite")
+    price_it = ["price", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--ledger", ledger]
+    assert runner.invoke(main, [*price_it, "--out", str(tmp_path / "a.csv")]).exit_code == 0
+    first = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
+                                 "--out", str(tmp_path / "b1.csv")])
+    assert runner.invoke(main, [*price_it, "--out", str(tmp_path / "b.csv")]).exit_code == 0  # the same export again
+    second = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
+                                  "--out", str(tmp_path / "b2.csv")])
+    # the sample accrues 143 587.54 points and spends 500.00 of them
+    assert first.output.splitlines()[0] == second.output.splitlines()[0] == \
+        "4 clients: available 143 087.54, pending 0.00"
+    assert (tmp_path / "b1.csv").read_bytes() == (tmp_path / "b2.csv").read_bytes()
+    done = runner.invoke(main, ["ledger", "liability", "--ledger", ledger, "--as-of", "2026-12-31", "--by", "year",
+                                "--tariffs", "workbooks/tariffs.xlsx", "--out", str(tmp_path / "liability.xlsx")])
+    assert done.exit_code == 0 and "2026" in done.output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "liability.xlsx")["Liability"]
+    assert [c.value for c in sheet[1]] == ["period", "opening", "deferred", "recognised", "closing"]
+    done = runner.invoke(main, ["ledger", "history", "--ledger", ledger, "--client", "00-000101"])
+    assert done.exit_code == 0 and "accrual" in done.output and "redemption" in done.output

@@ -28,6 +28,7 @@ entries = Table(
     Column("booked_on", Date, nullable=False),
     Column("available_on", Date, nullable=False),  # accruals: the end of the money-back window
     Column("amount", BigInteger, nullable=False),  # points in minor units; what leaves the account is negative
+    Column("deferred", BigInteger, nullable=False, server_default="0"),  # IFRS 15 revenue deferred (accruals)
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     UniqueConstraint("line_key", "kind", name="one_entry_per_line_and_kind"),
 )

@@ -96,26 +96,38 @@ def _serialise_writers(engine: Engine) -> None:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_ID})")
 
 
-def ledger_entries(lines: pd.DataFrame) -> pd.DataFrame:
-    """The entries a priced export posts: one per line and kind, with the line's export row."""
+def ledger_entries(lines: pd.DataFrame, expected_redemption_pct=80) -> pd.DataFrame:
+    """The entries a priced export posts: one per line and kind, with the line's export row.
+
+    Accruals and reversals carry the revenue deferred on the line (IFRS 15), mirrored on returns.
+    """
+    from .ifrs15 import deferred_revenue
+
     key = line_keys(lines)
     day = lines["date"].to_numpy(dtype="datetime64[D]")
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
     accrued, redeemed = lines["bonus_accrued"].to_numpy(), lines["bonus_redeemed"].to_numpy()
+    if "net" in lines.columns:
+        net = lines["net"].to_numpy()
+        deferred = np.sign(accrued) * deferred_revenue(np.abs(net), np.abs(accrued), expected_redemption_pct)
+    else:
+        deferred = np.zeros(len(lines), dtype=np.int64)
     base = {"client_id": lines["client_id"].astype(str).to_numpy(), "booked_on": day, "row": lines["source_row"].to_numpy()}
     parts = []
-    for kind, mask, amount, available in (
-        ("accrual", accrued > 0, accrued, day + np.asarray(mb, dtype="timedelta64[D]")),
-        ("reversal", accrued < 0, accrued, day),
-        ("redemption", redeemed > 0, -redeemed, day),
-        ("refund", redeemed < 0, -redeemed, day),
+    none = np.zeros(len(lines), dtype=np.int64)
+    for kind, mask, amount, available, revenue in (
+        ("accrual", accrued > 0, accrued, day + np.asarray(mb, dtype="timedelta64[D]"), deferred),
+        ("reversal", accrued < 0, accrued, day, deferred),
+        ("redemption", redeemed > 0, -redeemed, day, none),
+        ("refund", redeemed < 0, -redeemed, day, none),
     ):
         if mask.any():
             parts.append(pd.DataFrame({
                 "line_key": key[mask], "kind": kind, **{k: v[mask] for k, v in base.items()},
                 "available_on": np.broadcast_to(available, day.shape)[mask], "amount": amount[mask],
+                "deferred": revenue[mask],
             }))
-    columns = ["line_key", "kind", "client_id", "booked_on", "available_on", "amount", "row"]
+    columns = ["line_key", "kind", "client_id", "booked_on", "available_on", "amount", "deferred", "row"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -125,13 +137,13 @@ class Posted:
     unchanged: int
 
 
-def post(engine: Engine, lines: pd.DataFrame, source: str, then=None) -> Posted:
+def post(engine: Engine, lines: pd.DataFrame, source: str, then=None, expected_redemption_pct=80) -> Posted:
     """Post a priced export's entries in one transaction; InputError (nothing posted) on any conflict.
 
     ``then()`` runs inside the transaction after the entries are in (writing the output files):
     if it fails, nothing is posted.
     """
-    new = ledger_entries(lines)
+    new = ledger_entries(lines, expected_redemption_pct)
     with engine.begin() as connection:
         known = _known(connection, new)
         merged = new.merge(known, on=["line_key", "kind"], how="left", suffixes=("", "_posted"))
@@ -154,7 +166,8 @@ def post(engine: Engine, lines: pd.DataFrame, source: str, then=None) -> Posted:
         if len(fresh):
             connection.execute(insert(entries), [
                 {"line_key": r.line_key, "kind": r.kind, "client_id": r.client_id, "booked_on": _day(r.booked_on),
-                 "available_on": _day(r.available_on), "amount": int(r.amount), "run_id": run_id}
+                 "available_on": _day(r.available_on), "amount": int(r.amount), "deferred": int(r.deferred),
+                 "run_id": run_id}
                 for r in fresh.itertuples(index=False)
             ])
         if then is not None:
@@ -196,3 +209,49 @@ def balances(engine: Engine, as_of: date) -> pd.DataFrame:
     table = frame.groupby("client_id", sort=True)[["available", "pending"]].sum().reset_index()
     table["balance"] = table["available"] + table["pending"]
     return table
+
+
+def history(engine: Engine, client_id: str) -> pd.DataFrame:
+    """A client's entries in booking order."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(entries.c.booked_on, entries.c.kind, entries.c.amount, entries.c.available_on, entries.c.line_key,
+                   runs.c.source).join(runs, runs.c.id == entries.c.run_id)
+            .where(entries.c.client_id == client_id).order_by(entries.c.booked_on, entries.c.id)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["booked_on", "kind", "amount", "available_on", "line", "source"])
+    frame["line"] = frame["line"].str.replace("\x1f", " / ", regex=False)
+    return frame
+
+
+def liability(engine: Engine, as_of: date, expected_redemption_pct=80, by: str = "month") -> pd.DataFrame:
+    """The IFRS 15 liability per month (or year) up to ``as_of``: opening, deferred, recognised, closing.
+
+    Points expected to be redeemed are those accrued to date × expected_redemption_pct (today's estimate).
+    """
+    from ..money import parse_decimal, pct_to_scaled, percent_of
+    from .ifrs15 import liability_report
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(entries.c.kind, entries.c.booked_on, entries.c.amount, entries.c.deferred)
+            .where(entries.c.booked_on <= as_of)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["kind", "booked_on", "amount", "deferred"])
+    columns = ["period", "opening", "deferred", "recognised", "closing"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    freq = "M" if by == "month" else "Y"
+    frame["period"] = pd.to_datetime(frame["booked_on"]).dt.to_period(freq)
+    earning = frame["kind"].isin(["accrual", "reversal"])
+    frame["accrued"] = np.where(earning, frame["amount"], 0)
+    frame["redeemed"] = np.where(earning, 0, -frame["amount"])
+    periods = pd.period_range(frame["period"].min(), pd.Timestamp(as_of).to_period(freq), freq=freq)
+    sums = frame.groupby("period")[["deferred", "accrued", "redeemed"]].sum().reindex(periods, fill_value=0)
+    expected = percent_of(np.cumsum(sums["accrued"].to_numpy(dtype=np.int64)),
+                          pct_to_scaled(parse_decimal(expected_redemption_pct)))
+    report = liability_report(pd.DataFrame({
+        "period": [str(p) for p in periods], "deferred": sums["deferred"].to_numpy(dtype=np.int64),
+        "redeemed": sums["redeemed"].to_numpy(dtype=np.int64), "expected": expected,
+    }))
+    return report[columns]
