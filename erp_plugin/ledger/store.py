@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, insert, select, tuple_
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select, tuple_
 
 from ..problems import InputError, Problem
 from .schema import entries, runs
@@ -194,19 +194,18 @@ def _day(value) -> date:
 
 def balances(engine: Engine, as_of: date) -> pd.DataFrame:
     """Per client as of a day: available (money-back windows ended, spent and returned points taken off),
-    pending (accruals still inside their window), and balance = available + pending."""
+    pending (accruals still inside their window), and balance = available + pending. Summed in the database."""
+    ready = entries.c.available_on <= as_of
+    query = (
+        select(entries.c.client_id,
+               func.sum(case((ready, entries.c.amount), else_=0)).label("available"),
+               func.sum(case((ready, 0), else_=entries.c.amount)).label("pending"))
+        .where(entries.c.booked_on <= as_of).group_by(entries.c.client_id).order_by(entries.c.client_id)
+    )
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(entries.c.client_id, entries.c.kind, entries.c.amount, entries.c.available_on)
-            .where(entries.c.booked_on <= as_of)
-        ).all()
-    frame = pd.DataFrame(rows, columns=["client_id", "kind", "amount", "available_on"])
-    if frame.empty:
-        return pd.DataFrame(columns=["client_id", "available", "pending", "balance"])
-    ready = pd.to_datetime(frame["available_on"]) <= pd.Timestamp(as_of)
-    frame["available"] = np.where(ready, frame["amount"], 0)
-    frame["pending"] = np.where(ready, 0, frame["amount"])
-    table = frame.groupby("client_id", sort=True)[["available", "pending"]].sum().reset_index()
+        rows = connection.execute(query).all()
+    table = pd.DataFrame(rows, columns=["client_id", "available", "pending"])
+    table[["available", "pending"]] = table[["available", "pending"]].astype(np.int64)
     table["balance"] = table["available"] + table["pending"]
     return table
 
