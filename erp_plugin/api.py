@@ -192,7 +192,7 @@ def price(
 
         step("reading the ledger")
         engine = open_ledger(ledger)
-        ctx.opening = stored_points(engine, data.lines)
+        ctx.opening = stored_points(engine, data.lines, book.settings.bonus_expiry_months)
     plugins = line_plugins()
     step("pricing")
     lines = run(data.lines, ctx, plugins)
@@ -364,12 +364,17 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
 
 
 def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,
-                   minor_units: int = 2) -> Tables:
-    """Balances (available, pending, balance) per client as of a day (default today), SPEC §9."""
+                   tariffs: str | Path | TariffBook | None = None) -> Tables:
+    """Balances (available, pending, balance) per client as of a day (default today), SPEC §9;
+    points expire after the tariff workbook's bonus_expiry_months (12 without one)."""
     from .ledger.store import balances, open_ledger
+    from .tariffs.model import Settings
 
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    settings = book.settings if book else Settings()
+    minor_units = settings.minor_units
     day = as_of or date.today()
-    frame = balances(open_ledger(ledger), day)
+    frame = balances(open_ledger(ledger), day, settings.bonus_expiry_months)
     kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
     tables = {"balances": Table("balances", frame, kinds)}
     written = write_tables(list(tables.values()), out) if out is not None else []

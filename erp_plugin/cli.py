@@ -299,11 +299,12 @@ def ledger_group() -> None:
 @ledger_group.command("balance")
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its bonus_expiry_months.")
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
 @handles_input_errors
-def ledger_balance_command(ledger: str, as_of, out: Path | None) -> None:
-    """Available and pending points per client as of a day."""
-    result = api.ledger_balance(ledger, as_of.date() if as_of else None, out)
+def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
+    """Available and pending points per client as of a day (expired points taken off)."""
+    result = api.ledger_balance(ledger, as_of.date() if as_of else None, out, tariffs)
     frame = result.tables["balances"].frame
     console = _console()
     units = result.minor_units

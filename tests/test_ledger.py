@@ -213,3 +213,48 @@ def test_the_ledger_from_the_command_line(tmp_path):
     assert [c.value for c in sheet[1]] == ["period", "opening", "deferred", "recognised", "closing"]
     done = runner.invoke(main, ["ledger", "history", "--ledger", ledger, "--client", "00-000101"])
     assert done.exit_code == 0 and "accrual" in done.output and "redemption" in done.output
+
+
+def test_points_expire_first_in_first_out_after_the_expiry_months(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.ledger.store import expired
+
+    engine = open_ledger(tmp_path / "ledger.sqlite")
+    lines = pd.DataFrame({
+        "doc_id": pd.Categorical(["A", "B", "C", "D"]), "line_no": [1, 1, 1, 1], "sku": pd.Categorical(["S"] * 4),
+        "client_id": pd.Categorical(["C1"] * 4),
+        "date": np.array(["2025-01-10", "2025-06-01", "2025-03-01", "2026-02-01"], dtype="datetime64[s]"),
+        "bonus_accrued": [10_000, 10_000, 0, 0],  # 100.00 on 10.01.2025, 100.00 on 01.06.2025
+        "bonus_redeemed": [0, 0, 3_000, 15_000],  # 30.00 spent on 01.03.2025 (from the oldest points), 150.00 later
+        "source_row": [2, 3, 4, 5],
+    })
+    post(engine, lines, "two years")
+    # by 10.01.2026 the first 100.00 expire, less the 30.00 already spent from them: 70.00
+    assert expired(engine, date(2026, 1, 10), 12).values.tolist() == [["C1", 7_000]]
+    assert expired(engine, date(2026, 1, 9), 12).empty  # the day before, nothing has expired
+    # 01.02.2026: 150.00 spent, but only the second 100.00 were left: that exhausts them.
+    # 01.06.2026: the second lot's expiry finds it spent: still 70.00 expired in all
+    assert expired(engine, date(2026, 6, 1), 12).values.tolist() == [["C1", 7_000]]
+    # balance on 10.01.2026: 200.00 earned − 30.00 spent − 70.00 expired = 100.00
+    assert balances(engine, date(2026, 1, 10), 12)[["available", "pending"]].values.tolist() == [[10_000, 0]]
+    assert balances(engine, date(2026, 1, 10), 0)[["available"]].values.tolist() == [[17_000]]  # 0 = never expire
+
+
+def test_expired_points_cannot_be_spent(tmp_path):
+    from erp_plugin import api
+
+    from .conftest import write_book
+    from .test_price import book, write_export
+
+    tariffs = write_book(tmp_path / "tariffs.xlsx", book())  # bonus_expiry_months: the default 12
+    ledger = tmp_path / "ledger.sqlite"
+    earned = write_export(tmp_path / "2025.csv", [dict(LINES[0], date="2025-01-10")])  # 100.00 points
+    api.price(earned, tariffs, ledger=ledger)
+    spend = [dict(date="2025-12-20", doc_id="X1", client_id="C1", sku="S", qty=1, unit_price="500", bonus_paid="60")]
+    late = [dict(spend[0], date="2026-02-01", doc_id="X2")]
+    assert api.price(write_export(tmp_path / "dec.csv", spend), tariffs, ledger=ledger).lines["bonus_redeemed"].tolist() == [6_000]
+    with pytest.raises(InputError) as raised:  # by 10.01.2026 the other 40.00 have expired
+        api.price(write_export(tmp_path / "feb.csv", late), tariffs, ledger=ledger)
+    assert "available 0.00" in str(raised.value.problems[0])

@@ -56,19 +56,28 @@ def line_keys(lines: pd.DataFrame) -> np.ndarray:
     return np.char.add(np.char.add(doc.astype(str), "\x1f"), within.astype(str))
 
 
-def stored_points(engine: Engine, lines: pd.DataFrame) -> pd.DataFrame:
-    """The entries the ledger holds for the export's clients, except this export's own lines (a re-run)."""
+def stored_points(engine: Engine, lines: pd.DataFrame, expiry_months: int = 0) -> pd.DataFrame:
+    """The entries the ledger holds for the export's clients, except this export's own lines (a re-run),
+    with the dated expiries of those points."""
     clients = lines["client_id"].astype(str).unique().tolist()
     own = set(line_keys(lines).tolist())
     rows = []
     with engine.connect() as connection:
         for start in range(0, len(clients), KEY_BATCH):
             rows.extend(connection.execute(
-                select(entries.c.line_key, entries.c.client_id, entries.c.booked_on, entries.c.available_on,
-                       entries.c.amount).where(entries.c.client_id.in_(clients[start:start + KEY_BATCH]))
+                select(entries.c.line_key, entries.c.client_id, entries.c.kind, entries.c.booked_on,
+                       entries.c.available_on, entries.c.amount)
+                .where(entries.c.client_id.in_(clients[start:start + KEY_BATCH]))
             ).all())
-    frame = pd.DataFrame(rows, columns=["line_key", "client_id", "booked_on", "available_on", "amount"])
-    return frame[~frame["line_key"].isin(own)].drop(columns="line_key").reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=["line_key", "client_id", "kind", "booked_on", "available_on", "amount"])
+    frame = frame[~frame["line_key"].isin(own)].drop(columns="line_key").reset_index(drop=True)
+    gone = expiry_events(frame, expiry_months, date.max)  # the ledger's own points that expire, dated
+    if gone.empty:
+        return frame.drop(columns="kind")
+    days = pd.to_datetime(gone["day"]).dt.date
+    expiries = pd.DataFrame({"client_id": gone["client_id"], "kind": "expiry", "booked_on": days,
+                             "available_on": days, "amount": gone["amount"]})
+    return pd.concat([frame, expiries], ignore_index=True).drop(columns="kind")
 
 
 LOCK_ID = 0x6C6564676572  # "ledger": the PostgreSQL advisory lock every posting run takes
@@ -192,9 +201,57 @@ def _day(value) -> date:
     return pd.Timestamp(value).date()
 
 
-def balances(engine: Engine, as_of: date) -> pd.DataFrame:
-    """Per client as of a day: available (money-back windows ended, spent and returned points taken off),
-    pending (accruals still inside their window), and balance = available + pending. Summed in the database."""
+def expiry_events(frame: pd.DataFrame, months: int, until: date) -> pd.DataFrame:
+    """Dated expiries (client_id, day, amount < 0) of the entries in ``frame``, FIFO, ``months`` after accrual.
+
+    Spending takes the oldest points first and points expire oldest first, so the points
+    expired by T are max(0, max over expiry days t <= T of (points expiring by t − points
+    spent or returned by t)): a running maximum per client. Each rise of it is an expiry
+    on that day. 0 months: points never expire.
+    """
+    columns = ["client_id", "day", "amount"]
+    if months <= 0 or frame.empty:
+        return pd.DataFrame(columns=columns)
+    booked = pd.to_datetime(frame["booked_on"])
+    accrual = (frame["kind"] == "accrual").to_numpy()
+    lots = frame[accrual].assign(day=booked[accrual] + pd.DateOffset(months=months))
+    lots = lots[lots["day"] <= pd.Timestamp(until)]
+    if lots.empty:
+        return pd.DataFrame(columns=columns)
+    spent = frame[~accrual].assign(day=booked[~accrual])
+    events = pd.concat([
+        pd.DataFrame({"client_id": lots["client_id"], "day": lots["day"], "expiring": lots["amount"], "spent": 0}),
+        pd.DataFrame({"client_id": spent["client_id"], "day": spent["day"], "expiring": 0, "spent": -spent["amount"]}),
+    ])
+    # at the same day, spending comes first: points spent on their last day had not expired yet
+    events = events.assign(order=(events["expiring"] > 0).astype(int)).sort_values(["client_id", "day", "order"])
+    grouped = events.groupby("client_id", sort=False)
+    events["gap"] = grouped["expiring"].cumsum() - grouped["spent"].cumsum()
+    at_expiry = events[events["expiring"] > 0].copy()
+    at_expiry["expired"] = at_expiry.groupby("client_id")["gap"].cummax().clip(lower=0)
+    at_expiry["amount"] = -at_expiry.groupby("client_id")["expired"].diff().fillna(at_expiry["expired"])
+    changes = at_expiry[at_expiry["amount"] != 0]
+    return changes[columns].reset_index(drop=True)
+
+
+def _entries_as_of(engine: Engine, as_of: date) -> pd.DataFrame:
+    query = select(entries.c.client_id, entries.c.kind, entries.c.booked_on, entries.c.amount).where(
+        entries.c.booked_on <= as_of)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(rows, columns=["client_id", "kind", "booked_on", "amount"])
+
+
+def expired(engine: Engine, as_of: date, months: int) -> pd.DataFrame:
+    """Points expired by ``as_of`` per client (see expiry_events)."""
+    events = expiry_events(_entries_as_of(engine, as_of), months, as_of)
+    totals = (-events.groupby("client_id")["amount"].sum()).rename("expired").reset_index()
+    return totals.astype({"expired": np.int64}) if len(totals) else pd.DataFrame(columns=["client_id", "expired"])
+
+
+def balances(engine: Engine, as_of: date, expiry_months: int = 0) -> pd.DataFrame:
+    """Per client as of a day: available (money-back windows ended, spent, returned and expired points
+    taken off), pending (accruals still inside their window), and balance = available + pending."""
     ready = entries.c.available_on <= as_of
     query = (
         select(entries.c.client_id,
@@ -206,6 +263,10 @@ def balances(engine: Engine, as_of: date) -> pd.DataFrame:
         rows = connection.execute(query).all()
     table = pd.DataFrame(rows, columns=["client_id", "available", "pending"])
     table[["available", "pending"]] = table[["available", "pending"]].astype(np.int64)
+    gone = expired(engine, as_of, expiry_months)
+    if len(gone):
+        lost = table["client_id"].map(gone.set_index("client_id")["expired"]).fillna(0).astype(np.int64)
+        table["available"] -= lost
     table["balance"] = table["available"] + table["pending"]
     return table
 
