@@ -234,9 +234,12 @@ def expiry_events(frame: pd.DataFrame, months: int, until: date) -> pd.DataFrame
     return changes[columns].reset_index(drop=True)
 
 
-def _entries_as_of(engine: Engine, as_of: date) -> pd.DataFrame:
+def _entries_with_old_points(engine: Engine, as_of: date, months: int) -> pd.DataFrame:
+    """The entries up to ``as_of`` of the clients holding an accrual old enough to have expired by then."""
+    oldest_live = (pd.Timestamp(as_of) - pd.DateOffset(months=months) + pd.Timedelta(days=3)).date()  # month-end slack
+    old = select(entries.c.client_id).where((entries.c.kind == "accrual") & (entries.c.booked_on <= oldest_live))
     query = select(entries.c.client_id, entries.c.kind, entries.c.booked_on, entries.c.amount).where(
-        entries.c.booked_on <= as_of)
+        (entries.c.booked_on <= as_of) & entries.c.client_id.in_(old.distinct()))
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return pd.DataFrame(rows, columns=["client_id", "kind", "booked_on", "amount"])
@@ -244,7 +247,9 @@ def _entries_as_of(engine: Engine, as_of: date) -> pd.DataFrame:
 
 def expired(engine: Engine, as_of: date, months: int) -> pd.DataFrame:
     """Points expired by ``as_of`` per client (see expiry_events)."""
-    events = expiry_events(_entries_as_of(engine, as_of), months, as_of)
+    if months <= 0:
+        return pd.DataFrame(columns=["client_id", "expired"])
+    events = expiry_events(_entries_with_old_points(engine, as_of, months), months, as_of)
     totals = (-events.groupby("client_id")["amount"].sum()).rename("expired").reset_index()
     return totals.astype({"expired": np.int64}) if len(totals) else pd.DataFrame(columns=["client_id", "expired"])
 
