@@ -59,3 +59,82 @@ def book_path(tmp_path):
         return write_book(tmp_path / name, sheets)
 
     return make
+
+
+def _postgres_binary(name: str) -> str | None:
+    import glob
+    import os
+    import shutil
+
+    for candidate in [*sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True), shutil.which(name)]:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for this test session, from Debian's binaries.
+
+    ERP_PLUGIN_TEST_POSTGRES (an SQLAlchemy URL) uses a server of yours instead. Without the
+    binaries (apt-get install postgresql) or the driver the PostgreSQL tests are skipped, saying why.
+    """
+    import os
+    import shlex
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    given = os.environ.get("ERP_PLUGIN_TEST_POSTGRES")
+    if given:
+        yield given
+        return
+    pytest.importorskip("psycopg", reason="the psycopg driver is not installed (pip install -e '.[dev]')")
+    initdb, pg_ctl = _postgres_binary("initdb"), _postgres_binary("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("no PostgreSQL server here (apt-get install postgresql): PostgreSQL tests skipped")
+    data = tempfile.mkdtemp(prefix="erp-plugin-pg-")
+    as_root = os.geteuid() == 0
+    if as_root:  # the server refuses to run as root: it runs as the postgres user
+        os.chmod(data, 0o700)
+        shutil.chown(data, "postgres", "postgres")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = list(args)
+        if as_root:
+            command = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=180)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    made = run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+    if made.returncode:
+        shutil.rmtree(data, ignore_errors=True)
+        pytest.skip(f"initdb failed, PostgreSQL tests skipped: {made.stderr.strip()[:300]}")
+    options = f"-p {port} -k {data} -h 127.0.0.1 -c fsync=off"
+    started = run(pg_ctl, "-D", data, "-o", options, "-l", f"{data}/server.log", "-w", "start")
+    if started.returncode:
+        shutil.rmtree(data, ignore_errors=True)
+        pytest.skip(f"the PostgreSQL server did not start, tests skipped: {started.stderr.strip()[:300]}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        run(pg_ctl, "-D", data, "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_ledger(postgres_server, request):
+    """A fresh, empty PostgreSQL database for one test: its SQLAlchemy URL."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name).lower()[:50]
+    plain = postgres_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{plain}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"
