@@ -381,12 +381,17 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
     return Tables(tables, written, minor_units)
 
 
-def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None, minor_units: int = 2) -> Tables:
-    """One client's ledger entries in booking order."""
+def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None,
+                   tariffs: str | Path | TariffBook | None = None) -> Tables:
+    """One client's ledger entries in booking order, with the expiries of its points."""
     from .erp.lines import DATE
     from .ledger.store import history, open_ledger
+    from .tariffs.model import Settings
 
-    frame = history(open_ledger(ledger), client_id)
+    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    settings = book.settings if book else Settings()
+    minor_units = settings.minor_units
+    frame = history(open_ledger(ledger), client_id, settings.bonus_expiry_months)
     kinds = {"booked_on": DATE, "kind": TEXT, "amount": money(minor_units), "available_on": DATE, "line": TEXT,
              "source": TEXT}
     tables = {"history": Table("history", frame, kinds)}
@@ -402,7 +407,8 @@ def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | P
     book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
     pct = book.settings.expected_redemption_pct if book else 80
     minor = book.settings.minor_units if book else 2
-    frame = liability(open_ledger(ledger), as_of or date.today(), pct, by)
+    months = book.settings.bonus_expiry_months if book else 12
+    frame = liability(open_ledger(ledger), as_of or date.today(), pct, by, months)
     kinds = {"period": TEXT, **{c: money(minor) for c in ("opening", "deferred", "recognised", "closing")}}
     tables = {"liability": Table("liability", frame, kinds)}
     return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)

@@ -258,3 +258,52 @@ def test_expired_points_cannot_be_spent(tmp_path):
     with pytest.raises(InputError) as raised:  # by 10.01.2026 the other 40.00 have expired
         api.price(write_export(tmp_path / "feb.csv", late), tariffs, ledger=ledger)
     assert "available 0.00" in str(raised.value.problems[0])
+
+
+def test_a_return_inside_the_window_cancels_pending_points(tmp_path):
+    engine = open_ledger(tmp_path / "ledger.sqlite")
+    lines = [
+        # 02.03: 75.00 points pending until 01.04 (30 money-back days); returned on 10.03, inside the window
+        dict(LINES[1]),
+        dict(LINES[1], date="2026-03-10", doc_id="R1", qty=-1),
+        dict(LINES[0]),  # and 100.00 points available at once
+    ]
+    post(engine, price(tmp_path, lines).lines, "export.csv")
+    assert balances(engine, date(2026, 3, 15))[["available", "pending"]].values.tolist() == [[10_000, 0]]
+    assert balances(engine, date(2026, 4, 5))[["available", "pending"]].values.tolist() == [[10_000, 0]]
+
+
+def test_expired_points_end_their_share_of_the_liability(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.ledger.store import liability
+
+    engine = open_ledger(tmp_path / "ledger.sqlite")
+    lines = pd.DataFrame({
+        "doc_id": pd.Categorical(["A", "B"]), "line_no": [1, 1], "sku": pd.Categorical(["S"] * 2),
+        "client_id": pd.Categorical(["C1"] * 2),
+        "date": np.array(["2025-01-10", "2025-03-01"], dtype="datetime64[s]"),
+        "net": [100_000, 50_000], "bonus_accrued": [10_000, 0], "bonus_redeemed": [0, 3_000], "source_row": [2, 3],
+    })
+    post(engine, lines, "two years", expected_redemption_pct=80)
+    # deferred 100 000 × 8 000 / 108 000 = 7 407.4 → 7 407; 30.00 of 80.00 expected redeemed → 2 777.6 → 2 778;
+    # on 10.01.2026 the other 70.00 expire: nothing more can be redeemed, the rest (4 629) is recognised
+    assert liability(engine, date(2026, 12, 31), 80, by="year", expiry_months=12).values.tolist() == [
+        ["2025", 0, 7_407, 2_778, 4_629], ["2026", 4_629, 0, 4_629, 0],
+    ]
+    # without expiry the liability stays
+    assert liability(engine, date(2026, 12, 31), 80, by="year").values.tolist()[-1] == ["2026", 4_629, 0, 0, 4_629]
+
+
+def test_a_clients_history_shows_its_expiries(tmp_path):
+    from erp_plugin.ledger.store import history
+
+    engine = open_ledger(tmp_path / "ledger.sqlite")
+    earned = price(tmp_path, [dict(LINES[0], date="2025-01-10"),
+                              dict(LINES[2], date="2025-03-05")]).lines  # 100.00 earned, 40.00 spent
+    post(engine, earned, "2025.csv")
+    rows = history(engine, "C1", 12, date(2026, 6, 30))[["booked_on", "kind", "amount"]].values.tolist()
+    assert [(str(d), k, a) for d, k, a in rows] == [
+        ("2025-01-10", "accrual", 10_000), ("2025-03-05", "redemption", -4_000), ("2026-01-10", "expiry", -6_000),
+    ]

@@ -258,16 +258,24 @@ def balances(engine: Engine, as_of: date, expiry_months: int = 0) -> pd.DataFram
     """Per client as of a day: available (money-back windows ended, spent, returned and expired points
     taken off), pending (accruals still inside their window), and balance = available + pending."""
     ready = entries.c.available_on <= as_of
+    reversal = entries.c.kind == "reversal"
     query = (
         select(entries.c.client_id,
-               func.sum(case((ready, entries.c.amount), else_=0)).label("available"),
-               func.sum(case((ready, 0), else_=entries.c.amount)).label("pending"))
+               func.sum(case((reversal, 0), (ready, entries.c.amount), else_=0)).label("available"),
+               func.sum(case((reversal, 0), (ready, 0), else_=entries.c.amount)).label("pending"),
+               func.sum(case((reversal, entries.c.amount), else_=0)).label("returned"))
         .where(entries.c.booked_on <= as_of).group_by(entries.c.client_id).order_by(entries.c.client_id)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    table = pd.DataFrame(rows, columns=["client_id", "available", "pending"])
-    table[["available", "pending"]] = table[["available", "pending"]].astype(np.int64)
+    table = pd.DataFrame(rows, columns=["client_id", "available", "pending", "returned"])
+    table[["available", "pending", "returned"]] = table[["available", "pending", "returned"]].astype(np.int64)
+    # a return cancels pending points first (those of a sale still inside its money-back window),
+    # then available ones
+    after = table["pending"] + table["returned"]
+    table["pending"] = after.clip(lower=0)
+    table["available"] += after.clip(upper=0)
+    table = table.drop(columns="returned")
     gone = expired(engine, as_of, expiry_months)
     if len(gone):
         lost = table["client_id"].map(gone.set_index("client_id")["expired"]).fillna(0).astype(np.int64)
@@ -276,8 +284,9 @@ def balances(engine: Engine, as_of: date, expiry_months: int = 0) -> pd.DataFram
     return table
 
 
-def history(engine: Engine, client_id: str) -> pd.DataFrame:
-    """A client's entries in booking order."""
+def history(engine: Engine, client_id: str, expiry_months: int = 0, as_of: date | None = None) -> pd.DataFrame:
+    """A client's entries in booking order, with the expiries of its points (FIFO) up to ``as_of``."""
+    as_of = as_of or date.today()
     with engine.connect() as connection:
         rows = connection.execute(
             select(entries.c.booked_on, entries.c.kind, entries.c.amount, entries.c.available_on, entries.c.line_key,
@@ -286,13 +295,24 @@ def history(engine: Engine, client_id: str) -> pd.DataFrame:
         ).all()
     frame = pd.DataFrame(rows, columns=["booked_on", "kind", "amount", "available_on", "line", "source"])
     frame["line"] = frame["line"].str.replace("\x1f", " / ", regex=False)
-    return frame
+    if expiry_months > 0 and len(frame):
+        mine = frame.assign(client_id=client_id)[["client_id", "kind", "booked_on", "amount"]]
+        gone = expiry_events(mine, expiry_months, as_of)
+        if len(gone):
+            days = pd.to_datetime(gone["day"]).dt.date
+            expiries = pd.DataFrame({"booked_on": days, "kind": "expiry", "amount": gone["amount"].astype(np.int64),
+                                     "available_on": days, "line": "", "source": f"{expiry_months} months after accrual"})
+            frame = pd.concat([frame, expiries], ignore_index=True).sort_values("booked_on", kind="stable")
+    return frame.reset_index(drop=True)
 
 
-def liability(engine: Engine, as_of: date, expected_redemption_pct=80, by: str = "month") -> pd.DataFrame:
+def liability(engine: Engine, as_of: date, expected_redemption_pct=80, by: str = "month",
+              expiry_months: int = 0) -> pd.DataFrame:
     """The IFRS 15 liability per month (or year) up to ``as_of``: opening, deferred, recognised, closing.
 
-    Points expected to be redeemed are those accrued to date × expected_redemption_pct (today's estimate).
+    Points expected to be redeemed: those accrued to date × expected_redemption_pct (today's
+    estimate), but never more than the points not yet expired (breakage): once the rest has
+    expired, what was deferred is recognised in full.
     """
     from ..money import parse_decimal, pct_to_scaled, percent_of
     from .ifrs15 import liability_report
@@ -313,8 +333,15 @@ def liability(engine: Engine, as_of: date, expected_redemption_pct=80, by: str =
     frame["redeemed"] = np.where(earning, 0, -frame["amount"])
     periods = pd.period_range(frame["period"].min(), pd.Timestamp(as_of).to_period(freq), freq=freq)
     sums = frame.groupby("period")[["deferred", "accrued", "redeemed"]].sum().reindex(periods, fill_value=0)
-    expected = percent_of(np.cumsum(sums["accrued"].to_numpy(dtype=np.int64)),
-                          pct_to_scaled(parse_decimal(expected_redemption_pct)))
+    accrued_to_date = np.cumsum(sums["accrued"].to_numpy(dtype=np.int64))
+    gone = expiry_events(_entries_with_old_points(engine, as_of, expiry_months), expiry_months, as_of) \
+        if expiry_months > 0 else pd.DataFrame(columns=["day", "amount"])
+    expired_by_period = (-pd.Series(gone["amount"].to_numpy(dtype=np.int64),
+                                    index=pd.to_datetime(gone["day"]).dt.to_period(freq) if len(gone) else [])
+                         .groupby(level=0).sum()).reindex(periods, fill_value=0)
+    expired_to_date = np.cumsum(expired_by_period.to_numpy(dtype=np.int64))
+    expected = np.minimum(percent_of(accrued_to_date, pct_to_scaled(parse_decimal(expected_redemption_pct))),
+                          accrued_to_date - expired_to_date)
     report = liability_report(pd.DataFrame({
         "period": [str(p) for p in periods], "deferred": sums["deferred"].to_numpy(dtype=np.int64),
         "redeemed": sums["redeemed"].to_numpy(dtype=np.int64), "expected": expected,
