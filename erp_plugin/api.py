@@ -382,7 +382,7 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
 
 
 def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None,
-                   tariffs: str | Path | TariffBook | None = None) -> Tables:
+                   tariffs: str | Path | TariffBook | None = None, as_of: date | None = None) -> Tables:
     """One client's ledger entries in booking order, with the expiries of its points."""
     from .erp.lines import DATE
     from .ledger.store import history, open_ledger
@@ -391,7 +391,7 @@ def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = 
     book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
     settings = book.settings if book else Settings()
     minor_units = settings.minor_units
-    frame = history(open_ledger(ledger), client_id, settings.bonus_expiry_months)
+    frame = history(open_ledger(ledger), client_id, settings.bonus_expiry_months, as_of)
     kinds = {"booked_on": DATE, "kind": TEXT, "amount": money(minor_units), "available_on": DATE, "line": TEXT,
              "source": TEXT}
     tables = {"history": Table("history", frame, kinds)}

@@ -317,12 +317,13 @@ def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path |
 @ledger_group.command("history")
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--client", "client_id", required=True, help="The client id.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Expiries up to this day (default: today).")
 @click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its bonus_expiry_months.")
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
 @handles_input_errors
-def ledger_history_command(ledger: str, client_id: str, tariffs: Path | None, out: Path | None) -> None:
+def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """A client's entries: accruals, reversals, redemptions, refunds, expiries."""
-    result = api.ledger_history(ledger, client_id, out, tariffs)
+    result = api.ledger_history(ledger, client_id, out, tariffs, as_of.date() if as_of else None)
     frame = result.tables["history"].frame
     console = _console()
     table = RichTable("booked on", "kind", "points", "available on", "line", box=None)

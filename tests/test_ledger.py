@@ -307,3 +307,15 @@ def test_a_clients_history_shows_its_expiries(tmp_path):
     assert [(str(d), k, a) for d, k, a in rows] == [
         ("2025-01-10", "accrual", 10_000), ("2025-03-05", "redemption", -4_000), ("2026-01-10", "expiry", -6_000),
     ]
+
+
+def test_ledger_tables_write_to_every_format(tmp_path):
+    from erp_plugin import api
+
+    ledger = tmp_path / "ledger.sqlite"
+    post(open_ledger(ledger), price(tmp_path, LINES).lines, "export.csv")
+    for suffix in (".csv", ".xlsx", ".parquet"):
+        api.ledger_history(ledger, "C1", tmp_path / f"history{suffix}", as_of=date(2026, 12, 31))
+        api.ledger_balance(ledger, date(2026, 12, 31), tmp_path / f"balances{suffix}")
+    assert (tmp_path / "history.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("2026-03-02,accrual,100.00")
+    assert (tmp_path / "balances.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "C1,135.00,0.00,135.00"

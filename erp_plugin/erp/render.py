@@ -42,7 +42,7 @@ def scaled_text(values, decimals: int, trim: bool = False) -> np.ndarray:
 def column_text(values, kind: Kind, missing: np.ndarray | None = None, date_format: str = "%Y-%m-%d") -> np.ndarray:
     """A column as an object array of text; None where missing."""
     if kind.name == "date":
-        stamps = pd.Series(values, copy=False)
+        stamps = pd.to_datetime(pd.Series(values, copy=False))  # datetime64 or Python dates alike
         text = stamps.dt.strftime(date_format).to_numpy(dtype=object)
         return np.where(stamps.isna().to_numpy(), None, text)
     if kind.name == "text":
@@ -63,7 +63,7 @@ def int_values(values) -> tuple[np.ndarray, np.ndarray]:
 
 def excel_serial(values) -> tuple[np.ndarray, np.ndarray]:
     """Dates as Excel day numbers (1900 date system) and their missing mask."""
-    stamps = pd.Series(values, copy=False)
+    stamps = pd.to_datetime(pd.Series(values, copy=False))
     missing = stamps.isna().to_numpy()
     days = stamps.to_numpy(dtype="datetime64[D]", na_value=np.datetime64("1899-12-30")) - EXCEL_EPOCH
     return days.astype(np.int64), missing

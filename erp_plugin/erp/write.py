@@ -178,8 +178,8 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
 
 def _arrow(values: pd.Series, kind: Kind, pa):
     if kind.name == "date":
-        return pa.array(pd.Series(values).to_numpy(dtype="datetime64[D]"), type=pa.date32(),
-                        mask=pd.Series(values).isna().to_numpy())
+        stamps = pd.to_datetime(pd.Series(values))
+        return pa.array(stamps.to_numpy(dtype="datetime64[D]"), type=pa.date32(), mask=stamps.isna().to_numpy())
     ints, missing = int_values(values)
     if kind.name == "int":
         return pa.array(ints, mask=missing, type=pa.int64())
