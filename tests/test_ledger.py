@@ -319,3 +319,14 @@ def test_ledger_tables_write_to_every_format(tmp_path):
         api.ledger_balance(ledger, date(2026, 12, 31), tmp_path / f"balances{suffix}")
     assert (tmp_path / "history.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("2026-03-02,accrual,100.00")
     assert (tmp_path / "balances.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "C1,135.00,0.00,135.00"
+
+
+def test_a_ledger_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from erp_plugin.cli import main
+
+    for url in ("nosuchdb://x/y", "postgresql+psycopg://nobody@127.0.0.1:1/none", str(tmp_path / "no" / "such" / "l.sqlite")):
+        done = CliRunner().invoke(main, ["ledger", "balance", "--ledger", url])
+        assert done.exit_code == 2, (url, done.output)
+        assert "the ledger cannot be opened" in done.output and "Traceback" not in done.output
