@@ -1,0 +1,1 @@
+"""The Excel faces: worksheet functions and one-click jobs. Only udfs.py imports xlwings."""
