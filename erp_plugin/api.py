@@ -50,6 +50,19 @@ def load_tariffs(tariffs: str | Path, today: date | None = None) -> TariffBook:
     return result.book
 
 
+def _book(tariffs: str | Path | TariffBook | None) -> TariffBook | None:
+    """The tariff book: read from a path, or the one given (None stays None)."""
+    return load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+
+
+def _refuse_unwritable(source, out, in_place: bool) -> None:
+    """InputError, before any work, when ``out`` cannot be written for this export."""
+    if out is not None:
+        problem = output_problem(source, Path(out), in_place)
+        if problem:
+            raise InputError([problem])
+
+
 def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     """Write a fresh tariff workbook and a sample 1C-style export into ``directory``.
 
@@ -92,7 +105,7 @@ def read(
     With ``out``, write ``gross`` back (and a Warnings table of skipped lines).
     Raises InputError with every problem when the export has errors; nothing is written then.
     """
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     minor_units = book.settings.minor_units if book else 2
     data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
     lines = add_gross(data.lines, minor_units)
@@ -110,10 +123,7 @@ def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, 
     data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
     if data.problems.errors:
         raise InputError(data.problems.errors)
-    if out is not None:
-        problem = output_problem(data.source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+    _refuse_unwritable(data.source, out, in_place)
     return data
 
 
@@ -125,8 +135,6 @@ def warnings_table(problems: Problems) -> Table:
     ]
     frame = pd.DataFrame(rows, columns=["where", "row", "field", "code", "message"])
     frame["row"] = frame["row"].astype("Int64")
-    from .erp.lines import INT
-
     return Table("warnings", frame, {"row": INT})
 
 
@@ -180,7 +188,7 @@ def price(
     from .pipeline import Context, line_plugins, run
 
     step = progress or (lambda stage: None)
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     minor_units = book.settings.minor_units
     step("reading the export")
     data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
@@ -262,12 +270,9 @@ def rebates(
     from .period.rebates import FiscalYear, year_end
 
     step = progress or (lambda stage: None)
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
-    if out is not None:  # checked before the rebates are computed, and nothing is written if it fails
-        problem = output_problem(priced.source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+    _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
     _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
     step("rebates")
     result = year_end(priced.lines, book, year)
@@ -332,14 +337,11 @@ def accrue(
     """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step."""
     from .period.accrual import accrual, fiscal_year_of
 
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
     fy = fiscal_year_of(book, as_of)
     _check_year_has_lines(priced.lines[priced.lines["date"] <= pd.Timestamp(as_of)], fy, f"up to {as_of:%d.%m.%Y}")
-    if out is not None:
-        problem = output_problem(priced.source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+    _refuse_unwritable(priced.source, out, in_place)
     tables = {"accruals": accrual(priced.lines, book, as_of)}
     written = []
     if out is not None:
@@ -357,7 +359,7 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Tables(tables, written, book.settings.minor_units)
@@ -370,7 +372,7 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
     from .ledger.store import balances, open_ledger
     from .tariffs.model import Settings
 
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     settings = book.settings if book else Settings()
     minor_units = settings.minor_units
     day = as_of or date.today()
@@ -388,7 +390,7 @@ def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = 
     from .ledger.store import history, open_ledger
     from .tariffs.model import Settings
 
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     settings = book.settings if book else Settings()
     minor_units = settings.minor_units
     frame = history(open_ledger(ledger), client_id, settings.bonus_expiry_months, as_of)
@@ -404,7 +406,7 @@ def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | P
     expected_redemption_pct (80 without one)."""
     from .ledger.store import liability, open_ledger
 
-    book = load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
+    book = _book(tariffs)
     pct = book.settings.expected_redemption_pct if book else 80
     minor = book.settings.minor_units if book else 2
     months = book.settings.bonus_expiry_months if book else 12

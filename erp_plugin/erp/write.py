@@ -49,9 +49,10 @@ class Table:
 
 def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem | None:
     """Why ``out`` cannot be written for this export, checked before any work is done."""
+    problem = _place_problem(out)
+    if problem:
+        return problem
     suffix = out.suffix.casefold()
-    if suffix not in XLSX + FLAT:
-        return Problem("out.format", f"--out must end in .xlsx, .xlsm, .csv or .parquet, not {out.suffix or 'nothing'}", file=str(out))
     same = out.resolve() == source.path.resolve()
     if same and not in_place:
         return Problem("out.is_input", "is the export itself; give another --out, or --in-place to write into the export", file=str(out))
@@ -59,6 +60,14 @@ def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem |
         return Problem("out.macros", "the export has macros (.xlsm); write it to an .xlsm file to keep them", file=str(out))
     if suffix == ".xlsm" and source.path.suffix.casefold() != ".xlsm":
         return Problem("out.macros", "an .xlsm output needs an .xlsm export; write to .xlsx", file=str(out))
+    return None
+
+
+def _place_problem(out: Path) -> Problem | None:
+    """An --out whose format is not one we write, or whose folder does not exist."""
+    if out.suffix.casefold() not in XLSX + FLAT:
+        return Problem("out.format", f"--out must end in .xlsx, .xlsm, .csv or .parquet, not {out.suffix or 'nothing'}",
+                       file=str(out))
     if not out.parent.exists():
         return Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))
     return None
@@ -108,12 +117,10 @@ def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
     """Tables with no export behind them (fees): sheets of a new workbook, or the first table in ``out``
     and each other beside it as ``<stem>.<table>.<suffix>``."""
     out = Path(out)
+    problem = _place_problem(out)
+    if problem:
+        raise InputError([problem])
     suffix = out.suffix.casefold()
-    if suffix not in XLSX + FLAT:
-        raise InputError([Problem("out.format", f"--out must end in .xlsx, .csv or .parquet, not {out.suffix or 'nothing'}",
-                                  file=str(out))])
-    if not out.parent.exists():
-        raise InputError([Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))])
     if suffix in XLSX:
         sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds) for t in tables]
         jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]

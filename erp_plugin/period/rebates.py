@@ -68,7 +68,8 @@ def _stepped(parts: np.ndarray, pcts: np.ndarray) -> np.ndarray:
     """round(Σ part × pct / 100) per row, rounded once; exact, int64 where it cannot overflow."""
     divisor = 100 * PCT_SCALE
     limit = 2**62 // max(1, parts.shape[1])
-    wide = (np.abs(parts).max(axis=1, initial=0).astype(object) * int(pcts.max(initial=0))) >= limit
+    # judged in float64 with a wide margin below int64; rows near the limit take the exact path
+    wide = np.abs(parts).max(axis=1, initial=0).astype(np.float64) * float(pcts.max(initial=0)) >= limit
     numerator = np.where(wide[:, None], 0, parts) @ pcts if len(parts) else np.zeros(0, dtype=np.int64)
     result = mul_div_round(numerator, 1, divisor)
     for row in np.flatnonzero(wide):
@@ -105,7 +106,8 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     turnover = per_client["turnover"].to_numpy(dtype=np.int64)
     pct, rebate = rebate_for(turnover, book)
     per_doc = in_year.groupby(["client", "doc"]).agg(net=("net", "sum"), date=("date", "min")).reset_index()
-    tier = _tiers(book, codes, turnover, per_doc)
+    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
+    tier = _tiers(book, turnover, largest)
     stamps, completed = _stamps(book, codes, per_doc)
     line_rebate = _allocate(lines, inside, clients, net, codes, rebate)
     names = lines["client_id"].cat.categories.to_numpy(dtype=object)[codes]
@@ -118,8 +120,7 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     kinds = {"turnover": money(minor), "rebate_pct": PCT, "rebate": money(minor), "documents": INT,
              "stamps": INT, "completed_columns": INT, "client_id": TEXT, "tier": TEXT}
     priced = lines.assign(rebate=line_rebate)
-    notes = _credit_notes(priced, book, names, codes, rebate)
-    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
+    notes = _credit_notes(priced, book, names, rebate)
     tiers = Table("tiers", pd.DataFrame({"client_id": names, "tier": tier, "turnover": turnover, "largest_document": largest}),
                   {"client_id": TEXT, "tier": TEXT, "turnover": money(minor), "largest_document": money(minor)})
     return Rebates(priced, Table("rebates", table, kinds), notes, tiers, _stamp_table(book, names, stamps, completed), fy)
@@ -152,7 +153,7 @@ def _allocate(lines, inside, clients, net, codes, rebate) -> np.ndarray:
     return result
 
 
-def _credit_notes(lines: pd.DataFrame, book: TariffBook, names, codes, rebate) -> Table:
+def _credit_notes(lines: pd.DataFrame, book: TariffBook, names, rebate) -> Table:
     minor = book.settings.minor_units
     kinds = {"client_id": TEXT, "vat_rate": PCT, "amount": money(minor), "vat": money(minor)}
     if not book.settings.rebate_reduces_price:
@@ -173,12 +174,11 @@ def _credit_notes(lines: pd.DataFrame, book: TariffBook, names, codes, rebate) -
     return Table("credit_notes", frame, kinds)
 
 
-def _tiers(book: TariffBook, codes: np.ndarray, turnover: np.ndarray, per_doc: pd.DataFrame) -> np.ndarray:
+def _tiers(book: TariffBook, turnover: np.ndarray, largest: np.ndarray) -> np.ndarray:
     """The highest tier each client reaches by turnover or by its largest single document."""
-    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
-    tier = np.full(len(codes), None, dtype=object)
+    tier = np.full(len(turnover), None, dtype=object)
     for t in book.tiers:  # listed lowest to highest: a later tier reached wins
-        reached = np.full(len(codes), t.is_base)
+        reached = np.full(len(turnover), t.is_base)
         if t.min_turnover is not None:
             reached |= turnover >= t.min_turnover
         if t.min_single_document is not None:
