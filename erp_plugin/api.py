@@ -16,6 +16,7 @@ from .erp.lines import INT, PCT, TEXT, Kind, input_kinds, money
 from .erp.read import Export, ExportSource, read_export
 from .erp.sample import write_sample_export
 from .erp.write import Table, output_problem, write_output, write_tables
+from .overviews import LIABILITY_CHART, markers_table, rebate_by_tier_table, turnover_steps_table
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
 from .tariffs import TariffBook, read_tariffs
@@ -157,7 +158,7 @@ def result_kinds(minor_units: int) -> dict[str, Kind]:
 @dataclass(frozen=True)
 class Priced:
     lines: pd.DataFrame  # the export's lines with every result column of SPEC §5
-    tables: dict[str, Table]  # summary, coupons, warnings
+    tables: dict[str, Table]  # summary, markers, coupons, warnings
     problems: Problems  # warnings (the run had no errors)
     written: list[Path]
     minor_units: int
@@ -207,7 +208,7 @@ def price(
     problems = Problems()
     problems.extend(data.problems.warnings)
     problems.extend(ctx.problems.items)
-    tables = {"summary": summary_table(lines, minor_units), **ctx.tables}
+    tables = {"summary": summary_table(lines, minor_units), "markers": markers_table(lines, book), **ctx.tables}
     if problems.warnings:
         tables["warnings"] = warnings_table(problems)
     written: list[Path] = []
@@ -247,7 +248,7 @@ def summary_table(lines: pd.DataFrame, minor_units: int) -> Table:
 @dataclass(frozen=True)
 class YearEnd:
     lines: pd.DataFrame  # priced lines with ``rebate``
-    tables: dict[str, Table]  # rebates, credit_notes, summary (+ warnings)
+    tables: dict[str, Table]  # rebates, credit_notes, summary, the loyalty tables and the charted ones (+ warnings)
     written: list[Path]
     minor_units: int
 
@@ -289,6 +290,8 @@ def rebates(
     tables = {
         "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
         "tiers": result.tiers, "stamps": result.stamps, "quests": quests(priced.lines, book),
+        "turnover_steps": turnover_steps_table(result.rebates.frame, book),
+        "rebate_by_tier": rebate_by_tier_table(result.rebates.frame, book),
         "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
                                               "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
                                               "credit_note_vat": money(minor)}),
@@ -412,5 +415,5 @@ def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | P
     months = book.settings.bonus_expiry_months if book else 12
     frame = liability(open_ledger(ledger), as_of or date.today(), pct, by, months)
     kinds = {"period": TEXT, **{c: money(minor) for c in ("opening", "deferred", "recognised", "closing")}}
-    tables = {"liability": Table("liability", frame, kinds)}
+    tables = {"liability": Table("liability", frame, kinds, (LIABILITY_CHART,))}
     return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)

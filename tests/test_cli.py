@@ -137,7 +137,7 @@ def test_price_the_sample_export_as_the_readme_says(tmp_path):
     assert "gross             36 305 197.50" in lines  # the export's own Итого row
     assert any(line.startswith("warnings (first 10 of") for line in lines)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["TDSheet", "Summary", "Coupons", "Warnings"]
+    assert wb.sheetnames == ["TDSheet", "Summary", "Markers", "Coupons", "Warnings"]
     ws = wb["TDSheet"]
     headers = [c.value for c in ws[5]]
     assert headers[18:] == [

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..charts import Chart
 from ..problems import InputError, Problem
 from ..xlsx import atomic_write_all
 from . import xlsx_write
@@ -41,6 +42,7 @@ class Table:
     name: str
     frame: pd.DataFrame
     kinds: dict[str, Kind] = field(default_factory=dict)
+    charts: tuple[Chart, ...] = ()  # drawn beside it in .xlsx outputs
 
     @property
     def title(self) -> str:
@@ -102,7 +104,7 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, K
 
 def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Kind], tables: list[Table], temp: Path,
                 input_kinds: dict[str, Kind]) -> None:
-    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds) for t in tables]
+    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, t.charts) for t in tables]
     if source.format == "xlsx":
         columns = [xlsx_write.Column(name, kind, lines[name]) for name, kind in results.items()]
         rows = lines[SOURCE_ROW].to_numpy()
@@ -122,7 +124,7 @@ def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
         raise InputError([problem])
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds) for t in tables]
+        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, t.charts) for t in tables]
         jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
     else:
         writer = _write_csv if suffix == ".csv" else _write_parquet

@@ -9,7 +9,8 @@ on big sheets. Instead the package is copied part by part, unchanged, except:
 * ``styles.xml``: a few cell formats are appended (money, quantity, percent,
   date), cloned from the style of the line cells so fonts and borders match;
 * an Excel Table over the lines is widened with the new columns;
-* result sheets are added as new parts (workbook, relationships, content types).
+* result sheets are added as new parts (workbook, relationships, content types),
+  with their charts (drawing and chart parts made by openpyxl's chart classes).
 
 Running it again on its own output replaces the earlier results rather than
 adding a second set: the header row then ends with the same result columns.
@@ -28,12 +29,21 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from ..charts import Chart, openpyxl_chart
 from ..ooxml import MAIN_NS, PKG_REL, REL_NS, rels_of, resolve
 from .lines import Kind
 from .render import column_text, escape_formula, excel_serial, int_values, scaled_text, xml_text
 
 WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+DRAWING_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
+DRAWING_CT = "application/vnd.openxmlformats-officedocument.drawing+xml"
+CHART_CT = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+CHART_PAGE = (  # a sheet with a chart prints landscape, one page wide, so the chart is not cut in two
+    b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+    b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+)
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 FORMATS = {"money": 4, "int": 1, "date": 14}  # built-in number formats: #,##0.00  0  (short date)
 CUSTOM_FORMATS = {"qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"'}
 BIG_PART = 8 * 1024 * 1024  # parts above this are recompressed fast rather than small
@@ -58,6 +68,7 @@ class Sheet:
     title: str
     frame: pd.DataFrame
     kinds: dict[str, Kind]
+    charts: tuple[Chart, ...] = ()
 
 
 class Package:
@@ -130,7 +141,7 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
     header_format = {k: styles.with_format(header_style, k.name) for s in sheets for k in s.kinds.values()}
     for result in sheets:
-        workbook.put_sheet(result.title, _table_sheet(result, header_style, header_format), replace=previous is not None)
+        workbook.put_sheet(result, _table_sheet(result, header_style, header_format), replace=previous is not None)
     styles.save()
     workbook.save()
     package.save(target)
@@ -149,9 +160,8 @@ def new_workbook(target: Path, sheets: list[Sheet]) -> None:
         workbook = _Workbook(package)
         styles = _Styles(package)
         formats = {k: styles.with_format(0, k.name) for s in sheets for k in s.kinds.values()}
-        package.put(workbook.sheet_part(sheets[0].title), _table_sheet(sheets[0], 0, formats))
-        for sheet in sheets[1:]:
-            workbook.put_sheet(sheet.title, _table_sheet(sheet, 0, formats), replace=False)
+        for sheet in sheets:
+            workbook.put_sheet(sheet, _table_sheet(sheet, 0, formats), replace=sheet is sheets[0])
         styles.save()
         workbook.save()
         package.save(target)
@@ -350,23 +360,33 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[Kind, int]) -> b
     data = b"".join(b'<row r="%d">' % r + cells.encode("utf-8") + b"</row>" for r, cells in zip(rows.tolist(), body.tolist()))
     widths = b"".join(
         b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w)
-        for i, w in enumerate(_widths(frame), start=1)
+        for i, w in enumerate(_widths(frame, sheet.kinds), start=1)
     )
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + MAIN_NS.encode() + b'" xmlns:r="' + REL_NS[0].encode() + b'">'
-        b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        + (b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if sheet.charts else b"")
+        + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         b'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         + (b"<cols>" + widths + b"</cols>" if widths else b"")
-        + b'<sheetData><row r="1">' + header + b"</row>" + data + b"</sheetData></worksheet>"
+        + b'<sheetData><row r="1">' + header + b"</row>" + data + b"</sheetData>"
+        + (CHART_PAGE + b'<drawing r:id="rId1"/>' if sheet.charts else b"") + b"</worksheet>"
     )
 
 
-def _widths(frame: pd.DataFrame) -> list[int]:
+def _widths(frame: pd.DataFrame, kinds: dict[str, Kind]) -> list[int]:
+    """Column widths that show every value: numbers by their largest value as formatted, text by a sample."""
     widths = []
     for name in frame.columns:
-        sample = frame[name].head(200).astype(str)
-        longest = max([len(str(name)), *sample.str.len().tolist()]) if len(sample) else len(str(name))
+        kind = kinds.get(name, Kind("text"))
+        if kind.name in ("money", "qty", "price", "pct", "int") and len(frame):
+            whole = int(np.abs(int_values(frame[name])[0]).max()) // 10**kind.decimals
+            digits = len(str(whole))
+            grouped = digits + (digits - 1) // 3 if kind.name != "pct" else digits + 2  # separators, or " %"
+            longest = max(len(str(name)), 1 + grouped + (kind.decimals and kind.decimals + 1))
+        else:
+            sample = frame[name].head(200).astype(str)
+            longest = max([len(str(name)), *sample.str.len().tolist()]) if len(sample) else len(str(name))
         widths.append(min(max(longest + 2, 10), 60))
     return widths
 
@@ -398,10 +418,13 @@ class _Workbook:
                 return self.targets[rid]
         raise ValueError(f"no sheet {name!r} in the workbook")
 
-    def put_sheet(self, title: str, xml: bytes, replace: bool) -> None:
+    def put_sheet(self, sheet: Sheet, xml: bytes, replace: bool) -> None:
+        """Add the sheet (or, with ``replace``, overwrite one of the same title) with its charts."""
+        title = sheet.title
         names = {name for name, _sid, _rid in self.sheets}
         if title in names and replace:
             self.package.put(self.sheet_part(title), xml)
+            self._put_charts(self.sheet_part(title), sheet)
             return
         unique, n = title, 2
         while unique in names:
@@ -423,6 +446,38 @@ class _Workbook:
         self.types = self.types.replace(b"</Types>", override + b"</Types>", 1)
         self.sheets.append((unique, sheet_id, rid))
         self.targets[rid] = part
+        self._put_charts(part, sheet)
+
+    def _put_charts(self, part: str, sheet: Sheet) -> None:
+        """The drawing and chart parts of a result sheet, named after its part so a re-run overwrites them;
+        the sheet's XML refers to the drawing as rId1 of its relationships."""
+        if not sheet.charts:
+            return
+        from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+        from openpyxl.xml.functions import tostring
+
+        key = "_erp" + re.sub(r"\D", "", part.rsplit("/", 1)[-1])
+        drawing = SpreadsheetDrawing()
+        drawing._id = key
+        columns = [str(c) for c in sheet.frame.columns]
+        for number, chart in enumerate(sheet.charts, start=1):
+            made = openpyxl_chart(chart, sheet.title, columns, len(sheet.frame))
+            made._id = f"{key}_{number}"
+            drawing.charts.append(made)
+            self._put_part(made.path, tostring(made._write()), CHART_CT)
+        self._put_part(drawing.path, tostring(drawing._write()), DRAWING_CT)
+        self.package.put(drawing.path[1:].replace("drawings/", "drawings/_rels/") + ".rels", tostring(drawing._write_rels()))
+        folder, name = part.rsplit("/", 1)
+        self.package.put(f"{folder}/_rels/{name}.rels", (
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="' + PKG_REL_NS.encode()
+            + b'"><Relationship Id="rId1" Type="' + DRAWING_TYPE.encode() + b'" Target="' + drawing.path.encode()
+            + b'"/></Relationships>'))
+
+    def _put_part(self, path: str, xml: bytes, content_type: str) -> None:
+        self.package.put(path[1:], xml)
+        if f'PartName="{path}"'.encode() not in self.types:
+            override = b'<Override PartName="%s" ContentType="%s"/>' % (path.encode(), content_type.encode())
+            self.types = self.types.replace(b"</Types>", override + b"</Types>", 1)
 
     def _new_rid(self) -> str:
         used = set(self.targets)

@@ -1,0 +1,68 @@
+"""Native Excel charts beside result tables, for the figures people would rather look at than read.
+
+A Chart names columns of its own table; every writer puts it to the right of the
+table's last column. openpyxl's chart classes make the chart XML for all of them:
+the openpyxl workbook adapter adds the chart object, the streaming .xlsx writer
+serialises the same object into its own package parts. Only xlwings (inside Excel)
+draws it another way, from the same description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.utils import get_column_letter
+
+WIDTH_CM, HEIGHT_CM = 24, 12
+AXIS_FORMAT = "#,##0"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Clustered columns of ``bars`` (and lines of ``lines`` over them) against ``categories``."""
+
+    title: str
+    categories: str
+    bars: tuple[str, ...]
+    lines: tuple[str, ...] = ()  # drawn as lines on the same axes: thresholds, running totals
+    y_title: str = ""
+
+
+def anchor_column(table_width: int) -> int:
+    """The sheet column (1-based) where a table's chart starts: one empty column after the table."""
+    return table_width + 2
+
+
+def quoted(sheet_title: str) -> str:
+    return "'" + sheet_title.replace("'", "''") + "'"
+
+
+def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int, first_row: int = 1):
+    """An openpyxl chart of ``chart`` over a table whose header is row ``first_row`` of ``sheet_title``,
+    with ``columns`` from column A and ``rows`` data rows below the header."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    def ref(name: str, header: bool) -> Reference:
+        letter = get_column_letter(columns.index(name) + 1)
+        top = first_row if header else first_row + 1
+        return Reference(range_string=f"{quoted(sheet_title)}!${letter}${top}:${letter}${first_row + max(rows, 1)}")
+
+    bars = BarChart()
+    bars.type = "col"
+    bars.title = chart.title
+    bars.y_axis.title = chart.y_title or None
+    bars.y_axis.number_format = AXIS_FORMAT
+    bars.width, bars.height = WIDTH_CM, HEIGHT_CM
+    for name in chart.bars:
+        bars.add_data(ref(name, header=True), titles_from_data=True)
+    bars.set_categories(ref(chart.categories, header=False))
+    if chart.lines:
+        over = LineChart()
+        for name in chart.lines:
+            over.add_data(ref(name, header=True), titles_from_data=True)
+        over.set_categories(ref(chart.categories, header=False))
+        bars += over
+    for axis in (bars.x_axis, bars.y_axis):
+        axis.delete = False  # openpyxl 3.1 otherwise writes hidden axes
+    bars.anchor = f"{get_column_letter(anchor_column(len(columns)))}{first_row + 1}"
+    return bars

@@ -1,0 +1,86 @@
+"""Small tables that sum a run up for people, each with the chart drawn beside it in .xlsx outputs.
+
+They are ordinary result tables too (``out.markers.csv`` …), so a script gets the
+same figures the chart shows: discount by marker after pricing; the biggest
+clients' turnover against the rebate steps and the rebate by tier after the
+year end; the bonus liability by month from the ledger.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .charts import Chart
+from .erp.lines import INT, PCT, TEXT, money
+from .erp.write import Table
+from .money import PCT_SCALE, mul_div_round
+from .tariffs.model import TariffBook
+
+TOP_CLIENTS = 20  # clients on the turnover chart: more bars than this cannot be read
+NO_TIER = "(no tier)"
+
+
+def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
+    """Per marker: lines, gross, what is given away (discount, bonus, reservation cost) and its share of gross.
+
+    Markers in the order of the Markers sheet, then any other the export named."""
+    given = ("price_discount", "bonus_accrued", "reservation_cost")
+    grouped = (lines.assign(marker=lines["marker"].astype(str), lines=1)
+               .groupby("marker", sort=False)[["lines", "gross", *given]].sum())
+    order = [m for m in book.markers if m in grouped.index] + sorted(set(grouped.index) - set(book.markers))
+    frame = grouped.reindex(order).reset_index()
+    gross = frame["gross"].to_numpy(dtype=np.int64)
+    concession = sum(frame[name].to_numpy(dtype=np.int64) for name in given)
+    frame["concession_pct"] = _pct(concession, gross)
+    m = money(book.settings.minor_units)
+    kinds = {"marker": TEXT, "lines": INT, "gross": m, **{name: m for name in given}, "concession_pct": PCT}
+    chart = Chart("Discount by marker / Скидки по маркерам", "marker", given)
+    return Table("markers", frame, kinds, (chart,))
+
+
+def turnover_steps_table(rebates: pd.DataFrame, book: TariffBook, top: int = TOP_CLIENTS) -> Table:
+    """The ``top`` clients by turnover with their rebate, and each step of the scale as a threshold column
+    (the same figure on every row: a level line on the chart).
+
+    Steps above the next one the biggest client could reach are left out: a line far above every bar
+    would only squash the bars."""
+    frame = rebates.nlargest(top, "turnover", keep="first")[["client_id", "turnover", "rebate_pct", "rebate"]]
+    frame = frame.reset_index(drop=True)
+    m = money(book.settings.minor_units)
+    kinds = {"client_id": TEXT, "turnover": m, "rebate_pct": PCT, "rebate": m}
+    steps = []
+    biggest = int(frame["turnover"].max()) if len(frame) else 0
+    reachable = [s for s in book.rebate_scale if s.from_turnover > 0]
+    beyond = [i for i, s in enumerate(reachable) if s.from_turnover > biggest]
+    for step in reachable[: beyond[0] + 1 if beyond else None]:
+        name = f"{step.rebate_pct.normalize():f} % from"
+        frame[name] = np.full(len(frame), step.from_turnover, dtype=np.int64)
+        kinds[name] = m
+        steps.append(name)
+    chart = Chart("Turnover by client against the rebate steps / Оборот клиентов и ступени шкалы", "client_id",
+                  ("turnover",), tuple(steps))
+    return Table("turnover_steps", frame, kinds, (chart,))
+
+
+def rebate_by_tier_table(rebates: pd.DataFrame, book: TariffBook) -> Table:
+    """Per card tier (in the Tiers sheet's order): clients, turnover and rebate."""
+    tiers = rebates["tier"].fillna("").replace("", NO_TIER)
+    grouped = (rebates.assign(tier=tiers, clients=1)
+               .groupby("tier", sort=False)[["clients", "turnover", "rebate"]].sum())
+    order = [t.tier for t in book.tiers if t.tier in grouped.index]
+    order += [t for t in grouped.index if t not in order]
+    frame = grouped.reindex(order).reset_index()
+    m = money(book.settings.minor_units)
+    chart = Chart("Rebate by tier / Ретро-бонус по уровням", "tier", ("rebate",))
+    return Table("rebate_by_tier", frame, {"tier": TEXT, "clients": INT, "turnover": m, "rebate": m}, (chart,))
+
+
+LIABILITY_CHART = Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
+                        ("closing",))
+
+
+def _pct(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole in PCT_SCALE units, half away from zero; 0 where whole is 0."""
+    sign = np.where(whole < 0, -1, 1)
+    return mul_div_round(part * sign, 100 * PCT_SCALE, np.maximum(np.abs(whole), 1)) * (whole != 0)
