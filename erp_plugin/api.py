@@ -6,7 +6,7 @@ operation that cannot proceed raises InputError carrying every problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from .tariffs.template import write_template
 
 TARIFFS_NAME = "tariffs.xlsx"
 EXPORT_NAME = "sales_export.xlsx"
+YEAR_END_NAME = "year_end.xlsx"
+YEAR_END_SCRIPT = "year_end.py"  # xlwings' Run main runs main() of the .py named like the workbook
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,17 @@ def _refuse_unwritable(source, out, in_place: bool) -> None:
 
 
 def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
-    """Write a fresh tariff workbook and a sample 1C-style export into ``directory``.
+    """Write a fresh tariff workbook, a sample 1C-style export and the year-end workbook with its
+    ``year_end.py`` (xlwings' Run main) into ``directory``.
 
-    Refuses to replace existing files unless ``force``; both files are checked
-    before either is written.
+    Refuses to replace existing files unless ``force``; every file is checked
+    before any is written.
     """
+    from .excel.year_end import SCRIPT
+    from .excel.year_end import write_workbook as write_year_end
+
     folder = Path(directory)
-    targets = [folder / TARIFFS_NAME, folder / EXPORT_NAME]
+    targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_SCRIPT)]
     if folder.exists() and not folder.is_dir():
         raise InputError([Problem("init.not_a_folder", "is a file; give a folder for the new workbooks", file=str(folder))])
     existing = [t for t in targets if t.exists()]
@@ -82,6 +88,8 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     write_template(targets[0])
     write_sample_export(targets[1])
+    write_year_end(targets[2])
+    targets[3].write_text(SCRIPT, encoding="utf-8")
     return targets
 
 
@@ -130,11 +138,15 @@ def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, 
 
 def warnings_table(problems: Problems) -> Table:
     """The warnings of a run as the ``warnings`` table (a Warnings sheet in Excel)."""
-    rows = [
-        {"where": p.where, "row": p.row, "field": p.field, "code": p.code, "message": p.message}
-        for p in problems.warnings
-    ]
-    frame = pd.DataFrame(rows, columns=["where", "row", "field", "code", "message"])
+    return problems_table(problems.warnings, severity=False)
+
+
+def problems_table(problems: list[Problem], severity: bool = True) -> Table:
+    """Problems with their places, errors first, as the ``warnings`` table."""
+    columns = ["severity"] * severity + ["where", "row", "field", "code", "message"]
+    ordered = sorted(problems, key=lambda p: p.severity != "error")
+    frame = pd.DataFrame([{"severity": p.severity, "where": p.where, "row": p.row, "field": p.field, "code": p.code,
+                           "message": p.message} for p in ordered], columns=columns)
     frame["row"] = frame["row"].astype("Int64")
     return Table("warnings", frame, {"row": INT})
 
@@ -251,6 +263,7 @@ class YearEnd:
     tables: dict[str, Table]  # rebates, credit_notes, summary, the loyalty tables and the charted ones (+ warnings)
     written: list[Path]
     minor_units: int
+    problems: Problems = field(default_factory=Problems)  # the warnings of pricing
 
 
 def rebates(
@@ -303,7 +316,21 @@ def rebates(
         step("writing")
         written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
                                input_kinds(minor))
-    return YearEnd(result.lines, tables, written, minor)
+    return YearEnd(result.lines, tables, written, minor, priced.problems)
+
+
+def year_end_workbook(workbook: str | Path, progress=None):
+    """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
+    export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet.
+    Returns the excel.year_end.Outcome."""
+    from .excel.book import FileBook
+    from .excel.year_end import run
+    from .xlsx import check_workbook
+
+    problem = check_workbook(Path(workbook), "year-end workbook")
+    if problem:
+        raise InputError([problem])
+    return run(FileBook(workbook), progress)
 
 
 def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:

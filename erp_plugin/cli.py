@@ -237,9 +237,13 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
     with _progress() as step:
         result = api.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step)
     console = _console()
-    row = result.tables["summary"].frame.iloc[0]
-    units = result.minor_units
-    console.print(f"fiscal year {year}: {row['from']:%d.%m.%Y} to {row['to']:%d.%m.%Y}")
+    _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+def _print_year_summary(row, units: int, console: Console) -> None:
+    console.print(f"fiscal year {row['fiscal_year']}: {row['from']:%d.%m.%Y} to {row['to']:%d.%m.%Y}")
     table = RichTable(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -248,8 +252,25 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
     for label in ("turnover", "rebate", "credit_note_vat"):
         table.add_row(label, format_minor(int(row[label]), units, grouped=True))
     console.print(table)
-    for path in result.written:
-        console.print(f"wrote {path}")
+
+
+@main.command("year-end")
+@click.argument("workbook", type=click.Path(path_type=Path))
+@handles_input_errors
+def year_end_command(workbook: Path) -> None:
+    """The one-click year end outside Excel: rebates into a year-end WORKBOOK (its Setup sheet names the tariff
+    workbook, the export and the year), with charts; problems go to its Warnings sheet too. Exit 2 on errors."""
+    with _progress() as step:
+        outcome = api.year_end_workbook(workbook, progress=step)
+    console = _console()
+    if not outcome.ok:
+        print_problems(outcome.problems, f"stopped; the problems are on {workbook}'s Warnings sheet",
+                       _console(stderr=True))
+        sys.exit(INVALID_INPUT)
+    _print_year_summary(outcome.summary.frame.iloc[0], outcome.minor_units, console)
+    if outcome.problems:
+        print_problems(outcome.problems[:WARNINGS_SHOWN], "warnings (all on the Warnings sheet)", console)
+    console.print(f"wrote {', '.join(outcome.sheets)} into {workbook}")
 
 
 @main.command("accrue")

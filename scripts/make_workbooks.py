@@ -1,6 +1,6 @@
 """Regenerate the committed sample workbooks in workbooks/ (deterministic: same bytes every run).
 
-    python scripts/make_workbooks.py            # writes workbooks/tariffs.xlsx and workbooks/sales_export.xlsx
+    python scripts/make_workbooks.py            # writes the workbooks and year_end.py that `erp-plugin init` writes
     python scripts/make_workbooks.py --check    # exit 1 if the committed copies differ from the generator
 """
 
@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from erp_plugin.api import EXPORT_NAME, TARIFFS_NAME, init
+from erp_plugin.api import EXPORT_NAME, TARIFFS_NAME, YEAR_END_NAME, YEAR_END_SCRIPT, init
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 
@@ -26,7 +26,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         init(tmp)
-        stale = [name for name in (TARIFFS_NAME, EXPORT_NAME)
+        stale = [name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_SCRIPT)
                  if (Path(tmp) / name).read_bytes() != (WORKBOOKS / name).read_bytes()]
     for name in stale:
         print(f"workbooks/{name} is out of date: run python scripts/make_workbooks.py")

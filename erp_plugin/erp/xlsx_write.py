@@ -360,7 +360,7 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[Kind, int]) -> b
     data = b"".join(b'<row r="%d">' % r + cells.encode("utf-8") + b"</row>" for r, cells in zip(rows.tolist(), body.tolist()))
     widths = b"".join(
         b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w)
-        for i, w in enumerate(_widths(frame, sheet.kinds), start=1)
+        for i, w in enumerate(column_widths(frame, sheet.kinds), start=1)
     )
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -374,7 +374,7 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[Kind, int]) -> b
     )
 
 
-def _widths(frame: pd.DataFrame, kinds: dict[str, Kind]) -> list[int]:
+def column_widths(frame: pd.DataFrame, kinds: dict[str, Kind]) -> list[int]:
     """Column widths that show every value: numbers by their largest value as formatted, text by a sample."""
     widths = []
     for name in frame.columns:

@@ -1,0 +1,118 @@
+"""An open workbook as the one-click jobs see it, and the file adapter that runs them outside Excel.
+
+The jobs (year-end rebates, the tariff Preview) only read a sheet's values and put
+result tables (with their charts) on sheets. ``FileBook`` does that on a file
+through openpyxl, so the command line and the tests run every line of a job;
+``xlwings_book.ExcelBook`` does it on the workbook open in Excel.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from ..charts import openpyxl_chart
+from ..erp.lines import Kind
+from ..erp.render import column_text
+from ..erp.write import Table
+from ..erp.xlsx_write import column_widths
+from ..xlsx import save_workbook
+
+NUMBER_FORMATS = {"money": "#,##0.00", "qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"',
+                  "date": "DD.MM.YYYY", "int": "0"}
+
+
+class Book(Protocol):
+    folder: Path  # where relative paths named in the workbook start
+
+    def sheet_names(self) -> list[str]: ...
+
+    def values(self, sheet: str) -> list[list]: ...
+
+    def put_table(self, sheet: str, table: Table, first_row: int = 1) -> None: ...
+
+    def show(self, sheet: str) -> None: ...
+
+    def save(self) -> None: ...
+
+
+def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], list[str | None]]:
+    """The header, the rows as cell values and each column's number format.
+
+    Money, quantities and percentages become ``Decimal`` (exact in the file) or, for
+    Excel itself (``exact=False``), floats: a cell holds a double either way, and
+    1234.56 shows as 1234.56."""
+    frame = table.frame.reset_index(drop=True)
+    columns, formats = [], []
+    for name in frame.columns:
+        kind = table.kinds.get(name, Kind("text"))
+        values = frame[name]
+        if kind.name == "date":
+            stamps = pd.to_datetime(values)
+            cells = np.where(stamps.isna(), None, stamps.dt.to_pydatetime().astype(object)) if len(values) else []
+        elif kind.name == "text":
+            cells = column_text(values, kind)
+        else:
+            text = column_text(values, kind)
+            number = Decimal if exact else float
+            cells = [None if t is None else (int(t) if kind.decimals == 0 else number(t)) for t in text]
+        columns.append(list(cells))
+        formats.append(NUMBER_FORMATS.get(kind.name))
+    return [str(n) for n in frame.columns], [list(row) for row in zip(*columns)], formats
+
+
+class FileBook:
+    """A workbook file through openpyxl: read it, put tables on its sheets, save it atomically."""
+
+    def __init__(self, path: str | Path):
+        import openpyxl
+
+        self.path = Path(path)
+        self.folder = self.path.parent
+        self.workbook = openpyxl.load_workbook(self.path, keep_vba=self.path.suffix.casefold() == ".xlsm")
+
+    def sheet_names(self) -> list[str]:
+        return list(self.workbook.sheetnames)
+
+    def values(self, sheet: str) -> list[list]:
+        return [list(row) for row in self.workbook[sheet].iter_rows(values_only=True)]
+
+    def put_table(self, sheet: str, table: Table, first_row: int = 1) -> None:
+        """Replace everything from ``first_row`` down (and the sheet's charts) with the table and its charts."""
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        ws = self.workbook[sheet] if sheet in self.workbook.sheetnames else self.workbook.create_sheet(sheet)
+        if ws.max_row >= first_row:
+            ws.delete_rows(first_row, ws.max_row - first_row + 1)
+        ws._charts = []
+        header, rows, formats = cell_rows(table)
+        for column, name in enumerate(header, start=1):
+            ws.cell(row=first_row, column=column, value=name).font = Font(bold=True)
+        for r, row in enumerate(rows, start=first_row + 1):
+            for column, (value, fmt) in enumerate(zip(row, formats), start=1):
+                cell = ws.cell(row=r, column=column, value=value)
+                if fmt:
+                    cell.number_format = fmt
+        for column, width in enumerate(column_widths(table.frame, table.kinds), start=1):
+            ws.column_dimensions[get_column_letter(column)].width = width
+        for chart in table.charts:
+            ws.add_chart(openpyxl_chart(chart, sheet, header, len(rows), first_row))
+        if table.charts:  # printed landscape, one page wide, so the chart is not cut in two
+            from openpyxl.worksheet.properties import PageSetupProperties
+
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+    def show(self, sheet: str) -> None:
+        self.workbook.active = self.workbook.sheetnames.index(sheet)
+        for ws in self.workbook.worksheets:
+            ws.sheet_view.tabSelected = ws.title == sheet
+
+    def save(self) -> None:
+        save_workbook(self.workbook, self.path)
