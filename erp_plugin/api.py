@@ -25,7 +25,8 @@ from .tariffs.template import write_template
 TARIFFS_NAME = "tariffs.xlsx"
 EXPORT_NAME = "sales_export.xlsx"
 YEAR_END_NAME = "year_end.xlsx"
-YEAR_END_SCRIPT = "year_end.py"  # xlwings' Run main runs main() of the .py named like the workbook
+YEAR_END_PY = "year_end.py"  # xlwings' Run main runs main() of the .py named like the workbook
+TARIFFS_PY = "tariffs.py"  # the same for the tariff workbook: its Preview
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,17 @@ def _refuse_unwritable(source, out, in_place: bool) -> None:
 
 
 def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
-    """Write a fresh tariff workbook, a sample 1C-style export and the year-end workbook with its
-    ``year_end.py`` (xlwings' Run main) into ``directory``.
+    """Write a fresh tariff workbook, a sample 1C-style export and the year-end workbook into ``directory``,
+    with ``tariffs.py`` and ``year_end.py`` beside them for xlwings' Run main.
 
     Refuses to replace existing files unless ``force``; every file is checked
     before any is written.
     """
-    from .excel.year_end import SCRIPT
+    from .excel.scripts import TARIFFS_SCRIPT, YEAR_END_SCRIPT
     from .excel.year_end import write_workbook as write_year_end
 
     folder = Path(directory)
-    targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_SCRIPT)]
+    targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)]
     if folder.exists() and not folder.is_dir():
         raise InputError([Problem("init.not_a_folder", "is a file; give a folder for the new workbooks", file=str(folder))])
     existing = [t for t in targets if t.exists()]
@@ -89,7 +90,8 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     write_template(targets[0])
     write_sample_export(targets[1])
     write_year_end(targets[2])
-    targets[3].write_text(SCRIPT, encoding="utf-8")
+    targets[3].write_text(YEAR_END_SCRIPT, encoding="utf-8")
+    targets[4].write_text(TARIFFS_SCRIPT, encoding="utf-8")
     return targets
 
 
@@ -331,6 +333,19 @@ def year_end_workbook(workbook: str | Path, progress=None):
     if problem:
         raise InputError([problem])
     return run(FileBook(workbook), progress)
+
+
+def preview_workbook(tariffs: str | Path, today: date | None = None):
+    """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
+    as of the sheet's date (blank: ``today``). Returns the excel.preview.Outcome; problems go on the sheet."""
+    from .excel.book import FileBook
+    from .excel.preview import run
+    from .xlsx import check_workbook
+
+    problem = check_workbook(Path(tariffs), "tariff workbook")
+    if problem:
+        raise InputError([problem])
+    return run(FileBook(tariffs), tariffs, today)
 
 
 def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:

@@ -17,7 +17,7 @@ from rich.text import Text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from . import __version__, api
-from .money import format_minor
+from .money import PCT_SCALE, format_minor
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
@@ -271,6 +271,28 @@ def year_end_command(workbook: Path) -> None:
     if outcome.problems:
         print_problems(outcome.problems[:WARNINGS_SHOWN], "warnings (all on the Warnings sheet)", console)
     console.print(f"wrote {', '.join(outcome.sheets)} into {workbook}")
+
+
+@main.command("preview")
+@click.argument("tariffs", type=click.Path(path_type=Path))
+@handles_input_errors
+def preview_command(tariffs: Path) -> None:
+    """Fill the tariff workbook's Preview sheet: its sample basket under every tariff × bonus mode × payment
+    option (price, discount, bonus, concession). Problems go on the sheet too. Exit 2 on errors."""
+    outcome = api.preview_workbook(tariffs)
+    if outcome.table is None:
+        print_problems(outcome.problems, f"stopped; the problems are on {tariffs}'s Preview sheet", _console(stderr=True))
+        sys.exit(INVALID_INPUT)
+    frame, units = outcome.table.frame, outcome.minor_units
+    table = RichTable("tariff", "bonus mode", "payment", box=None, pad_edge=False)
+    for name in ("net", "bonus", "concession"):
+        table.add_column(name, justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(row.tariff, row.bonus_mode, str(row.payment or ""), format_minor(row.net, units, grouped=True),
+                      format_minor(row.bonus_accrued, units, grouped=True), f"{row.concession_pct / PCT_SCALE:.2f} %")
+    console = _console()
+    console.print(table)
+    console.print(f"wrote {len(frame)} rows into the Preview sheet of {tariffs}")
 
 
 @main.command("accrue")

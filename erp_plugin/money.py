@@ -194,6 +194,13 @@ def percent_of(amounts, pct_scaled) -> np.ndarray:
     return mul_div_round(amounts, pct_scaled, 100 * PCT_SCALE)
 
 
+def share_pct(part, whole) -> np.ndarray:
+    """``part / whole`` in percent units (PCT_SCALE), half away from zero, element-wise; 0 where ``whole`` is 0."""
+    part, whole = _as_int64(part), _as_int64(whole)
+    sign = np.where(whole < 0, -1, 1)
+    return mul_div_round(part * sign, 100 * PCT_SCALE, np.maximum(np.abs(whole), 1)) * (whole != 0)
+
+
 def _floor_mul_div(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``divmod(a * b, d)`` for a, b >= 0, d > 0, with the Python-int fallback."""
     big = _overflow_rows(a, b)

@@ -14,7 +14,7 @@ import pandas as pd
 from .charts import Chart
 from .erp.lines import INT, PCT, TEXT, money
 from .erp.write import Table
-from .money import PCT_SCALE, mul_div_round
+from .money import share_pct
 from .tariffs.model import TariffBook
 
 TOP_CLIENTS = 20  # clients on the turnover chart: more bars than this cannot be read
@@ -32,7 +32,7 @@ def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
     frame = grouped.reindex(order).reset_index()
     gross = frame["gross"].to_numpy(dtype=np.int64)
     concession = sum(frame[name].to_numpy(dtype=np.int64) for name in given)
-    frame["concession_pct"] = _pct(concession, gross)
+    frame["concession_pct"] = share_pct(concession, gross)
     m = money(book.settings.minor_units)
     kinds = {"marker": TEXT, "lines": INT, "gross": m, **{name: m for name in given}, "concession_pct": PCT}
     chart = Chart("Discount by marker / Скидки по маркерам", "marker", given)
@@ -78,9 +78,3 @@ def rebate_by_tier_table(rebates: pd.DataFrame, book: TariffBook) -> Table:
 
 LIABILITY_CHART = Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
                         ("closing",))
-
-
-def _pct(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
-    """part / whole in PCT_SCALE units, half away from zero; 0 where whole is 0."""
-    sign = np.where(whole < 0, -1, 1)
-    return mul_div_round(part * sign, 100 * PCT_SCALE, np.maximum(np.abs(whole), 1)) * (whole != 0)

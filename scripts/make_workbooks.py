@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from erp_plugin.api import EXPORT_NAME, TARIFFS_NAME, YEAR_END_NAME, YEAR_END_SCRIPT, init
+from erp_plugin.api import EXPORT_NAME, TARIFFS_NAME, TARIFFS_PY, YEAR_END_NAME, YEAR_END_PY, init
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 
@@ -26,7 +26,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         init(tmp)
-        stale = [name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_SCRIPT)
+        stale = [name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)
                  if (Path(tmp) / name).read_bytes() != (WORKBOOKS / name).read_bytes()]
     for name in stale:
         print(f"workbooks/{name} is out of date: run python scripts/make_workbooks.py")

@@ -22,7 +22,7 @@ def fresh(tmp_path_factory):
 
 def test_every_sheet_with_styled_frozen_headers(fresh):
     wb = openpyxl.load_workbook(fresh / "tariffs.xlsx")
-    assert wb.sheetnames == ["Instructions"] + [s.name for s in SHEETS]
+    assert wb.sheetnames == ["Instructions", "Preview"] + [s.name for s in SHEETS]
     for spec in SHEETS:
         ws = wb[spec.name]
         assert ws.freeze_panes == "A2", spec.name

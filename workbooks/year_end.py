@@ -1,7 +1,7 @@
 """Year-end rebates into year_end.xlsx, beside this file.
 
-In Excel: the xlwings tab, Run main (the add-in runs main() of the .py file named like the workbook).
-Outside Excel: python year_end.py [year_end.xlsx], the same job through openpyxl.
+In Excel: the xlwings tab, Run main (the add-in runs main() of the .py file named like the workbook:
+rename this file with the workbook). Outside Excel: python year_end.py [year_end.xlsx], the same job.
 """
 
 import sys

@@ -24,6 +24,7 @@ from ..tariffs import read_tariffs
 from ..tariffs.model import Client, TariffBook
 
 CLIENT = "__worksheet__"
+LONG_AGO = date(1900, 1, 1)  # a made-up client joined long ago: not "new" for any promotion
 _cache: dict[str, tuple[float, TariffBook | None, str]] = {}
 
 
@@ -57,8 +58,7 @@ def price_line(book: TariffBook, amount, tariff: str = "BASE", marker: str = "wh
     if str(bonus_mode or "discount").strip().casefold() not in modes:
         return f"#MODE? {bonus_mode!r} is not in BonusModes ({', '.join(book.bonus_modes)})"
     client = Client(CLIENT, tariff=names[str(tariff or "BASE").strip().casefold()],
-                    bonus_mode=modes[str(bonus_mode or "discount").strip().casefold()], joined=date(1900, 1, 1))
-    book = dataclasses.replace(book, clients={CLIENT: client}, tariff_changes=())
+                    bonus_mode=modes[str(bonus_mode or "discount").strip().casefold()], joined=LONG_AGO)
     line = pd.DataFrame({
         "source_row": [1], "date": [np.datetime64(day or date.today(), "s")],
         "doc_id": pd.Categorical(["worksheet"]), "client_id": pd.Categorical([CLIENT]),
@@ -69,13 +69,18 @@ def price_line(book: TariffBook, amount, tariff: str = "BASE", marker: str = "wh
         "moneyback_days": pd.array([_days(moneyback_days)], dtype="Int64"),
     })
     try:
-        priced = run(line, Context(book), line_plugins())
+        priced = price_as(book, {CLIENT: client}, line)
     except InputError as exc:
         problem = exc.problems[0]
         return f"#{(problem.field or 'value').upper()}? {problem.message}"
     row = priced.iloc[0]
     return {name: int(row[name]) for name in ("kit_pct", "kit_discount", "kit_bonus", "price_discount", "net",
                                               "bonus_accrued", "reservation_cost", "vat", "concession_pct")}
+
+
+def price_as(book: TariffBook, clients: dict[str, Client], lines: pd.DataFrame) -> pd.DataFrame:
+    """``lines`` priced by the pipeline for made-up ``clients`` (no tariff changes): what-if figures."""
+    return run(lines, Context(dataclasses.replace(book, clients=clients, tariff_changes=())), line_plugins())
 
 
 def _days(value) -> int:

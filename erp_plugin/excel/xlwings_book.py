@@ -27,7 +27,8 @@ def calling_book() -> ExcelBook:
 class ExcelBook:
     def __init__(self, book):
         self.book = book
-        self.folder = Path(book.fullname).parent
+        self.path = Path(book.fullname)
+        self.folder = self.path.parent
 
     def sheet_names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]
@@ -80,8 +81,8 @@ class ExcelBook:
         """The workbook as it is on screen, in a temporary copy (Windows' SaveCopyAs), so a job reads the edits
         not saved yet; elsewhere the file as last saved."""
         try:
-            target = Path(tempfile.mkdtemp()) / Path(self.book.fullname).name
+            target = Path(tempfile.mkdtemp()) / self.path.name
             self.book.api.SaveCopyAs(str(target))
             return target
         except (AttributeError, TypeError):
-            return Path(self.book.fullname)
+            return self.path

@@ -107,6 +107,9 @@ def build_workbook() -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     _instructions(wb)
+    from ..excel.preview import add_sheet as add_preview  # the what-if sheet; imported late: it prices through the api
+
+    add_preview(wb)
     _settings(wb)
     markers = _sheet(wb, "Markers", DEFAULT_MARKERS)
     for r, (name, _lo, _hi) in enumerate(DEFAULT_MARKERS, start=2):

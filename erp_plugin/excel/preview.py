@@ -1,0 +1,262 @@
+"""The what-if sheet of the tariff workbook: a sample basket priced under every tariff × bonus mode ×
+payment option, so a sales manager sees what a change of the programme does before saving it.
+
+``erp-plugin init`` writes the ``Preview`` sheet (a basket, a date, a place for the results);
+``erp-plugin preview TARIFFS`` (or Run main in Excel, through ``tariffs.py`` beside the workbook)
+fills its results. The basket is priced by the same pipeline as an export, one document per
+combination, for a made-up client joined long ago with no segments.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from .. import api
+from ..erp.lines import PCT, PRICE_DECIMALS, QTY_DECIMALS, SOURCE_ROW, TEXT, money
+from ..erp.write import Table
+from ..money import MoneyError, parse_decimal, share_pct
+from ..problems import InputError, Problem
+from ..tariffs.model import Client, TariffBook
+from .book import Book
+from .functions import LONG_AGO, price_as
+
+PREVIEW = "Preview"
+RESULTS_LABEL = "Результаты / Results"
+BASKET = (  # field, header aliases (the first is written by init), required
+    ("sku", ("sku", "артикул"), False),
+    ("category", ("category", "категория"), False),
+    ("marker", ("marker", "маркер"), False),
+    ("qty", ("qty", "количество", "кол-во"), True),
+    ("unit_price", ("unit_price", "price", "цена"), True),
+    ("reservation_days", ("reservation_days", "резерв, дней"), False),
+    ("moneyback_days", ("moneyback_days", "возврат, дней"), False),
+)
+DATE_LABELS = ("date", "дата")
+ROW_SPAN = 1_000_000  # source_row = combination × ROW_SPAN + the basket line's sheet row
+FIGURES = ("gross", "price_discount", "net", "bonus_accrued", "reservation_cost")
+
+
+@dataclass(frozen=True)
+class Basket:
+    lines: pd.DataFrame  # sheet_row and the BASKET fields, numbers scaled like an export's
+    day: date
+    results_row: int  # where the results table's header goes
+
+
+def read_basket(values: list[list], today: date | None = None) -> Basket:
+    """The basket of the Preview sheet, or InputError naming each wrong cell (``Preview!E7``)."""
+    aliases = {alias: field for field, names, _required in BASKET for alias in names}
+    header_row, columns = None, {}
+    for number, row in enumerate(values, start=1):
+        found = {aliases[str(v).strip().casefold()]: c for c, v in enumerate(row) if str(v or "").strip().casefold() in aliases}
+        if "qty" in found and "unit_price" in found:
+            header_row, columns = number, found
+            break
+    if header_row is None:
+        raise InputError([Problem("preview.no_basket", "the Preview sheet has no basket: a header row with qty and "
+                                  "unit_price (erp-plugin init writes one)", sheet=PREVIEW)])
+    problems: list[Problem] = []
+    day = today or date.today()
+    for number, row in enumerate(values[:header_row - 1], start=1):
+        if row and str(row[0] or "").strip().casefold() in DATE_LABELS and len(row) > 1 and row[1] not in (None, ""):
+            if isinstance(row[1], (date, datetime)):
+                day = row[1].date() if isinstance(row[1], datetime) else row[1]
+            else:
+                problems.append(Problem("preview.date", f"{row[1]!r} is not a date; enter a date, or leave it blank "
+                                        "for today", sheet=PREVIEW, cell=f"B{number}"))
+    results_row, records = None, []
+    for number, row in enumerate(values[header_row:], start=header_row + 1):
+        if row and str(row[0] or "").strip() == RESULTS_LABEL:
+            results_row = number + 1
+            break
+        cells = {field: row[c] if c < len(row) else None for field, c in columns.items()}
+        if all(v in (None, "") for v in cells.values()):
+            continue
+        record = {"sheet_row": number}
+        for field, _names, required in BASKET:
+            record[field], problem = _value(field, cells.get(field), required, f"{get_column_letter(columns.get(field, 0) + 1)}{number}")
+            if problem:
+                problems.append(problem)
+        records.append(record)
+    if not records and not problems:
+        problems.append(Problem("preview.empty", "the basket is empty; fill in at least one line (qty and unit_price)",
+                                sheet=PREVIEW, cell=f"A{header_row + 1}"))
+    if problems:
+        raise InputError(problems)
+    last = max(r["sheet_row"] for r in records)
+    return Basket(pd.DataFrame.from_records(records), day, results_row or last + 3)
+
+
+def _value(field: str, value, required: bool, cell: str):
+    """One basket cell as the export reader would hold it, or the problem with it."""
+    blank = value is None or str(value).strip() == ""
+    if blank:
+        if required:
+            return None, Problem("preview.blank", f"{field} is blank; every basket line needs it", sheet=PREVIEW, cell=cell)
+        return None, None
+    if field in ("sku", "category", "marker"):
+        return str(value).strip(), None
+    try:
+        number = parse_decimal(value)
+    except MoneyError as exc:
+        return None, Problem("preview.number", f"{field}: {exc}", sheet=PREVIEW, cell=cell)
+    scale = {"qty": QTY_DECIMALS, "unit_price": PRICE_DECIMALS}.get(field, 0)
+    scaled = number.scaleb(scale)
+    if scaled != scaled.to_integral_value() or number < 0 or (field == "qty" and number == 0):
+        right = {"qty": "a quantity above 0, up to 3 decimals", "unit_price": "a price of 0 or more, up to 4 decimals"}
+        return None, Problem("preview.number", f"{field} {value!r} is not {right.get(field, 'a whole number of days, 0 or more')}",
+                             sheet=PREVIEW, cell=cell)
+    return int(scaled), None
+
+
+def what_if(book: TariffBook, basket: Basket) -> Table:
+    """The basket under every tariff × bonus mode × payment option: one row each, in the workbook's order."""
+    payments = [str(o.value) for o in book.option_values("payment")] or [None]
+    combos = list(itertools.product(book.tariffs, book.bonus_modes, payments))
+    n, k = len(basket.lines), len(combos)
+    clients = {f"__preview_{i}__": Client(f"__preview_{i}__", tariff=t, bonus_mode=m, joined=LONG_AGO)
+               for i, (t, m, _p) in enumerate(combos)}
+    each = np.repeat(np.arange(k), n)
+    lines = basket.lines
+    frame = pd.DataFrame({
+        SOURCE_ROW: each * ROW_SPAN + np.tile(lines["sheet_row"].to_numpy(), k),
+        "date": np.full(n * k, np.datetime64(basket.day, "s")),
+        "doc_id": pd.Categorical([f"preview-{i}" for i in each]),
+        "client_id": pd.Categorical(np.array(list(clients), dtype=object)[each]),
+        "qty": np.tile(lines["qty"].to_numpy(dtype=np.int64), k),
+        "unit_price": np.tile(lines["unit_price"].to_numpy(dtype=np.int64), k),
+        "payment": pd.Categorical(np.array(payments, dtype=object)[np.array([payments.index(c[2]) for c in combos])[each]]),
+        **{field: pd.Categorical(np.tile(lines[field].to_numpy(dtype=object), k)) for field in ("sku", "category", "marker")},
+        **{field: pd.array(np.tile(lines[field].to_numpy(dtype=object), k), dtype="Int64")
+           for field in ("reservation_days", "moneyback_days")},
+    })
+    try:
+        priced = price_as(book, clients, frame)
+    except InputError as exc:
+        raise InputError(_on_the_sheet(exc.problems, lines)) from None
+    sums = priced.assign(combo=each)[["combo", *FIGURES]].groupby("combo").sum().reindex(range(k))
+    result = pd.DataFrame({
+        "tariff": [c[0] for c in combos], "bonus_mode": [c[1] for c in combos], "payment": [c[2] for c in combos],
+        **{name: sums[name].to_numpy(dtype=np.int64) for name in FIGURES},
+    })
+    given = sum(result[name].to_numpy() for name in ("price_discount", "bonus_accrued", "reservation_cost"))
+    result["concession_pct"] = share_pct(given, result["gross"].to_numpy())
+    result["monthly_fee"] = [book.tariffs[c[0]].monthly_fee for c in combos]
+    m = money(book.settings.minor_units)
+    kinds = {"tariff": TEXT, "bonus_mode": TEXT, "payment": TEXT, **{name: m for name in FIGURES},
+             "concession_pct": PCT, "monthly_fee": m}
+    return Table("preview", result, kinds)
+
+
+def _on_the_sheet(problems: list[Problem], lines: pd.DataFrame) -> list[Problem]:
+    """Pipeline problems (``export row N, field F``) as the basket's cells, each once."""
+    letters = {field: get_column_letter(i + 1) for i, (field, _n, _r) in enumerate(BASKET)}
+    placed: dict[tuple, Problem] = {}
+    for p in problems:
+        row = p.row % ROW_SPAN if p.row is not None else None
+        cell = f"{letters.get(p.field, 'A')}{row}" if row else None
+        placed.setdefault((p.code, cell, p.message), Problem(p.code, p.message, p.severity, sheet=PREVIEW, cell=cell))
+    return list(placed.values())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    problems: list[Problem]
+    table: Table | None  # the results written, or None when there were errors
+    minor_units: int = 2
+
+
+def run(book: Book, tariffs: str | Path, today: date | None = None) -> Outcome:
+    """Fill the Preview sheet of ``book`` from the tariff workbook file ``tariffs`` (the same workbook, saved,
+    or a copy of it as it is on screen); problems go where the results would, as a table."""
+    try:
+        if PREVIEW not in book.sheet_names():
+            raise InputError([Problem("preview.missing", "the workbook has no Preview sheet; erp-plugin init writes a "
+                                      "tariff workbook with one (copy it over)")])
+        values = book.values(PREVIEW)
+        basket = read_basket(values, today)
+        tariff_book = api.load_tariffs(tariffs)
+        table = what_if(tariff_book, basket)
+    except InputError as exc:
+        if PREVIEW in book.sheet_names():
+            book.put_table(PREVIEW, api.problems_table(exc.problems), first_row=_results_row(values))
+            book.save()
+        return Outcome(list(exc.problems), None)
+    book.put_table(PREVIEW, table, first_row=basket.results_row)
+    book.save()
+    return Outcome([], table, tariff_book.settings.minor_units)
+
+
+def main() -> None:
+    """xlwings' "Run main" in the tariff workbook: its Preview from the workbook as it is on screen."""
+    from .xlwings_book import calling_book
+
+    book = calling_book()
+    copy = book.saved_copy()
+    try:
+        run(book, copy)
+    finally:
+        if copy != book.path:
+            copy.unlink(missing_ok=True)
+
+
+def _results_row(values: list[list]) -> int:
+    for number, row in enumerate(values, start=1):
+        if row and str(row[0] or "").strip() == RESULTS_LABEL:
+            return number + 1
+    return len(values) + 2
+
+
+SAMPLE_BASKET = (  # sku, category, marker, qty, unit price, reservation days, money-back days
+    ("КАБ-ВВГ-5х10", "Кабель", "green", 20, 612, 0, 0),
+    ("АВТ-C16", "Автоматика", "yellow", 50, 289.9, 7, 0),
+    ("УЗО-40-30", "Автоматика", "red", 10, 2310.5, 0, 14),
+    ("ARM-A500-12", "Арматура", "white", 2, 61500, 0, 0),
+)
+BASKET_HEADER_ROW, BASKET_ROWS = 5, 20
+
+
+def add_sheet(wb) -> None:
+    """The Preview sheet of a fresh tariff workbook: a date, a sample basket with room for more lines, and the
+    place of the results (filled by ``erp-plugin preview`` or Run main)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ..tariffs.template import DATE_FORMAT, HEADER_FILL, HEADER_FONT, MONEY_FORMAT
+
+    ws = wb.create_sheet(PREVIEW)
+    ws["A1"] = "Предпросмотр: корзина на всех тарифах / Preview: a basket under every tariff × bonus mode × payment"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = ("Заполните корзину и нажмите Run main на вкладке xlwings (или: erp-plugin preview tariffs.xlsx); "
+                "результаты появятся ниже. Fill in the basket, then press Run main on the xlwings tab (or run: "
+                "erp-plugin preview tariffs.xlsx); the results appear below.")
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:J2")
+    ws.row_dimensions[2].height = 32
+    ws["A3"], ws["C3"] = DATE_LABELS[0], "пусто — сегодня / blank: today"
+    ws["B3"].number_format = DATE_FORMAT
+    for column, (_field, names, _required) in enumerate(BASKET, start=1):
+        cell = ws.cell(row=BASKET_HEADER_ROW, column=column, value=names[0])
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        ws.column_dimensions[get_column_letter(column)].width = 16
+    first, last = BASKET_HEADER_ROW + 1, BASKET_HEADER_ROW + BASKET_ROWS
+    for row, values in enumerate(SAMPLE_BASKET, start=first):
+        for column, value in enumerate(values, start=1):
+            ws.cell(row=row, column=column, value=value)
+    for row in range(first, last + 1):
+        ws.cell(row=row, column=5).number_format = MONEY_FORMAT
+    markers = DataValidation("list", formula1="Markers!$A$2:$A$50", allow_blank=True)
+    numbers = DataValidation("decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    for check, letters in ((markers, "C"), (numbers, "DEFG")):
+        check.error, check.errorTitle, check.showErrorMessage = "Choose from the list / a number, 0 or more", "erp-plugin", True
+        ws.add_data_validation(check)
+        for letter in letters:
+            check.add(f"{letter}{first}:{letter}{last}")
+    ws.cell(row=last + 2, column=1, value=RESULTS_LABEL).font = Font(bold=True)

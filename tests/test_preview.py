@@ -1,0 +1,99 @@
+"""The tariff workbook's Preview sheet: a basket under every tariff × bonus mode × payment, figures by hand."""
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from erp_plugin import api
+from erp_plugin.cli import main
+from erp_plugin.excel.preview import RESULTS_LABEL
+
+from .conftest import write_book
+from .test_price import book
+
+HEADER = ["sku", "category", "marker", "qty", "unit_price", "reservation_days", "moneyback_days"]
+
+
+def workbook_with_basket(tmp_path: Path, *lines: list) -> Path:
+    """The pricing tests' workbook (BASE red 5 %, PRO red 8 %; prepaid 0 / deferral 1.5; 7 reservation days 1;
+    carrying rate 25 %) with a Preview sheet holding ``lines`` from row 6."""
+    sheets = book()
+    sheets["Preview"] = [["Preview"], [], ["date", date(2026, 3, 2)], [], HEADER, *lines, [], [RESULTS_LABEL]]
+    return write_book(tmp_path / "tariffs.xlsx", sheets)
+
+
+def results(path: Path) -> list[tuple]:
+    rows = [tuple(r) for r in openpyxl.load_workbook(path)["Preview"].iter_rows(values_only=True)]
+    start = next(i for i, r in enumerate(rows) if r[0] == RESULTS_LABEL) + 1
+    return rows[start:]
+
+
+def test_one_basket_under_every_tariff_mode_and_payment(tmp_path):
+    path = workbook_with_basket(tmp_path, ["S", None, "red", 2, 500, 7, 0])  # gross 1 000.00, 7 reservation days
+    done = CliRunner().invoke(main, ["preview", str(path)])
+    assert done.exit_code == 0, done.output
+    rows = results(path)
+    assert rows[0][:10] == ("tariff", "bonus_mode", "payment", "gross", "price_discount", "net", "bonus_accrued",
+                            "reservation_cost", "concession_pct", "monthly_fee")
+    assert [r[:3] for r in rows[1:]] == [(t, m, p) for t in ("BASE", "PRO") for m in ("bonus", "half", "discount")
+                                         for p in ("prepaid", "deferral")]
+    by = {r[:3]: r[3:10] for r in rows[1:]}
+    # kit % = marker % − (payment weight + 1 for 7 reservation days); reservation cost = net × 25 % × 7 / 365
+    # BASE, bonus, prepaid: 5 − 1 = 4 % → 40.00 all as points; net 1 000.00; 1000 × .25 × 7 / 365 = 4.7945 → 4.79;
+    # concession (0 + 40 + 4.79) / 1000 = 4.479 %
+    assert by[("BASE", "bonus", "prepaid")] == (1000, 0, 1000, 40, 4.79, 4.479, 0)
+    # BASE, half, prepaid: 40.00 → 20.00 off, 20.00 points; net 980.00; 980 × .25 × 7 / 365 = 4.6986 → 4.70; 4.47 %
+    assert by[("BASE", "half", "prepaid")] == (1000, 20, 980, 20, 4.7, 4.47, 0)
+    # BASE, bonus, deferral: 5 − 2.5 = 2.5 % → 25.00 points; 2.979 %
+    assert by[("BASE", "bonus", "deferral")] == (1000, 0, 1000, 25, 4.79, 2.979, 0)
+    # PRO, discount, prepaid: 8 − 1 = 7 % → 70.00 off; net 930.00; 930 × .25 × 7 / 365 = 4.4589 → 4.46; 7.446 %
+    assert by[("PRO", "discount", "prepaid")] == (1000, 70, 930, 0, 4.46, 7.446, 1000)
+    # PRO, half, deferral: 8 − 2.5 = 5.5 % → 55.00: 27.50 off, 27.50 points; net 972.50 → 4.6627 → 4.66; 5.966 %
+    assert by[("PRO", "half", "deferral")] == (1000, 27.5, 972.5, 27.5, 4.66, 5.966, 1000)
+    assert api.validate(path).ok  # the tariff workbook stays a valid one after the job wrote into it
+
+
+def test_the_worksheet_functions_agree_with_the_preview(tmp_path):
+    from erp_plugin.excel import functions
+
+    path = workbook_with_basket(tmp_path, ["S", None, "red", 1, 1000, 7, 0])
+    CliRunner().invoke(main, ["preview", str(path)])
+    by = {r[:3]: r for r in results(path)[1:]}
+    tariff_book = api.load_tariffs(path)
+    for (tariff, mode, payment), row in by.items():
+        assert functions.net(tariff_book, 1000, tariff, "red", 7, 0, payment, mode) == Decimal(str(row[5]))
+        assert functions.bonus(tariff_book, 1000, tariff, "red", 7, 0, payment, mode) == Decimal(str(row[6]))
+
+
+def test_basket_mistakes_are_named_by_cell_where_the_results_go(tmp_path):
+    path = workbook_with_basket(tmp_path, ["S", None, "red", "two", 500, 0, 0], ["T", None, "red", 1, None, 0, 0])
+    done = CliRunner().invoke(main, ["preview", str(path)])
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    rows = results(path)
+    assert [(r[1], r[4]) for r in rows[1:]] == [("Preview!D6", "preview.number"), ("Preview!E7", "preview.blank")]
+
+
+def test_pricing_problems_point_at_the_basket_line_once(tmp_path):
+    # an unknown marker and 40 reservation days (the largest bracket is 14): each once, not once per combination
+    path = workbook_with_basket(tmp_path, ["S", None, "purple", 1, 500, 0, 0], ["T", None, "red", 1, 500, 40, 0])
+    assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 2
+    assert sorted((r[1], r[4]) for r in results(path)[1:]) == [
+        ("Preview!C6", "price.marker"), ("Preview!F7", "price.option_days")]
+
+
+def test_init_writes_a_preview_and_its_script_fills_it(tmp_path):
+    folder = tmp_path / "workbooks"
+    shutil.copytree(Path(__file__).parent.parent / "workbooks", folder)
+    assert (folder / "tariffs.py").exists()
+    done = subprocess.run([sys.executable, "tariffs.py"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 72 rows into the Preview sheet" in done.stdout  # 6 tariffs × 3 modes × 4 payments
+    rows = results(folder / "tariffs.xlsx")
+    assert len(rows) == 73 and rows[1][:3] == ("BASE", "bonus", "prepaid")
+    assert api.validate(folder / "tariffs.xlsx").ok
