@@ -49,6 +49,26 @@ def test_the_tariff_book_is_cached_and_reloaded_when_the_file_changes(tmp_path):
 
 
 def test_udfs_import_without_excel_and_say_where_they_run():
+    assert udfs.xw is not None  # the dev extra installs xlwings: its real import on Linux
     assert callable(udfs.ERP_KIT_PCT)
-    if udfs.xw is None:
-        assert udfs.ERP_NET(100) == "#EXCEL? worksheet functions run inside Excel (xlwings add-in)"
+    assert udfs.ERP_NET(100) == "#EXCEL? worksheet functions run inside Excel (xlwings add-in)"
+
+
+def test_only_the_excel_layer_imports_xlwings_and_the_rest_runs_without_it(tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    package = Path(udfs.__file__).parent.parent
+    importers = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
+                       if re.search(r"^\s*(import xlwings|from xlwings)", p.read_text(encoding="utf-8"), re.M))
+    assert importers == ["excel/udfs.py", "excel/xlwings_book.py"]
+    job = ("import sys; sys.modules['xlwings'] = None\n"  # as if xlwings were not installed
+           "from erp_plugin import api\n"
+           "from erp_plugin.excel import udfs, year_end, preview\n"
+           f"api.init({str(tmp_path)!r})\n"
+           f"assert api.year_end_workbook({str(tmp_path / 'year_end.xlsx')!r}).ok\n"
+           "assert udfs.ERP_NET(100).startswith('#EXCEL?')\n")
+    done = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr

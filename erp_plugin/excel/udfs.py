@@ -21,10 +21,17 @@ def _udf(function):
     return xw.func(function) if xw is not None and hasattr(xw, "func") else function
 
 
+OUTSIDE_EXCEL = "#EXCEL? worksheet functions run inside Excel (xlwings add-in)"
+
+
 def _calling_book():
     if xw is None or not hasattr(xw, "Book"):
-        return "#EXCEL? worksheet functions run inside Excel (xlwings add-in)"
-    return functions.book_at(xw.Book.caller().fullname)
+        return OUTSIDE_EXCEL
+    try:
+        caller = xw.Book.caller().fullname
+    except Exception:  # outside Excel, xlwings fails in platform-specific ways; the cell says why
+        return OUTSIDE_EXCEL
+    return functions.book_at(caller)
 
 
 def _with_book(answer):
