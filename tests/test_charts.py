@@ -126,17 +126,25 @@ def coloured_pixels(ppm: bytes) -> int:
     return int(((rgb.max(axis=1) - rgb.min(axis=1)) > 80).sum())
 
 
-def test_libreoffice_draws_the_charts(tmp_path):
+@pytest.mark.parametrize("face", ["rebates --out", "year-end workbook"])
+def test_libreoffice_draws_the_charts(tmp_path, face):
+    """Both chart writers: the streaming one (a command's .xlsx output) and openpyxl (the year-end workbook)."""
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None or shutil.which("pdftoppm") is None:
         pytest.skip("LibreOffice or poppler is not installed (apt-get install libreoffice-calc poppler-utils); "
                     ".ci/run installs them")
-    out = tmp_path / "year.xlsx"
-    year_end(tmp_path, out)
-    done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+    if face == "rebates --out":
+        out = tmp_path / "year.xlsx"
+        year_end(tmp_path, out)
+    else:
+        from .test_year_end_workbook import folder_with
+
+        out = folder_with(tmp_path)
+        assert api.year_end_workbook(out).ok
+    done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    pdf = tmp_path / "year.pdf"
+    pdf = tmp_path / "pdf" / out.with_suffix(".pdf").name
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split("\f")
     chart_page = next(i for i, text in enumerate(pages, 1) if "Turnover by client against the rebate steps" in text)
     summary_page = next(i for i, text in enumerate(pages, 1) if "clients_with_rebate" in text)
