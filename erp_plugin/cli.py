@@ -181,13 +181,17 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
         priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
-    warnings = priced.problems.warnings
-    if warnings:
-        shown = warnings[:WARNINGS_SHOWN]
-        print_problems(shown, f"warnings (first {len(shown)} of {len(warnings)}; all in the Warnings table)"
-                       if len(warnings) > WARNINGS_SHOWN else "warnings", console)
+    _print_warnings(priced.problems.warnings, "in the Warnings table", console)
     for path in priced.written:
         console.print(f"wrote {path}")
+
+
+def _print_warnings(warnings: list[Problem], where: str, console: Console) -> None:
+    """The first warnings of a run; all of them are ``where``."""
+    if warnings:
+        shown = warnings[:WARNINGS_SHOWN]
+        print_problems(shown, f"warnings (first {len(shown)} of {len(warnings)}; all {where})"
+                       if len(warnings) > WARNINGS_SHOWN else "warnings", console)
 
 
 class _progress:
@@ -268,8 +272,7 @@ def year_end_command(workbook: Path) -> None:
                        _console(stderr=True))
         sys.exit(INVALID_INPUT)
     _print_year_summary(outcome.summary.frame.iloc[0], outcome.minor_units, console)
-    if outcome.problems:
-        print_problems(outcome.problems[:WARNINGS_SHOWN], "warnings (all on the Warnings sheet)", console)
+    _print_warnings(outcome.problems, "on the Warnings sheet", console)
     console.print(f"wrote {', '.join(outcome.sheets)} into {workbook}")
 
 
