@@ -255,10 +255,7 @@ def allocate(total, weights, groups=None) -> np.ndarray:
     given = _group_sums(share, groups, totals.shape[0])
     left_over = np.abs(totals) - given
     position = np.arange(n)
-    # rows are in position order already: stable sorts by remainder (descending), then by group,
-    # order each group by remainder with ties to the earlier row — one pass fewer than a lexsort
-    order = np.argsort(-remainder, kind="stable")
-    order = order[np.argsort(groups[order], kind="stable")]
+    order = _by_group_then_remainder(groups, remainder, totals.shape[0])
     sorted_groups = groups[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
     rank_sorted = position - np.repeat(starts, np.diff(np.r_[starts, n]))
@@ -266,6 +263,18 @@ def allocate(total, weights, groups=None) -> np.ndarray:
     rank[order] = rank_sorted
     share = share + (rank < left_over[groups])
     return np.where(totals[groups] < 0, -share, share)
+
+
+def _by_group_then_remainder(groups: np.ndarray, remainder: np.ndarray, count: int) -> np.ndarray:
+    """Row order by group, then remainder (largest first), ties to the earlier row.
+
+    One stable sort of a combined key ``group × (R + 1) + (R − remainder)`` when it fits
+    in int64 (R the largest remainder), else two stable sorts (remainder, then group)."""
+    largest = int(remainder.max(initial=0))
+    if count * (largest + 1) < 2**62:
+        return np.argsort(groups * (largest + 1) + (largest - remainder), kind="stable")
+    order = np.argsort(-remainder, kind="stable")
+    return order[np.argsort(groups[order], kind="stable")]
 
 
 # ------------------------------------------------------- whole-column parsing
@@ -344,11 +353,11 @@ def _scale_arrow_decimals(series, decimals: int):
     bad = np.zeros(n, dtype=bool)
     if array.type.scale > decimals:
         array = pc.round(array, ndigits=decimals, round_mode="half_towards_infinity")
-    target = pa.decimal128(38, decimals)
-    try:
-        array = array.cast(target)
-    except pa.ArrowInvalid:  # beyond 38 digits after rescaling: not money
-        return np.zeros(n, dtype=np.int64), ~blank, blank
+    if array.type.scale != decimals or not pa.types.is_decimal128(array.type):  # same scale: the words already are
+        try:
+            array = array.cast(pa.decimal128(38, decimals))
+        except pa.ArrowInvalid:  # beyond 38 digits after rescaling: not money
+            return np.zeros(n, dtype=np.int64), ~blank, blank
     words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset: 2 * (array.offset + n)]
     low, high = words[0::2], words[1::2]
     fits = high == np.where(low < 0, -1, 0)  # the high word is only the sign extension

@@ -146,6 +146,37 @@ def test_allocation_sums_exactly_and_is_symmetric(total, weights):
         assert abs(Decimal(abs(part)) - exact) < 1
 
 
+def _largest_remainder(totals: list[int], weights: list[int], groups: list[int]) -> list[int]:
+    """The rule written out with Python integers, one group at a time: the reference for allocate."""
+    parts = [0] * len(weights)
+    for g, total in enumerate(totals):
+        rows = [i for i, row_group in enumerate(groups) if row_group == g]
+        whole = sum(weights[i] for i in rows)
+        if not rows or whole == 0:
+            continue
+        for i in rows:
+            parts[i] = abs(total) * weights[i] // whole
+        left = abs(total) - sum(parts[i] for i in rows)
+        for i in sorted(rows, key=lambda i: (-(abs(total) * weights[i] % whole), i))[:left]:
+            parts[i] += 1
+        for i in rows:
+            parts[i] = -parts[i] if total < 0 else parts[i]
+    return parts
+
+
+@given(data=st.data(), huge=st.booleans())
+def test_grouped_allocation_is_the_largest_remainder_rule(data, huge):
+    # huge weights make remainders too large for the one-sort key: the two-sort path is checked too
+    top = 10**17 if huge else 10**6
+    n = data.draw(st.integers(1, 40))
+    weights = data.draw(st.lists(st.integers(0, top), min_size=n, max_size=n))
+    groups = data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    totals = [data.draw(st.integers(-(10**12), 10**12)) if any(w for w, g in zip(weights, groups) if g == k) else 0
+              for k in range(4)]
+    parts = allocate(np.array(totals), np.array(weights), np.array(groups))
+    assert parts.tolist() == _largest_remainder(totals, weights, groups)
+
+
 @given(a=amounts, pct=st.integers(0, 1_000_000))
 def test_percent_of_agrees_with_decimal_half_up(a, pct):
     expected = (Decimal(a) * Decimal(pct) / Decimal(10**6)).quantize(Decimal(1), rounding=ROUND_HALF_UP)

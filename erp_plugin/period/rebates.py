@@ -101,12 +101,14 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
         "client": clients[inside], "basis": basis[inside], "net": net[inside],
         "doc": lines["doc_id"].cat.codes.to_numpy()[inside], "date": days[inside],
     })
-    per_client = in_year.groupby("client").agg(turnover=("basis", "sum"), documents=("doc", "nunique"))
+    per_client = in_year.groupby("client")["basis"].sum()
     codes = per_client.index.to_numpy()
-    turnover = per_client["turnover"].to_numpy(dtype=np.int64)
+    turnover = per_client.to_numpy(dtype=np.int64)
     pct, rebate = rebate_for(turnover, book)
     per_doc = in_year.groupby(["client", "doc"]).agg(net=("net", "sum"), date=("date", "min")).reset_index()
-    largest = per_doc.groupby("client")["net"].max().reindex(codes, fill_value=0).to_numpy()
+    by_client = per_doc.groupby("client")["net"]
+    largest = by_client.max().reindex(codes, fill_value=0).to_numpy()
+    documents = by_client.size().reindex(codes, fill_value=0).to_numpy()
     tier = _tiers(book, turnover, largest)
     stamps, completed = _stamps(book, codes, per_doc)
     line_rebate = _allocate(lines, inside, clients, net, codes, rebate)
@@ -114,7 +116,7 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     minor = book.settings.minor_units
     table = pd.DataFrame({
         "client_id": names, "turnover": turnover, "rebate_pct": pct, "rebate": rebate,
-        "documents": per_client["documents"].to_numpy(), "tier": tier, "stamps": stamps,
+        "documents": documents, "tier": tier, "stamps": stamps,
         "completed_columns": completed,
     })
     kinds = {"turnover": money(minor), "rebate_pct": PCT, "rebate": money(minor), "documents": INT,
