@@ -325,27 +325,28 @@ def year_end_workbook(workbook: str | Path, progress=None):
     """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
     export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet.
     Returns the excel.year_end.Outcome."""
-    from .excel.book import FileBook
     from .excel.year_end import run
-    from .xlsx import check_workbook
 
-    problem = check_workbook(Path(workbook), "year-end workbook")
-    if problem:
-        raise InputError([problem])
-    return run(FileBook(workbook), progress)
+    return run(_file_book(workbook, "year-end workbook"), progress)
 
 
 def preview_workbook(tariffs: str | Path, today: date | None = None):
     """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
     as of the sheet's date (blank: ``today``). Returns the excel.preview.Outcome; problems go on the sheet."""
-    from .excel.book import FileBook
     from .excel.preview import run
+
+    return run(_file_book(tariffs, "tariff workbook"), tariffs, today)
+
+
+def _file_book(path: str | Path, role: str):
+    """A workbook file opened for a one-click job, or InputError when it is not a readable .xlsx/.xlsm."""
+    from .excel.book import FileBook
     from .xlsx import check_workbook
 
-    problem = check_workbook(Path(tariffs), "tariff workbook")
+    problem = check_workbook(Path(path), role)
     if problem:
         raise InputError([problem])
-    return run(FileBook(tariffs), tariffs, today)
+    return FileBook(path)
 
 
 def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:

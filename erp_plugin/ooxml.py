@@ -16,7 +16,8 @@ from defusedxml import ElementTree
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
           "http://purl.oclc.org/ooxml/officeDocument/relationships")
-PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+PKG_REL = f"{{{PKG_REL_NS}}}Relationship"
 PERCENT_BUILTIN_FORMATS = {9, 10}  # 0%  0.00%
 
 

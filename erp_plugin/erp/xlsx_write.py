@@ -30,7 +30,7 @@ from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..charts import Chart, openpyxl_chart
-from ..ooxml import MAIN_NS, PKG_REL, REL_NS, rels_of, resolve
+from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
 from .lines import Kind
 from .render import column_text, escape_formula, excel_serial, int_values, scaled_text, xml_text
 
@@ -43,7 +43,6 @@ CHART_PAGE = (  # a sheet with a chart prints landscape, one page wide, so the c
     b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
     b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
 )
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 FORMATS = {"money": 4, "int": 1, "date": 14}  # built-in number formats: #,##0.00  0  (short date)
 CUSTOM_FORMATS = {"qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"'}
 BIG_PART = 8 * 1024 * 1024  # parts above this are recompressed fast rather than small

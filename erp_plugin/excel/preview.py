@@ -73,7 +73,7 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
                                         "for today", sheet=PREVIEW, cell=f"B{number}"))
     results_row, records = None, []
     for number, row in enumerate(values[header_row:], start=header_row + 1):
-        if row and str(row[0] or "").strip() == RESULTS_LABEL:
+        if _is_results_label(row):
             results_row = number + 1
             break
         cells = {field: row[c] if c < len(row) else None for field, c in columns.items()}
@@ -208,10 +208,12 @@ def main() -> None:
 
 
 def _results_row(values: list[list]) -> int:
-    for number, row in enumerate(values, start=1):
-        if row and str(row[0] or "").strip() == RESULTS_LABEL:
-            return number + 1
-    return len(values) + 2
+    """The row of the results' header: under the label, else two rows below everything on the sheet."""
+    return next((number + 1 for number, row in enumerate(values, start=1) if _is_results_label(row)), len(values) + 2)
+
+
+def _is_results_label(row: list) -> bool:
+    return bool(row) and str(row[0] or "").strip() == RESULTS_LABEL
 
 
 SAMPLE_BASKET = (  # sku, category, marker, qty, unit price, reservation days, money-back days

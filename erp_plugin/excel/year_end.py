@@ -91,7 +91,7 @@ def read_setup(book: Book) -> Setup:
 
     def text(key: str) -> str | None:
         value = found.get(key, (None, ""))[0]
-        return str(value).strip() or None if value is not None else None
+        return (str(value).strip() or None) if value is not None else None
 
     for key in ("tariffs", "export"):
         if text(key) is None:
