@@ -351,7 +351,12 @@ def _scale_arrow_decimals(series, decimals: int):
     n = len(array)
     blank = array.is_null().to_numpy(zero_copy_only=False)
     bad = np.zeros(n, dtype=bool)
+    if pa.types.is_decimal64(array.type) and array.type.scale == decimals:  # the values are the int64 words
+        words = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset: array.offset + n]
+        return np.where(blank, 0, words), bad, blank
     if array.type.scale > decimals:
+        if not (pa.types.is_decimal128(array.type) or pa.types.is_decimal256(array.type)):  # round has no decimal32/64 kernel
+            array = array.cast(pa.decimal128(38, array.type.scale))
         array = pc.round(array, ndigits=decimals, round_mode="half_towards_infinity")
     if array.type.scale != decimals or not pa.types.is_decimal128(array.type):  # same scale: the words already are
         try:

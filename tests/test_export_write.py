@@ -248,3 +248,20 @@ def test_libreoffice_opens_the_written_back_workbook(tmp_path):
     rows = [line.split(",") for line in lines_sheet.splitlines()]
     assert rows[2][-1] == "gross"
     assert [r[-1] for r in rows[3:6]] == ["301.5", "25.03", "-100.5"]  # raw cell values, as numbers
+
+
+def test_parquet_money_is_int64_decimals_and_wider_values_still_exact(tmp_path):
+    """Amounts below 10^18 minor units go as decimal64 (parquet INT64); one beyond makes the column decimal128."""
+    import numpy as np
+    import pyarrow as pa
+
+    from erp_plugin.erp.write import decimal_array
+
+    small = decimal_array(np.array([12345, -5, 0]), np.array([False, False, True]), 2, pa)
+    assert small.type == pa.decimal64(18, 2)
+    assert small.to_pylist() == [Decimal("123.45"), Decimal("-0.05"), None]
+    wide = decimal_array(np.array([-(10**18), 7]), np.array([False, False]), 2, pa)
+    assert wide.type == pa.decimal128(19, 2)
+    assert wide.to_pylist() == [Decimal("-10000000000000000.00"), Decimal("0.07")]
+    pq.write_table(pa.table({"small": small}), tmp_path / "m.parquet", store_decimal_as_integer=True)
+    assert pq.ParquetFile(tmp_path / "m.parquet").schema.column(0).physical_type == "INT64"

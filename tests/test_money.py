@@ -254,3 +254,18 @@ def test_parquet_decimals_are_scaled_exactly_beyond_float_precision():
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values, dtype=pd.ArrowDtype(values.type))), 2)
     assert scaled.tolist() == [1234567890123456789, -1, 0, 113]  # 1.125 -> 1.13 and -0.005 -> -0.01: half away from zero
     assert bad.tolist() == [False] * 4 and blank.tolist() == [False, False, True, False]
+
+
+def test_parquet_decimal64_is_read_from_its_words_and_rounded_when_finer():
+    """pyarrow 22+ hands decimal64 columns over as they were written; a slice keeps its offset."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from erp_plugin.money import parse_scaled_column
+
+    values = pa.array([Decimal("999999999999999.99"), Decimal("-0.01"), None, Decimal("12.30")], type=pa.decimal64(18, 2))
+    scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values.slice(1), dtype=pd.ArrowDtype(values.type))), 2)
+    assert scaled.tolist() == [-1, 0, 1230] and blank.tolist() == [False, True, False] and not bad.any()
+    finer = pa.array([Decimal("2.345"), Decimal("-2.345")], type=pa.decimal64(10, 3))
+    scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(finer, dtype=pd.ArrowDtype(finer.type))), 2)
+    assert scaled.tolist() == [235, -235]  # half away from zero

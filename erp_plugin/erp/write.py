@@ -157,10 +157,20 @@ def _write_csv(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
     pd.DataFrame(text).to_csv(temp, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
-PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time: bounds the memory of a big write
+PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time (a row group each): bounds the memory of a big write
+DICTIONARY_TEXT_MAX = 1 << 16  # a text column with more distinct values goes to parquet as plain strings
+STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
 def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
+    """Parquet that any reader takes: text dictionary-encoded per row group, money and quantities as exact
+    decimals stored as 64-bit integers.
+
+    Text with few distinct values (tariff, marker, payment) goes to Arrow as one dictionary per column;
+    text with many (doc_id) as plain strings, because the writer would otherwise repeat and re-hash the
+    whole dictionary for every row group (at 10M lines that was 40 % of the write). The Arrow schema is
+    not stored: readers take the parquet types (decimal128) and need no Arrow newer than theirs.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -172,13 +182,14 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
         for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
             part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
             arrays = [
-                _dictionary(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa)
+                _text(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa)
                 for n in frame.columns
             ]
             table = pa.Table.from_arrays(arrays, names=names)
             if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
                 writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
-                                          store_decimal_as_integer=True)
+                                          write_statistics=[n for n in STATISTICS if n in names] or False,
+                                          store_decimal_as_integer=True, store_schema=False)
             writer.write_table(table)
     finally:
         if writer is not None:
@@ -203,26 +214,30 @@ def _categories(values: pd.Series, pa):
     return pa.array(_as_categorical(values).cat.categories.astype(str).to_numpy(dtype=object), type=pa.string())
 
 
-def _dictionary(values: pd.Series, dictionary, pa):
-    """Text as a dictionary array: the column's category codes over its one dictionary."""
+def _text(values: pd.Series, dictionary, pa):
+    """Text as the column's category codes over its one dictionary, or as strings when that is large."""
     codes = _as_categorical(values).cat.codes.to_numpy().astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0, type=pa.int32()), dictionary)
+    indices = pa.array(codes, mask=codes < 0, type=pa.int32())
+    if len(dictionary) > DICTIONARY_TEXT_MAX:
+        return dictionary.take(indices)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):
-    """Exact decimal128 values from integers already scaled by ``10**scale`` (no float, no Python loop).
+    """Exact decimals from integers already scaled by ``10**scale`` (no float, no Python loop).
 
-    Precision 18 whenever the values allow (every amount below 10^18 minor units), so that
-    parquet stores them as 64-bit integers; 19 otherwise.
+    decimal64(18) over the integers themselves, without a copy, whenever the values allow (every
+    amount below 10^18 minor units), so that parquet stores them as 64-bit integers; decimal128(19)
+    otherwise.
     """
-    data = np.empty(len(ints) * 2, dtype=np.int64)
-    data[0::2] = ints
-    data[1::2] = np.where(ints < 0, -1, 0)  # the high 64 bits: the sign extension
     validity = None
     if missing.any():
         validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
-    precision = 18 if len(ints) == 0 or int(np.abs(ints).max()) < 10**18 else 19
-    return pa.Array.from_buffers(
-        pa.decimal128(precision, scale), len(ints), [validity, pa.py_buffer(data)], null_count=int(missing.sum())
-    )
-
+    nulls = int(missing.sum())
+    ints = np.ascontiguousarray(ints, dtype=np.int64)
+    if len(ints) == 0 or int(np.abs(ints).max()) < 10**18:
+        return pa.Array.from_buffers(pa.decimal64(18, scale), len(ints), [validity, pa.py_buffer(ints)], null_count=nulls)
+    data = np.empty(len(ints) * 2, dtype=np.int64)
+    data[0::2] = ints
+    data[1::2] = np.where(ints < 0, -1, 0)  # the high 64 bits: the sign extension
+    return pa.Array.from_buffers(pa.decimal128(19, scale), len(ints), [validity, pa.py_buffer(data)], null_count=nulls)
