@@ -306,13 +306,14 @@ def parse_scaled_column(values, decimals: int):
     if n == 0:
         return scaled, bad, blank
     if isinstance(series.dtype, pd.ArrowDtype) and _is_decimal(series.dtype):
-        return _scale_arrow_decimals(series, decimals)
+        return scale_arrow_decimals(series.array._pa_array, decimals)
     if pd.api.types.is_bool_dtype(series.dtype):
         bad[:] = True
         return scaled, bad, blank
     if pd.api.types.is_integer_dtype(series.dtype):  # whole numbers: scaled as they are, no float in between
         blank = series.isna().to_numpy()
-        return _scale_ints(series.to_numpy(dtype=np.int64, na_value=0), decimals), bad, blank
+        scaled, bad = scale_ints(series.to_numpy(dtype=np.int64, na_value=0), decimals)
+        return scaled, bad, blank
     if pd.api.types.is_float_dtype(series.dtype):
         numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
         blank = np.isnan(numbers)
@@ -339,15 +340,17 @@ def _is_decimal(dtype) -> bool:
     return pa.types.is_decimal(dtype.pyarrow_dtype)
 
 
-def _scale_arrow_decimals(series, decimals: int):
-    """Arrow decimals (parquet) to integers scaled by ``10**decimals``, exactly, from their unscaled values.
+def scale_arrow_decimals(values, decimals: int):
+    """Arrow decimals (parquet; an Array or ChunkedArray) to integers scaled by ``10**decimals``, exactly,
+    from their unscaled values. Returns ``(scaled, bad, blank)`` like parse_scaled_column.
 
     More decimals than ``decimals`` are rounded half away from zero; a value beyond int64 is bad.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.chunked_array(series.array._pa_array).combine_chunks()
+    array = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+    array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     n = len(array)
     blank = array.is_null().to_numpy(zero_copy_only=False)
     bad = np.zeros(n, dtype=bool)
@@ -370,11 +373,11 @@ def _scale_arrow_decimals(series, decimals: int):
     return np.where(fits & ~blank, low, 0).astype(np.int64), bad, blank
 
 
-def _scale_ints(ints: np.ndarray, decimals: int) -> np.ndarray:
-    factor = 10**decimals
-    if np.any(np.abs(ints) > np.iinfo(np.int64).max // factor):
-        raise OverflowError(f"a number above {np.iinfo(np.int64).max // factor} cannot be held exactly")
-    return ints * factor
+def scale_ints(ints: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole numbers scaled by ``10**decimals``; ``(scaled, bad)``, bad where the scaled value would not fit int64."""
+    limit = np.iinfo(np.int64).max // 10**decimals
+    bad = (ints > limit) | (ints < -limit)
+    return np.where(bad, 0, ints) * 10**decimals, bad
 
 
 def _scale_floats(numbers: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:

@@ -249,3 +249,47 @@ def test_parquet_with_one_shared_dictionary_reads_the_right_values(tmp_path):
     lines = read_export(path, skip_bad_lines=True).lines
     assert lines["doc_id"].astype(str).tolist() == ["D5", "D5", "D999", "D7", "D5"]
     assert len(lines["doc_id"].cat.categories) == 3
+
+
+def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
+    """Integers, decimals, dates and dictionary text straight from Arrow; a text field held as numbers the
+    general way; every bad value with its row and what would be right."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "date": pa.array([date(2026, 3, 2), date(2026, 3, 3), None, date(2026, 3, 4), date(2026, 3, 5)]),
+        "doc_id": pa.array(["  D1 ", "D2", "D3", "D4", "D5"]).dictionary_encode(),
+        "line_no": pa.array([1, -2, 3, 4, 5]),
+        "client_id": pa.array([101, 101, 102, 102, 103]),  # numbers in a text field
+        "sku": pa.array(["S1", "S2", "S3", "", " S5 "]).dictionary_encode(),
+        "qty": pa.array([Decimal("1.2345"), Decimal("-1.2345"), Decimal("2"), Decimal("1"), Decimal("1")],
+                        type=pa.decimal128(10, 4)),
+        "unit_price": pa.array([10, 10, 10, 10, 10**17]),  # the last does not fit ten-thousandths in int64
+        "vat_rate": pa.array([22, 10, 0, 22, 150]),
+    })
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    export = read_export(path)
+    assert [str(p) for p in export.problems] == [  # field by field, as for every export
+        "export row 4, field date: date is blank; expected a date, e.g. 31.12.2026",
+        "export row 5, field sku: sku is blank; expected a value",  # still a line: it has the other fields
+        "export row 6, field unit_price: unit_price 100000000000000000 is not a price, e.g. 1 234,56",
+        "export row 3, field line_no: line_no -2 is not a whole number of 0 or more, e.g. 7",
+        "export row 6, field vat_rate: vat_rate 150 is not a VAT rate, e.g. 22%",
+    ]
+    table = table.set_column(4, "sku", pa.array(["S1", "S2", "S3", " S4 ", "S5"]).dictionary_encode())
+    table = table.set_column(6, "unit_price", pa.array([10, 10, 10, 10, 10]))
+    table = table.set_column(7, "vat_rate", pa.array([22, 10, 0, 22, 0]))
+    pq.write_table(table, path)
+    lines = read_export(path, skip_bad_lines=True).lines
+    assert lines["source_row"].tolist() == [2, 5, 6]
+    assert lines["doc_id"].astype(str).tolist() == ["D1", "D4", "D5"]  # trimmed
+    assert lines["client_id"].astype(str).tolist() == ["101", "102", "103"]
+    assert lines["sku"].astype(str).tolist() == ["S1", "S4", "S5"]
+    assert lines["qty"].tolist() == [1_235, 1_000, 1_000]  # 1.2345 -> 1.235: half away from zero at 3 decimals
+    assert lines["unit_price"].tolist() == [100_000] * 3
+    assert lines["vat_rate"].tolist() == [220_000, 220_000, 0]
+    assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-04", "2026-03-05"]

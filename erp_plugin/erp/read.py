@@ -25,6 +25,7 @@ import pandas as pd
 from ..money import parse_scaled_column
 from ..problems import Problem, Problems
 from ..xlsx import check_workbook
+from .arrow_values import parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
 from .lines import SOURCE_ROW, Kind, input_kinds
 from .values import parse_date_column, parse_int_column, parse_text_column, parse_vat_column
@@ -347,26 +348,6 @@ def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource,
     return source, _parquet_chunks(parquet, headers, fields)
 
 
-def _used_dictionary(column):
-    """A dictionary column with only the values its rows use.
-
-    A file written with one shared dictionary hands every batch all of it (2.2 M
-    document numbers for a million rows); parsing is per distinct value, so that
-    would cost as if every batch held the whole file.
-    """
-    import pyarrow as pa
-
-    if isinstance(column, pa.ChunkedArray):
-        return pa.chunked_array([_used_dictionary(chunk) for chunk in column.chunks], type=column.type)
-    if not pa.types.is_dictionary(column.type) or len(column.dictionary) <= len(column):
-        return column
-    valid = column.indices.is_valid().to_numpy(zero_copy_only=False)
-    indices = column.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    used = np.unique(indices[valid])
-    compact = pa.array(np.searchsorted(used, indices).astype(np.int32), mask=~valid)
-    return pa.DictionaryArray.from_arrays(compact, column.dictionary.take(pa.array(used)))
-
-
 def _keep_decimals(arrow_type):
     """Decimals stay Arrow decimals (parsed exactly from their unscaled integers), never Python Decimals or floats."""
     import pyarrow as pa
@@ -374,33 +355,66 @@ def _keep_decimals(arrow_type):
     return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
 
 
-def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[ArrowBatch]:
     first_row = 2
     wanted = [headers[index] for index in fields.values()]
-    # One batch for a file up to PARQUET_BATCH_ROWS (no merging of chunks); pyarrow unifies the row
-    # groups' dictionaries, so each distinct text is parsed once.
+    # One batch for a file up to PARQUET_BATCH_ROWS: its columns are parsed straight from Arrow.
     rows = parquet.metadata.num_rows
     batches = [parquet.read(columns=wanted)] if rows <= PARQUET_BATCH_ROWS else \
         parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
     for batch in batches:
-        frame = pd.DataFrame({
-            name: _used_dictionary(batch.column(headers[index])).to_pandas(types_mapper=_keep_decimals, date_as_object=False)
-            for name, index in fields.items()
-        })
-        frame[SOURCE_ROW] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-        first_row += len(frame)
-        yield frame
+        columns = {name: _chunked(batch.column(headers[index])) for name, index in fields.items()}
+        yield ArrowBatch(columns, np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
+        first_row += batch.num_rows
+
+
+def _chunked(column):
+    import pyarrow as pa
+
+    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+
+
+@dataclass
+class ArrowBatch:
+    """Parquet rows as the parser takes them: each field's Arrow column, and the rows' numbers."""
+
+    fields: dict  # field -> pyarrow.ChunkedArray
+    rows: np.ndarray
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.fields, SOURCE_ROW]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, name: str):
+        return self.rows if name == SOURCE_ROW else self.fields[name]
+
+    def keep(self, mask: np.ndarray) -> ArrowBatch:
+        import pyarrow as pa
+
+        if mask.all():
+            return self
+        keep = pa.array(mask)
+        return ArrowBatch({name: column.filter(keep) for name, column in self.fields.items()}, self.rows[mask])
+
+    def value(self, name: str, position: int):
+        return self.fields[name][position].as_py()
 
 
 # ------------------------------------------------------------------ parsing
 
 
-def _parse(raw: pd.DataFrame, minor_units: int, skip_bad: bool, problems: Problems, counts: dict) -> pd.DataFrame:
-    raw = raw.reset_index(drop=True)
+def _parse(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, problems: Problems, counts: dict) -> pd.DataFrame:
     kinds = input_kinds(minor_units)
     present = [f for f in FIELDS if f in raw.columns]
-    raw = raw[_line_rows(raw)].reset_index(drop=True)
-    rows = raw[SOURCE_ROW].to_numpy()
+    if isinstance(raw, ArrowBatch):
+        raw = raw.keep(_filled_rows(raw))
+    else:
+        raw = raw.reset_index(drop=True)
+        raw = raw[_line_rows(raw)].reset_index(drop=True)
+    rows = np.asarray(raw[SOURCE_ROW])
     lines = pd.DataFrame({SOURCE_ROW: rows})
     bad_rows = np.zeros(len(raw), dtype=bool)
     report = _Reporter(problems, counts, skip_bad, raw, rows)
@@ -421,7 +435,7 @@ def _parse(raw: pd.DataFrame, minor_units: int, skip_bad: bool, problems: Proble
 class _Reporter:
     """Adds a problem per bad cell, up to MAX_PROBLEMS_PER_FIELD per field and code over all chunks."""
 
-    def __init__(self, problems: Problems, counts: dict, skip_bad: bool, raw: pd.DataFrame, rows: np.ndarray):
+    def __init__(self, problems: Problems, counts: dict, skip_bad: bool, raw: pd.DataFrame | ArrowBatch, rows: np.ndarray):
         self.problems, self.counts, self.skip_bad, self.raw, self.rows = problems, counts, skip_bad, raw, rows
 
     def __call__(self, name: str, mask: np.ndarray, code: str, message) -> None:
@@ -433,7 +447,8 @@ class _Reporter:
         add = self.problems.warning if self.skip_bad else self.problems.error
         suffix = "; the line is left out" if self.skip_bad else ""
         for position in positions[: max(0, MAX_PROBLEMS_PER_FIELD - seen)]:
-            text = message(self.raw[name].iloc[position]) + suffix
+            raw = self.raw
+            text = message(raw.value(name, position) if isinstance(raw, ArrowBatch) else raw[name].iloc[position]) + suffix
             add(code, text, row=int(self.rows[position]), field=name)
 
 
@@ -444,23 +459,43 @@ def _report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
             add(code, f"and {count - MAX_PROBLEMS_PER_FIELD} more lines with the same problem in field {name}", field=name)
 
 
+LINE_FIELDS = ("doc_id", "client_id", "sku", "qty", "unit_price")  # a row with none of them is not a line
+
+
 def _line_rows(raw: pd.DataFrame) -> np.ndarray:
     """Rows that are lines: not blank, not a group heading, not a totals row."""
     filled = np.zeros(len(raw), dtype=bool)
-    for name in ("doc_id", "client_id", "sku", "qty", "unit_price"):
+    for name in LINE_FIELDS:
         if name in raw.columns:
             column = raw[name]
             if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
                 filled |= ~_per_value(column, lambda s: (s.isna() | s.eq("")).to_numpy(), True)
-            else:  # a typed column (parquet): only a null is blank
+            else:  # a typed column: only a null is blank
                 filled |= ~column.isna().to_numpy()
     totals = np.zeros(len(raw), dtype=bool)
-    if "_first" not in raw.columns:
-        return filled  # parquet: typed columns, no report rows
     for name in ("_first", "date", "doc_id"):
         if name in raw.columns and (raw[name].dtype == object or isinstance(raw[name].dtype, pd.CategoricalDtype)):
             totals |= _per_value(raw[name], lambda s: s.astype(str).str.match(TOTALS).to_numpy(), False)
     return filled & ~totals
+
+
+def _filled_rows(raw: ArrowBatch) -> np.ndarray:
+    """Parquet rows that are lines: typed columns and no report rows, so only rows with none of
+    LINE_FIELDS (null, or empty text) are left out."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    filled = np.zeros(len(raw), dtype=bool)
+    for name in LINE_FIELDS:
+        if name in raw.columns:
+            column = raw[name]
+            value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+            if pa.types.is_string(value_type) or pa.types.is_large_string(value_type):
+                present = pc.fill_null(pc.not_equal(column, ""), False)
+            else:
+                present = pc.is_valid(column)
+            filled |= present.to_numpy(zero_copy_only=False)
+    return filled
 
 
 def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
@@ -472,8 +507,14 @@ def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
     return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
 
 
-def _parse_field(values: pd.Series, kind: Kind):
-    """Parse a raw column; a categorical one (dictionary-encoded parquet) is parsed once per distinct value."""
+def _parse_field(values, kind: Kind):
+    """Parse a raw column: an Arrow one (parquet) from its buffers where its type allows, a categorical
+    one once per distinct value."""
+    if not isinstance(values, pd.Series):
+        parsed = parse_arrow_column(values, kind)
+        if parsed is not None:
+            return parsed
+        values = values.to_pandas(types_mapper=_keep_decimals, date_as_object=False)
     if isinstance(values.dtype, pd.CategoricalDtype):
         return _parse_categories(values, kind)
     return _parse_values(values, kind)

@@ -85,21 +85,24 @@ def parse_text_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
 
 def parse_int_column(values, minimum: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole numbers (line numbers, days): ``7``, ``7.0``, ``"7"``; ``7.5`` or below ``minimum`` is bad."""
-    scaled, bad, blank = parse_scaled_column(values, 3)
-    fractional = scaled % 1000 != 0
-    ints = scaled // 1000
-    bad = bad | (~blank & fractional)
+    return whole_numbers(*parse_scaled_column(values, WHOLE_DECIMALS), minimum)
+
+
+WHOLE_DECIMALS = 3  # whole numbers are parsed at this scale first, so that 7.5 is seen as not whole
+
+
+def whole_numbers(scaled: np.ndarray, bad: np.ndarray, blank: np.ndarray, minimum: int | None = 0):
+    """Numbers parsed at WHOLE_DECIMALS as whole numbers: a fraction, or a value below ``minimum``, is bad."""
+    unit = 10**WHOLE_DECIMALS
+    ints = scaled // unit
+    bad = bad | (~blank & (scaled % unit != 0))
     if minimum is not None:
         bad |= ~blank & (ints < minimum)
     return np.where(bad | blank, 0, ints), bad, blank
 
 
 def parse_vat_column(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """VAT rates in percent units: ``22%``, ``22``, ``Без НДС`` (0), or a percent cell's ``0.22``.
-
-    A number strictly between 0 and 1 is a cell formatted as Excel percent
-    (no VAT rate is a fraction of one percent), so it is multiplied by 100.
-    """
+    """VAT rates in percent units: ``22%``, ``22``, ``Без НДС`` (0), or a percent cell's ``0.22``."""
     series = pd.Series(values, copy=False).reset_index(drop=True)
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         kinds = cell_kinds(series.to_numpy(dtype=object))
@@ -111,9 +114,17 @@ def parse_vat_column(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             series[no_vat[no_vat].index] = "0"
     else:
         numeric = ~series.isna().to_numpy()
-    scaled, bad, blank = parse_scaled_column(series, PCT_DECIMALS)
+    return vat_rates(*parse_scaled_column(series, PCT_DECIMALS), numeric)
+
+
+def vat_rates(scaled: np.ndarray, bad: np.ndarray, blank: np.ndarray, numeric: np.ndarray):
+    """Parsed VAT rates checked: from 0 to 100 %.
+
+    A number (``numeric``) strictly between 0 and 1 is a cell formatted as Excel
+    percent (no VAT rate is a fraction of one percent), so it is multiplied by 100.
+    """
     one = 10**PCT_DECIMALS
     fraction = numeric & ~bad & ~blank & (scaled > 0) & (scaled < one)
     scaled = np.where(fraction, scaled * 100, scaled)
-    bad |= ~blank & ((scaled < 0) | (scaled > 100 * one))
+    bad = bad | (~blank & ((scaled < 0) | (scaled > 100 * one)))
     return scaled, bad, blank
