@@ -9,6 +9,7 @@ from erp_plugin.money import (
     MoneyError,
     allocate,
     format_minor,
+    group_sums,
     mul_div_round,
     parse_decimal,
     pct_to_scaled,
@@ -175,6 +176,23 @@ def test_grouped_allocation_is_the_largest_remainder_rule(data, huge):
               for k in range(4)]
     parts = allocate(np.array(totals), np.array(weights), np.array(groups))
     assert parts.tolist() == _largest_remainder(totals, weights, groups)
+
+
+@given(data=st.data())
+@example(data=None)
+def test_group_sums_are_exact_over_the_whole_int64_range(data):
+    """The float64 sums (one pass, or three parts) must equal Python's integer sums, to the last unit of int64."""
+    if data is None:  # the extremes, and a total that only fits after a negative part pulls it back
+        values, groups = [2**63 - 1, -(2**63), 2**62, 2**62 - 1, -5], [0, 1, 2, 2, 3]
+    else:
+        n = data.draw(st.integers(0, 40))
+        top = data.draw(st.sampled_from([2**40, 2**51, 2**63]))  # one float64 pass, its edge, the three parts
+        values = data.draw(st.lists(st.integers(-top, top - 1), min_size=n, max_size=n))
+        groups = data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    expected = [sum(v for v, g in zip(values, groups) if g == k) for k in range(5)]
+    fits = [-(2**63) <= e < 2**63 for e in expected]
+    got = group_sums(np.array(values, dtype=np.int64), np.array(groups, dtype=np.int64), 5)
+    assert [int(x) for x, ok in zip(got, fits) if ok] == [e for e, ok in zip(expected, fits) if ok]
 
 
 @given(a=amounts, pct=st.integers(0, 1_000_000))

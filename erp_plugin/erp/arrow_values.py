@@ -99,7 +99,10 @@ def dictionary_text(column: pa.ChunkedArray):
     trimmed = pc.utf8_trim_whitespace(distinct)
     encoded = pc.dictionary_encode(pc.if_else(pc.equal(trimmed, ""), None, trimmed))
     inverse = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-    codes = np.full(n, -1, dtype=np.int64)
-    codes[valid] = inverse[positions[valid]]
+    if valid.all():
+        codes = inverse[positions]
+    else:
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[valid] = inverse[positions[valid]]
     categorical = pd.Categorical.from_codes(codes, categories=pd.Index(encoded.dictionary.to_pandas()))
     return categorical, np.zeros(n, dtype=bool), codes < 0

@@ -159,6 +159,8 @@ def _write_csv(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
 
 PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time (a row group each): bounds the memory of a big write
 DICTIONARY_TEXT_MAX = 1 << 16  # a text column with more distinct values goes to parquet as plain strings
+# a row group's distinct document numbers fit one dictionary page: readers get one dictionary per row group
+DICTIONARY_PAGE_BYTES = 32 << 20
 STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
@@ -188,6 +190,7 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
             table = pa.Table.from_arrays(arrays, names=names)
             if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
                 writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
+                                          dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
                                           write_statistics=[n for n in STATISTICS if n in names] or False,
                                           store_decimal_as_integer=True, store_schema=False)
             writer.write_table(table)
