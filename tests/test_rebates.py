@@ -107,3 +107,24 @@ def test_a_stamp_card_that_completes_mid_year(tmp_path):
     result = run(tmp_path, lines, StampCard=stamp_card)
     # 12 stamps fill the 3 columns of 4 (on the 12th document, in April); the 13th and 14th change nothing
     assert rows(result, "stamps") == [("C2", 14, 3, "yes", 3, 150_000)]  # 3 rewards of 500.00 points
+
+
+@pytest.mark.parametrize("part_lines", [2_000_000, 1])  # one part; a part per line (clients split by code)
+def test_clients_computed_in_parts_give_the_same_figures(tmp_path, monkeypatch, part_lines):
+    from erp_plugin.period import rebates
+
+    monkeypatch.setattr(rebates, "PART_LINES", part_lines)
+    lines = [
+        sale("2026-03-02", "D1", "2000000"), sale("2026-04-01", "D2", "600000", client_id="C3"),
+        sale("2026-09-01", "D3", "1500000"), sale("2026-05-01", "D4", "500000", client_id="C3"),
+        dict(date="2026-06-01", doc_id="R1", client_id="C3", sku="S", qty=-1, unit_price="100000"),
+    ]
+    result = run(tmp_path, lines)
+    # C2: 3 500 000.00 at 2 % = 70 000.00, split 2 000 000 : 1 500 000.
+    # C3: 600 000 + 500 000 − 100 000 = 1 000 000.00, just the 1 % step: 10 000.00 over the two sales,
+    # 1 000 000 × 6/11 = 545 454.55 and × 5/11 = 454 545.45 kopecks: floors 545 454 and 454 545, the
+    # kopeck left to the larger remainder (0.55 > 0.45); the return gets none
+    assert [r[:5] for r in rows(result, "rebates")] == [
+        ("C2", 350_000_000, 20_000, 7_000_000, 2), ("C3", 100_000_000, 10_000, 1_000_000, 3),
+    ]
+    assert result.lines["rebate"].tolist() == [4_000_000, 545_455, 3_000_000, 454_545, 0]
