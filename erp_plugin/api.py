@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .erp.lines import INT, PCT, TEXT, Kind, input_kinds, money
+from .erp.lines import INT, PCT, SOURCE_ROW, TEXT, Kind, input_kinds, money
 from .erp.read import Export, ExportSource, read_export
 from .erp.sample import write_sample_export
 from .erp.write import Table, output_problem, write_output, write_tables
@@ -241,6 +241,38 @@ def price(
     else:
         write()
     return Priced(lines, tables, problems, written, minor_units, data.source)
+
+
+def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,
+                columns: list[str] | None = None) -> pd.DataFrame:
+    """The lines ``price --out x.parquet`` wrote, read back as pricing held them, for a period job in a
+    batch script without pricing again: ``period.rebates.year_end(read_priced(...), book, 2026)``.
+
+    ``columns`` (default: every column the run writes that the file has) are
+    parsed straight from Arrow, side by side; ``tariffs`` gives the minor units
+    (2 without). Raises InputError for a missing file or column, or a value that
+    does not parse.
+    """
+    from .erp.read import read_priced as read_columns
+
+    book = _book(tariffs)
+    minor = book.settings.minor_units if book else 2
+    percent = Kind("percent", PCT.decimals)  # a result percentage: any number, not a VAT rate's 0-100
+    kinds = {SOURCE_ROW: INT, **input_kinds(minor),
+             **{name: percent if kind == PCT else kind for name, kind in result_kinds(minor).items()}}
+    if columns is None:
+        import pyarrow.parquet as pq
+
+        try:
+            present = set(pq.ParquetFile(path).schema_arrow.names)
+        except Exception:  # pyarrow's own errors: read_columns reports the file below
+            present = set()
+        columns = [name for name in kinds if name in present] or list(kinds)
+    unknown = [name for name in columns if name not in kinds]
+    if unknown:
+        raise InputError([Problem("priced.column", f"{name} is not a column erp-plugin price writes", file=str(path))
+                          for name in unknown])
+    return read_columns(path, kinds, columns)
 
 
 SUMMARY_MONEY = ("gross", "kit_discount", "promo_discount", "price_discount", "net", "bonus_accrued",

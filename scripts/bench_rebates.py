@@ -19,21 +19,12 @@ from benchjobs import run
 
 PRODUCT_JOB = """
 import json, resource, sys, time
-import pandas as pd, pyarrow as pa, pyarrow.parquet as pq
+import pyarrow as pa, pyarrow.parquet as pq
 from erp_plugin import api
-from erp_plugin.erp.arrow_values import dictionary_text
-from erp_plugin.money import scale_arrow_decimals
 from erp_plugin.period.rebates import year_end
 book = api.load_tariffs(sys.argv[2])
-minor = book.settings.minor_units
 started = time.perf_counter()
-table = pq.read_table(sys.argv[1], columns=["source_row", "date", "doc_id", "client_id", "net", "vat"],
-                      read_dictionary=["doc_id", "client_id"])
-lines = pd.DataFrame({
-    "source_row": table.column("source_row").to_numpy(), "date": table.column("date").to_numpy().astype("datetime64[s]"),
-    "doc_id": dictionary_text(table.column("doc_id"))[0], "client_id": dictionary_text(table.column("client_id"))[0],
-    "net": scale_arrow_decimals(table.column("net"), minor)[0], "vat": scale_arrow_decimals(table.column("vat"), minor)[0],
-})
+lines = api.read_priced(sys.argv[1], book, columns=["source_row", "date", "doc_id", "client_id", "net", "vat"])
 result = year_end(lines, book, int(sys.argv[4]))
 pq.write_table(pa.table({"source_row": lines["source_row"].to_numpy(), "rebate": result.lines["rebate"].to_numpy()}),
                sys.argv[3])

@@ -370,3 +370,32 @@ def test_a_return_is_exactly_the_negated_sale_property(tmp_path_factory):
             assert values[n:] == [-v for v in values[:n]], column
 
     check()
+
+
+def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
+    """A batch script runs a period job on ``price --out x.parquet`` without pricing again."""
+    from erp_plugin.problems import InputError
+
+    out = tmp_path / "priced.parquet"
+    price(tmp_path, [
+        dict(doc_id="D2", client_id="C3", sku="S2", qty=3, unit_price="333.33", marker="yellow"),
+        dict(date="2025-12-31", doc_id="D3", client_id="C9", sku="S3", qty=1, unit_price="100", marker="green"),
+    ], out=out)
+    lines = api.read_priced(out, columns=["source_row", "date", "client_id", "qty", "net", "vat", "kit_pct",
+                                          "concession_pct", "vat_rate", "promo_rules"])
+    # the figures of test_kit_figures_options_rounding_vat_and_a_mirrored_return, back from the file
+    assert lines["source_row"].tolist() == [2, 3]
+    assert lines["date"].astype(str).tolist() == ["2026-03-02", "2025-12-31"]
+    assert lines["client_id"].astype(str).tolist() == ["C3", "C9"]
+    assert lines["qty"].tolist() == [3_000, 1_000] and lines["net"].tolist() == [97_499, 9_900]
+    assert lines["vat"].tolist() == [17_582, 1_650] and lines["kit_pct"].tolist() == [50_000, 10_000]
+    # concession 5000 / 99999 = 5.00005 % and 100 / 10000 = 1 %, in percent units
+    assert lines["concession_pct"].tolist() == [50_001, 10_000]
+    assert lines["vat_rate"].isna().all() and lines["promo_rules"].isna().all()
+    assert set(api.read_priced(out).columns) >= {"source_row", "gross", "net", "cash_due", "promo_rules"}
+    with pytest.raises(InputError) as missing:
+        api.read_priced(out, columns=["net", "rebate"])
+    assert [str(p) for p in missing.value.problems] == [f"{out}: rebate is not a column erp-plugin price writes"]
+    with pytest.raises(InputError) as absent:
+        api.read_priced(tmp_path / "none.parquet", columns=["net"])
+    assert absent.value.problems[0].code == "file.corrupt"

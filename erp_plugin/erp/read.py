@@ -13,7 +13,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..money import parse_scaled_column
-from ..problems import Problem, Problems
+from ..problems import InputError, Problem, Problems
 from ..xlsx import check_workbook
 from .arrow_values import parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
@@ -47,6 +49,7 @@ EXPECTED = {
     "qty": "a quantity, e.g. 5 or 2,5",
     "price": "a price, e.g. 1 234,56",
     "pct": "a VAT rate, e.g. 22%",
+    "percent": "a percentage, e.g. 12,5",
 }
 
 
@@ -383,13 +386,13 @@ class ArrowBatch:
 
     @property
     def columns(self) -> list[str]:
-        return [*self.fields, SOURCE_ROW]
+        return [*self.fields, *[SOURCE_ROW] * (SOURCE_ROW not in self.fields)]
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __getitem__(self, name: str):
-        return self.rows if name == SOURCE_ROW else self.fields[name]
+        return self.rows if name == SOURCE_ROW and name not in self.fields else self.fields[name]
 
     def keep(self, mask: np.ndarray) -> ArrowBatch:
         import pyarrow as pa
@@ -401,6 +404,41 @@ class ArrowBatch:
 
     def value(self, name: str, position: int):
         return self.fields[name][position].as_py()
+
+
+def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str]) -> pd.DataFrame:
+    """``columns`` of lines a run wrote to parquet (``source_row``, the export's fields, the results), read
+    back by the same parsers, each as the run held it; for period jobs over priced lines.
+
+    Raises InputError: a missing or unreadable file, a column it lacks, a value
+    that does not parse (with its export row, from ``source_row``).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = str(path)
+    try:
+        parquet = pq.ParquetFile(path, read_dictionary=[c for c in columns if kinds[c].name == "text"])
+        missing = [c for c in columns if c not in parquet.schema_arrow.names]
+        table = None if missing else parquet.read(columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)]) from None
+    if missing:
+        raise InputError([Problem("priced.column", f"has no column {name}; expected the parquet output of "
+                                  "erp-plugin price", file=file) for name in missing])
+    rows = table.column(SOURCE_ROW).to_numpy() if SOURCE_ROW in columns else np.arange(2, 2 + table.num_rows)
+    batch = ArrowBatch({c: _chunked(table.column(c)) for c in columns}, np.asarray(rows, dtype=np.int64))
+    parsed = parse_fields(batch, {c: kinds[c] for c in columns})
+    problems, counts = Problems(), {}
+    report = _Reporter(problems, counts, False, batch, batch.rows)
+    for name in columns:  # a priced line has every value its run read or computed
+        _, bad, blank = parsed[name]
+        report(name, bad | (blank & (name in REQUIRED_FIELDS)), "priced.value",
+               lambda value, n=name: f"{n} {_shown(value)} is not {EXPECTED[kinds[n].name]}")
+    _report_overflow(problems, counts, False)
+    if problems.errors:
+        raise InputError(problems.errors)
+    return pd.DataFrame({c: parsed[c][0] for c in columns})
 
 
 # ------------------------------------------------------------------ parsing
@@ -418,15 +456,16 @@ def _parse(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, pro
     lines = pd.DataFrame({SOURCE_ROW: rows})
     bad_rows = np.zeros(len(raw), dtype=bool)
     report = _Reporter(problems, counts, skip_bad, raw, rows)
+    parsed = parse_fields(raw, {name: kinds[name] for name in present})
     for name in present:
         kind = kinds[name]
-        values, bad, blank = _parse_field(raw[name], kind)
+        values, bad, blank = parsed[name]
         if name in REQUIRED_FIELDS:
             report(name, blank, "export.blank", lambda _value, n=name, k=kind: f"{n} is blank; expected {EXPECTED[k.name]}")
             bad_rows |= blank
         report(name, bad, "export.value", lambda value, n=name, k=kind: f"{n} {_shown(value)} is not {EXPECTED[k.name]}")
         bad_rows |= bad
-        lines[name] = _column(values, blank | bad, kind)
+        lines[name] = values
     if skip_bad and bad_rows.any():
         lines = lines[~bad_rows].reset_index(drop=True)
     return lines
@@ -505,6 +544,23 @@ def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
     per_category = np.asarray(test(pd.Series(column.cat.categories.to_numpy(dtype=object), dtype=object)), dtype=bool)
     codes = column.cat.codes.to_numpy()
     return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
+
+
+def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict[str, tuple]:
+    """Each column of ``kinds`` parsed: ``(column for the lines frame, bad, blank)``.
+
+    A parquet batch's columns are parsed side by side on a thread pool: their
+    work is Arrow and numpy over whole columns, outside the GIL. Cell values
+    (xlsx, csv) go one column after the other.
+    """
+    def parse(name: str) -> tuple:
+        values, bad, blank = _parse_field(raw[name], kinds[name])
+        return _column(values, blank | bad, kinds[name]), bad, blank
+
+    if not isinstance(raw, ArrowBatch) or len(kinds) < 2:
+        return {name: parse(name) for name in kinds}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(kinds, pool.map(parse, kinds)))
 
 
 def _parse_field(values, kind: Kind):
