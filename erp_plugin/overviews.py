@@ -14,7 +14,7 @@ import pandas as pd
 from .charts import Chart
 from .erp.lines import INT, PCT, TEXT, money
 from .erp.write import Table
-from .money import share_pct
+from .money import group_sums, share_pct
 from .tariffs.model import TariffBook
 
 TOP_CLIENTS = 20  # clients on the turnover chart: more bars than this cannot be read
@@ -26,10 +26,15 @@ def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
 
     Markers in the order of the Markers sheet, then any other the export named."""
     given = ("price_discount", "bonus_accrued", "reservation_cost")
-    grouped = (lines.assign(marker=lines["marker"].astype(str), lines=1)
-               .groupby("marker", sort=False)[["lines", "gross", *given]].sum())
+    marker = pd.Categorical(lines["marker"])
+    codes, count = marker.codes.astype(np.intp), len(marker.categories)  # every line has a marker
+    grouped = pd.DataFrame({
+        "lines": np.bincount(codes, minlength=count),
+        **{name: group_sums(lines[name].to_numpy(), codes, count) for name in ("gross", *given)},
+    }, index=marker.categories.astype(str))
+    grouped = grouped[grouped["lines"] > 0]
     order = [m for m in book.markers if m in grouped.index] + sorted(set(grouped.index) - set(book.markers))
-    frame = grouped.reindex(order).reset_index()
+    frame = grouped.reindex(order).rename_axis("marker").reset_index()
     gross = frame["gross"].to_numpy(dtype=np.int64)
     concession = sum(frame[name].to_numpy(dtype=np.int64) for name in given)
     frame["concession_pct"] = share_pct(concession, gross)

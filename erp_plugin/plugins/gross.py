@@ -30,10 +30,7 @@ def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
     """
     lines = add_gross(lines, ctx.minor_units)
     sign = np.where(lines["qty"].to_numpy(dtype=np.int64) < 0, -1, 1)
-    keys = pd.DataFrame({
-        "doc": lines["doc_id"].cat.codes.to_numpy(),
-        "client": lines["client_id"].cat.codes.to_numpy(),
-        "sign": sign,
-    })
-    pdoc = keys.groupby(["doc", "client", "sign"], sort=False).ngroup().to_numpy()
+    clients = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
+    key = (lines["doc_id"].cat.codes.to_numpy().astype(np.int64) * (clients.max(initial=0) + 1) + clients) * 2 + (sign < 0)
+    pdoc, _ = pd.factorize(key)  # numbered in order of first appearance
     return lines.assign(_sign=sign, _pdoc=pdoc)
