@@ -438,7 +438,7 @@ def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str])
     _report_overflow(problems, counts, False)
     if problems.errors:
         raise InputError(problems.errors)
-    return pd.DataFrame({c: parsed[c][0] for c in columns})
+    return pd.DataFrame({c: parsed[c][0] for c in columns}, copy=False)
 
 
 # ------------------------------------------------------------------ parsing
@@ -453,7 +453,7 @@ def _parse(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, pro
         raw = raw.reset_index(drop=True)
         raw = raw[_line_rows(raw)].reset_index(drop=True)
     rows = np.asarray(raw[SOURCE_ROW])
-    lines = pd.DataFrame({SOURCE_ROW: rows})
+    lines = {SOURCE_ROW: rows}
     bad_rows = np.zeros(len(raw), dtype=bool)
     report = _Reporter(problems, counts, skip_bad, raw, rows)
     parsed = parse_fields(raw, {name: kinds[name] for name in present})
@@ -466,9 +466,10 @@ def _parse(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, pro
         report(name, bad, "export.value", lambda value, n=name, k=kind: f"{n} {_shown(value)} is not {EXPECTED[k.name]}")
         bad_rows |= bad
         lines[name] = values
+    frame = pd.DataFrame(lines, copy=False)  # the parsed arrays as they are: no copy, no consolidation
     if skip_bad and bad_rows.any():
-        lines = lines[~bad_rows].reset_index(drop=True)
-    return lines
+        frame = frame[~bad_rows].reset_index(drop=True)
+    return frame
 
 
 class _Reporter:

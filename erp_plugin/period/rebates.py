@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import INT, PCT, TEXT, money
+from ..erp.lines import INT, PCT, TEXT, money, with_columns
 from ..erp.write import Table
 from ..money import PCT_SCALE, allocate, group_sums, mul_div_round, pct_to_scaled, percent_of
 from ..tariffs.model import TariffBook
@@ -131,7 +131,7 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     })
     kinds = {"turnover": money(minor), "rebate_pct": PCT, "rebate": money(minor), "documents": INT,
              "stamps": INT, "completed_columns": INT, "client_id": TEXT, "tier": TEXT}
-    priced = lines.assign(rebate=line_rebate)
+    priced = with_columns(lines, rebate=line_rebate)
     notes = _credit_notes(priced, book, names, rebate, clients, count)
     tiers = Table("tiers", pd.DataFrame({"client_id": names, "tier": tier, "turnover": turnover, "largest_document": largest}),
                   {"client_id": TEXT, "tier": TEXT, "turnover": money(minor), "largest_document": money(minor)})

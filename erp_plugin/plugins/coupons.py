@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import DATE, SOURCE_ROW, TEXT, Kind
+from ..erp.lines import DATE, SOURCE_ROW, TEXT, Kind, with_columns
 from ..erp.write import Table
 from ..money import PCT_DECIMALS, pct_to_scaled
 from ..pipeline import Context
@@ -71,7 +71,7 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
     if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
-        return lines.assign(_coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=np.full(len(lines), None, dtype=object))
+        return with_columns(lines, _coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=np.full(len(lines), None, dtype=object))
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
     coupons["used_doc"] = None
@@ -86,7 +86,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if ctx.book.coupon_rules:
         table = coupons[COLUMNS].copy()
         ctx.tables["coupons"] = Table("coupons", table, kinds)
-    return lines.assign(_coupon_pct=pct, _coupon=code_per_line)
+    return with_columns(lines, _coupon_pct=pct, _coupon=code_per_line)
 
 
 def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.DataFrame):

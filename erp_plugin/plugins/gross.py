@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS
+from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS, with_columns
 from ..money import mul_div_round
 
 
@@ -18,7 +18,7 @@ def add_gross(lines: pd.DataFrame, minor_units: int) -> pd.DataFrame:
         amount = pd.Series(lines["amount"], copy=False)
         given = amount.notna().to_numpy()
         computed = np.where(given, amount.to_numpy(dtype=np.int64, na_value=0), computed)
-    return lines.assign(gross=computed)
+    return with_columns(lines, gross=computed)
 
 
 def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
@@ -33,4 +33,4 @@ def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
     clients = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
     key = (lines["doc_id"].cat.codes.to_numpy().astype(np.int64) * (clients.max(initial=0) + 1) + clients) * 2 + (sign < 0)
     pdoc, _ = pd.factorize(key)  # numbered in order of first appearance
-    return lines.assign(_sign=sign, _pdoc=pdoc)
+    return with_columns(lines, _sign=sign, _pdoc=pdoc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..erp.lines import with_columns
 from ..money import pct_to_scaled, percent_of
 from ..pipeline import Context
 from .lookup import BLANK, UNKNOWN, name_codes
@@ -30,7 +31,7 @@ def marker_plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     from_products = _by_sku(lines, book, product_marker)
     code = np.where(from_products >= 0, from_products, np.where(from_export >= 0, from_export, fallback))
     category = _category(lines, book)
-    return lines.assign(marker=pd.Categorical.from_codes(code, categories=markers), _category=category)
+    return with_columns(lines, marker=pd.Categorical.from_codes(code, categories=markers), _category=category)
 
 
 def _by_sku(lines: pd.DataFrame, book, per_product: list[int]) -> np.ndarray:
@@ -66,7 +67,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     kit_discount = percent_of(gross, kit_pct)
     shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
     kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].cat.codes.to_numpy()])
-    return lines.assign(
+    return with_columns(lines, 
         marker_pct=marker_pct,
         kit_pct=kit_pct,
         kit_discount=kit_discount,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..erp.lines import with_columns
 from ..money import pct_to_scaled
 from ..pipeline import Context
 from .lookup import BLANK, UNKNOWN, name_codes
@@ -24,7 +25,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     for option in DAY_OPTIONS:
         weight += _days_weight(lines, ctx, option)
     payment_weight, payment = _payment(lines, ctx)
-    return lines.assign(option_weight_pct=weight + payment_weight, _payment=payment)
+    return with_columns(lines, option_weight_pct=weight + payment_weight, _payment=payment)
 
 
 def _days_weight(lines: pd.DataFrame, ctx: Context, option: str) -> np.ndarray:

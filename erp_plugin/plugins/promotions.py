@@ -25,7 +25,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS
+from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS, with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Context
 from ..tariffs.model import Promotion
@@ -59,7 +59,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     promo += coupon
     num, den = _combined_multiplier(multipliers, n)
     names = _rule_names(effects, applied, discounts, facts, lines["_coupon"].to_numpy(), coupon)
-    return lines.assign(
+    return with_columns(lines, 
         promo_discount=promo * facts.sign,
         promo_rules=names,
         _mult_num=num,

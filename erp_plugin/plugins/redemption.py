@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..erp.lines import with_columns
 from ..money import format_minor
 from ..pipeline import Context
 
@@ -31,7 +32,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     spending = np.flatnonzero((sign > 0) & (paid > 0))
     if len(spending):
         redeemed[spending] = _spend(lines, ctx, spending, paid, net)
-    return lines.assign(bonus_redeemed=redeemed, cash_due=net - redeemed)
+    return with_columns(lines, bonus_redeemed=redeemed, cash_due=net - redeemed)
 
 
 def _stored_points(ctx: Context, lines: pd.DataFrame, spenders: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..erp.lines import with_columns
 from ..pipeline import Context
 
 BEGINNING = pd.Timestamp("1900-01-01")
@@ -71,7 +72,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                      f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
         tariff = np.where(unknown, tariffs.index("BASE") if "BASE" in tariffs else 0, tariff)
         mode = np.where(unknown, modes.index("discount") if "discount" in modes else 0, mode)
-    return lines.assign(
+    return with_columns(lines, 
         tariff=pd.Categorical.from_codes(tariff, categories=tariffs),
         bonus_mode=pd.Categorical.from_codes(mode, categories=modes),
     )

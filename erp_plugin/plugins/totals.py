@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..erp.lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Context
 
@@ -43,7 +44,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         vat = percent_of(net, rate)
     concession = np.abs(price_discount) + np.abs(bonus_accrued) + np.abs(reservation_cost)
     concession_pct = mul_div_round(concession, 100 * PCT_SCALE, np.maximum(np.abs(gross), 1)) * (gross != 0)
-    lines = lines.assign(
+    lines = with_columns(lines, 
         price_discount=price_discount,
         net=net,
         bonus_accrued=bonus_accrued,
