@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchjobs import run
+from benchjobs import alternating, run, seconds
 
 PRODUCT_JOB = """
 import json, resource, sys, time
@@ -110,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--data", type=Path, default=Path("big"))
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each job, taking turns; the median is shown")
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
@@ -118,19 +119,20 @@ def main() -> None:
             subprocess.run([sys.executable, str(Path(__file__).with_name("make_big_export.py")), "--lines", str(size),
                             "--out", str(folder)], check=True)
         export = folder / "export.parquet"
-        full = run(PRODUCT_JOB, export, folder / "tariffs.xlsx", folder / "priced.parquet")
-        core = run(PRODUCT_JOB, export, folder / "tariffs_core.xlsx", folder / "priced_core.parquet")
-        duck = run(DUCKDB_JOB, export, folder / "tariffs_core.xlsx", folder / "duckdb_core.parquet")
+        full, core, duck = alternating([
+            (PRODUCT_JOB, export, folder / "tariffs.xlsx", folder / "priced.parquet"),
+            (PRODUCT_JOB, export, folder / "tariffs_core.xlsx", folder / "priced_core.parquet"),
+            (DUCKDB_JOB, export, folder / "tariffs_core.xlsx", folder / "duckdb_core.parquet"),
+        ], args.repeat)
         same = run(COMPARE_JOB, folder / "priced_core.parquet", folder / "duckdb_core.parquet")
         rows.append((size, full, core, duck, same))
-    print(f"{'lines':>12} {'job':<34} {'seconds':>9} {'peak MB':>9}")
+    print(f"{'lines':>12} {'job':<34} {'seconds':>24} {'peak MB':>9}")
     for size, full, core, duck, same in rows:
-        print(f"{size:>12,} {'erp-plugin price, every rule':<34} {full['seconds']:>9.1f} {full['peak_mb']:>9.0f}")
-        print(f"{'':>12} {'erp-plugin price, core rules':<34} {core['seconds']:>9.1f} {core['peak_mb']:>9.0f}")
-        print(f"{'':>12} {'DuckDB query, core rules':<34} {duck['seconds']:>9.1f} {duck['peak_mb']:>9.0f}")
+        print(f"{size:>12,} {'erp-plugin price, every rule':<34} {seconds(full):>24} {full['peak_mb']:>9.0f}")
+        print(f"{'':>12} {'erp-plugin price, core rules':<34} {seconds(core):>24} {core['peak_mb']:>9.0f}")
+        print(f"{'':>12} {'DuckDB query, core rules':<34} {seconds(duck):>24} {duck['peak_mb']:>9.0f}")
         print(f"{'':>12} core / DuckDB = {core['seconds'] / duck['seconds']:.2f} (target <= 1.5); "
               f"lines whose core figures differ from DuckDB's: {same['different']} of {same['lines']:,}")
-
 
 if __name__ == "__main__":
     main()

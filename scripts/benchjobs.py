@@ -13,3 +13,23 @@ def run(job: str, *args) -> dict:
     if done.returncode:
         raise SystemExit(done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def alternating(jobs: list[tuple], repeat: int) -> list[dict]:
+    """Run each ``(job, *args)`` ``repeat`` times, taking turns (so that a slow spell of the machine hits
+    every job alike); per job, the run with the median time, with every run's seconds under ``runs``."""
+    results = [[] for _ in jobs]
+    for _ in range(repeat):
+        for done, (job, *args) in zip(results, jobs):
+            done.append(run(job, *args))
+    medians = []
+    for done in results:
+        ordered = sorted(done, key=lambda r: r["seconds"])
+        medians.append({**ordered[len(ordered) // 2], "runs": [r["seconds"] for r in done]})
+    return medians
+
+
+def seconds(result: dict) -> str:
+    """``7.2`` for one run, ``7.2 (7.0 7.2 7.9)`` for several: the median and every run."""
+    runs = result.get("runs", [result["seconds"]])
+    return f"{result['seconds']:.1f}" + (f" ({' '.join(f'{s:.1f}' for s in runs)})" if len(runs) > 1 else "")
