@@ -293,3 +293,28 @@ def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
     assert lines["unit_price"].tolist() == [100_000] * 3
     assert lines["vat_rate"].tolist() == [220_000, 220_000, 0]
     assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-04", "2026-03-05"]
+
+
+def test_a_parquet_file_read_in_several_batches(tmp_path, monkeypatch):
+    """Above PARQUET_BATCH_ROWS the file is parsed batch by batch: rows keep their numbers, text one category set."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from erp_plugin.erp import read as reader
+
+    table = pa.table({
+        "date": pa.array([date(2026, 3, d) for d in (2, 2, 3, 3, 4)]),
+        "doc_id": ["D1", "D1", "D2", "D2", "D1"], "client_id": ["C1", "C1", "C2", "C2", "C1"],
+        "sku": ["S1", "S2", "S1", "S2", "S1"], "qty": [1, 2, 3, 4, 5],
+        "unit_price": pa.array([Decimal("10.5")] * 5, type=pa.decimal128(9, 2)),
+    })
+    pq.write_table(table, tmp_path / "b.parquet", row_group_size=2)
+    monkeypatch.setattr(reader, "PARQUET_BATCH_ROWS", 2)
+    lines = read_export(tmp_path / "b.parquet").lines
+    assert lines["source_row"].tolist() == [2, 3, 4, 5, 6]
+    assert lines["doc_id"].astype(str).tolist() == ["D1", "D1", "D2", "D2", "D1"]
+    assert sorted(lines["doc_id"].cat.categories) == ["D1", "D2"]
+    assert lines["qty"].tolist() == [1_000, 2_000, 3_000, 4_000, 5_000]
+    assert lines["unit_price"].tolist() == [105_000] * 5  # 10.50 in ten-thousandths

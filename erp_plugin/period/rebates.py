@@ -140,11 +140,11 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
 
 def _client_parts(clients: np.ndarray, inside: np.ndarray) -> list[np.ndarray]:
     """The rows of the year, split by client code into parts of about PART_LINES lines (at least one part)."""
-    count = max(1, round(int(inside.sum()) / PART_LINES))
-    if count == 1:
+    parts = max(1, round(int(inside.sum()) / PART_LINES))
+    if parts == 1:
         return [np.flatnonzero(inside)]
-    bucket = clients % count
-    return [np.flatnonzero(inside & (bucket == k)) for k in range(count)]
+    bucket = clients % parts
+    return [np.flatnonzero(inside & (bucket == k)) for k in range(parts)]
 
 
 @dataclass(frozen=True)
