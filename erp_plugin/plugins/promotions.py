@@ -224,11 +224,12 @@ def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.nda
     combo, members = _combos(changed, len(facts.pdoc))
     in_sheet_order = [sorted(m, key=lambda j: effects[j][0].src.row) for m in members]
     labels = [", ".join(effects[j][0].rule_id for j in m) for m in in_sheet_order]
-    with_coupon = (coupon != 0) & pd.notna(coupon_codes)
-    if with_coupon.any():  # coupons are rare: their lines get labels of their own
+    couponed = np.flatnonzero(coupon != 0)
+    couponed = couponed[pd.notna(coupon_codes[couponed])]
+    if len(couponed):  # coupons are rare: their lines get labels of their own
         extra = {}
         combo = combo.copy()
-        for i in np.flatnonzero(with_coupon):
+        for i in couponed:
             label = ", ".join(filter(None, [labels[combo[i]], str(coupon_codes[i])]))
             combo[i] = extra.setdefault(label, len(labels) + len(extra))
         labels += list(extra)
