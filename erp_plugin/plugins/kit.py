@@ -67,7 +67,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     kit_discount = percent_of(gross, kit_pct)
     shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
     kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].cat.codes.to_numpy()])
-    return with_columns(lines, 
+    return with_columns(
+        lines,
         marker_pct=marker_pct,
         kit_pct=kit_pct,
         kit_discount=kit_discount,

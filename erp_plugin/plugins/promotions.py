@@ -59,7 +59,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     promo += coupon
     num, den = _combined_multiplier(multipliers, n)
     names = _rule_names(effects, applied, discounts, facts, lines["_coupon"].to_numpy(), coupon)
-    return with_columns(lines, 
+    return with_columns(
+        lines,
         promo_discount=promo * facts.sign,
         promo_rules=names,
         _mult_num=num,

@@ -72,7 +72,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                      f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
         tariff = np.where(unknown, tariffs.index("BASE") if "BASE" in tariffs else 0, tariff)
         mode = np.where(unknown, modes.index("discount") if "discount" in modes else 0, mode)
-    return with_columns(lines, 
+    return with_columns(
+        lines,
         tariff=pd.Categorical.from_codes(tariff, categories=tariffs),
         bonus_mode=pd.Categorical.from_codes(mode, categories=modes),
     )

@@ -33,7 +33,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     price_discount = sign * np.minimum(np.abs(gross), discount_wanted)
     net = gross - price_discount
     kit_bonus = lines["kit_bonus"].to_numpy()
-    bonus_accrued = mul_div_round(kit_bonus, lines["_mult_num"].to_numpy(), lines["_mult_den"].to_numpy())
+    num, den = lines["_mult_num"].to_numpy(), lines["_mult_den"].to_numpy()
+    bonus_accrued = kit_bonus if np.array_equal(num, den) else mul_div_round(kit_bonus, num, den)  # no multiplier: as is
     days = lines["reservation_days"].to_numpy(dtype=np.int64, na_value=0) if "reservation_days" in lines else 0
     carrying = pct_to_scaled(settings.carrying_rate_pct)
     reservation_cost = mul_div_round(net, carrying * np.asarray(days, dtype=np.int64), 100 * PCT_SCALE * DAYS_IN_YEAR)
@@ -44,7 +45,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         vat = percent_of(net, rate)
     concession = np.abs(price_discount) + np.abs(bonus_accrued) + np.abs(reservation_cost)
     concession_pct = mul_div_round(concession, 100 * PCT_SCALE, np.maximum(np.abs(gross), 1)) * (gross != 0)
-    lines = with_columns(lines, 
+    lines = with_columns(
+        lines,
         price_discount=price_discount,
         net=net,
         bonus_accrued=bonus_accrued,
