@@ -200,13 +200,15 @@ def price(
     ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
     ``progress(stage)`` is called as the run moves on, for a progress display.
     """
-    from .pipeline import Context, line_plugins, run
+    from .pipeline import Context, line_plugins, nothing_to_price, run
 
     step = progress or (lambda stage: None)
     book = _book(tariffs)
     minor_units = book.settings.minor_units
     step("reading the export")
     data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
+    if data.lines.empty:
+        raise nothing_to_price(data.problems.warnings)
     ledger = ledger or book.settings.ledger
     engine = None
     ctx = Context(book, skip_bad_lines)

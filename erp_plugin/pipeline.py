@@ -89,6 +89,8 @@ def run(lines: pd.DataFrame, ctx: Context, plugins: list[Plugin] | None = None) 
     plugins = plugins or line_plugins()
     skipped: list[Problem] = []
     for _ in range(MAX_PASSES):
+        if lines.empty:
+            raise nothing_to_price(_capped(skipped))
         ctx.bad = {}
         ctx.tables = {}
         ctx.problems = Problems()
@@ -107,6 +109,15 @@ def run(lines: pd.DataFrame, ctx: Context, plugins: list[Plugin] | None = None) 
         raise InputError([Problem("price.unsettled", "lines kept turning bad after leaving others out; fix the export")])
     ctx.problems.extend(_capped(skipped))
     return priced
+
+
+def nothing_to_price(left_out: list[Problem]) -> InputError:
+    """No line to price: none under the export's header, or every one left out as bad (``left_out``)."""
+    if left_out:
+        return InputError([*left_out, Problem("price.no_lines", "every line had a problem and was left out "
+                                              "(--skip-bad-lines): nothing is left to price")])
+    return InputError([Problem("price.no_lines", "the export has no lines under its header row: nothing to price; "
+                               "check the file (and --sheet)")])
 
 
 def _capped(problems: list[Problem]) -> list[Problem]:

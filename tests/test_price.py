@@ -399,3 +399,35 @@ def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
     with pytest.raises(InputError) as absent:
         api.read_priced(tmp_path / "none.parquet", columns=["net"])
     assert absent.value.problems[0].code == "file.corrupt"
+
+
+def test_an_export_without_a_line_to_price_is_a_clear_error(tmp_path):
+    """No line under the header (a csv with headers only, an empty parquet), or every line left out as bad."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from erp_plugin.problems import InputError
+
+    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
+    empty_csv = write_export(tmp_path / "empty.csv", [])
+    empty_parquet = tmp_path / "empty.parquet"
+    pq.write_table(pa.schema([("date", pa.date32()), ("doc_id", pa.string()), ("client_id", pa.string()),
+                              ("sku", pa.string()), ("qty", pa.int64()), ("unit_price", pa.int64())]).empty_table(), empty_parquet)
+    for export in (empty_csv, empty_parquet):
+        with pytest.raises(InputError) as raised:
+            api.price(export, tariffs, out=tmp_path / "out.xlsx")
+        assert [str(p) for p in raised.value.problems] == [
+            "the export has no lines under its header row: nothing to price; check the file (and --sheet)"]
+    assert not (tmp_path / "out.xlsx").exists()
+    bad = write_export(tmp_path / "bad.csv", [dict(date="2026-03-02", doc_id="D1", client_id="C2", sku="S", qty=1,
+                                                   unit_price="10", payment="cash")])
+    with pytest.raises(InputError) as raised:  # the pipeline leaves the only line out
+        api.price(bad, tariffs, skip_bad_lines=True)
+    assert [p.code for p in raised.value.problems] == ["price.payment", "price.no_lines"]
+    unreadable = write_export(tmp_path / "unreadable.csv", [dict(date="2026-03-02", doc_id="D1", client_id="C2", sku="S",
+                                                                 qty="many", unit_price="10")])
+    with pytest.raises(InputError) as raised:  # the reader leaves the only line out
+        api.price(unreadable, tariffs, skip_bad_lines=True)
+    assert [p.code for p in raised.value.problems] == ["export.value", "price.no_lines"]
+    assert str(raised.value.problems[-1]) == ("every line had a problem and was left out (--skip-bad-lines): "
+                                              "nothing is left to price")

@@ -328,6 +328,8 @@ def _csv_chunks(path: Path, source: ExportSource, header_index: int) -> Iterator
             frame[SOURCE_ROW] = np.arange(first_row, first_row + n, dtype=np.int64)
             first_row += n
             yield frame
+    except pd.errors.EmptyDataError:  # nothing below the header: no lines
+        return
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         problem = Problem("export.csv", f"cannot be read as {source.delimiter!r}-separated text: {exc}", file=str(path))
         raise ExportError(problem) from None
