@@ -203,10 +203,8 @@ def share_pct(part, whole) -> np.ndarray:
 
 def _floor_mul_div(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``divmod(a * b, d)`` for a, b >= 0, d > 0, with the Python-int fallback."""
-    big = np.zeros(len(a), dtype=bool) if _surely_safe(a, b) else _overflow_rows(a, b)
-    product = np.where(big, 0, a) * np.where(big, 0, b) if big.any() else a * b
-    q = product // d  # floor division and a product back: several times faster than np.divmod
-    r = product - q * d
+    big = np.zeros(len(a), dtype=bool) if _surely_safe(a, b) else _overflow_rows(a, b)  # the scan only when needed
+    q, r = np.divmod(np.where(big, 0, a) * np.where(big, 0, b) if big.any() else a * b, d)
     for i in np.flatnonzero(big):
         q[i], r[i] = divmod(int(a[i]) * int(b[i]), int(d[i]))
     return q, r
