@@ -16,6 +16,7 @@ touched unless ``in_place``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,34 +180,49 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> N
     names = [str(n) for n in frame.columns]
     text = [n for n in frame.columns if kinds.get(n, TEXT).name == "text"]
     dictionaries = {n: _categories(frame[n], pa) for n in text}  # once per column, not per slice
+    wide = {n for n in frame.columns  # decided over the whole column: one schema for every row group
+            if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
     writer = None
-    try:
-        for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
-            part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
-            arrays = [
-                _text(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa)
-                for n in frame.columns
-            ]
-            table = pa.Table.from_arrays(arrays, names=names)
-            if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
-                writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
-                                          dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
-                                          write_statistics=[n for n in STATISTICS if n in names] or False,
-                                          store_decimal_as_integer=True, store_schema=False)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
+    with ThreadPoolExecutor(max_workers=1) as encoder:  # a slice is encoded (outside the GIL) while the next converts
+        pending = None
+        try:
+            for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
+                part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
+                arrays = [
+                    _text(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa, n in wide)
+                    for n in frame.columns
+                ]
+                table = pa.Table.from_arrays(arrays, names=names)
+                if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
+                    writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
+                                              dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
+                                              write_statistics=[n for n in STATISTICS if n in names] or False,
+                                              store_decimal_as_integer=True, store_schema=False)
+                if pending is not None:
+                    pending.result()
+                pending = encoder.submit(writer.write_table, table)
+            if pending is not None:
+                pending.result()
+        finally:
+            if writer is not None:
+                writer.close()
 
 
-def _arrow(values: pd.Series, kind: Kind, pa):
+def _fits_decimal64(values: pd.Series) -> bool:
+    """Every amount below 10^18 (in the column's own scale): decimal64(18) holds it."""
+    column = pd.Series(values, copy=False)
+    lowest, highest = column.min(), column.max()  # blanks are skipped
+    return pd.isna(highest) or max(abs(int(lowest)), abs(int(highest))) < 10**18
+
+
+def _arrow(values: pd.Series, kind: Kind, pa, wide: bool = False):
     if kind.name == "date":
         stamps = pd.to_datetime(pd.Series(values))
         return pa.array(stamps.to_numpy(dtype="datetime64[D]"), type=pa.date32(), mask=stamps.isna().to_numpy())
     ints, missing = int_values(values)
     if kind.name == "int":
         return pa.array(ints, mask=missing, type=pa.int64())
-    return decimal_array(ints, missing, kind.decimals, pa)
+    return decimal_array(ints, missing, kind.decimals, pa, wide)
 
 
 def _as_categorical(values: pd.Series) -> pd.Series:
@@ -226,19 +242,20 @@ def _text(values: pd.Series, dictionary, pa):
     return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
-def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa):
+def decimal_array(ints: np.ndarray, missing: np.ndarray, scale: int, pa, wide: bool | None = None):
     """Exact decimals from integers already scaled by ``10**scale`` (no float, no Python loop).
 
-    decimal64(18) over the integers themselves, without a copy, whenever the values allow (every
-    amount below 10^18 minor units), so that parquet stores them as 64-bit integers; decimal128(19)
-    otherwise.
+    decimal64(18) over the integers themselves, without a copy, so that parquet stores them as
+    64-bit integers; decimal128(19) when ``wide`` (None: when some amount is 10^18 minor units or more).
     """
     validity = None
     if missing.any():
         validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
     nulls = int(missing.sum())
     ints = np.ascontiguousarray(ints, dtype=np.int64)
-    if len(ints) == 0 or int(np.abs(ints).max()) < 10**18:
+    if wide is None:
+        wide = len(ints) > 0 and int(np.abs(ints).max()) >= 10**18
+    if not wide:
         return pa.Array.from_buffers(pa.decimal64(18, scale), len(ints), [validity, pa.py_buffer(ints)], null_count=nulls)
     data = np.empty(len(ints) * 2, dtype=np.int64)
     data[0::2] = ints
