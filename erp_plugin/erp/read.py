@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import pandas as pd
 
 from ..money import parse_scaled_column
 from ..problems import InputError, Problem, Problems
+from ..threads import workers
 from ..xlsx import check_workbook
 from .arrow_values import parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
@@ -562,7 +562,7 @@ def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict
 
     if not isinstance(raw, ArrowBatch) or len(kinds) < 2:
         return {name: parse(name) for name in kinds}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=workers(len(kinds))) as pool:
         return dict(zip(kinds, pool.map(parse, kinds)))
 
 

@@ -18,7 +18,6 @@ Works on priced lines (each line's ``net`` and ``vat``), per client, vectorised:
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +29,7 @@ from ..erp.lines import INT, PCT, TEXT, money, with_columns
 from ..erp.write import Table
 from ..money import PCT_SCALE, allocate, group_sums, mul_div_round, pct_to_scaled, percent_of
 from ..tariffs.model import TariffBook
+from ..threads import workers
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     year_lines = _YearLines(clients, net, net - lines["vat"].to_numpy() if book.settings.rebate_basis == "net_ex_vat" else net,
                             lines["doc_id"].cat.codes.to_numpy(), count, book)
     parts = _client_parts(clients, inside)
-    with ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=workers(len(parts))) as pool:
         done = list(pool.map(year_lines.part, parts))
     order = np.argsort(np.concatenate([part.codes for part in done]))
     codes, turnover, pct, rebate, documents, largest, stamps, completed = (
