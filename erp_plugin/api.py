@@ -268,8 +268,11 @@ def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None
         try:
             present = set(pq.ParquetFile(path).schema_arrow.names)
         except Exception:  # pyarrow's own errors: read_columns reports the file below
-            present = set()
-        columns = [name for name in kinds if name in present] or list(kinds)
+            present = None
+        columns = list(kinds) if present is None else [name for name in kinds if name in present]
+        if not columns:
+            raise InputError([Problem("priced.column", "has none of the columns erp-plugin price writes; expected "
+                                      "the parquet output of erp-plugin price", file=str(path))])
     unknown = [name for name in columns if name not in kinds]
     if unknown:
         raise InputError([Problem("priced.column", f"{name} is not a column erp-plugin price writes", file=str(path))

@@ -374,6 +374,9 @@ def test_a_return_is_exactly_the_negated_sale_property(tmp_path_factory):
 
 def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
     """A batch script runs a period job on ``price --out x.parquet`` without pricing again."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from erp_plugin.problems import InputError
 
     out = tmp_path / "priced.parquet"
@@ -399,6 +402,12 @@ def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
     with pytest.raises(InputError) as absent:
         api.read_priced(tmp_path / "none.parquet", columns=["net"])
     assert absent.value.problems[0].code == "file.corrupt"
+    other = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"x": [1]}), other)
+    with pytest.raises(InputError) as unrelated:
+        api.read_priced(other)
+    assert [str(p) for p in unrelated.value.problems] == [
+        f"{other}: has none of the columns erp-plugin price writes; expected the parquet output of erp-plugin price"]
 
 
 def test_an_export_without_a_line_to_price_is_a_clear_error(tmp_path):
