@@ -23,7 +23,7 @@ def parse_arrow_column(column: pa.ChunkedArray, kind: Kind):
     """``(values, bad, blank)`` as values.py's parsers give them, or None for a type not handled here."""
     arrow_type = column.type
     if kind.name == "text":
-        if pa.types.is_dictionary(arrow_type) and _is_string(arrow_type.value_type):
+        if pa.types.is_dictionary(arrow_type) and is_string(arrow_type.value_type):
             return dictionary_text(column)
         return None
     if kind.name == "date":
@@ -46,7 +46,8 @@ def parse_arrow_column(column: pa.ChunkedArray, kind: Kind):
     return parsed
 
 
-def _is_string(arrow_type) -> bool:
+def is_string(arrow_type) -> bool:
+    """A string type, small or large offsets."""
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 

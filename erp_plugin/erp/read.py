@@ -27,7 +27,7 @@ from ..money import parse_scaled_column
 from ..problems import InputError, Problem, Problems
 from ..threads import workers
 from ..xlsx import check_workbook
-from .arrow_values import parse_arrow_column
+from .arrow_values import is_string, parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
 from .lines import SOURCE_ROW, Kind, input_kinds
 from .values import parse_date_column, parse_int_column, parse_text_column, parse_vat_column
@@ -531,8 +531,7 @@ def _filled_rows(raw: ArrowBatch) -> np.ndarray:
     for name in LINE_FIELDS:
         if name in raw.columns:
             column = raw[name]
-            value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-            if pa.types.is_string(value_type) or pa.types.is_large_string(value_type):
+            if is_string(column.type.value_type if pa.types.is_dictionary(column.type) else column.type):
                 present = pc.fill_null(pc.not_equal(column, ""), False)
             else:
                 present = pc.is_valid(column)
