@@ -267,7 +267,7 @@ def test_parquet_money_is_int64_decimals_and_wider_values_still_exact(tmp_path):
     assert pq.ParquetFile(tmp_path / "m.parquet").schema.column(0).physical_type == "INT64"
 
 
-def test_a_parquet_column_keeps_one_type_when_a_later_row_group_holds_a_huge_amount(tmp_path, monkeypatch):
+def test_a_parquet_column_keeps_one_type_when_a_later_row_group_holds_a_huge_amount(tmp_path):
     """The decimal width is chosen over the whole column, not per row group: one schema for the file."""
     import numpy as np
     import pandas as pd
@@ -275,9 +275,8 @@ def test_a_parquet_column_keeps_one_type_when_a_later_row_group_holds_a_huge_amo
     from erp_plugin.erp import write as writer
     from erp_plugin.erp.lines import money
 
-    monkeypatch.setattr(writer, "PARQUET_SLICE_ROWS", 2)
     frame = pd.DataFrame({"net": np.array([150, -2, 10**18 + 5], dtype=np.int64)})
-    writer._write_parquet(frame, {"net": money(2)}, tmp_path / "w.parquet")
+    writer._write_parquet(frame, {"net": money(2)}, tmp_path / "w.parquet", slice_rows=2)
     table = pq.read_table(tmp_path / "w.parquet")
     assert str(table.schema.field("net").type) == "decimal128(19, 2)"
     assert table.column("net").to_pylist() == [Decimal("1.50"), Decimal("-0.02"), Decimal("10000000000000000.05")]

@@ -16,7 +16,6 @@ touched unless ``in_place``.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +24,12 @@ import pandas as pd
 
 from ..charts import Chart
 from ..problems import InputError, Problem
+from ..threads import workers
 from ..xlsx import atomic_write_all
 from . import xlsx_write
 from .fields import FIELDS
 from .lines import SOURCE_ROW, TEXT, Kind
+from .parquet_writers import write_side_by_side
 from .read import ExportSource
 from .render import column_text, escape_formula, int_values
 
@@ -165,47 +166,64 @@ DICTIONARY_PAGE_BYTES = 32 << 20
 STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
-def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
+def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path, slice_rows: int = PARQUET_SLICE_ROWS,
+                   writers: int | None = None) -> None:
     """Parquet that any reader takes: text dictionary-encoded per row group, money and quantities as exact
-    decimals stored as 64-bit integers.
+    decimals stored as 64-bit integers, a row group per ``slice_rows`` lines.
 
     Text with few distinct values (tariff, marker, payment) goes to Arrow as one dictionary per column;
     text with many (doc_id) as plain strings, because the writer would otherwise repeat and re-hash the
     whole dictionary for every row group (at 10M lines that was 40 % of the write). The Arrow schema is
     not stored: readers take the parquet types (decimal128) and need no Arrow newer than theirs.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    names = [str(n) for n in frame.columns]
-    text = [n for n in frame.columns if kinds.get(n, TEXT).name == "text"]
-    dictionaries = {n: _categories(frame[n], pa) for n in text}  # once per column, not per slice
-    wide = {n for n in frame.columns  # decided over the whole column: one schema for every row group
-            if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
-    writer = None
-    with ThreadPoolExecutor(max_workers=1) as encoder:  # a slice is encoded (outside the GIL) while the next converts
-        pending = None
+    More than one row group is written by ``writers`` writers side by side (default: one per core;
+    parquet_writers.py), since pyarrow encodes a file's columns one after another on one thread.
+    """
+    columns = _ParquetColumns(frame, kinds, slice_rows)
+    groups = max(1, -(-len(frame) // slice_rows))
+    count = min(groups, workers(groups) if writers is None else writers)
+    if count == 1:
+        writer = columns.open_writer(temp)
         try:
-            for start in range(0, max(len(frame), 1), PARQUET_SLICE_ROWS):
-                part = frame.iloc[start:start + PARQUET_SLICE_ROWS]
-                arrays = [
-                    _text(part[n], dictionaries[n], pa) if n in dictionaries else _arrow(part[n], kinds.get(n, TEXT), pa, n in wide)
-                    for n in frame.columns
-                ]
-                table = pa.Table.from_arrays(arrays, names=names)
-                if writer is None:  # dictionary pages only for text: money and counts are mostly distinct values
-                    writer = pq.ParquetWriter(temp, table.schema, use_dictionary=[str(n) for n in text] or False,
-                                              dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
-                                              write_statistics=[n for n in STATISTICS if n in names] or False,
-                                              store_decimal_as_integer=True, store_schema=False)
-                if pending is not None:
-                    pending.result()
-                pending = encoder.submit(writer.write_table, table)
-            if pending is not None:
-                pending.result()
+            for g in range(groups):
+                writer.write_table(columns.table(g))
         finally:
-            if writer is not None:
-                writer.close()
+            writer.close()
+    else:
+        write_side_by_side(temp, groups, columns.table, columns.open_writer, count)
+
+
+class _ParquetColumns:
+    """A frame as Arrow tables of ``slice_rows`` lines, decided over whole columns so that every row
+    group has one schema: the text dictionaries, and which money columns need decimal128."""
+
+    def __init__(self, frame: pd.DataFrame, kinds: dict[str, Kind], slice_rows: int):
+        import pyarrow as pa
+
+        self.frame, self.kinds, self.slice_rows, self.pa = frame, kinds, slice_rows, pa
+        self.dictionaries = {n: _categories(frame[n], pa) for n in frame.columns if kinds.get(n, TEXT).name == "text"}
+        self.wide = {n for n in frame.columns
+                     if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
+        self.schema = self.table(0, 0).schema
+
+    def table(self, g: int, rows: int | None = None):
+        """Row group ``g``: the frame's ``g``-th slice (its first ``rows`` lines when given) as an Arrow table."""
+        pa = self.pa
+        start = g * self.slice_rows
+        part = self.frame.iloc[start:start + (self.slice_rows if rows is None else rows)]
+        arrays = [_text(part[n], self.dictionaries[n], pa) if n in self.dictionaries
+                  else _arrow(part[n], self.kinds.get(n, TEXT), pa, n in self.wide) for n in self.frame.columns]
+        return pa.Table.from_arrays(arrays, names=[str(n) for n in self.frame.columns])
+
+    def open_writer(self, sink):
+        """A ParquetWriter into ``sink`` (a path or a file-like object); dictionary pages only for text,
+        since money and counts are mostly distinct values."""
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(sink, self.schema, use_dictionary=[str(n) for n in self.dictionaries] or False,
+                                dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
+                                write_statistics=[n for n in STATISTICS if n in self.schema.names] or False,
+                                store_decimal_as_integer=True, store_schema=False)
 
 
 def _fits_decimal64(values: pd.Series) -> bool:
