@@ -16,6 +16,7 @@ from .erp.lines import INT, PCT, SOURCE_ROW, TEXT, Kind, input_kinds, money
 from .erp.read import Export, ExportSource, read_export
 from .erp.sample import write_sample_export
 from .erp.write import Table, output_problem, write_output, write_tables
+from .memory import reusing_memory
 from .overviews import LIABILITY_CHART, markers_table, rebate_by_tier_table, turnover_steps_table
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
@@ -103,6 +104,7 @@ class ReadResult:
     minor_units: int
 
 
+@reusing_memory()
 def read(
     export: str | Path,
     tariffs: str | Path | TariffBook | None = None,
@@ -183,6 +185,7 @@ class Priced:
         return {name: table for name, table in self.tables.items() if name == "coupons"}
 
 
+@reusing_memory()
 def price(
     export: str | Path,
     tariffs: str | Path | TariffBook,
@@ -245,6 +248,7 @@ def price(
     return Priced(lines, tables, problems, written, minor_units, data.source)
 
 
+@reusing_memory()
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,
                 columns: list[str] | None = None) -> pd.DataFrame:
     """The lines ``price --out x.parquet`` wrote, read back as pricing held them, for a period job in a
@@ -305,6 +309,7 @@ class YearEnd:
     problems: Problems = field(default_factory=Problems)  # the warnings of pricing
 
 
+@reusing_memory()
 def rebates(
     export: str | Path,
     tariffs: str | Path | TariffBook,
@@ -407,6 +412,7 @@ class Tables:
     minor_units: int
 
 
+@reusing_memory()
 def accrue(
     export: str | Path,
     tariffs: str | Path | TariffBook,
