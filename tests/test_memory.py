@@ -44,3 +44,4 @@ def test_within_a_job_big_arrays_come_from_the_heap_and_arrow_allocates_through_
     assert pa.default_memory_pool().backend_name == before_pool
     array = np.ones(BIG // 8)
     assert mapped_bytes() - outside >= BIG  # afterwards, as before
+    del array

@@ -214,6 +214,22 @@ def test_mul_div_round_agrees_with_decimal_half_up(a, b, d):
             mul_div_round(np.array([a]), np.array([b]), d)
 
 
+@given(pairs=st.lists(st.tuples(st.integers(-(2**31), 2**31), st.integers(-(2**30), 2**30)), min_size=1, max_size=30),
+       d=st.one_of(st.integers(1, 10**9), st.integers(2**60, 2**62)))
+def test_mul_div_round_over_whole_columns_agrees_with_decimal_half_up(pairs, d):
+    """Columns whose products stay in int64: one division of 2|p| + d by 2d, or the remainder where that
+    sum would leave int64 (d near 2**62); by one divisor and by a divisor per row."""
+    a = np.array([x for x, _ in pairs], dtype=np.int64)
+    b = np.array([y for _, y in pairs], dtype=np.int64)
+    expected = [int((Decimal(x) * y / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for x, y in pairs]
+    assert mul_div_round(a, b, d).tolist() == expected
+    per_row = np.array([d - i for i in range(len(pairs))], dtype=np.int64)
+    per_row = np.maximum(per_row, 1)
+    expected_rows = [int((Decimal(x) * y / Decimal(int(r))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                     for (x, y), r in zip(pairs, per_row)]
+    assert mul_div_round(a, b, per_row).tolist() == expected_rows
+
+
 @given(minor=st.integers(-(10**15), 10**15), units=st.integers(0, 4))
 def test_format_then_parse_round_trips(minor, units):
     assert to_minor(format_minor(minor, units), units) == minor

@@ -71,13 +71,12 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
     if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
-        return with_columns(lines, _coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=np.full(len(lines), None, dtype=object))
+        return with_columns(lines, _coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=_no_coupons(len(lines)))
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
     coupons["used_doc"] = None
     coupons["used_on"] = pd.NaT
-    pct = np.zeros(len(lines), dtype=np.int64)
-    code_per_line = np.full(len(lines), None, dtype=object)
+    pct, code_per_line = np.zeros(len(lines), dtype=np.int64), _no_coupons(len(lines))
     if "coupon" in lines.columns and lines["coupon"].notna().any():
         pct, code_per_line = _redeem(lines, ctx, docs, coupons)
     kinds: dict[str, Kind] = {
@@ -89,7 +88,12 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return with_columns(lines, _coupon_pct=pct, _coupon=code_per_line)
 
 
+def _no_coupons(n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
+
+
 def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.DataFrame):
+    """Each line's coupon discount (percent units) and the coupon it was given by (a categorical)."""
     by_code = {code: i for i, code in enumerate(coupons["code"])}
     used = lines[lines["coupon"].notna()]
     uses = (
@@ -98,7 +102,7 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         .sort_values("order", kind="stable")
     )
     pct = np.zeros(len(lines), dtype=np.int64)
-    code_per_line = np.full(len(lines), None, dtype=object)
+    coupon_of_line, applied = np.full(len(lines), -1, dtype=np.int32), {}
     doc_codes = lines["doc_id"].cat.codes.to_numpy()
     client_codes = lines["client_id"].cat.codes.to_numpy()
     line_coupons = lines["coupon"].astype(object).to_numpy()
@@ -137,6 +141,6 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         coupons.at[i, "used_doc"] = str(use.doc_id)
         coupons.at[i, "used_on"] = use.date
         pct[in_doc] += int(coupon["discount_pct"])
-        code_per_line[in_doc] = code
-    return pct, code_per_line
+        coupon_of_line[in_doc] = applied.setdefault(code, len(applied))
+    return pct, pd.Categorical.from_codes(coupon_of_line, categories=pd.Index(list(applied), dtype=object))
 

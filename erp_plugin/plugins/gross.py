@@ -10,15 +10,22 @@ from ..money import mul_div_round
 
 
 def add_gross(lines: pd.DataFrame, minor_units: int) -> pd.DataFrame:
-    """Add ``gross`` in minor units; exact, rounded half away from zero, vectorised."""
+    """Add ``gross`` in minor units; exact, rounded half away from zero, vectorised.
+
+    qty × unit_price is worked out only for the lines without an amount.
+    """
     qty = lines["qty"].to_numpy(dtype=np.int64, na_value=0)
     price = lines["unit_price"].to_numpy(dtype=np.int64, na_value=0)
-    computed = mul_div_round(qty, price, 10 ** (QTY_DECIMALS + PRICE_DECIMALS - minor_units))
-    if "amount" in lines.columns:
-        amount = pd.Series(lines["amount"], copy=False)
-        given = amount.notna().to_numpy()
-        computed = np.where(given, amount.to_numpy(dtype=np.int64, na_value=0), computed)
-    return with_columns(lines, gross=computed)
+    scale = 10 ** (QTY_DECIMALS + PRICE_DECIMALS - minor_units)
+    if "amount" not in lines.columns:
+        return with_columns(lines, gross=mul_div_round(qty, price, scale))
+    amount = pd.Series(lines["amount"], copy=False)
+    gross = amount.to_numpy(dtype=np.int64, na_value=0)
+    missing = np.flatnonzero(amount.isna().to_numpy())
+    if len(missing):
+        gross = gross.copy() if not gross.flags.writeable else gross
+        gross[missing] = mul_div_round(qty[missing], price[missing], scale)
+    return with_columns(lines, gross=gross)
 
 
 def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
@@ -29,8 +36,26 @@ def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
     is -1 on return lines and ``_pdoc`` numbers the pricing documents.
     """
     lines = add_gross(lines, ctx.minor_units)
-    sign = np.where(lines["qty"].to_numpy(dtype=np.int64) < 0, -1, 1)
+    returned = lines["qty"].to_numpy(dtype=np.int64) < 0
+    sign = np.where(returned, np.int8(-1), np.int8(1))
+    return with_columns(lines, _sign=sign, _pdoc=_pricing_documents(lines, returned))
+
+
+def _pricing_documents(lines: pd.DataFrame, returned: np.ndarray) -> np.ndarray:
+    """Numbers 0..D-1 of the pricing documents: document × client × sale or return side.
+
+    A document number nearly always belongs to one client; then document × side is
+    the key, and its codes are dense enough to number by a lookup table instead of
+    hashing every line.
+    """
+    docs = lines["doc_id"].cat.codes.to_numpy().astype(np.int64)
     clients = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
-    key = (lines["doc_id"].cat.codes.to_numpy().astype(np.int64) * (clients.max(initial=0) + 1) + clients) * 2 + (sign < 0)
-    pdoc, _ = pd.factorize(key)  # numbered in order of first appearance
-    return with_columns(lines, _sign=sign, _pdoc=pdoc)
+    owner = np.empty(len(lines["doc_id"].cat.categories), dtype=np.int64)
+    owner[docs] = clients  # the last line's client, per document
+    if np.array_equal(owner[docs], clients):
+        key = docs * 2 + returned
+        used = np.zeros(2 * len(owner), dtype=bool)
+        used[key] = True
+        return (np.cumsum(used, dtype=np.int32) - 1)[key]
+    key = (docs * (clients.max(initial=0) + 1) + clients) * 2 + returned
+    return pd.factorize(key)[0]

@@ -58,7 +58,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     coupon = percent_of(facts.gross, coupon_pct) if coupon_pct.any() else np.zeros(n, dtype=np.int64)
     promo += coupon
     num, den = _combined_multiplier(multipliers, n)
-    names = _rule_names(effects, applied, discounts, facts, lines["_coupon"].to_numpy(), coupon)
+    names = _rule_names(effects, applied, discounts, facts, pd.Series(lines["_coupon"], copy=False), coupon)
     return with_columns(
         lines,
         promo_discount=promo * facts.sign,
@@ -69,7 +69,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 class _Facts:
-    """The per-line facts rules filter on, computed once."""
+    """The per-line facts rules filter on, computed once, and only when a rule asks."""
 
     def __init__(self, lines: pd.DataFrame, ctx: Context):
         self.lines, self.ctx = lines, ctx
@@ -78,9 +78,18 @@ class _Facts:
         self.qty = np.abs(lines["qty"].to_numpy(dtype=np.int64))
         self.kit_bonus = np.abs(lines["kit_bonus"].to_numpy())
         self.pdoc = lines["_pdoc"].to_numpy()
-        self.dates = lines["date"].to_numpy(dtype="datetime64[D]")
-        self.client_codes = lines["client_id"].cat.codes.to_numpy()
-        self.client_ids = [str(c) for c in lines["client_id"].cat.categories]
+
+    @cached_property
+    def dates(self) -> np.ndarray:
+        return self.lines["date"].to_numpy(dtype="datetime64[D]")
+
+    @cached_property
+    def client_codes(self) -> np.ndarray:
+        return self.lines["client_id"].cat.codes.to_numpy()
+
+    @cached_property
+    def client_ids(self) -> list[str]:
+        return [str(c) for c in self.lines["client_id"].cat.categories]
 
     def matches(self, rule: Promotion) -> np.ndarray:
         mask = np.ones(len(self.lines), dtype=bool)
@@ -190,7 +199,7 @@ def _decide_groups(effects, pdoc: np.ndarray) -> list[np.ndarray]:
 def _combos(masks: list[np.ndarray], n: int) -> tuple[np.ndarray, list[list[int]]]:
     """Lines grouped by which masks hold on them: a combination id per line, and each combination's masks."""
     if not masks:
-        return np.zeros(n, dtype=np.int64), [[]]
+        return np.zeros(n, dtype=np.int8), [[]]
     keys = pd.DataFrame(np.column_stack(masks).astype(np.int8))
     combo = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
     first = pd.Series(np.arange(n)).groupby(combo).first().to_numpy()
@@ -199,7 +208,13 @@ def _combos(masks: list[np.ndarray], n: int) -> tuple[np.ndarray, list[list[int]
 
 
 def _combined_multiplier(multipliers, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per line, the product of the multipliers in force, as an exact fraction num / den."""
+    """Per line, the product of the multipliers in force, as an exact fraction num / den.
+
+    With no multiplier rule every line's is 1/1: one read-only value seen as a column, no memory.
+    """
+    if not multipliers:
+        one = np.broadcast_to(np.int64(1), n)
+        return one, one
     combo, members = _combos([live for _rule, live in multipliers], n)
     products = [_product([Fraction(multipliers[j][0].value) for j in m]) for m in members]
     num = np.array([p.numerator for p in products], dtype=np.int64)[combo]
@@ -214,7 +229,7 @@ def _product(values: list[Fraction]) -> Fraction:
     return result
 
 
-def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.ndarray, coupon: np.ndarray) -> pd.Categorical:
+def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: pd.Series, coupon: np.ndarray) -> pd.Categorical:
     """``promo_rules``: the ids of the rules that changed the line, then its coupon, comma-separated."""
     changed = []
     for (rule, mask, _total), live in zip(effects, applied):
@@ -226,19 +241,15 @@ def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: np.nda
     in_sheet_order = [sorted(m, key=lambda j: effects[j][0].src.row) for m in members]
     labels = [", ".join(effects[j][0].rule_id for j in m) for m in in_sheet_order]
     couponed = np.flatnonzero(coupon != 0)
-    couponed = couponed[pd.notna(coupon_codes[couponed])]
+    given = coupon_codes.iloc[couponed].to_numpy(dtype=object)
+    couponed, given = couponed[pd.notna(given)], given[pd.notna(given)]
     if len(couponed):  # coupons are rare: their lines get labels of their own
         extra = {}
         combo = combo.copy()
-        for i in couponed:
-            label = ", ".join(filter(None, [labels[combo[i]], str(coupon_codes[i])]))
+        for i, code in zip(couponed, given):
+            label = ", ".join(filter(None, [labels[combo[i]], str(code)]))
             combo[i] = extra.setdefault(label, len(labels) + len(extra))
         labels += list(extra)
-    unique = list(dict.fromkeys(labels))
-    remap = np.array([unique.index(label) for label in labels] + [-1], dtype=np.int64)
-    codes = remap[combo]
-    if "" in unique:  # no rule changed the line: blank
-        blank = unique.index("")
-        codes = np.where(codes == blank, -1, codes - (codes > blank))
-        unique.remove("")
-    return pd.Categorical.from_codes(codes, categories=unique)
+    unique = {label: i for i, label in enumerate(dict.fromkeys(label for label in labels if label))}
+    remap = np.array([unique.get(label, -1) for label in labels], dtype=np.int8 if len(unique) < 128 else np.int32)
+    return pd.Categorical.from_codes(remap[combo], categories=list(unique))  # blank (-1): no rule changed the line

@@ -52,37 +52,42 @@ def _stored_points(ctx: Context, lines: pd.DataFrame, spenders: np.ndarray) -> d
     return {int(code): (g["on"].to_numpy(), g["amount"].to_numpy(dtype=np.int64)) for code, g in frame.groupby("code")}
 
 
-def _ledger_order(lines: pd.DataFrame, at: np.ndarray) -> np.ndarray:
-    """Ledger order (date, doc_id as text, line_no, export row) of the lines at positions ``at``."""
+def _ledger_order(lines: pd.DataFrame, at: np.ndarray, client: np.ndarray) -> np.ndarray:
+    """The lines at positions ``at`` by client, then in ledger order (date, doc_id as text, line_no, export row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[at] if "line_no" in lines else np.zeros(len(at), np.int64)
     docs = lines["doc_id"].cat
-    text_rank = np.argsort(np.argsort(docs.categories.astype(str).to_numpy(), kind="stable"), kind="stable")
+    text_rank = pc.rank(pa.array(docs.categories.astype(str)), sort_keys="ascending", tiebreaker="first").to_numpy()
     doc = text_rank[docs.codes.to_numpy()[at]]
-    dates = lines["date"].to_numpy(dtype="datetime64[D]")[at]
-    return np.lexsort((lines["source_row"].to_numpy()[at], line_no, doc, dates))
+    dates = lines["date"].to_numpy()[at].astype("datetime64[D]")
+    return np.lexsort((lines["source_row"].to_numpy()[at], line_no, doc, dates, client[at]))
 
 
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
-    """Redemptions in ledger order, one client's running balance at a time (a loop over spending lines only)."""
+    """Redemptions in ledger order, one client's running balance at a time (a loop over spending lines only).
+
+    Only the spending clients' lines are needed. Sorted by client and then in ledger
+    order, each client's lines are one slice, and the lines before a spending line
+    in the ledger are the start of that slice.
+    """
     client = lines["client_id"].cat.codes.to_numpy()
     spenders = np.unique(client[spending])
-    mine = np.isin(client, spenders)  # only the spending clients' lines need the ledger order
+    mine_at = np.flatnonzero(np.isin(client, spenders))
+    sorted_at = mine_at[_ledger_order(lines, mine_at, client)]
     position = np.full(len(lines), -1, dtype=np.int64)
-    mine_at = np.flatnonzero(mine)
-    position[mine_at[_ledger_order(lines, mine_at)]] = np.arange(len(mine_at))
-    dates = lines["date"].to_numpy(dtype="datetime64[D]")
-    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
-    accrued = lines["bonus_accrued"].to_numpy()
-    available_on = dates + np.asarray(mb, dtype="timedelta64[D]")
-    available_on = np.where(accrued < 0, dates, available_on)  # a return cancels at once
-    # the spending clients' lines sorted by client once; each client's lines are then one slice
-    order = np.argsort(client[mine_at], kind="stable")
-    sorted_at = mine_at[order]
+    position[sorted_at] = np.arange(len(sorted_at))
+    day = lines["date"].to_numpy()
+    dates = day[sorted_at].astype("datetime64[D]")
+    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0)[sorted_at] if "moneyback_days" in lines else 0
+    amount_sorted = lines["bonus_accrued"].to_numpy()[sorted_at]
+    on_sorted = dates + np.asarray(mb, dtype="timedelta64[D]")
+    on_sorted = np.where(amount_sorted < 0, dates, on_sorted)  # a return cancels at once
     by_client_code = client[sorted_at]
-    pos_sorted, on_sorted, amount_sorted = position[sorted_at], available_on[sorted_at], accrued[sorted_at]
     starts = np.searchsorted(by_client_code, spenders, side="left")
-    ends = np.searchsorted(by_client_code, spenders, side="right")
-    bounds = {int(c): (int(a), int(b)) for c, a, b in zip(spenders, starts, ends)}
+    first_of = {int(c): int(a) for c, a in zip(spenders, starts)}
+    spend_dates = day[spending].astype("datetime64[D]")
     stored = _stored_points(ctx, lines, spenders)
     cap = ctx.book.settings.on_overdraw == "cap"
     spent_so_far: dict[int, int] = {}
@@ -90,12 +95,11 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     overdrawn: list[tuple[int, str]] = []
     for k in np.argsort(position[spending], kind="stable"):  # one step per line that spends points
         i = spending[k]
-        first, last = bounds[int(client[i])]
-        pos, on, amount = pos_sorted[first:last], on_sorted[first:last], amount_sorted[first:last]
-        earlier = (pos < position[i]) & (on <= dates[i])
+        first, here, on_day = first_of[int(client[i])], position[i], spend_dates[k]
+        earlier = on_sorted[first:here] <= on_day
         from_ledger = stored.get(int(client[i]))
-        opening = int(from_ledger[1][(from_ledger[0] <= dates[i])].sum()) if from_ledger is not None else 0
-        balance = max(0, opening + int(amount[earlier].sum()) - spent_so_far.get(client[i], 0))
+        opening = int(from_ledger[1][(from_ledger[0] <= on_day)].sum()) if from_ledger is not None else 0
+        balance = max(0, opening + int(amount_sorted[first:here][earlier].sum()) - spent_so_far.get(client[i], 0))
         wanted = int(paid[i])
         allowed = min(balance, max(int(net[i]), 0))
         if wanted > allowed and not cap:
