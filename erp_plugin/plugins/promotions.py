@@ -47,21 +47,23 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
             total = discount * PCT_SCALE
         effects.append((rule, mask, total))
     applied = _decide_groups(effects, facts.pdoc)
-    promo = np.zeros(n, dtype=np.int64)
+    nothing = np.broadcast_to(np.int64(0), n)  # no rule, no coupon: one read-only 0 seen as a column, no memory
+    promo = nothing
     multipliers = []
     for (rule, mask, _total), live in zip(effects, applied):
         if rule.reward == "bonus_multiplier":
             multipliers.append((rule, live & mask))
         else:
-            promo += np.where(live, discounts[rule.rule_id], 0)
+            promo = promo + np.where(live, discounts[rule.rule_id], 0)
     coupon_pct = lines["_coupon_pct"].to_numpy()
-    coupon = percent_of(facts.gross, coupon_pct) if coupon_pct.any() else np.zeros(n, dtype=np.int64)
-    promo += coupon
+    coupon = percent_of(facts.gross, coupon_pct) if coupon_pct.any() else nothing
+    if coupon is not nothing:
+        promo = promo + coupon
     num, den = _combined_multiplier(multipliers, n)
     names = _rule_names(effects, applied, discounts, facts, pd.Series(lines["_coupon"], copy=False), coupon)
     return with_columns(
         lines,
-        promo_discount=promo * facts.sign,
+        promo_discount=nothing if promo is nothing else promo * facts.sign,
         promo_rules=names,
         _mult_num=num,
         _mult_den=den,
@@ -74,10 +76,19 @@ class _Facts:
     def __init__(self, lines: pd.DataFrame, ctx: Context):
         self.lines, self.ctx = lines, ctx
         self.sign = lines["_sign"].to_numpy()
-        self.gross = np.abs(lines["gross"].to_numpy())
-        self.qty = np.abs(lines["qty"].to_numpy(dtype=np.int64))
-        self.kit_bonus = np.abs(lines["kit_bonus"].to_numpy())
         self.pdoc = lines["_pdoc"].to_numpy()
+
+    @cached_property
+    def gross(self) -> np.ndarray:
+        return np.abs(self.lines["gross"].to_numpy())
+
+    @cached_property
+    def qty(self) -> np.ndarray:
+        return np.abs(self.lines["qty"].to_numpy(dtype=np.int64))
+
+    @cached_property
+    def kit_bonus(self) -> np.ndarray:
+        return np.abs(self.lines["kit_bonus"].to_numpy())
 
     @cached_property
     def dates(self) -> np.ndarray:
