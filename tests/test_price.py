@@ -71,7 +71,16 @@ KIT = ("gross", "kit_pct", "kit_discount", "kit_bonus", "kit_price_discount", "p
        "bonus_accrued", "reservation_cost", "vat", "cash_due")
 
 
-def test_kit_figures_options_rounding_vat_and_a_mirrored_return(tmp_path):
+@pytest.fixture(params=[None, 1], ids=["whole", "line_by_line"])
+def block_rows(request, monkeypatch):
+    """Row-wise arithmetic as one block, and again one line per block on the thread pool (blocks.py)."""
+    from erp_plugin import blocks
+
+    if request.param:
+        monkeypatch.setattr(blocks, "BLOCK_ROWS", request.param)
+
+
+def test_kit_figures_options_rounding_vat_and_a_mirrored_return(tmp_path, block_rows):
     priced = price(tmp_path, [
         # C1 PRO bonus, red 8 % − deferral 1.5 − 7 days 1 − 30 days 0.5 = 5 %; gross 2 × 1 000.00
         dict(doc_id="D1", client_id="C1", sku="S1", qty=2, unit_price="1000", marker="red", payment="deferral",
@@ -169,7 +178,7 @@ def test_a_bundle_in_a_return_document(tmp_path):
     ]
 
 
-def test_a_multiplier_on_a_half_client(tmp_path):
+def test_a_multiplier_on_a_half_client(tmp_path, block_rows):
     sheets = book(Promotions=[PROMO_HEADER,
                               ["X2", "bonus_multiplier", 2, "", "red", "", "", "", "", "", "", "", ""],
                               ["X15", "bonus_multiplier", 1.5, "", "", "S2", "", "", "", "", "", "", ""]])
@@ -212,7 +221,7 @@ def test_a_coupon_issued_used_and_used_twice(tmp_path):
     assert [d.strftime("%Y-%m-%d") for d in coupons["valid_to"]] == ["2026-03-31", "2026-03-31"]
 
 
-def test_a_22_percent_line_beside_a_10_percent_line(tmp_path):
+def test_a_22_percent_line_beside_a_10_percent_line(tmp_path, block_rows):
     priced = price(tmp_path, [
         dict(doc_id="D1", client_id="C2", sku="A", qty=1, unit_price="1220", vat_rate="22%"),
         dict(doc_id="D1", client_id="C2", sku="B", qty=1, unit_price="1100", vat_rate="10%"),

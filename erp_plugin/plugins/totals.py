@@ -14,9 +14,12 @@ concession_pct = (price_discount + bonus_accrued + reservation_cost) / gross ×
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
+from ..blocks import by_blocks
 from ..erp.lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Context
@@ -26,50 +29,63 @@ DAYS_IN_YEAR = 365
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    columns = {name: _values(lines, name) for name in _INPUTS}
+    default_vat = _default_vat_rate(ctx.book)
     settings = ctx.book.settings
-    sign = lines["_sign"].to_numpy()
-    gross = lines["gross"].to_numpy()
-    discount_wanted = np.abs(lines["kit_price_discount"].to_numpy() + lines["promo_discount"].to_numpy())
-    price_discount = sign * np.minimum(np.abs(gross), discount_wanted)
-    net = gross - price_discount
-    kit_bonus = lines["kit_bonus"].to_numpy()
-    num, den = lines["_mult_num"].to_numpy(), lines["_mult_den"].to_numpy()
-    bonus_accrued = kit_bonus if np.array_equal(num, den) else mul_div_round(kit_bonus, num, den)  # no multiplier: as is
-    days = lines["reservation_days"].to_numpy(dtype=np.int64, na_value=0) if "reservation_days" in lines else 0
     carrying = pct_to_scaled(settings.carrying_rate_pct)
-    reservation_cost = mul_div_round(net, carrying * np.asarray(days, dtype=np.int64), 100 * PCT_SCALE * DAYS_IN_YEAR)
-    rate = line_vat_rates(lines, ctx.book)
-    if settings.prices_include_vat:
-        vat = mul_div_round(net, rate, 100 * PCT_SCALE + rate)
-    else:
-        vat = percent_of(net, rate)
-    concession = np.abs(price_discount) + np.abs(bonus_accrued) + np.abs(reservation_cost)
-    concession_pct = mul_div_round(concession, 100 * PCT_SCALE, np.maximum(np.abs(gross), 1)) * (gross != 0)
-    lines = with_columns(
-        lines,
-        price_discount=price_discount,
-        net=net,
-        bonus_accrued=bonus_accrued,
-        reservation_cost=reservation_cost,
-        vat=vat,
-        concession_pct=concession_pct,
-    )
+    multiplied = not np.array_equal(columns["_mult_num"], columns["_mult_den"])
+
+    def block(rows: slice) -> dict[str, np.ndarray]:
+        at = {name: values[rows] if np.ndim(values) else values for name, values in columns.items()}
+        gross, sign = at["gross"], at["_sign"]
+        discount_wanted = np.abs(at["kit_price_discount"] + at["promo_discount"])
+        price_discount = sign * np.minimum(np.abs(gross), discount_wanted)
+        net = gross - price_discount
+        bonus_accrued = mul_div_round(at["kit_bonus"], at["_mult_num"], at["_mult_den"]) if multiplied else at["kit_bonus"]
+        reservation_cost = mul_div_round(net, carrying * at["reservation_days"], 100 * PCT_SCALE * DAYS_IN_YEAR)
+        rate = np.where(at["_vat_missing"], default_vat(at["date"]), at["vat_rate"])
+        if settings.prices_include_vat:
+            vat = mul_div_round(net, rate, 100 * PCT_SCALE + rate)
+        else:
+            vat = percent_of(net, rate)
+        concession = np.abs(price_discount) + np.abs(bonus_accrued) + np.abs(reservation_cost)
+        concession_pct = mul_div_round(concession, 100 * PCT_SCALE, np.maximum(np.abs(gross), 1)) * (gross != 0)
+        return dict(price_discount=price_discount, net=net, bonus_accrued=bonus_accrued,
+                    reservation_cost=reservation_cost, vat=vat, concession_pct=concession_pct)
+
+    lines = with_columns(lines, **by_blocks(len(lines), block))
     _guardrail(lines, ctx)
     return lines
 
 
+_INPUTS = ("gross", "_sign", "kit_price_discount", "promo_discount", "kit_bonus", "_mult_num", "_mult_den",
+           "reservation_days", "date", "vat_rate", "_vat_missing")
+
+
+def _values(lines: pd.DataFrame, name: str):
+    """A column as the block arithmetic takes it: numpy values, a blank as 0 (``_vat_missing``: the
+    lines without a VAT rate of their own); a column the export lacks is one 0 (or all missing)."""
+    if name == "_vat_missing":
+        return pd.Series(lines["vat_rate"], copy=False).isna().to_numpy() if "vat_rate" in lines else True
+    if name not in lines:
+        return 0
+    if name == "date":
+        return lines[name].to_numpy(dtype="datetime64[s]")
+    return lines[name].to_numpy(dtype=np.int64, na_value=0)
+
+
 def line_vat_rates(lines: pd.DataFrame, book) -> np.ndarray:
     """Each line's VAT rate in percent units: its own, else vat_rate_pct, else the statutory rate of its date."""
+    own = _values(lines, "vat_rate")
+    return np.where(_values(lines, "_vat_missing"), _default_vat_rate(book)(_values(lines, "date")), own)
+
+
+def _default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
+    """The rate of lines without their own: vat_rate_pct, else the statutory rate of the line's date."""
     setting = book.settings.vat_rate_pct
     if setting is not None:
-        default = np.full(len(lines), pct_to_scaled(setting), dtype=np.int64)
-    else:
-        dates = lines["date"].to_numpy(dtype="datetime64[D]")
-        default = np.where(dates < RATE_CHANGE, 20 * PCT_SCALE, 22 * PCT_SCALE)
-    if "vat_rate" not in lines.columns:
-        return default
-    own = pd.Series(lines["vat_rate"], copy=False)
-    return np.where(own.isna().to_numpy(), default, own.to_numpy(dtype=np.int64, na_value=0))
+        return lambda dates: np.full(len(dates), pct_to_scaled(setting), dtype=np.int64)
+    return lambda dates: np.where(dates < RATE_CHANGE, 20 * PCT_SCALE, 22 * PCT_SCALE)
 
 
 def _guardrail(lines: pd.DataFrame, ctx: Context) -> None:
