@@ -295,6 +295,31 @@ def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
     assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-04", "2026-03-05"]
 
 
+def test_parquet_rows_without_a_line_field_are_not_lines(tmp_path):
+    """A row whose doc_id, client_id, sku, qty and unit_price are all blank (null, empty or spaces) is not a
+    line: left out without a problem, even for its other values; the lines after it keep their rows, and a
+    bad value there is shown as it is in the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "date": pa.array([date(2026, 3, 2), None, None, date(2026, 3, 3)]),
+        "doc_id": pa.array(["D1", None, "   ", "D2"]).dictionary_encode(),
+        "client_id": pa.array(["C1", "", None, "C2"]).dictionary_encode(),
+        "sku": pa.array(["S1", None, " ", "S2"]),
+        "qty": pa.array([1, None, None, 2]),
+        "unit_price": pa.array([10, None, None, 20]),
+        "vat_rate": pa.array([22, 150, 300, 122]),
+    })
+    path = tmp_path / "gaps.parquet"
+    pq.write_table(table, path)
+    export = read_export(path)
+    assert [str(p) for p in export.problems] == ["export row 5, field vat_rate: vat_rate 122 is not a VAT rate, e.g. 22%"]
+    export = read_export(path, skip_bad_lines=True)
+    assert export.lines["source_row"].tolist() == [2]
+    assert export.lines["doc_id"].astype(str).tolist() == ["D1"]
+
+
 def test_a_parquet_file_read_in_several_batches(tmp_path, monkeypatch):
     """Above PARQUET_BATCH_ROWS the file is parsed batch by batch: rows keep their numbers, text one category set."""
     from decimal import Decimal

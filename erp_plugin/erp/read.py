@@ -14,11 +14,11 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from ..money import parse_scaled_column
 from ..problems import InputError, Problem, Problems
 from ..threads import workers
 from ..xlsx import check_workbook
-from .arrow_values import is_string, parse_arrow_column
+from .arrow_values import parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
 from .lines import SOURCE_ROW, Kind, input_kinds
 from .values import parse_date_column, parse_int_column, parse_text_column, parse_vat_column
@@ -335,22 +335,21 @@ def _csv_chunks(path: Path, source: ExportSource, header_index: int) -> Iterator
         raise ExportError(problem) from None
 
 
-def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource, Iterator[pd.DataFrame]]:
+def _load_parquet(path: Path, columns: Mapping[str, str]) -> tuple[ExportSource, Iterator[ArrowBatch]]:
     file = str(path)
     try:
         import pyarrow.parquet as pq
 
-        headers = list(pq.ParquetFile(path).schema_arrow.names)
-        fields = match_fields(headers, columns)
-        text = [headers[i] for name, i in fields.items() if name in TEXT_FIELDS]
-        # text columns as each row group's dictionary: distinct values are parsed once, codes spread them
-        parquet = pq.ParquetFile(path, read_dictionary=text)
+        metadata = pq.read_metadata(path)
     except Exception as exc:  # pyarrow's own error types
         raise ExportError(Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)) from None
+    headers = list(metadata.schema.to_arrow_schema().names)
+    fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
         raise _no_header(file, [headers], columns, "the file")
     source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
-    return source, _parquet_chunks(parquet, headers, fields)
+    text = {name for name in fields if name in TEXT_FIELDS}
+    return source, _parquet_batches(path, metadata, {name: headers[index] for name, index in fields.items()}, text)
 
 
 def _keep_decimals(arrow_type):
@@ -360,17 +359,48 @@ def _keep_decimals(arrow_type):
     return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
 
 
-def _parquet_chunks(parquet, headers: list[str], fields: dict[str, int]) -> Iterator[ArrowBatch]:
-    first_row = 2
-    wanted = [headers[index] for index in fields.values()]
-    # One batch for a file up to PARQUET_BATCH_ROWS: its columns are parsed straight from Arrow.
-    rows = parquet.metadata.num_rows
-    batches = [parquet.read(columns=wanted)] if rows <= PARQUET_BATCH_ROWS else \
-        parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted)
-    for batch in batches:
-        columns = {name: _chunked(batch.column(headers[index])) for name, index in fields.items()}
-        yield ArrowBatch(columns, np.arange(first_row, first_row + batch.num_rows, dtype=np.int64))
-        first_row += batch.num_rows
+def _parquet_batches(path: Path, metadata, headers: dict[str, str], text: set[str]) -> Iterator[ArrowBatch]:
+    """The file's row groups in batches of up to PARQUET_BATCH_ROWS lines (a bigger row group alone)."""
+    first_row, groups, rows = 2, [], 0
+    for g in range(metadata.num_row_groups):
+        group_rows = metadata.row_group(g).num_rows
+        if groups and rows + group_rows > PARQUET_BATCH_ROWS:
+            yield ArrowBatch(ParquetColumns(path, metadata, groups, headers, text), np.arange(first_row, first_row + rows))
+            first_row, groups, rows = first_row + rows, [], 0
+        groups.append(g)
+        rows += group_rows
+    if groups or not metadata.num_row_groups:
+        yield ArrowBatch(ParquetColumns(path, metadata, groups, headers, text), np.arange(first_row, first_row + rows))
+
+
+class ParquetColumns(Mapping):
+    """A parquet file's columns over some of its row groups, each read from the file when looked up.
+
+    Nothing is held: the parser reads a column, parses it and lets it go, so a
+    big file never has its whole Arrow table in memory beside the parsed lines.
+    Text columns come as each row group's dictionary (distinct values parsed
+    once, codes spread them).
+    """
+
+    def __init__(self, path: Path, metadata, groups: list[int], headers: Mapping[str, str], text: set[str]):
+        self.path, self.metadata, self.groups, self.headers = path, metadata, groups, dict(headers)
+        self.dictionary = [headers[name] for name in text]
+
+    def __getitem__(self, name: str):
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(self.path, metadata=self.metadata, read_dictionary=self.dictionary)
+            return parquet.read_row_groups(self.groups, columns=[self.headers[name]]).column(0)
+        except Exception as exc:  # pyarrow's own error types: a damaged page, a file changed meanwhile
+            raise ExportError(Problem("file.corrupt", f"column {self.headers[name]} cannot be read as parquet ({exc})",
+                                      file=str(self.path))) from None
+
+    def __iter__(self):
+        return iter(self.headers)
+
+    def __len__(self) -> int:
+        return len(self.headers)
 
 
 def _chunked(column):
@@ -381,10 +411,11 @@ def _chunked(column):
 
 @dataclass
 class ArrowBatch:
-    """Parquet rows as the parser takes them: each field's Arrow column, and the rows' numbers."""
+    """Parquet rows as the parser takes them: each field's Arrow column, read when asked for, and the rows' numbers."""
 
-    fields: dict  # field -> pyarrow.ChunkedArray
+    fields: Mapping  # field -> pyarrow column (ParquetColumns: read from the file on each lookup)
     rows: np.ndarray
+    kept: np.ndarray | None = None  # which of the fields' rows are this batch's (None: all)
 
     @property
     def columns(self) -> list[str]:
@@ -394,18 +425,27 @@ class ArrowBatch:
         return len(self.rows)
 
     def __getitem__(self, name: str):
-        return self.rows if name == SOURCE_ROW and name not in self.fields else self.fields[name]
-
-    def keep(self, mask: np.ndarray) -> ArrowBatch:
         import pyarrow as pa
 
+        if name == SOURCE_ROW and name not in self.fields:
+            return self.rows
+        column = _chunked(self.fields[name])
+        return column if self.kept is None else column.filter(pa.array(self.kept))
+
+    def keep(self, mask: np.ndarray) -> ArrowBatch:
         if mask.all():
             return self
-        keep = pa.array(mask)
-        return ArrowBatch({name: column.filter(keep) for name, column in self.fields.items()}, self.rows[mask])
+        kept = mask.copy()
+        if self.kept is not None:
+            kept = self.kept.copy()
+            kept[self.kept] = mask
+        return ArrowBatch(self.fields, self.rows[mask], kept)
 
-    def value(self, name: str, position: int):
-        return self.fields[name][position].as_py()
+    def values(self, name: str, positions: np.ndarray) -> list:
+        """The raw values at ``positions`` of one field (for problem messages: the column is read once more)."""
+        import pyarrow as pa
+
+        return self[name].take(pa.array(positions, type=pa.int64())).to_pylist()
 
 
 def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str]) -> pd.DataFrame:
@@ -415,22 +455,26 @@ def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str])
     Raises InputError: a missing or unreadable file, a column it lacks, a value
     that does not parse (with its export row, from ``source_row``).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     file = str(path)
     try:
-        parquet = pq.ParquetFile(path, read_dictionary=[c for c in columns if kinds[c].name == "text"])
-        missing = [c for c in columns if c not in parquet.schema_arrow.names]
-        table = None if missing else parquet.read(columns=columns)
-    except (OSError, pa.ArrowException) as exc:
+        metadata = pq.read_metadata(path)
+        names = metadata.schema.to_arrow_schema().names
+    except Exception as exc:  # pyarrow's own error types, or no such file
         raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)]) from None
+    missing = [c for c in columns if c not in names]
     if missing:
         raise InputError([Problem("priced.column", f"has no column {name}; expected the parquet output of "
                                   "erp-plugin price", file=file) for name in missing])
-    rows = table.column(SOURCE_ROW).to_numpy() if SOURCE_ROW in columns else np.arange(2, 2 + table.num_rows)
-    batch = ArrowBatch({c: _chunked(table.column(c)) for c in columns}, np.asarray(rows, dtype=np.int64))
-    parsed = parse_fields(batch, {c: kinds[c] for c in columns})
+    fields = ParquetColumns(path, metadata, list(range(metadata.num_row_groups)), {c: c for c in columns},
+                            {c for c in columns if kinds[c].name == "text"})
+    try:
+        rows = fields[SOURCE_ROW].to_numpy() if SOURCE_ROW in columns else np.arange(2, 2 + metadata.num_rows)
+        batch = ArrowBatch(fields, np.asarray(rows, dtype=np.int64))
+        parsed = parse_fields(batch, {c: kinds[c] for c in columns})
+    except ExportError as exc:
+        raise InputError([exc.problem]) from None
     problems, counts = Problems(), {}
     report = _Reporter(problems, counts, False, batch, batch.rows)
     for name in columns:  # a priced line has every value its run read or computed
@@ -449,16 +493,23 @@ def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str])
 def _parse(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, problems: Problems, counts: dict) -> pd.DataFrame:
     kinds = input_kinds(minor_units)
     present = [f for f in FIELDS if f in raw.columns]
-    if isinstance(raw, ArrowBatch):
-        raw = raw.keep(_filled_rows(raw))
+    if isinstance(raw, ArrowBatch):  # typed columns, each read once: parsed first, then the rows that are lines kept
+        parsed = parse_fields(raw, {name: kinds[name] for name in present})
+        filled = np.zeros(len(raw), dtype=bool)
+        for name in LINE_FIELDS:
+            if name in parsed:
+                filled |= ~parsed[name][2]
+        if not filled.all():
+            raw = raw.keep(filled)
+            parsed = {name: tuple(part[filled] for part in column) for name, column in parsed.items()}
     else:
         raw = raw.reset_index(drop=True)
         raw = raw[_line_rows(raw)].reset_index(drop=True)
+        parsed = parse_fields(raw, {name: kinds[name] for name in present})
     rows = np.asarray(raw[SOURCE_ROW])
     lines = {SOURCE_ROW: rows}
     bad_rows = np.zeros(len(raw), dtype=bool)
     report = _Reporter(problems, counts, skip_bad, raw, rows)
-    parsed = parse_fields(raw, {name: kinds[name] for name in present})
     for name in present:
         kind = kinds[name]
         values, bad, blank = parsed[name]
@@ -488,10 +539,13 @@ class _Reporter:
         self.counts[(name, code)] = seen + len(positions)
         add = self.problems.warning if self.skip_bad else self.problems.error
         suffix = "; the line is left out" if self.skip_bad else ""
-        for position in positions[: max(0, MAX_PROBLEMS_PER_FIELD - seen)]:
-            raw = self.raw
-            text = message(raw.value(name, position) if isinstance(raw, ArrowBatch) else raw[name].iloc[position]) + suffix
-            add(code, text, row=int(self.rows[position]), field=name)
+        shown = positions[: max(0, MAX_PROBLEMS_PER_FIELD - seen)]
+        if not len(shown):
+            return
+        raw = self.raw
+        values = raw.values(name, shown) if isinstance(raw, ArrowBatch) else list(raw[name].iloc[shown])
+        for position, value in zip(shown, values):
+            add(code, message(value) + suffix, row=int(self.rows[position]), field=name)
 
 
 def _report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
@@ -501,7 +555,7 @@ def _report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
             add(code, f"and {count - MAX_PROBLEMS_PER_FIELD} more lines with the same problem in field {name}", field=name)
 
 
-LINE_FIELDS = ("doc_id", "client_id", "sku", "qty", "unit_price")  # a row with none of them is not a line
+LINE_FIELDS = ("doc_id", "client_id", "sku", "qty", "unit_price")  # a row with all of them blank is not a line
 
 
 def _line_rows(raw: pd.DataFrame) -> np.ndarray:
@@ -511,7 +565,7 @@ def _line_rows(raw: pd.DataFrame) -> np.ndarray:
         if name in raw.columns:
             column = raw[name]
             if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
-                filled |= ~_per_value(column, lambda s: (s.isna() | s.eq("")).to_numpy(), True)
+                filled |= ~_per_value(column, lambda s: (s.isna() | s.astype(str).str.strip().eq("")).to_numpy(), True)
             else:  # a typed column: only a null is blank
                 filled |= ~column.isna().to_numpy()
     totals = np.zeros(len(raw), dtype=bool)
@@ -519,24 +573,6 @@ def _line_rows(raw: pd.DataFrame) -> np.ndarray:
         if name in raw.columns and (raw[name].dtype == object or isinstance(raw[name].dtype, pd.CategoricalDtype)):
             totals |= _per_value(raw[name], lambda s: s.astype(str).str.match(TOTALS).to_numpy(), False)
     return filled & ~totals
-
-
-def _filled_rows(raw: ArrowBatch) -> np.ndarray:
-    """Parquet rows that are lines: typed columns and no report rows, so only rows with none of
-    LINE_FIELDS (null, or empty text) are left out."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    filled = np.zeros(len(raw), dtype=bool)
-    for name in LINE_FIELDS:
-        if name in raw.columns:
-            column = raw[name]
-            if is_string(column.type.value_type if pa.types.is_dictionary(column.type) else column.type):
-                present = pc.fill_null(pc.not_equal(column, ""), False)
-            else:
-                present = pc.is_valid(column)
-            filled |= present.to_numpy(zero_copy_only=False)
-    return filled
 
 
 def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
