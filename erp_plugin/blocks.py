@@ -12,13 +12,14 @@ depends on its own values alone may be split this way.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
 from .threads import workers
 
-BLOCK_ROWS = 1 << 18  # 512 KB per int64 temporary: a block's arrays stay in the cores' caches
+BLOCK_ROWS = 1 << 16  # 512 KB per int64 temporary: a block's arrays stay in the cores' caches
+T = TypeVar("T")
 
 
 def by_blocks(rows: int, compute: Callable[[slice], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -31,14 +32,18 @@ def by_blocks(rows: int, compute: Callable[[slice], dict[str, np.ndarray]]) -> d
     first = compute(slice(0, min(rows, BLOCK_ROWS)))
     columns = {name: np.empty(rows, dtype=np.asarray(values).dtype) for name, values in first.items()}
 
-    def fill(start: int, part: dict[str, np.ndarray]) -> None:
-        for name, values in part.items():
-            columns[name][start:start + BLOCK_ROWS] = values
+    def fill(block: slice) -> None:
+        for name, values in (first if block.start == 0 else compute(block)).items():
+            columns[name][block] = values
 
-    fill(0, first)
-    starts = range(BLOCK_ROWS, rows, BLOCK_ROWS)
-    if len(starts):
-        with ThreadPoolExecutor(max_workers=workers(len(starts))) as pool:
-            for _ in pool.map(lambda start: fill(start, compute(slice(start, min(rows, start + BLOCK_ROWS)))), starts):
-                pass
+    each_block(rows, fill)
     return columns
+
+
+def each_block(rows: int, compute: Callable[[slice], T]) -> list[T]:
+    """``compute(block)`` for consecutive blocks of ``rows`` on a thread per core; the results in block order."""
+    blocks = [slice(start, min(rows, start + BLOCK_ROWS)) for start in range(0, rows, BLOCK_ROWS)]
+    if len(blocks) < 2:
+        return [compute(block) for block in blocks]
+    with ThreadPoolExecutor(max_workers=workers(len(blocks))) as pool:
+        return list(pool.map(compute, blocks))

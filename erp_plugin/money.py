@@ -247,18 +247,35 @@ def _floor_mul_div(a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndar
 _PART_BITS = 21  # group_sums splits int64 values in three parts of at most this many bits
 
 
+FEW_GROUPS = 4096  # group_sums over at most this many groups goes block by block
+
+
 def group_sums(values, groups: np.ndarray, count: int) -> np.ndarray:
     """Exact int64 sums of ``values`` per group code 0..count-1, by np.bincount (several times faster than
     a hash group-by on the same codes).
 
-    np.bincount sums in float64, exact only below 2**53. When the magnitudes
+    With few groups (markers, tiers) the rows are summed in blocks on every core
+    (blocks.py) and the blocks' sums added up: no column-sized temporary. With
+    many (clients, documents) a block's sums would be as big as the groups, so
+    the column is summed whole.
+    """
+    values, groups = _as_int64(values), np.asarray(groups)
+    if count <= FEW_GROUPS:
+        from .blocks import each_block
+
+        sums = each_block(len(values), lambda rows: _exact_bincount(values[rows], groups[rows], count))
+        return np.sum(sums, axis=0, dtype=np.int64) if sums else np.zeros(count, dtype=np.int64)
+    return _exact_bincount(values, groups, count)
+
+
+def _exact_bincount(values: np.ndarray, groups, count: int) -> np.ndarray:
+    """np.bincount sums in float64, exact only below 2**53. When the magnitudes
     together stay below 2**52 (money of ten million lines does), no partial sum
     can leave that range and one pass is exact. Otherwise each value is split
     into three parts (low and middle 21 bits, unsigned; the high rest, signed),
     every part summed on its own — exact while a group has fewer than 2**31 rows
     — and the parts are put back together in int64.
     """
-    values = _as_int64(values)
     groups = np.asarray(groups, dtype=np.intp)
     weights = values.astype(np.float64)
     if float(np.abs(weights).sum()) < 2.0**52:  # summed with a relative error far below the margin to 2**53

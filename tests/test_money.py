@@ -5,6 +5,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from erp_plugin import blocks, money
 from erp_plugin.money import (
     MoneyError,
     allocate,
@@ -191,7 +192,14 @@ def test_group_sums_are_exact_over_the_whole_int64_range(data):
         groups = data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
     expected = [sum(v for v, g in zip(values, groups) if g == k) for k in range(5)]
     fits = [-(2**63) <= e < 2**63 for e in expected]
-    got = group_sums(np.array(values, dtype=np.int64), np.array(groups, dtype=np.int64), 5)
+    # few groups: in blocks (one, or of 3 rows on the thread pool); or as if they were many: the column whole
+    block_rows, few = data.draw(st.sampled_from([(1 << 16, 5), (3, 5), (1 << 16, 0)])) if data else (2, 5)
+    saved = blocks.BLOCK_ROWS, money.FEW_GROUPS
+    blocks.BLOCK_ROWS, money.FEW_GROUPS = block_rows, few
+    try:
+        got = group_sums(np.array(values, dtype=np.int64), np.array(groups, dtype=np.int64), 5)
+    finally:
+        blocks.BLOCK_ROWS, money.FEW_GROUPS = saved
     assert [int(x) for x, ok in zip(got, fits) if ok] == [e for e, ok in zip(expected, fits) if ok]
 
 

@@ -135,7 +135,7 @@ def _union_categoricals(pieces: list[pd.Series]) -> pd.Categorical:
     offsets = np.cumsum([0] + [len(c) for c in categories])
     codes = []
     for piece, offset in zip(pieces, offsets):
-        own = piece.cat.codes.to_numpy()
+        own = piece.array.codes
         remapped = np.full(len(own), -1, dtype=np.int64)
         valid = own >= 0
         remapped[valid] = mapping[own[valid] + offset]
@@ -580,7 +580,7 @@ def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return np.asarray(test(column), dtype=bool)
     per_category = np.asarray(test(pd.Series(column.cat.categories.to_numpy(dtype=object), dtype=object)), dtype=bool)
-    codes = column.cat.codes.to_numpy()
+    codes = column.array.codes
     return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
 
 
@@ -615,7 +615,7 @@ def _parse_field(values, kind: Kind):
 
 
 def _parse_categories(values: pd.Series, kind: Kind):
-    codes = values.cat.codes.to_numpy()
+    codes = values.array.codes
     categories = values.cat.categories
     distinct = pd.Series(categories) if pd.api.types.is_string_dtype(categories.dtype) and categories.dtype != object \
         else pd.Series(categories.to_numpy(dtype=object), dtype=object)

@@ -253,7 +253,7 @@ def _categories(values: pd.Series, pa):
 
 def _text(values: pd.Series, dictionary, pa):
     """Text as the column's category codes over its one dictionary, or as strings when that is large."""
-    codes = _as_categorical(values).cat.codes.to_numpy().astype(np.int32)
+    codes = _as_categorical(values).array.codes.astype(np.int32)
     indices = pa.array(codes, mask=codes < 0, type=pa.int32())
     if len(dictionary) > DICTIONARY_TEXT_MAX:
         return dictionary.take(indices)

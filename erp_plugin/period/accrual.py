@@ -33,7 +33,7 @@ def accrual(lines: pd.DataFrame, book: TariffBook, as_of: date) -> Table:
     to_date = (days >= np.datetime64(fy.start, "D")) & (days <= np.datetime64(as_of, "D"))
     net = lines["net"].to_numpy()
     basis = net - lines["vat"].to_numpy() if book.settings.rebate_basis == "net_ex_vat" else net
-    frame = pd.DataFrame({"client": lines["client_id"].cat.codes.to_numpy()[to_date], "basis": basis[to_date]})
+    frame = pd.DataFrame({"client": lines["client_id"].array.codes[to_date], "basis": basis[to_date]})
     per_client = frame.groupby("client")["basis"].sum()
     turnover = per_client.to_numpy(dtype=np.int64)
     elapsed = (as_of - fy.start).days + 1

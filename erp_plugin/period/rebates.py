@@ -107,11 +107,11 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     fy = FiscalYear.of(book, year)
     days = lines["date"].to_numpy(dtype="datetime64[D]")
     inside = (days >= np.datetime64(fy.start, "D")) & (days <= np.datetime64(fy.end, "D"))
-    clients = lines["client_id"].cat.codes.to_numpy().astype(np.intp)
+    clients = lines["client_id"].array.codes.astype(np.intp)
     count = len(lines["client_id"].cat.categories)
     net = lines["net"].to_numpy()
     year_lines = _YearLines(clients, net, net - lines["vat"].to_numpy() if book.settings.rebate_basis == "net_ex_vat" else net,
-                            lines["doc_id"].cat.codes.to_numpy(), count, book)
+                            lines["doc_id"].array.codes, count, book)
     parts = _client_parts(clients, inside)
     with ThreadPoolExecutor(max_workers=workers(len(parts))) as pool:
         done = list(pool.map(year_lines.part, parts))

@@ -103,8 +103,8 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
     )
     pct = np.zeros(len(lines), dtype=np.int64)
     coupon_of_line, applied = np.full(len(lines), -1, dtype=np.int32), {}
-    doc_codes = lines["doc_id"].cat.codes.to_numpy()
-    client_codes = lines["client_id"].cat.codes.to_numpy()
+    doc_codes = lines["doc_id"].array.codes
+    client_codes = lines["client_id"].array.codes
     line_coupons = lines["coupon"].astype(object).to_numpy()
     # the lines of documents that carry a coupon, sorted by document once: each use is then a slice
     involved = np.flatnonzero(np.isin(doc_codes, used["doc_id"].cat.codes.unique()))

@@ -48,8 +48,8 @@ def _pricing_documents(lines: pd.DataFrame, returned: np.ndarray) -> np.ndarray:
     the key, and its codes are dense enough to number by a lookup table instead of
     hashing every line.
     """
-    docs = lines["doc_id"].cat.codes.to_numpy().astype(np.int64)
-    clients = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
+    docs = lines["doc_id"].array.codes.astype(np.int64)
+    clients = lines["client_id"].array.codes.astype(np.int64)
     owner = np.empty(len(lines["doc_id"].cat.categories), dtype=np.int64)
     owner[docs] = clients  # the last line's client, per document
     if np.array_equal(owner[docs], clients):

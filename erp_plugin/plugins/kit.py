@@ -14,7 +14,7 @@ import pandas as pd
 from ..erp.lines import with_columns
 from ..money import pct_to_scaled, percent_of
 from ..pipeline import Context
-from .lookup import BLANK, UNKNOWN, name_codes
+from .lookup import BLANK, UNKNOWN, categorical, category_codes, name_codes
 
 
 def marker_plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -35,25 +35,27 @@ def marker_plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 def _by_sku(lines: pd.DataFrame, book, per_product: list[int]) -> np.ndarray:
-    """A per-product value spread to the lines by SKU (exact match); BLANK where the SKU is not in Products."""
-    codes = name_codes(lines["sku"], list(book.products), exact=True)
-    table = np.array(per_product + [BLANK], dtype=np.int64)
-    return table[np.where(codes >= 0, codes, len(per_product))]
+    """A small per-product code spread to the lines by SKU (exact match); BLANK where the SKU is not in
+    Products. Looked up per distinct SKU, then one take per line."""
+    sku = categorical(lines["sku"])
+    product = category_codes(sku, list(book.products), exact=True)
+    table = np.array(per_product + [BLANK], dtype=np.int32)
+    return table[np.where(product >= 0, product, len(per_product))][sku.array.codes]
 
 
 def _category(lines: pd.DataFrame, book) -> pd.Categorical:
     """The line's category for promotions: Products' category wins, else the export's (built from codes)."""
     names = sorted({p.category for p in book.products.values() if p.category})
-    from_products = _by_sku(lines, book, [names.index(p.category) if p.category else BLANK for p in book.products.values()])
-    code = np.where(from_products >= 0, from_products, -1)
+    # BLANK (-1, a categorical's missing code) where Products gives no category
+    code = _by_sku(lines, book, [names.index(p.category) if p.category else BLANK for p in book.products.values()])
     if "category" in lines.columns:
-        export = lines["category"] if isinstance(lines["category"].dtype, pd.CategoricalDtype) else lines["category"].astype("category")
+        export = categorical(lines["category"])
         known = {name: i for i, name in enumerate(names)}
         for extra in export.cat.categories:
             known.setdefault(str(extra), len(known))
         names = list(known)
-        mapped = np.array([known[str(c)] for c in export.cat.categories] + [-1], dtype=np.int64)[export.cat.codes.to_numpy()]
-        code = np.where(from_products >= 0, from_products, mapped)
+        mapped = np.array([known[str(c)] for c in export.cat.categories] + [BLANK], dtype=np.int32)[export.array.codes]
+        code = np.where(code >= 0, code, mapped)
     return pd.Categorical.from_codes(code, categories=names)
 
 
@@ -61,12 +63,12 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     book = ctx.book
     tariffs, markers, modes = list(book.tariffs), list(book.markers), list(book.bonus_modes)
     table = np.array([[pct_to_scaled(book.tariffs[t].discount(m)) for m in markers] for t in tariffs], dtype=np.int64)
-    marker_pct = table[lines["tariff"].cat.codes.to_numpy(), lines["marker"].cat.codes.to_numpy()]
+    marker_pct = table[lines["tariff"].array.codes, lines["marker"].array.codes]
     kit_pct = np.maximum(0, marker_pct - lines["option_weight_pct"].to_numpy())
     gross = lines["gross"].to_numpy()
     kit_discount = percent_of(gross, kit_pct)
     shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
-    kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].cat.codes.to_numpy()])
+    kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].array.codes])
     return with_columns(
         lines,
         marker_pct=marker_pct,

@@ -19,9 +19,17 @@ def name_codes(values: pd.Series, names: list[str], exact: bool = False) -> np.n
 
     Compared trimmed and case-insensitively unless ``exact``.
     """
-    column = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    column = categorical(values)
+    return category_codes(column, names, exact)[column.array.codes]  # code -1 (blank) picks the trailing BLANK
+
+
+def categorical(values: pd.Series) -> pd.Series:
+    return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+
+
+def category_codes(column: pd.Series, names: list[str], exact: bool = False) -> np.ndarray:
+    """Index into ``names`` per category of the categorical ``column`` (UNKNOWN for a name not defined),
+    then BLANK, which the code -1 of a blank cell picks."""
     key = (lambda text: str(text).strip()) if exact else (lambda text: str(text).strip().casefold())
     index = {key(name): i for i, name in enumerate(names)}
-    per_category = np.array([index.get(key(c), UNKNOWN) for c in column.cat.categories] + [BLANK], dtype=np.int64)
-    return per_category[column.cat.codes.to_numpy()]  # code -1 (blank) picks the trailing BLANK
-
+    return np.array([index.get(key(c), UNKNOWN) for c in column.cat.categories] + [BLANK], dtype=np.int64)

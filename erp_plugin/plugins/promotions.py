@@ -96,7 +96,7 @@ class _Facts:
 
     @cached_property
     def client_codes(self) -> np.ndarray:
-        return self.lines["client_id"].cat.codes.to_numpy()
+        return self.lines["client_id"].array.codes
 
     @cached_property
     def client_ids(self) -> list[str]:
@@ -132,7 +132,7 @@ class _Facts:
         if categories is None:
             return values.astype(str).str.strip().str.casefold().isin(wanted).to_numpy()
         hit = np.array([str(c).strip().casefold() in wanted for c in categories] + [False])
-        return hit[values.cat.codes.to_numpy()]
+        return hit[values.array.codes]
 
     @cached_property
     def _clients(self) -> pd.DataFrame:

@@ -68,20 +68,28 @@ def _ledger_order(lines: pd.DataFrame, at: np.ndarray, client: np.ndarray) -> np
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
     """Redemptions in ledger order, one client's running balance at a time (a loop over spending lines only).
 
-    Only the spending clients' lines are needed. Sorted by client and then in ledger
-    order, each client's lines are one slice, and the lines before a spending line
-    in the ledger are the start of that slice.
+    Only the spending clients' lines that accrue points, and the spending lines, are
+    needed. Sorted by client and then in ledger order, each client's lines are one
+    slice, and the lines before a spending line in the ledger are the start of that
+    slice.
     """
-    client = lines["client_id"].cat.codes.to_numpy()
+    client = lines["client_id"].array.codes
     spenders = np.unique(client[spending])
-    mine_at = np.flatnonzero(np.isin(client, spenders))
+    accrued = lines["bonus_accrued"].to_numpy()
+    of_spender = np.zeros(len(lines["client_id"].cat.categories) + 1, dtype=bool)  # the last: a line without client
+    of_spender[spenders] = True
+    counted = of_spender[client] & (accrued != 0)  # a line that accrues nothing cannot change a balance
+    counted[spending] = True
+    mine_at = np.flatnonzero(counted)
     sorted_at = mine_at[_ledger_order(lines, mine_at, client)]
-    position = np.full(len(lines), -1, dtype=np.int64)
-    position[sorted_at] = np.arange(len(sorted_at))
+    spends = np.zeros(len(lines), dtype=bool)
+    spends[spending] = True
+    heres = np.flatnonzero(spends[sorted_at])  # the spending lines' places in ledger order
+    ks = np.searchsorted(spending, sorted_at[heres])  # and their indices in ``spending``
     day = lines["date"].to_numpy()
     dates = day[sorted_at].astype("datetime64[D]")
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0)[sorted_at] if "moneyback_days" in lines else 0
-    amount_sorted = lines["bonus_accrued"].to_numpy()[sorted_at]
+    amount_sorted = accrued[sorted_at]
     on_sorted = dates + np.asarray(mb, dtype="timedelta64[D]")
     on_sorted = np.where(amount_sorted < 0, dates, on_sorted)  # a return cancels at once
     by_client_code = client[sorted_at]
@@ -93,9 +101,9 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     spent_so_far: dict[int, int] = {}
     result = np.zeros(len(spending), dtype=np.int64)
     overdrawn: list[tuple[int, str]] = []
-    for k in np.argsort(position[spending], kind="stable"):  # one step per line that spends points
+    for k, here in zip(ks.tolist(), heres.tolist()):  # one step per line that spends points, in ledger order
         i = spending[k]
-        first, here, on_day = first_of[int(client[i])], position[i], spend_dates[k]
+        first, on_day = first_of[int(client[i])], spend_dates[k]
         earlier = on_sorted[first:here] <= on_day
         from_ledger = stored.get(int(client[i]))
         opening = int(from_ledger[1][(from_ledger[0] <= on_day)].sum()) if from_ledger is not None else 0

@@ -45,7 +45,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     events = _timeline(ctx, clients)
     events["tariff"] = pd.Categorical(events["tariff"], categories=tariffs).codes
     events["bonus_mode"] = pd.Categorical(events["bonus_mode"], categories=modes).codes
-    codes = lines["client_id"].cat.codes.to_numpy().astype(np.int64)
+    codes = lines["client_id"].array.codes.astype(np.int64)
     changing = events["client"].duplicated(keep=False).to_numpy()
     # Clients without TariffChanges have one state each, spread by category code; only the lines
     # of clients whose tariff changes need the date-wise look-up.
@@ -82,7 +82,7 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 def _in_force(lines: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The state in force on each line's date: the last event on or before it."""
     left = pd.DataFrame({
-        "client": lines["client_id"].cat.codes.to_numpy().astype(np.int64),
+        "client": lines["client_id"].array.codes.astype(np.int64),
         "date": lines["date"].to_numpy(dtype="datetime64[s]"),
         "position": np.arange(len(lines)),
     }).sort_values("date", kind="stable")

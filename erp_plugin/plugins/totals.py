@@ -91,7 +91,7 @@ def _default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
 def _guardrail(lines: pd.DataFrame, ctx: Context) -> None:
     markers = ctx.book.markers
     limits = np.array([pct_to_scaled(markers[m].max_pct) for m in lines["marker"].cat.categories], dtype=np.int64)
-    limit = limits[lines["marker"].cat.codes.to_numpy()]
+    limit = limits[lines["marker"].array.codes]
     over = np.flatnonzero(lines["concession_pct"].to_numpy() > limit)
     rows = lines["source_row"].to_numpy()
     for i in over[:1000]:
