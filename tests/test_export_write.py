@@ -280,3 +280,29 @@ def test_a_parquet_column_keeps_one_type_when_a_later_row_group_holds_a_huge_amo
     table = pq.read_table(tmp_path / "w.parquet")
     assert str(table.schema.field("net").type) == "decimal128(19, 2)"
     assert table.column("net").to_pylist() == [Decimal("1.50"), Decimal("-0.02"), Decimal("10000000000000000.05")]
+
+
+def test_parquet_columns_without_a_blank_are_required(tmp_path):
+    """A column that is never blank is REQUIRED in the file (no definition levels); one with a blank in a
+    later row group is OPTIONAL in every row group, and the blank reads back as null."""
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.erp import write as writer
+    from erp_plugin.erp.lines import INT, TEXT, money
+
+    frame = pd.DataFrame({
+        "net": np.array([150, -2, 7], dtype=np.int64),
+        "bonus_paid": pd.array([100, 5, None], dtype="Int64"),
+        "client_id": pd.Categorical(["C1", "C2", "C1"]),
+        "doc_id": pd.Categorical(["D1", "D1", None]),
+        "line_no": np.array([1, 2, 1], dtype=np.int64),
+    })
+    kinds = {"net": money(2), "bonus_paid": money(2), "client_id": TEXT, "doc_id": TEXT, "line_no": INT}
+    writer._write_parquet(frame, kinds, tmp_path / "r.parquet", slice_rows=2)
+    schema = pq.ParquetFile(tmp_path / "r.parquet").schema
+    assert [schema.column(i).max_definition_level for i in range(5)] == [0, 1, 0, 1, 0]
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert table.column("bonus_paid").to_pylist() == [Decimal("1.00"), Decimal("0.05"), None]
+    assert table.column("doc_id").to_pylist() == ["D1", "D1", None]
+    assert table.column("net").to_pylist() == [Decimal("1.50"), Decimal("-0.02"), Decimal("0.07")]

@@ -195,7 +195,8 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path, slic
 
 class _ParquetColumns:
     """A frame as Arrow tables of ``slice_rows`` lines, decided over whole columns so that every row
-    group has one schema: the text dictionaries, and which money columns need decimal128."""
+    group has one schema: the text dictionaries, which money columns need decimal128, which columns
+    are never blank."""
 
     def __init__(self, frame: pd.DataFrame, kinds: dict[str, Kind], slice_rows: int):
         import pyarrow as pa
@@ -204,16 +205,20 @@ class _ParquetColumns:
         self.dictionaries = {n: _categories(frame[n], pa) for n in frame.columns if kinds.get(n, TEXT).name == "text"}
         self.wide = {n for n in frame.columns
                      if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
-        self.schema = self.table(0, 0).schema
+        # a column without a blank is REQUIRED: the writer has no definition levels to encode
+        self.schema = pa.schema([pa.field(str(n), array.type, nullable=not _never_blank(frame[n]))
+                                 for n, array in zip(frame.columns, self._arrays(0, 0))])
 
     def table(self, g: int, rows: int | None = None):
         """Row group ``g``: the frame's ``g``-th slice (its first ``rows`` lines when given) as an Arrow table."""
+        return self.pa.Table.from_arrays(self._arrays(g, rows), schema=self.schema)
+
+    def _arrays(self, g: int, rows: int | None) -> list:
         pa = self.pa
         start = g * self.slice_rows
         part = self.frame.iloc[start:start + (self.slice_rows if rows is None else rows)]
-        arrays = [_text(part[n], self.dictionaries[n], pa) if n in self.dictionaries
-                  else _arrow(part[n], self.kinds.get(n, TEXT), pa, n in self.wide) for n in self.frame.columns]
-        return pa.Table.from_arrays(arrays, names=[str(n) for n in self.frame.columns])
+        return [_text(part[n], self.dictionaries[n], pa) if n in self.dictionaries
+                else _arrow(part[n], self.kinds.get(n, TEXT), pa, n in self.wide) for n in self.frame.columns]
 
     def open_writer(self, sink):
         """A ParquetWriter into ``sink`` (a path or a file-like object); dictionary pages only for text,
@@ -224,6 +229,14 @@ class _ParquetColumns:
                                 dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
                                 write_statistics=[n for n in STATISTICS if n in self.schema.names] or False,
                                 store_decimal_as_integer=True, store_schema=False)
+
+
+def _never_blank(values: pd.Series) -> bool:
+    """No blank in the column: numpy integers cannot hold one; others are looked at."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return True
+    return not pd.Series(values, copy=False).hasnans
 
 
 def _fits_decimal64(values: pd.Series) -> bool:

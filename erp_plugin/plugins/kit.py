@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..blocks import by_blocks
 from ..erp.lines import with_columns
 from ..money import pct_to_scaled, percent_of
 from ..pipeline import Context
@@ -63,17 +64,16 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     book = ctx.book
     tariffs, markers, modes = list(book.tariffs), list(book.markers), list(book.bonus_modes)
     table = np.array([[pct_to_scaled(book.tariffs[t].discount(m)) for m in markers] for t in tariffs], dtype=np.int64)
-    marker_pct = table[lines["tariff"].array.codes, lines["marker"].array.codes]
-    kit_pct = np.maximum(0, marker_pct - lines["option_weight_pct"].to_numpy())
-    gross = lines["gross"].to_numpy()
-    kit_discount = percent_of(gross, kit_pct)
     shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
-    kit_bonus = percent_of(kit_discount, shares[lines["bonus_mode"].array.codes])
-    return with_columns(
-        lines,
-        marker_pct=marker_pct,
-        kit_pct=kit_pct,
-        kit_discount=kit_discount,
-        kit_bonus=kit_bonus,
-        kit_price_discount=kit_discount - kit_bonus,
-    )
+    tariff, marker, mode = (lines[name].array.codes for name in ("tariff", "marker", "bonus_mode"))
+    weight, gross = lines["option_weight_pct"].to_numpy(), lines["gross"].to_numpy()
+
+    def block(rows: slice) -> dict[str, np.ndarray]:
+        marker_pct = table[tariff[rows], marker[rows]]
+        kit_pct = np.maximum(0, marker_pct - weight[rows])
+        kit_discount = percent_of(gross[rows], kit_pct)
+        kit_bonus = percent_of(kit_discount, shares[mode[rows]])
+        return dict(marker_pct=marker_pct, kit_pct=kit_pct, kit_discount=kit_discount, kit_bonus=kit_bonus,
+                    kit_price_discount=kit_discount - kit_bonus)
+
+    return with_columns(lines, **by_blocks(len(lines), block))
