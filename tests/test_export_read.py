@@ -320,6 +320,38 @@ def test_parquet_rows_without_a_line_field_are_not_lines(tmp_path):
     assert export.lines["doc_id"].astype(str).tolist() == ["D1"]
 
 
+def test_parquet_numbers_and_dates_parsed_one_row_group_at_a_time(tmp_path):
+    """Row-wise fields are parsed a row group at a time and joined: values, blanks and bad values keep
+    their rows across the groups."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "date": pa.array([date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), None, date(2026, 3, 6)]),
+        "doc_id": ["D1", "D1", "D2", "D2", "D3"], "client_id": ["C1", "C1", "C2", "C2", "C3"],
+        "sku": ["S1", "S2", "S1", "S2", "S1"], "qty": [1, 2, 3, 4, 5],
+        "line_no": [1, 2, -3, 4, 5],
+        "unit_price": pa.array([Decimal("10.5"), Decimal("1.25"), None, Decimal("0.01"), Decimal("7")],
+                               type=pa.decimal128(9, 2)),
+    })
+    path = tmp_path / "groups.parquet"
+    pq.write_table(table, path, row_group_size=2)  # groups of rows 2-3, 4-5, 6
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    export = read_export(path)
+    assert [str(p) for p in export.problems] == [
+        "export row 5, field date: date is blank; expected a date, e.g. 31.12.2026",
+        "export row 4, field unit_price: unit_price is blank; expected a price, e.g. 1 234,56",
+        "export row 4, field line_no: line_no -3 is not a whole number of 0 or more, e.g. 7",
+    ]
+    lines = read_export(path, skip_bad_lines=True).lines
+    assert lines["source_row"].tolist() == [2, 3, 6]
+    assert lines["unit_price"].tolist() == [105_000, 12_500, 70_000]  # ten-thousandths
+    assert lines["line_no"].tolist() == [1, 2, 5]
+    assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-03", "2026-03-06"]
+
+
 def test_a_parquet_file_read_in_several_batches(tmp_path, monkeypatch):
     """Above PARQUET_BATCH_ROWS the file is parsed batch by batch: rows keep their numbers, text one category set."""
     from decimal import Decimal

@@ -383,7 +383,7 @@ class ParquetColumns(Mapping):
     """
 
     def __init__(self, path: Path, metadata, groups: list[int], headers: Mapping[str, str], text: set[str]):
-        self.path, self.metadata, self.groups, self.headers = path, metadata, groups, dict(headers)
+        self.path, self.metadata, self.groups, self.headers, self.text = path, metadata, groups, dict(headers), text
         self.dictionary = [headers[name] for name in text]
 
     def __getitem__(self, name: str):
@@ -395,6 +395,11 @@ class ParquetColumns(Mapping):
         except Exception as exc:  # pyarrow's own error types: a damaged page, a file changed meanwhile
             raise ExportError(Problem("file.corrupt", f"column {self.headers[name]} cannot be read as parquet ({exc})",
                                       file=str(self.path))) from None
+
+    def row_groups(self, name: str) -> Iterator:
+        """The column of each row group in turn, each read when reached."""
+        for group in self.groups:
+            yield ParquetColumns(self.path, self.metadata, [group], self.headers, self.text)[name]
 
     def __iter__(self):
         return iter(self.headers)
@@ -440,6 +445,13 @@ class ArrowBatch:
             kept = self.kept.copy()
             kept[self.kept] = mask
         return ArrowBatch(self.fields, self.rows[mask], kept)
+
+    def pieces(self, name: str) -> Iterator:
+        """One field's column a row group at a time (read when reached), when the batch holds all of its
+        rows; else the column whole."""
+        if self.kept is None and isinstance(self.fields, ParquetColumns) and len(self.fields.groups) > 1:
+            return self.fields.row_groups(name)
+        return iter([self[name]])
 
     def values(self, name: str, positions: np.ndarray) -> list:
         """The raw values at ``positions`` of one field (for problem messages: the column is read once more)."""
@@ -592,13 +604,24 @@ def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict
     (xlsx, csv) go one column after the other.
     """
     def parse(name: str) -> tuple:
-        values, bad, blank = _parse_field(raw[name], kinds[name])
-        return _column(values, blank | bad, kinds[name]), bad, blank
+        kind = kinds[name]
+        if isinstance(raw, ArrowBatch) and kind.name != "text":  # row by row: a row group's raw values at a time
+            values, bad, blank = _joined([_parse_field(piece, kind) for piece in raw.pieces(name)])
+        else:
+            values, bad, blank = _parse_field(raw[name], kind)
+        return _column(values, blank | bad, kind), bad, blank
 
     if not isinstance(raw, ArrowBatch) or len(kinds) < 2:
         return {name: parse(name) for name in kinds}
     with ThreadPoolExecutor(max_workers=workers(len(kinds))) as pool:
         return dict(zip(kinds, pool.map(parse, kinds)))
+
+
+def _joined(parts: list[tuple]) -> tuple:
+    """The ``(values, bad, blank)`` of consecutive pieces of a column as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in range(3))
 
 
 def _parse_field(values, kind: Kind):
