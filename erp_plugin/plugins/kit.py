@@ -63,14 +63,15 @@ def _category(lines: pd.DataFrame, book) -> pd.Categorical:
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     book = ctx.book
     tariffs, markers, modes = list(book.tariffs), list(book.markers), list(book.bonus_modes)
-    table = np.array([[pct_to_scaled(book.tariffs[t].discount(m)) for m in markers] for t in tariffs], dtype=np.int64)
+    # percentages in int32 (100 % is 10^6 units): half the memory of a money column
+    table = np.array([[pct_to_scaled(book.tariffs[t].discount(m)) for m in markers] for t in tariffs], dtype=np.int32)
     shares = np.array([pct_to_scaled(book.bonus_modes[m].bonus_share_pct) for m in modes], dtype=np.int64)
     tariff, marker, mode = (lines[name].array.codes for name in ("tariff", "marker", "bonus_mode"))
     weight, gross = lines["option_weight_pct"].to_numpy(), lines["gross"].to_numpy()
 
     def block(rows: slice) -> dict[str, np.ndarray]:
         marker_pct = table[tariff[rows], marker[rows]]
-        kit_pct = np.maximum(0, marker_pct - weight[rows])
+        kit_pct = np.maximum(0, marker_pct - weight[rows], dtype=np.int32)
         kit_discount = percent_of(gross[rows], kit_pct)
         kit_bonus = percent_of(kit_discount, shares[mode[rows]])
         return dict(marker_pct=marker_pct, kit_pct=kit_pct, kit_discount=kit_discount, kit_bonus=kit_bonus,

@@ -21,7 +21,7 @@ DAY_OPTIONS = ("reservation_days", "moneyback_days")
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    weight = np.zeros(len(lines), dtype=np.int64)
+    weight = np.zeros(len(lines), dtype=np.int32)  # percent units (10^6 = 100 %) fit int32
     for option in DAY_OPTIONS:
         weight += _days_weight(lines, ctx, option)
     payment_weight, payment = _payment(lines, ctx)
@@ -37,9 +37,9 @@ def _days_weight(lines: pd.DataFrame, ctx: Context, option: str) -> np.ndarray:
             ctx.flag(lines, too_many, option, "price.option_days",
                      [f"{option} {d}, but the tariff workbook offers no {option} option; add rows on the Options sheet"
                       for d in days[too_many]])
-        return np.zeros(len(lines), dtype=np.int64)
+        return np.zeros(len(lines), dtype=np.int32)
     values = np.array([o.value for o in rows], dtype=np.int64)
-    weights = np.array([pct_to_scaled(o.weight_pct) for o in rows] + [0], dtype=np.int64)
+    weights = np.array([pct_to_scaled(o.weight_pct) for o in rows] + [0], dtype=np.int32)
     bracket = np.searchsorted(values, days, side="left")  # the smallest value >= days
     beyond = bracket == len(values)
     if beyond.any():
@@ -52,7 +52,7 @@ def _days_weight(lines: pd.DataFrame, ctx: Context, option: str) -> np.ndarray:
 def _payment(lines: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, pd.Categorical]:
     configured = ctx.book.option_values("payment")
     names = [str(o.value) for o in configured]
-    weights = np.array([pct_to_scaled(o.weight_pct) for o in configured] + [0], dtype=np.int64)
+    weights = np.array([pct_to_scaled(o.weight_pct) for o in configured] + [0], dtype=np.int32)
     default = ctx.book.default_payment
     if "payment" in lines.columns:
         codes = name_codes(lines["payment"], names)

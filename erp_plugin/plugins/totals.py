@@ -50,14 +50,18 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
             vat = percent_of(net, rate)
         concession = np.abs(price_discount) + np.abs(bonus_accrued) + np.abs(reservation_cost)
         concession_pct = mul_div_round(concession, 100 * PCT_SCALE, np.maximum(np.abs(gross), 1)) * (gross != 0)
-        return dict(price_discount=price_discount, net=net, bonus_accrued=bonus_accrued,
-                    reservation_cost=reservation_cost, vat=vat, concession_pct=concession_pct)
+        return dict(price_discount=price_discount, net=net, reservation_cost=reservation_cost, vat=vat,
+                    concession_pct=concession_pct, **({"bonus_accrued": bonus_accrued} if multiplied else {}))
 
-    lines = with_columns(lines, **by_blocks(len(lines), block))
+    totals = by_blocks(len(lines), block)
+    if not multiplied:  # no multiplier: the kit bonus as it is, the same array
+        totals["bonus_accrued"] = columns["kit_bonus"]
+    lines = with_columns(lines, **{name: totals[name] for name in RESULTS})
     _guardrail(lines, ctx)
     return lines
 
 
+RESULTS = ("price_discount", "net", "bonus_accrued", "reservation_cost", "vat", "concession_pct")
 _INPUTS = ("gross", "_sign", "kit_price_discount", "promo_discount", "kit_bonus", "_mult_num", "_mult_den",
            "reservation_days", "date", "vat_rate", "_vat_missing")
 
