@@ -306,3 +306,28 @@ def test_parquet_columns_without_a_blank_are_required(tmp_path):
     assert table.column("bonus_paid").to_pylist() == [Decimal("1.00"), Decimal("0.05"), None]
     assert table.column("doc_id").to_pylist() == ["D1", "D1", None]
     assert table.column("net").to_pylist() == [Decimal("1.50"), Decimal("-0.02"), Decimal("0.07")]
+
+
+def test_parquet_encodings_follow_the_values(tmp_path):
+    """Export rows as deltas; numbers with few distinct values (a percentage) dictionary-encoded like text;
+    distinct money plain. Every value reads back exactly."""
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.erp import write as writer
+    from erp_plugin.erp.lines import INT, PCT, money
+
+    frame = pd.DataFrame({
+        "source_row": np.arange(2, 2002, dtype=np.int64),
+        "kit_pct": np.tile(np.array([50_000, 80_000], dtype=np.int64), 1000),
+        "net": np.arange(2000, dtype=np.int64) * 7919 - 5_000_000,
+    })
+    writer._write_parquet(frame, {"source_row": INT, "kit_pct": PCT, "net": money(2)}, tmp_path / "e.parquet")
+    column = pq.ParquetFile(tmp_path / "e.parquet").metadata.row_group(0).column
+    assert "DELTA_BINARY_PACKED" in column(0).encodings
+    assert "RLE_DICTIONARY" in column(1).encodings
+    assert "RLE_DICTIONARY" not in column(2).encodings
+    table = pq.read_table(tmp_path / "e.parquet")
+    assert table.column("source_row").to_pylist() == list(range(2, 2002))
+    assert table.column("kit_pct").to_pylist()[:3] == [Decimal("5.0000"), Decimal("8.0000"), Decimal("5.0000")]
+    assert table.column("net").to_pylist()[-1] == Decimal("108300.81")  # (1999 × 7919 − 5 000 000) / 100

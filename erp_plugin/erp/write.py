@@ -163,6 +163,7 @@ PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time (a row group
 DICTIONARY_TEXT_MAX = 1 << 16  # a text column with more distinct values goes to parquet as plain strings
 # a row group's distinct document numbers fit one dictionary page: readers get one dictionary per row group
 DICTIONARY_PAGE_BYTES = 32 << 20
+DICTIONARY_SAMPLE_ROWS, DICTIONARY_SAMPLE_MAX = 1 << 16, 1 << 10  # a number column this repetitive gets a dictionary
 STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
@@ -196,7 +197,7 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path, slic
 class _ParquetColumns:
     """A frame as Arrow tables of ``slice_rows`` lines, decided over whole columns so that every row
     group has one schema: the text dictionaries, which money columns need decimal128, which columns
-    are never blank."""
+    are never blank, which numbers repeat enough for a dictionary."""
 
     def __init__(self, frame: pd.DataFrame, kinds: dict[str, Kind], slice_rows: int):
         import pyarrow as pa
@@ -205,6 +206,8 @@ class _ParquetColumns:
         self.dictionaries = {n: _categories(frame[n], pa) for n in frame.columns if kinds.get(n, TEXT).name == "text"}
         self.wide = {n for n in frame.columns
                      if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
+        # numbers with few distinct values (dates, days, percentages, mostly-zero money) dictionary-encoded too
+        self.repeated = [n for n in frame.columns if n not in self.dictionaries and n != SOURCE_ROW and _few_values(frame[n])]
         # a column without a blank is REQUIRED: the writer has no definition levels to encode
         self.schema = pa.schema([pa.field(str(n), array.type, nullable=not _never_blank(frame[n]))
                                  for n, array in zip(frame.columns, self._arrays(0, 0))])
@@ -221,14 +224,23 @@ class _ParquetColumns:
                 else _arrow(part[n], self.kinds.get(n, TEXT), pa, n in self.wide) for n in self.frame.columns]
 
     def open_writer(self, sink):
-        """A ParquetWriter into ``sink`` (a path or a file-like object); dictionary pages only for text,
-        since money and counts are mostly distinct values."""
+        """A ParquetWriter into ``sink`` (a path or a file-like object): dictionary pages for text and for
+        repetitive numbers, plain values for the rest (money is mostly distinct), source_row as deltas."""
         import pyarrow.parquet as pq
 
-        return pq.ParquetWriter(sink, self.schema, use_dictionary=[str(n) for n in self.dictionaries] or False,
+        # export rows ascend: as deltas they take a few bits a line
+        delta = {SOURCE_ROW: "DELTA_BINARY_PACKED"} if SOURCE_ROW in self.schema.names else None
+        return pq.ParquetWriter(sink, self.schema, use_dictionary=[str(n) for n in [*self.dictionaries, *self.repeated]] or False,
+                                column_encoding=delta,
                                 dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
                                 write_statistics=[n for n in STATISTICS if n in self.schema.names] or False,
                                 store_decimal_as_integer=True, store_schema=False)
+
+
+def _few_values(values: pd.Series) -> bool:
+    """At most DICTIONARY_SAMPLE_MAX distinct values in the column's first DICTIONARY_SAMPLE_ROWS lines."""
+    sample = pd.Series(values, copy=False).iloc[:DICTIONARY_SAMPLE_ROWS]
+    return len(pd.unique(sample)) <= DICTIONARY_SAMPLE_MAX
 
 
 def _never_blank(values: pd.Series) -> bool:
