@@ -48,14 +48,14 @@ def _pricing_documents(lines: pd.DataFrame, returned: np.ndarray) -> np.ndarray:
     the key, and its codes are dense enough to number by a lookup table instead of
     hashing every line.
     """
-    docs = lines["doc_id"].array.codes.astype(np.int64)
-    clients = lines["client_id"].array.codes.astype(np.int64)
-    owner = np.empty(len(lines["doc_id"].cat.categories), dtype=np.int64)
+    docs, clients = lines["doc_id"].array.codes, lines["client_id"].array.codes
+    count = len(lines["doc_id"].cat.categories)
+    owner = np.empty(count, dtype=clients.dtype)
     owner[docs] = clients  # the last line's client, per document
     if np.array_equal(owner[docs], clients):
-        key = docs * 2 + returned
+        key = docs.astype(np.int64 if 2 * count >= 2**31 else np.int32) * 2 + returned
         used = np.zeros(2 * len(owner), dtype=bool)
         used[key] = True
         return (np.cumsum(used, dtype=np.int32) - 1)[key]
-    key = (docs * (clients.max(initial=0) + 1) + clients) * 2 + returned
+    key = (docs.astype(np.int64) * (int(clients.max(initial=0)) + 1) + clients) * 2 + returned
     return pd.factorize(key)[0]

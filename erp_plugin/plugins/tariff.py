@@ -45,17 +45,17 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     events = _timeline(ctx, clients)
     events["tariff"] = pd.Categorical(events["tariff"], categories=tariffs).codes
     events["bonus_mode"] = pd.Categorical(events["bonus_mode"], categories=modes).codes
-    codes = lines["client_id"].array.codes.astype(np.int64)
+    codes = lines["client_id"].array.codes
     changing = events["client"].duplicated(keep=False).to_numpy()
     # Clients without TariffChanges have one state each, spread by category code; only the lines
-    # of clients whose tariff changes need the date-wise look-up.
+    # of clients whose tariff changes need the date-wise look-up. -1: none (yet), as the trailing
+    # entry for a line without a client (code -1).
     steady = events[~changing]
-    tariff_of = np.full(len(clients) + 1, -1, dtype=np.int64)
-    mode_of = np.full(len(clients) + 1, -1, dtype=np.int64)
+    tariff_of = np.full(len(clients) + 1, -1, dtype=np.int16)
+    mode_of = np.full(len(clients) + 1, -1, dtype=np.int16)
     tariff_of[steady["client"].to_numpy()] = steady["tariff"].to_numpy()
     mode_of[steady["client"].to_numpy()] = steady["bonus_mode"].to_numpy()
-    slot = np.where(codes < 0, len(clients), codes)
-    tariff, mode = tariff_of[slot], mode_of[slot]
+    tariff, mode = tariff_of[codes], mode_of[codes]
     if changing.any():
         dated = np.isin(codes, events.loc[changing, "client"].to_numpy())
         tariff[dated], mode[dated] = _in_force(lines[dated], events[changing])
