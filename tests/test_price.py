@@ -300,6 +300,22 @@ def test_bad_lines_are_named_and_nothing_is_written(tmp_path):
     assert out.exists()
 
 
+def test_days_of_an_option_the_workbook_does_not_offer(tmp_path, block_rows):
+    """No moneyback_days rows on Options: 0 days weighs 0, more is an error for the line."""
+    sheets = book()
+    sheets["Options"] = [row for row in sheets["Options"] if row[0] != "moneyback_days"]
+    lines = [dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="10", reservation_days=7),
+             dict(doc_id="D2", client_id="C2", sku="S", qty=1, unit_price="10", moneyback_days=10)]
+    with pytest.raises(InputError) as raised:
+        price(tmp_path, lines, sheets)
+    assert [str(p) for p in raised.value.problems] == [
+        "export row 3, field moneyback_days: moneyback_days 10, but the tariff workbook offers no moneyback_days "
+        "option; add rows on the Options sheet",
+    ]
+    priced = price(tmp_path, lines[:1], sheets)
+    assert priced.lines["option_weight_pct"].tolist() == [10000]  # reservation 7 days: 1 %
+
+
 def test_unknown_client_can_be_an_error(tmp_path):
     sheets = book()
     sheets["Settings"].append(["unknown_client", "error"])

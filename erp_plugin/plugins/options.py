@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..blocks import by_blocks
 from ..erp.lines import with_columns
 from ..money import pct_to_scaled
 from ..pipeline import Context
@@ -21,32 +22,46 @@ DAY_OPTIONS = ("reservation_days", "moneyback_days")
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    weight = np.zeros(len(lines), dtype=np.int32)  # percent units (10^6 = 100 %) fit int32
-    for option in DAY_OPTIONS:
-        weight += _days_weight(lines, ctx, option)
     payment_weight, payment = _payment(lines, ctx)
-    return with_columns(lines, option_weight_pct=weight + payment_weight, _payment=payment)
+    brackets = {option: _brackets(ctx, option) for option in DAY_OPTIONS}
+    days = {option: lines[option].to_numpy(dtype=np.int64, na_value=0) if option in lines.columns
+            else np.zeros(len(lines), np.int64) for option in DAY_OPTIONS}
+
+    def block(rows: slice) -> dict[str, np.ndarray]:
+        weight = payment_weight[rows].copy()  # percent units (10^6 = 100 %): int32
+        beyond = {}
+        for option, (values, weights) in brackets.items():
+            bracket = np.searchsorted(values, days[option][rows], side="left")  # the smallest value >= days
+            beyond[option] = bracket == len(values)
+            weight += weights[bracket]
+        return {"option_weight_pct": weight, **beyond}
+
+    columns = by_blocks(len(lines), block)
+    for option, (values, _) in brackets.items():
+        _flag_beyond(lines, ctx, option, values, columns[option], days[option])
+    return with_columns(lines, option_weight_pct=columns["option_weight_pct"], _payment=payment)
 
 
-def _days_weight(lines: pd.DataFrame, ctx: Context, option: str) -> np.ndarray:
+def _brackets(ctx: Context, option: str) -> tuple[np.ndarray, np.ndarray]:
+    """The configured values in ascending order and their weights (then 0 beyond the last); an option
+    the workbook does not configure is one bracket of 0 days weighing 0."""
     rows = sorted(ctx.book.option_values(option), key=lambda o: o.value)
-    days = lines[option].to_numpy(dtype=np.int64, na_value=0) if option in lines.columns else np.zeros(len(lines), np.int64)
-    if not rows:
-        too_many = days > 0
-        if too_many.any():
-            ctx.flag(lines, too_many, option, "price.option_days",
-                     [f"{option} {d}, but the tariff workbook offers no {option} option; add rows on the Options sheet"
-                      for d in days[too_many]])
-        return np.zeros(len(lines), dtype=np.int32)
-    values = np.array([o.value for o in rows], dtype=np.int64)
-    weights = np.array([pct_to_scaled(o.weight_pct) for o in rows] + [0], dtype=np.int32)
-    bracket = np.searchsorted(values, days, side="left")  # the smallest value >= days
-    beyond = bracket == len(values)
-    if beyond.any():
-        ctx.flag(lines, beyond, option, "price.option_days",
-                 [f"{option} {d} is more than the largest configured value {values[-1]}; add a larger bracket "
-                  f"on the Options sheet or correct the line" for d in days[beyond]])
-    return weights[bracket]
+    values = np.array([o.value for o in rows] or [0], dtype=np.int64)
+    weights = np.array([pct_to_scaled(o.weight_pct) for o in rows] + [0] * (1 + (not rows)), dtype=np.int32)
+    return values, weights
+
+
+def _flag_beyond(lines: pd.DataFrame, ctx: Context, option: str, values: np.ndarray, beyond: np.ndarray,
+                 days: np.ndarray) -> None:
+    if not beyond.any():
+        return
+    if ctx.book.option_values(option):
+        texts = [f"{option} {d} is more than the largest configured value {values[-1]}; add a larger bracket "
+                 f"on the Options sheet or correct the line" for d in days[beyond]]
+    else:
+        texts = [f"{option} {d}, but the tariff workbook offers no {option} option; add rows on the Options sheet"
+                 for d in days[beyond]]
+    ctx.flag(lines, beyond, option, "price.option_days", texts)
 
 
 def _payment(lines: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, pd.Categorical]:
