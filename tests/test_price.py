@@ -465,3 +465,28 @@ def test_an_export_without_a_line_to_price_is_a_clear_error(tmp_path):
     assert [p.code for p in raised.value.problems] == ["export.value", "price.no_lines"]
     assert str(raised.value.problems[-1]) == ("every line had a problem and was left out (--skip-bad-lines): "
                                               "nothing is left to price")
+
+
+def test_ledger_keys_packed_for_sorting_keep_lexsort_order():
+    """Redemption's sort packs neighbouring keys into one int64: the order must be np.lexsort's, stable,
+    with the first key most significant, whatever the ranges (one key too wide to pack with the next)."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from erp_plugin.plugins.redemption import _sorted_by
+
+    client = np.array([2, 1, 2, 1, 1])
+    day = np.array([20_000, 20_001, 19_999, 20_001, 20_000])
+    row = np.array([5, 4, 3, 2, 6])
+    assert _sorted_by([client, day, row]).tolist() == [4, 3, 1, 2, 0]  # C1 on day 0, 1 (row 2, 4); C2 day -1, 0
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(1, 30).flatmap(lambda n: st.lists(
+        st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n) | st.lists(st.integers(0, 3), min_size=n, max_size=n),
+        min_size=1, max_size=5)))
+    def agrees(keys):
+        arrays = [np.array(k, dtype=np.int64) for k in keys]
+        assert _sorted_by(arrays).tolist() == np.lexsort(arrays[::-1]).tolist()
+
+    agrees()

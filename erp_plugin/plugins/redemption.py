@@ -58,11 +58,30 @@ def _ledger_order(lines: pd.DataFrame, at: np.ndarray, client: np.ndarray) -> np
     import pyarrow.compute as pc
 
     line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[at] if "line_no" in lines else np.zeros(len(at), np.int64)
-    docs = lines["doc_id"].cat
+    docs = lines["doc_id"].array
     text_rank = pc.rank(pa.array(docs.categories.astype(str)), sort_keys="ascending", tiebreaker="first").to_numpy()
-    doc = text_rank[docs.codes.to_numpy()[at]]
+    doc = text_rank[docs.codes[at]]
     dates = lines["date"].to_numpy()[at].astype("datetime64[D]")
-    return np.lexsort((lines["source_row"].to_numpy()[at], line_no, doc, dates, client[at]))
+    return _sorted_by([client[at], dates.view(np.int64), doc, line_no, lines["source_row"].to_numpy()[at]])
+
+
+def _sorted_by(keys: list[np.ndarray]) -> np.ndarray:
+    """The order that sorts by ``keys``, the first most significant (np.lexsort's, stable), with
+    neighbouring keys packed into one int64 where their ranges allow: fewer passes over the rows."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.intp)
+    packed: list[np.ndarray] = []
+    span = 0
+    for key in keys:
+        low = int(key.min())
+        size = int(key.max()) - low + 1
+        if packed and span * size < 2**62:  # the ranges multiplied stay within int64
+            packed[-1] = packed[-1] * size + (key - low)
+            span *= size
+        else:
+            packed.append(key.astype(np.int64) - low)
+            span = size
+    return np.lexsort(packed[::-1])
 
 
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray) -> np.ndarray:
