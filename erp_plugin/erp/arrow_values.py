@@ -78,7 +78,9 @@ def dictionary_text(column: pa.ChunkedArray):
 
     n = len(column)
     valid = ~_nulls(column)
-    positions = np.zeros(n, dtype=np.int64)  # each row's place among the joined dictionaries
+    # each row's place among the joined dictionaries; int32 (as pandas keeps the codes) while they fit
+    fits = sum(len(chunk.dictionary) for chunk in column.chunks) < 2**31
+    positions = np.zeros(n, dtype=np.int32 if fits else np.int64)
     dictionaries, offsets = [], {}
     joined = start = 0
     for chunk in column.chunks:
@@ -99,11 +101,11 @@ def dictionary_text(column: pa.ChunkedArray):
     # trimmed as parse_text_column trims a string column; an empty value is blank
     trimmed = pc.utf8_trim_whitespace(distinct)
     encoded = pc.dictionary_encode(pc.if_else(pc.equal(trimmed, ""), None, trimmed))
-    inverse = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    inverse = encoded.indices.fill_null(-1).to_numpy()
     if valid.all():
         codes = inverse[positions]
     else:
-        codes = np.full(n, -1, dtype=np.int64)
+        codes = np.full(n, -1, dtype=inverse.dtype)
         codes[valid] = inverse[positions[valid]]
     categorical = pd.Categorical.from_codes(codes, categories=pd.Index(encoded.dictionary.to_pandas()))
     return categorical, np.zeros(n, dtype=bool), codes < 0
