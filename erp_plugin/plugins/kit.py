@@ -15,49 +15,66 @@ from ..blocks import by_blocks
 from ..erp.lines import with_columns
 from ..money import pct_to_scaled, percent_of
 from ..pipeline import Context
-from .lookup import BLANK, UNKNOWN, categorical, category_codes, name_codes
+from .lookup import BLANK, UNKNOWN, categorical, category_codes
 
 
 def marker_plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """The marker and, for promotions, the category of each line: per distinct SKU and export value
+    first, then spread to the lines in blocks of rows."""
     book = ctx.book
     markers = list(book.markers)
     fallback = markers.index("white") if "white" in markers else 0
-    from_export = name_codes(lines["marker"], markers) if "marker" in lines.columns else np.full(len(lines), BLANK)
-    unknown = from_export == UNKNOWN
+    sku = categorical(lines["sku"])
+    product_of = _per_sku(sku, book)
+    by_sku = product_of([markers.index(p.marker) if p.marker in markers else BLANK for p in book.products.values()])
+    export_marker = _per_value(lines, "marker", lambda values: category_codes(values, markers))
+    categories = sorted({p.category for p in book.products.values() if p.category})
+    category_by_sku = product_of([categories.index(p.category) if p.category else BLANK for p in book.products.values()])
+    known = {name: i for i, name in enumerate(categories)}
+    if "category" in lines.columns:
+        for extra in categorical(lines["category"]).cat.categories:
+            known.setdefault(str(extra), len(known))
+    export_category = _per_value(lines, "category", lambda values: np.array(
+        [known[str(c)] for c in values.cat.categories] + [BLANK], dtype=np.int32))
+    sku_codes = sku.array.codes
+
+    def block(rows: slice) -> dict[str, np.ndarray]:
+        from_export = export_marker(rows)
+        from_products = by_sku[sku_codes[rows]]
+        marker = np.where(from_products >= 0, from_products, np.where(from_export >= 0, from_export, fallback))
+        category = category_by_sku[sku_codes[rows]]
+        category = np.where(category >= 0, category, export_category(rows))  # BLANK (-1): no category
+        return {"marker": marker.astype(np.int16), "unknown": from_export == UNKNOWN, "category": category}
+
+    columns = by_blocks(len(lines), block)
+    unknown = columns["unknown"]
     if unknown.any():
         shown = lines["marker"].astype(object).to_numpy()[unknown]
         ctx.flag(lines, unknown, "marker", "price.marker",
                  [f"marker {m!r} is not in Markers; expected one of {', '.join(markers)}" for m in shown])
-    product_marker = [markers.index(p.marker) if p.marker in markers else BLANK for p in book.products.values()]
-    from_products = _by_sku(lines, book, product_marker)
-    code = np.where(from_products >= 0, from_products, np.where(from_export >= 0, from_export, fallback))
-    category = _category(lines, book)
-    return with_columns(lines, marker=pd.Categorical.from_codes(code, categories=markers), _category=category)
+    return with_columns(lines, marker=pd.Categorical.from_codes(columns["marker"], categories=markers),
+                        _category=pd.Categorical.from_codes(columns["category"], categories=list(known)))
 
 
-def _by_sku(lines: pd.DataFrame, book, per_product: list[int]) -> np.ndarray:
-    """A small per-product code spread to the lines by SKU (exact match); BLANK where the SKU is not in
-    Products. Looked up per distinct SKU, then one take per line."""
-    sku = categorical(lines["sku"])
+def _per_sku(sku: pd.Series, book):
+    """``per_product`` (a small code per row of Products) -> that code per SKU category (exact match),
+    BLANK where the SKU is not in Products, then BLANK for a line without SKU (code -1)."""
     product = category_codes(sku, list(book.products), exact=True)
-    table = np.array(per_product + [BLANK], dtype=np.int32)
-    return table[np.where(product >= 0, product, len(per_product))][sku.array.codes]
+
+    def spread(per_product: list[int]) -> np.ndarray:
+        return np.array(per_product + [BLANK], dtype=np.int32)[np.where(product >= 0, product, len(per_product))]
+
+    return spread
 
 
-def _category(lines: pd.DataFrame, book) -> pd.Categorical:
-    """The line's category for promotions: Products' category wins, else the export's (built from codes)."""
-    names = sorted({p.category for p in book.products.values() if p.category})
-    # BLANK (-1, a categorical's missing code) where Products gives no category
-    code = _by_sku(lines, book, [names.index(p.category) if p.category else BLANK for p in book.products.values()])
-    if "category" in lines.columns:
-        export = categorical(lines["category"])
-        known = {name: i for i, name in enumerate(names)}
-        for extra in export.cat.categories:
-            known.setdefault(str(extra), len(known))
-        names = list(known)
-        mapped = np.array([known[str(c)] for c in export.cat.categories] + [BLANK], dtype=np.int32)[export.array.codes]
-        code = np.where(code >= 0, code, mapped)
-    return pd.Categorical.from_codes(code, categories=names)
+def _per_value(lines: pd.DataFrame, name: str, table):
+    """A block's codes of an export column through ``table`` (per category, then BLANK for a blank
+    cell); BLANK for every line when the export has no such column."""
+    if name not in lines.columns:
+        return lambda rows: np.int32(BLANK)
+    values = categorical(lines[name])
+    per_category, codes = table(values), values.array.codes
+    return lambda rows: per_category[codes[rows]]
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
