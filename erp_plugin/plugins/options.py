@@ -16,30 +16,33 @@ from ..blocks import by_blocks
 from ..erp.lines import with_columns
 from ..money import pct_to_scaled
 from ..pipeline import Context
-from .lookup import BLANK, UNKNOWN, name_codes
+from .lookup import BLANK, categorical, category_codes
 
 DAY_OPTIONS = ("reservation_days", "moneyback_days")
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    payment_weight, payment = _payment(lines, ctx)
+    payment = _Payments(lines, ctx)
     brackets = {option: _brackets(ctx, option) for option in DAY_OPTIONS}
     days = {option: lines[option].to_numpy(dtype=np.int64, na_value=0) if option in lines.columns
             else np.zeros(len(lines), np.int64) for option in DAY_OPTIONS}
 
     def block(rows: slice) -> dict[str, np.ndarray]:
-        weight = payment_weight[rows].copy()  # percent units (10^6 = 100 %): int32
+        at = payment.slots(rows)
+        weight = payment.weight[at]  # percent units (10^6 = 100 %): int32
         beyond = {}
         for option, (values, weights) in brackets.items():
             bracket = np.searchsorted(values, days[option][rows], side="left")  # the smallest value >= days
             beyond[option] = bracket == len(values)
             weight += weights[bracket]
-        return {"option_weight_pct": weight, **beyond}
+        return {"option_weight_pct": weight, "payment": payment.code[at], "unknown": payment.unknown[at], **beyond}
 
     columns = by_blocks(len(lines), block)
     for option, (values, _) in brackets.items():
         _flag_beyond(lines, ctx, option, values, columns[option], days[option])
-    return with_columns(lines, option_weight_pct=columns["option_weight_pct"], _payment=payment)
+    payment.flag(columns["unknown"])
+    return with_columns(lines, option_weight_pct=columns["option_weight_pct"],
+                        _payment=pd.Categorical.from_codes(columns["payment"], categories=payment.names or ["-"]))
 
 
 def _brackets(ctx: Context, option: str) -> tuple[np.ndarray, np.ndarray]:
@@ -64,21 +67,35 @@ def _flag_beyond(lines: pd.DataFrame, ctx: Context, option: str, values: np.ndar
     ctx.flag(lines, beyond, option, "price.option_days", texts)
 
 
-def _payment(lines: pd.DataFrame, ctx: Context) -> tuple[np.ndarray, pd.Categorical]:
-    configured = ctx.book.option_values("payment")
-    names = [str(o.value) for o in configured]
-    weights = np.array([pct_to_scaled(o.weight_pct) for o in configured] + [0], dtype=np.int32)
-    default = ctx.book.default_payment
-    if "payment" in lines.columns:
-        codes = name_codes(lines["payment"], names)
-    else:
-        codes = np.full(len(lines), BLANK, dtype=np.int64)
-    if default is not None:
-        codes = np.where(codes == BLANK, names.index(next(n for n in names if n.casefold() == default.casefold())), codes)
-    unknown = (codes == UNKNOWN) | (codes == BLANK)
-    if unknown.any():
-        shown = lines["payment"].astype(object).to_numpy()[unknown] if "payment" in lines.columns else [None] * unknown.sum()
-        ctx.flag(lines, unknown, "payment", "price.payment",
-                 [f"payment {p!r} is not a payment option; expected one of {', '.join(names)}" for p in shown])
-    safe = np.where(codes < 0, len(names), codes)
-    return weights[safe], pd.Categorical.from_codes(np.where(codes < 0, -1, codes), categories=names or ["-"])
+class _Payments:
+    """The payment of the lines, worked out per distinct export value: its code among the configured
+    payments (blank: ``default_payment``), its weight, and whether it is not a payment option."""
+
+    def __init__(self, lines: pd.DataFrame, ctx: Context):
+        configured = ctx.book.option_values("payment")
+        self.lines, self.ctx = lines, ctx
+        self.names = [str(o.value) for o in configured]
+        weights = np.array([pct_to_scaled(o.weight_pct) for o in configured] + [0], dtype=np.int32)
+        if "payment" in lines.columns:
+            values = categorical(lines["payment"])
+            per_value, self.codes = category_codes(values, self.names), values.array.codes  # then BLANK for code -1
+        else:
+            per_value, self.codes = np.array([BLANK], dtype=np.int64), None
+        default = ctx.book.default_payment
+        if default is not None:
+            chosen = self.names.index(next(n for n in self.names if n.casefold() == default.casefold()))
+            per_value = np.where(per_value == BLANK, chosen, per_value)
+        self.unknown = per_value < 0  # UNKNOWN, or BLANK without a default
+        self.weight = weights[np.where(self.unknown, len(self.names), per_value)]
+        self.code = np.where(self.unknown, -1, per_value).astype(np.int16)
+
+    def slots(self, rows: slice):
+        """Each line's place in the per-value tables (the last: a blank cell, or no payment column)."""
+        return self.codes[rows] if self.codes is not None else np.full(rows.stop - rows.start, -1, dtype=np.int32)
+
+    def flag(self, unknown: np.ndarray) -> None:
+        if unknown.any():
+            lines = self.lines
+            shown = lines["payment"].astype(object).to_numpy()[unknown] if "payment" in lines.columns else [None] * unknown.sum()
+            self.ctx.flag(lines, unknown, "payment", "price.payment",
+                          [f"payment {p!r} is not a payment option; expected one of {', '.join(self.names)}" for p in shown])
