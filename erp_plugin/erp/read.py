@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -606,9 +607,8 @@ def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict
     def parse(name: str) -> tuple:
         kind = kinds[name]
         if isinstance(raw, ArrowBatch) and kind.name != "text":  # row by row: a row group's raw values at a time
-            values, bad, blank = _joined([_parse_field(piece, kind) for piece in raw.pieces(name)])
-        else:
-            values, bad, blank = _parse_field(raw[name], kind)
+            return _parsed_in_pieces(raw.pieces(name), len(raw), kind)
+        values, bad, blank = _parse_field(raw[name], kind)
         return _column(values, blank | bad, kind), bad, blank
 
     if not isinstance(raw, ArrowBatch) or len(kinds) < 2:
@@ -617,11 +617,30 @@ def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict
         return dict(zip(kinds, pool.map(parse, kinds)))
 
 
-def _joined(parts: list[tuple]) -> tuple:
-    """The ``(values, bad, blank)`` of consecutive pieces of a column as one."""
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate([np.asarray(part[i]) for part in parts]) for i in range(3))
+def _parsed_in_pieces(pieces: Iterator, rows: int, kind: Kind) -> tuple:
+    """A row-wise field parsed piece by piece (a row group each), every piece copied into the whole
+    columns and let go before the next is read: the memory of one piece beside the result. Then
+    finished as _column finishes a whole one: a blank or bad value is 0 (NaT for a date) and, in
+    numbers, missing."""
+    parts = (_parse_field(piece, kind) for piece in pieces)
+    first = next(parts)
+    columns = [np.empty(rows, dtype=np.asarray(part).dtype) for part in first]
+    start = 0
+    for part in itertools.chain([first], parts):
+        size = len(part[1])
+        for column, values in zip(columns, part):
+            column[start:start + size] = values
+        start += size
+    values, bad, blank = columns
+    missing = bad | blank
+    if kind.name == "date":
+        values[missing] = np.datetime64("NaT")
+        return values, bad, blank
+    values = np.asarray(values, dtype=np.int64)
+    if not missing.any():
+        return values, bad, blank
+    values[missing] = 0
+    return pd.arrays.IntegerArray(values, missing), bad, blank
 
 
 def _parse_field(values, kind: Kind):
