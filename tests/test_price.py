@@ -483,7 +483,8 @@ def test_ledger_keys_packed_for_sorting_keep_lexsort_order():
 
     @settings(max_examples=200, deadline=None)
     @given(st.integers(1, 30).flatmap(lambda n: st.lists(
-        st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n) | st.lists(st.integers(0, 3), min_size=n, max_size=n),
+        st.lists(st.integers(-(2**40), 2**40), min_size=n, max_size=n) | st.lists(st.integers(0, 3), min_size=n, max_size=n)
+        | st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n),
         min_size=1, max_size=5)))
     def agrees(keys):
         arrays = [np.array(k, dtype=np.int64) for k in keys]

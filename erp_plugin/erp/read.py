@@ -13,12 +13,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import itertools
 import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -409,17 +408,11 @@ class ParquetColumns(Mapping):
         return len(self.headers)
 
 
-def _chunked(column):
-    import pyarrow as pa
-
-    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
-
-
 @dataclass
 class ArrowBatch:
     """Parquet rows as the parser takes them: each field's Arrow column, read when asked for, and the rows' numbers."""
 
-    fields: Mapping  # field -> pyarrow column (ParquetColumns: read from the file on each lookup)
+    fields: ParquetColumns
     rows: np.ndarray
     kept: np.ndarray | None = None  # which of the fields' rows are this batch's (None: all)
 
@@ -435,22 +428,17 @@ class ArrowBatch:
 
         if name == SOURCE_ROW and name not in self.fields:
             return self.rows
-        column = _chunked(self.fields[name])
+        column = self.fields[name]
         return column if self.kept is None else column.filter(pa.array(self.kept))
 
     def keep(self, mask: np.ndarray) -> ArrowBatch:
-        if mask.all():
-            return self
-        kept = mask.copy()
-        if self.kept is not None:
-            kept = self.kept.copy()
-            kept[self.kept] = mask
-        return ArrowBatch(self.fields, self.rows[mask], kept)
+        """The rows of this batch (which holds all its fields' rows) where ``mask``."""
+        return self if mask.all() else ArrowBatch(self.fields, self.rows[mask], mask.copy())
 
     def pieces(self, name: str) -> Iterator:
         """One field's column a row group at a time (read when reached), when the batch holds all of its
         rows; else the column whole."""
-        if self.kept is None and isinstance(self.fields, ParquetColumns) and len(self.fields.groups) > 1:
+        if self.kept is None and len(self.fields.groups) > 1:
             return self.fields.row_groups(name)
         return iter([self[name]])
 
@@ -626,7 +614,7 @@ def _parsed_in_pieces(pieces: Iterator, rows: int, kind: Kind) -> tuple:
     first = next(parts)
     columns = [np.empty(rows, dtype=np.asarray(part).dtype) for part in first]
     start = 0
-    for part in itertools.chain([first], parts):
+    for part in chain([first], parts):
         size = len(part[1])
         for column, values in zip(columns, part):
             column[start:start + size] = values

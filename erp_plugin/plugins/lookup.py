@@ -14,22 +14,15 @@ BLANK = -1
 UNKNOWN = -2
 
 
-def name_codes(values: pd.Series, names: list[str], exact: bool = False) -> np.ndarray:
-    """Index into ``names`` per line; BLANK for a blank cell, UNKNOWN for a name not defined.
-
-    Compared trimmed and case-insensitively unless ``exact``.
-    """
-    column = categorical(values)
-    return category_codes(column, names, exact)[column.array.codes]  # code -1 (blank) picks the trailing BLANK
-
-
 def categorical(values: pd.Series) -> pd.Series:
+    """The column as a categorical, its distinct values the categories."""
     return values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
 
 
 def category_codes(column: pd.Series, names: list[str], exact: bool = False) -> np.ndarray:
     """Index into ``names`` per category of the categorical ``column`` (UNKNOWN for a name not defined),
-    then BLANK, which the code -1 of a blank cell picks."""
+    then BLANK, which the code -1 of a blank cell picks: ``category_codes(c, names)[c.array.codes]``
+    is each line's. Compared trimmed and case-insensitively unless ``exact``."""
     key = (lambda text: str(text).strip()) if exact else (lambda text: str(text).strip().casefold())
     index = {key(name): i for i, name in enumerate(names)}
     return np.array([index.get(key(c), UNKNOWN) for c in column.cat.categories] + [BLANK], dtype=np.int64)

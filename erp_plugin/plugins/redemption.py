@@ -78,9 +78,12 @@ def _sorted_by(keys: list[np.ndarray]) -> np.ndarray:
         if packed and span * size < 2**62:  # the ranges multiplied stay within int64
             packed[-1] = packed[-1] * size + (key - low)
             span *= size
-        else:
+        elif size < 2**63:
             packed.append(key.astype(np.int64) - low)
             span = size
+        else:  # wider than int64 can shift: as it is, and alone
+            packed.append(key.astype(np.int64))
+            span = 2**64
     return np.lexsort(packed[::-1])
 
 
