@@ -71,7 +71,8 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
     if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
-        return with_columns(lines, _coupon_pct=np.zeros(len(lines), dtype=np.int64), _coupon=_no_coupons(len(lines)))
+        # no coupon rule: one read-only 0 seen as a column, no memory
+        return with_columns(lines, _coupon_pct=np.broadcast_to(np.int64(0), len(lines)), _coupon=_no_coupons(len(lines)))
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
     coupons["used_doc"] = None
