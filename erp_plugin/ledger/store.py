@@ -24,24 +24,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, case, create_engine, event, func, insert, select, tuple_
 
 from ..problems import InputError, Problem
+from .connect import MIGRATIONS, open_ledger
 from .schema import entries, runs
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 KEY_BATCH = 500  # line keys looked up per query
-
-
-def open_ledger(where: str | Path) -> Engine:
-    """An engine on the ledger, its schema brought to the newest version."""
-    text = str(where)
-    url = text if "://" in text else f"sqlite:///{Path(text).resolve()}"
-    engine = create_engine(url)
-    _serialise_writers(engine)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return engine
 
 
 def line_keys(lines: pd.DataFrame) -> np.ndarray:
@@ -78,31 +64,6 @@ def stored_points(engine: Engine, lines: pd.DataFrame, expiry_months: int = 0) -
     expiries = pd.DataFrame({"client_id": gone["client_id"], "kind": "expiry", "booked_on": days,
                              "available_on": days, "amount": gone["amount"]})
     return pd.concat([frame, expiries], ignore_index=True).drop(columns="kind")
-
-
-LOCK_ID = 0x6C6564676572  # "ledger": the PostgreSQL advisory lock every posting run takes
-
-
-def _serialise_writers(engine: Engine) -> None:
-    """Two runs on one ledger take turns: each transaction holds the write lock from its start.
-
-    SQLite starts a transaction lazily, at the first write, so two runs could both read
-    before either writes; ``BEGIN IMMEDIATE`` takes the lock at once (the other run waits).
-    PostgreSQL takes a transaction-scoped advisory lock.
-    """
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _no_implicit_transactions(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None  # pysqlite must not begin on its own
-            dbapi_connection.execute("PRAGMA busy_timeout = 600000")  # wait up to 10 minutes for the other run
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif engine.dialect.name == "postgresql":
-        @event.listens_for(engine, "begin")
-        def _advisory_lock(connection):
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_ID})")
 
 
 def ledger_entries(lines: pd.DataFrame, expected_redemption_pct=80) -> pd.DataFrame:
