@@ -61,12 +61,12 @@ def test_a_dozen_mistakes_across_sheets_are_all_reported(tmp_path):
         "did you mean reservation_days?",
         "Options!C4: weight_pct 'x' is not a percentage, e.g. 2.5",
         "Clients!B3: tariff 'GOLD' is not in Tariffs; expected one of BASE, PRO",
-        "Clients!A4: client_id C1 is already on row 2; each must appear once",
+        "Clients!A4: client_id C1 is already in Clients!A2; each must appear once",
         "Clients!D5: joined '31.02.2026' is not a date, e.g. 31.12.2026",
         "Products!B2: marker 'purple' is not in Markers; expected one of white, green, yellow, red",
         "Promotions!B2: reward 'cashback' is not one of discount_pct, bonus_multiplier",
         "RebateScale!A2: the rebate scale must start at 0; make the first from_turnover 0 (rebate 0 below the first step)",
-        "RebateScale!A4: from_turnover 500000 is already on row 3; each must appear once",
+        "RebateScale!A4: from_turnover 500000 is already in RebateScale!A3; each must appear once",
         "Columns!A2: field 'customer' is not an export field; expected one of date, doc_id, client_id, sku, qty, "
         "unit_price, line_no, amount, name, category, marker, payment, reservation_days, moneyback_days, "
         "bonus_paid, coupon, vat_rate",

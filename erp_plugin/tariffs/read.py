@@ -116,7 +116,7 @@ class BookReader:
 
     def _typed_rows(self, region: Region, spec: SheetSpec, columns: dict[str, tuple[Col, int]]) -> Iterator[Row]:
         reader = CellReader(region.sheet, self.problems, self.minor_units)
-        seen: dict[tuple, int] = {}
+        seen: dict[tuple, str] = {}  # key -> the cell of its first row
         for number, cells in region.rows:
             values: dict[str, object] = {}
             raw: dict[str, RawCell] = {}
@@ -135,12 +135,12 @@ class BookReader:
                     shown = " + ".join(text_of(raw[k].value) for k in spec.key)
                     self.problems.error(
                         "key.duplicate",
-                        f"{' + '.join(spec.key)} {shown} is already on row {seen[key]}; each must appear once",
+                        f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{seen[key]}; each must appear once",
                         sheet=region.sheet,
                         cell=raw[spec.key[0]].ref,
                     )
                     continue
-                seen[key] = number
+                seen[key] = raw[spec.key[0]].ref
             if any(values.get(c.name) is None for c in spec.columns if c.required and c.name in columns):
                 continue  # the problem is recorded; a half-read row is not used
             yield Row(number, values, raw, src)
@@ -271,7 +271,7 @@ class BookReader:
     def options(self) -> tuple[m.OptionValue, ...]:
         rows = self.rows("Options")
         options: list[m.OptionValue] = []
-        seen_payment: dict[str, int] = {}
+        seen_payment: dict[str, str] = {}  # payment -> the cell of its first row
         reader = CellReader("Options", self.problems)
         for row in rows or ():
             v = row.values
@@ -286,10 +286,10 @@ class BookReader:
                 if value.casefold() in seen_payment:
                     reader.error(
                         row.cells["value"], "key.duplicate",
-                        f"payment {value!r} is already on row {seen_payment[value.casefold()]}; each must appear once",
+                        f"payment {value!r} is already in Options!{seen_payment[value.casefold()]}; each must appear once",
                     )
                     continue
-                seen_payment[value.casefold()] = row.number
+                seen_payment[value.casefold()] = row.cells["value"].ref
             else:
                 days = reader.read(row.cells["value"], "int", f"{option} value", True, Decimal(0))
                 if days is None:
