@@ -69,6 +69,26 @@ def test_instructions_in_russian_and_english_cover_every_sheet_and_setting(fresh
         assert setting.key in text
 
 
+def test_redemption_estimates_sheet_is_empty_so_the_setting_applies(fresh):
+    wb = openpyxl.load_workbook(fresh / "tariffs.xlsx")
+    ws = wb["RedemptionEstimates"]
+    assert [c.value for c in ws[1]] == ["from_date", "expected_redemption_pct"]
+    assert ws["A1"].fill.fgColor.rgb == wb["RebateScale"]["A1"].fill.fgColor.rgb  # styled like every sheet
+    assert ws["A1"].comment.text.startswith("Обязательно / required") and "с_даты" in ws["A1"].comment.text
+    assert all(c.value is None for row in ws.iter_rows(min_row=2) for c in row)  # no example row
+    assert (ws["A2"].number_format, ws["B2"].number_format) == ("DD.MM.YYYY", '0.0###" %"')
+    checks = {str(dv.sqref): (dv.type, dv.formula1, dv.formula2) for dv in ws.data_validations.dataValidation}
+    assert checks == {"B2:B1000": ("decimal", "0", "100")}
+    instructions = openpyxl.load_workbook(fresh / "tariffs.xlsx")["Instructions"]
+    row = next(r for r in instructions.iter_rows(values_only=True) if str(r[0]).startswith("RedemptionEstimates"))
+    assert row[0] == "RedemptionEstimates (необязательный / optional)"
+    assert "expected_redemption_pct" in row[1] and "expected_redemption_pct" in row[2]
+    assert row[3] == "from_date*, expected_redemption_pct*"
+    book, _ = read_tariffs(fresh / "tariffs.xlsx", date(2026, 11, 22))
+    assert book.redemption_estimates == ()
+    assert book.expected_redemption_on(date(2026, 11, 22)) == book.settings.expected_redemption_pct == Decimal(80)
+
+
 def test_default_programme(fresh):
     book, problems = read_tariffs(fresh / "tariffs.xlsx", date(2026, 11, 22))
     assert list(problems) == []

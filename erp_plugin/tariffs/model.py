@@ -8,9 +8,14 @@ later check or computation can point the user at the cell to fix
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+
+import numpy as np
+
+from ..money import pct_to_scaled
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,13 @@ class ColumnMapping:
 
 
 @dataclass(frozen=True)
+class RedemptionEstimate:
+    from_date: date
+    expected_redemption_pct: Decimal
+    src: Src = NO_SRC
+
+
+@dataclass(frozen=True)
 class TariffBook:
     """Everything the tariff workbook says, validated. Keyed collections keep sheet order."""
 
@@ -219,6 +231,7 @@ class TariffBook:
     coupon_rules: tuple[CouponRule, ...] = ()
     quests: tuple[Quest, ...] = ()
     columns: tuple[ColumnMapping, ...] = ()
+    redemption_estimates: tuple[RedemptionEstimate, ...] = ()  # by from_date, each date once
 
     def option_values(self, option: str) -> list[OptionValue]:
         return [o for o in self.options if o.option == option]
@@ -230,3 +243,26 @@ class TariffBook:
             return self.settings.default_payment
         payments = self.option_values("payment")
         return str(payments[0].value) if payments else None
+
+    def expected_redemption_on(self, day: date) -> Decimal:
+        """The expected redemption (%) in force on ``day`` (SPEC §8): the last RedemptionEstimates row
+        with from_date <= day, else the setting expected_redemption_pct. A datetime counts by its day."""
+        if isinstance(day, datetime):
+            day = day.date()
+        at = bisect_right(self.redemption_estimates, day, key=lambda e: e.from_date)
+        return self.redemption_estimates[at - 1].expected_redemption_pct if at else self.settings.expected_redemption_pct
+
+    def expected_redemption_scaled(self, days) -> np.ndarray:
+        """``expected_redemption_on`` of each day of a ``datetime64`` array, as int64 in PCT_SCALE units.
+
+        One binary search over the from_dates for the whole array; a NaT day sorts after every
+        date and gets the latest estimate.
+        """
+        days = np.asarray(days, dtype="datetime64[D]")
+        starts = np.array([e.from_date for e in self.redemption_estimates], dtype="datetime64[D]")
+        scaled = np.array(
+            [pct_to_scaled(p) for p in (self.settings.expected_redemption_pct,
+                                        *(e.expected_redemption_pct for e in self.redemption_estimates))],
+            dtype=np.int64,
+        )
+        return scaled[np.searchsorted(starts, days, side="right")]

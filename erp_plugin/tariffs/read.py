@@ -456,6 +456,13 @@ class BookReader:
             m.ColumnMapping(normalize_header(r.values["field"]), r.values["header"], r.src) for r in self.rows("Columns") or ()
         )
 
+    def redemption_estimates(self) -> tuple[m.RedemptionEstimate, ...]:
+        estimates = [
+            m.RedemptionEstimate(r.values["from_date"], r.values["expected_redemption_pct"], r.src)
+            for r in self.rows("RedemptionEstimates") or ()
+        ]
+        return tuple(sorted(estimates, key=lambda e: e.from_date))
+
     # ---------------------------------------------------------------- helpers
 
     def _points(self, reward: str | None) -> int | None:
@@ -506,5 +513,6 @@ def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, dic
         coupon_rules=r.coupon_rules(),
         quests=r.quests(),
         columns=r.columns(),
+        redemption_estimates=r.redemption_estimates(),
     )
     return book, r.defined

@@ -251,6 +251,20 @@ SHEETS: tuple[SheetSpec, ...] = (
         about_ru="Сопоставляет заголовки вашей выгрузки из ERP с полями (date, doc_id, client_id, sku, qty, "
         "unit_price, ...). Заголовки 1С, ERPNext и SAP распознаются без настройки.",
     ),
+    SheetSpec(
+        "RedemptionEstimates",
+        (
+            Col("from_date", "date", True, ("с_даты", "дата", "дата_начала")),
+            Col("expected_redemption_pct", "pct", True, ("ожидаемое_погашение_%", "погашение_%", "ожидаемое_погашение"),
+                ZERO, HUNDRED),
+        ),
+        aliases=("ОжидаемоеПогашение", "Ожидаемое погашение"),
+        key=("from_date",),
+        about_en="History of the share of points expected to be redeemed (%, IFRS 15 liability): from each "
+        "from_date on. Before the first row, or with no rows, the setting expected_redemption_pct applies.",
+        about_ru="История ожидаемой доли погашения бонусов (%, обязательство по МСФО 15): действует с from_date. "
+        "До первой строки или без строк действует настройка expected_redemption_pct.",
+    ),
 )
 
 SHEET = {spec.name: spec for spec in SHEETS}

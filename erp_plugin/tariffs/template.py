@@ -129,6 +129,7 @@ def build_workbook() -> Workbook:
     _sheet(wb, "CouponRules", COUPON_RULES)
     _sheet(wb, "Quests", QUESTS)
     _sheet(wb, "Columns", ())
+    _sheet(wb, "RedemptionEstimates", ())  # no rows: the setting expected_redemption_pct applies
     wb.properties.creator = "erp-plugin"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     return wb
