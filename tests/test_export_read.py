@@ -375,3 +375,108 @@ def test_a_parquet_file_read_in_several_batches(tmp_path, monkeypatch):
     assert sorted(lines["doc_id"].cat.categories) == ["D1", "D2"]
     assert lines["qty"].tolist() == [1_000, 2_000, 3_000, 4_000, 5_000]
     assert lines["unit_price"].tolist() == [105_000] * 5  # 10.50 in ten-thousandths
+
+
+# ------------------------------------------------------------------ base_doc: a return's sale document
+
+
+def write_returns_1c(path):
+    """A 1C report with «Документ-основание» (left of «Документ», to show the two headers do not collide):
+    the sale lines leave it blank, a return names the sale it returns (one as a number cell)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "TDSheet"
+    ws.append(["Продажи и возвраты"])
+    ws.append([])
+    ws.append(["Дата", "Документ-основание", "Документ", "Контрагент", "Артикул", "Количество", "Цена"])
+    ws.append([date(2026, 3, 2), None, "Реализация 00-000001 от 02.03.2026", "C1", "АВТ-C16", 10, 289.9])
+    ws.append([date(2026, 3, 2), "", "Реализация 00-000001 от 02.03.2026", "C1", "КАБ-1", 5, 98.4])
+    ws.append([date(2026, 3, 9), "Реализация 00-000001 от 02.03.2026", "Возврат 00-000001", "C1", "АВТ-C16", -2, 289.9])
+    ws.append([date(2026, 3, 10), 1001, "Возврат 00-000002", "C2", "КАБ-1", -1, 98.4])
+    ws.append(["Итого", None, None, None, None, 12, None])
+    wb.save(path)
+    return path
+
+
+def test_base_doc_from_a_1c_xlsx_is_text_like_doc_id(tmp_path):
+    export = read_export(write_returns_1c(tmp_path / "returns.xlsx"))
+    assert list(export.problems) == []
+    lines = export.lines
+    assert export.source.fields["doc_id"] == 2 and export.source.fields["base_doc"] == 1
+    assert lines["doc_id"].tolist() == ["Реализация 00-000001 от 02.03.2026"] * 2 + ["Возврат 00-000001", "Возврат 00-000002"]
+    assert lines["base_doc"].tolist()[2:] == ["Реализация 00-000001 от 02.03.2026", "1001"]  # a number cell as doc_id reads it
+    assert lines["base_doc"].isna().tolist() == [True, True, False, False]  # blank on the sale lines
+    assert isinstance(lines["base_doc"].dtype, pd.CategoricalDtype) and isinstance(lines["doc_id"].dtype, pd.CategoricalDtype)
+
+
+def test_base_doc_blank_chunks_join_the_other_chunks(tmp_path, monkeypatch):
+    from erp_plugin.erp import read as reader
+
+    path = write_returns_1c(tmp_path / "returns.xlsx")
+    whole = read_export(path).lines
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)  # the first chunk holds only sale lines: no base_doc at all
+    chunked = read_export(path).lines
+    assert chunked["base_doc"].tolist() == whole["base_doc"].tolist()
+    assert sorted(chunked["base_doc"].cat.categories) == ["1001", "Реализация 00-000001 от 02.03.2026"]
+
+
+@pytest.mark.parametrize("header", ["Документ-основание", "Документ основание", "Основание", "Реализация",
+                                    "Return Against", "base_doc", "Base Doc"])
+def test_base_doc_from_a_csv_under_each_alias(tmp_path, header):
+    text = (
+        f"Дата;Документ;{header};Контрагент;Артикул;Кол-во;Цена\n"
+        "02.03.2026;РТУ-1;;Ромашка;АВТ-C16;10;289,90\n"
+        "09.03.2026;ВЗ-1;РТУ-1;Ромашка;АВТ-C16;-2;289,90\n"
+    )
+    path = tmp_path / "returns.csv"
+    path.write_bytes(text.encode("cp1251"))
+    export = read_export(path)
+    assert list(export.problems) == []
+    lines = export.lines
+    assert lines["doc_id"].tolist() == ["РТУ-1", "ВЗ-1"]
+    assert lines["base_doc"].isna().tolist() == [True, False]  # blank on the sale line
+    assert lines["base_doc"].iloc[1] == "РТУ-1"
+    assert isinstance(lines["base_doc"].dtype, pd.CategoricalDtype)
+
+
+def test_erpnext_sales_invoice_export_with_return_against(tmp_path):
+    path = tmp_path / "invoices.csv"
+    path.write_text(
+        "Posting Date,Invoice,Customer,Item Code,Qty,Rate,Return Against\n"
+        '2026-03-02,ACC-SINV-2026-00001,CUST-0001,SKU-001,3,"1,200.50",\n'
+        '2026-03-05,ACC-SINV-2026-00002,CUST-0001,SKU-001,-1,"1,200.50",ACC-SINV-2026-00001\n',
+        encoding="utf-8-sig",
+    )
+    lines = read_export(path).lines
+    assert lines["base_doc"].isna().tolist() == [True, False]
+    assert lines["base_doc"].iloc[1] == "ACC-SINV-2026-00001"
+
+
+def test_base_doc_from_parquet_and_from_the_columns_sheet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "date": pa.array([date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 9)]),
+        "doc_id": ["D1", "R1", "R2"], "client_id": ["C1"] * 3, "sku": ["S"] * 3, "qty": [5, -1, -1],
+        "unit_price": ["10"] * 3,
+        "Осн. док.": pa.array([None, "D1", ""]),  # not a built-in alias: mapped on the Columns sheet
+    })
+    path = tmp_path / "returns.parquet"
+    pq.write_table(table, path)
+    assert "base_doc" not in read_export(path).lines.columns
+    export = read_export(path, columns={"base_doc": "Осн. док."})
+    assert list(export.problems) == []
+    lines = export.lines
+    assert lines["base_doc"].isna().tolist() == [True, False, True]  # null and "" are both blank
+    assert lines["base_doc"].iloc[1] == "D1"
+    assert isinstance(lines["base_doc"].dtype, pd.CategoricalDtype)
+
+
+def test_a_base_doc_column_is_not_taken_for_the_document(tmp_path):
+    """«Документ-основание» is not «Документ»: without a document column the header is incomplete."""
+    path = tmp_path / "s.csv"
+    path.write_text("Дата;Документ-основание;Контрагент;Артикул;Кол-во;Цена\n02.03.2026;РТУ-1;C1;S1;1;10\n", encoding="utf-8")
+    export = read_export(path)
+    assert [p.code for p in export.problems] == ["export.no_header"]
+    assert "no column for doc_id" in str(export.problems.errors[0])

@@ -69,7 +69,7 @@ def test_a_dozen_mistakes_across_sheets_are_all_reported(tmp_path):
         "RebateScale!A4: from_turnover 500000 is already in RebateScale!A3; each must appear once",
         "Columns!A2: field 'customer' is not an export field; expected one of date, doc_id, client_id, sku, qty, "
         "unit_price, line_no, amount, name, category, marker, payment, reservation_days, moneyback_days, "
-        "bonus_paid, coupon, vat_rate",
+        "bonus_paid, coupon, vat_rate, base_doc",
     ])
     assert all(p.code for p in problems)
 

@@ -21,6 +21,7 @@ OPTIONAL_FIELDS = (
     "bonus_paid",
     "coupon",
     "vat_rate",
+    "base_doc",  # a return line's sale document (1C's Документ-основание)
 )
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
@@ -47,6 +48,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "bonus_paid": ("оплачено бонусами", "бонусами", "bonus paid", "paid with bonus"),
     "coupon": ("купон", "промокод", "coupon", "coupon code"),
     "vat_rate": ("ставка ндс", "% ндс", "ндс, %", "ндс %", "vat rate", "tax rate", "mwsk1"),
+    "base_doc": ("документ-основание", "документ основание", "основание", "реализация", "return against", "base doc",
+                 "base_doc"),
 }
 
 

@@ -60,6 +60,7 @@ def input_kinds(minor_units: int) -> dict[str, Kind]:
         "bonus_paid": m,
         "coupon": TEXT,
         "vat_rate": PCT,
+        "base_doc": TEXT,
     }
 
 

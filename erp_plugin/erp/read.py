@@ -34,7 +34,7 @@ from .values import parse_date_column, parse_int_column, parse_text_column, pars
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
-TEXT_FIELDS = ("doc_id", "client_id", "sku", "name", "category", "marker", "payment", "coupon")
+TEXT_FIELDS = ("doc_id", "client_id", "sku", "name", "category", "marker", "payment", "coupon", "base_doc")
 PARQUET_BATCH_ROWS = 20_000_000  # parquet columns are compact: a whole file of this size is one batch
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
