@@ -158,10 +158,10 @@ def problems_table(problems: list[Problem], severity: bool = True) -> Table:
 RESULT_COLUMNS = (  # SPEC §5, in the order they are written
     "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
     "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
-    "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct",
+    "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct", "matched_sale",
 )
 PCT_COLUMNS = ("marker_pct", "option_weight_pct", "kit_pct", "concession_pct")
-TEXT_COLUMNS = ("tariff", "bonus_mode", "marker", "promo_rules")
+TEXT_COLUMNS = ("tariff", "bonus_mode", "marker", "promo_rules", "matched_sale")
 
 
 def result_kinds(minor_units: int) -> dict[str, Kind]:
@@ -179,6 +179,7 @@ class Priced:
     written: list[Path]
     minor_units: int
     source: ExportSource | None = None  # where the lines came from, for writing results back later
+    posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
 
     def tables_for_period(self) -> dict[str, Table]:
         """The pricing tables a period job reports too: the coupons issued and used."""
@@ -213,39 +214,41 @@ def price(
     if data.lines.empty:
         raise nothing_to_price(data.problems.warnings)
     ledger = ledger or book.settings.ledger
-    engine = None
     ctx = Context(book, skip_bad_lines)
-    if ledger:
-        from .ledger.store import open_ledger, stored_points
-
-        step("reading the ledger")
-        engine = open_ledger(ledger)
-        ctx.opening = stored_points(engine, data.lines, book.settings.bonus_expiry_months)
-    plugins = line_plugins()
-    step("pricing")
-    lines = run(data.lines, ctx, plugins)
-    problems = Problems()
-    problems.extend(data.problems.warnings)
-    problems.extend(ctx.problems.items)
-    tables = {"summary": summary_table(lines, minor_units), "markers": markers_table(lines, book), **ctx.tables}
-    if problems.warnings:
-        tables["warnings"] = warnings_table(problems)
     written: list[Path] = []
 
-    def write() -> None:
+    def priced_and_written() -> tuple[pd.DataFrame, dict[str, Table], Problems]:
+        step("pricing")
+        lines = run(data.lines, ctx, line_plugins())
+        problems = Problems()
+        problems.extend(data.problems.warnings)
+        problems.extend(ctx.problems.items)
+        tables = {"summary": summary_table(lines, minor_units), "markers": markers_table(lines, book), **ctx.tables}
+        if problems.warnings:
+            tables["warnings"] = warnings_table(problems)
+        return lines, tables, problems
+
+    def write(lines, tables) -> None:
         if out is not None:
             step("writing")
             written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
                                         in_place, input_kinds(minor_units)))
 
-    if engine is not None:  # posted and written together: a conflict or a failed write leaves both untouched
-        from .ledger.store import post
+    posted = None
+    if ledger:  # one transaction: the ledger read, priced against, posted to and the output written, or nothing
+        from .ledger.store import open_ledger, session
 
-        step("posting to the ledger")
-        post(engine, lines, str(export), then=write, expected_redemption_pct=book.settings.expected_redemption_pct)
+        step("reading the ledger")
+        with session(open_ledger(ledger), data.lines, book) as run_on_ledger:
+            ctx.opening = run_on_ledger.opening()
+            lines, tables, problems = priced_and_written()
+            step("posting to the ledger")
+            posted = run_on_ledger.post(lines, str(export), ctx.opening)
+            write(lines, tables)
     else:
-        write()
-    return Priced(lines, tables, problems, written, minor_units, data.source)
+        lines, tables, problems = priced_and_written()
+        write(lines, tables)
+    return Priced(lines, tables, problems, written, minor_units, data.source, posted)
 
 
 @reusing_memory()
@@ -454,18 +457,22 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
     return Tables(tables, written, book.settings.minor_units)
 
 
-def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,
-                   tariffs: str | Path | TariffBook | None = None) -> Tables:
-    """Balances (available, pending, balance) per client as of a day (default today), SPEC §9;
-    points expire after the tariff workbook's bonus_expiry_months (12 without one)."""
-    from .ledger.store import balances, open_ledger
+def _ledger_book(tariffs: str | Path | TariffBook | None) -> TariffBook:
+    """The tariff book of a ledger report: the one given, else the defaults (no RedemptionEstimates,
+    expected redemption 80 %, minor units 2)."""
     from .tariffs.model import Settings
 
-    book = _book(tariffs)
-    settings = book.settings if book else Settings()
-    minor_units = settings.minor_units
-    day = as_of or date.today()
-    frame = balances(open_ledger(ledger), day, settings.bonus_expiry_months)
+    return _book(tariffs) or TariffBook("", Settings(), {}, {}, (), {}, {})
+
+
+def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,
+                   tariffs: str | Path | TariffBook | None = None) -> Tables:
+    """Balances (available, pending, balance) per client as of a day (default today), SPEC §8; each lot
+    expires on the day its posting set (bonus_expiry_months of the tariff workbook it was priced with)."""
+    from .ledger.store import balances, open_ledger
+
+    minor_units = _ledger_book(tariffs).settings.minor_units
+    frame = balances(open_ledger(ledger, create=False), as_of or date.today())
     kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
     tables = {"balances": Table("balances", frame, kinds)}
     written = write_tables(list(tables.values()), out) if out is not None else []
@@ -477,29 +484,50 @@ def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = 
     """One client's ledger entries in booking order, with the expiries of its points."""
     from .erp.lines import DATE
     from .ledger.store import history, open_ledger
-    from .tariffs.model import Settings
 
-    book = _book(tariffs)
-    settings = book.settings if book else Settings()
-    minor_units = settings.minor_units
-    frame = history(open_ledger(ledger), client_id, settings.bonus_expiry_months, as_of)
+    minor_units = _ledger_book(tariffs).settings.minor_units
+    frame = history(open_ledger(ledger, create=False), client_id, as_of)
     kinds = {"booked_on": DATE, "kind": TEXT, "amount": money(minor_units), "available_on": DATE, "line": TEXT,
              "source": TEXT}
     tables = {"history": Table("history", frame, kinds)}
     return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor_units)
 
 
+def ledger_statement(ledger: str | Path, client_id: str, start: date | None = None, end: date | None = None,
+                     out: str | Path | None = None, tariffs: str | Path | TariffBook | None = None):
+    """A client's statement (SPEC §8): opening balance, every movement with its document, closing
+    balance, and the points expiring in the 90 days after ``end`` (default today; ``start`` default:
+    the first day of ``end``'s year). Tables ``statement`` (one row of balances), ``movements`` and
+    ``expiring``. Returns (ledger.store.Statement, Tables)."""
+    from .erp.lines import DATE
+    from .ledger.store import open_ledger, statement
+
+    minor = _ledger_book(tariffs).settings.minor_units
+    end = end or date.today()
+    start = start or date(end.year, 1, 1)
+    if start > end:
+        raise InputError([Problem("ledger.period", f"--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}")])
+    result = statement(open_ledger(ledger, create=False), client_id, start, end)
+    m = money(minor)
+    head = pd.DataFrame([{"client_id": client_id, "from": pd.Timestamp(start), "to": pd.Timestamp(end),
+                          "opening": result.opening, "closing": result.closing}])
+    tables = {
+        "statement": Table("statement", head, {"client_id": TEXT, "from": DATE, "to": DATE, "opening": m, "closing": m}),
+        "movements": Table("movements", result.movements,
+                           {"booked_on": DATE, "kind": TEXT, "document": TEXT, "amount": m, "balance": m}),
+        "expiring": Table("expiring", result.expiring, {"expires_on": DATE, "amount": m}),
+    }
+    return result, Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)
+
+
 def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None, by: str = "month",
                      tariffs: str | Path | TariffBook | None = None) -> Tables:
-    """The IFRS 15 contract liability per month or year (SPEC §8), with the tariff workbook's
-    expected_redemption_pct (80 without one)."""
+    """The IFRS 15 contract liability per month or year (SPEC §8), each period with the expected redemption
+    in force on its last day (the workbook's RedemptionEstimates, else its Setting; 80 % without one)."""
     from .ledger.store import liability, open_ledger
 
-    book = _book(tariffs)
-    pct = book.settings.expected_redemption_pct if book else 80
-    minor = book.settings.minor_units if book else 2
-    months = book.settings.bonus_expiry_months if book else 12
-    frame = liability(open_ledger(ledger), as_of or date.today(), pct, by, months)
-    kinds = {"period": TEXT, **{c: money(minor) for c in ("opening", "deferred", "recognised", "closing")}}
+    book = _ledger_book(tariffs)
+    frame = liability(open_ledger(ledger, create=False), as_of or date.today(), book, by)
+    kinds = {"period": TEXT, **{c: money(book.settings.minor_units) for c in ("opening", "deferred", "recognised", "closing")}}
     tables = {"liability": Table("liability", frame, kinds, (LIABILITY_CHART,))}
-    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)
+    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], book.settings.minor_units)

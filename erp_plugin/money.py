@@ -178,7 +178,7 @@ def mul_div_round(a, b, d) -> np.ndarray:
     safe = ~big
     result = _round_quotient(np.where(safe, a, 0) * np.where(safe, b, 0), d_arr, _SAFE)
     for i in np.flatnonzero(big):
-        result[i] = _exact_round(int(a.flat[i]) * int(b.flat[i]), int(d_arr.flat[i]))
+        result[i] = exact_round(int(a.flat[i]) * int(b.flat[i]), int(d_arr.flat[i]))
     return result
 
 
@@ -215,7 +215,8 @@ def _round_quotient(product: np.ndarray, d: np.ndarray, bound: int) -> np.ndarra
     return q.reshape(shape)
 
 
-def _exact_round(numerator: int, denominator: int) -> int:
+def exact_round(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero, in Python integers (``denominator`` > 0)."""
     q, r = divmod(abs(numerator), denominator)
     q += 2 * r >= denominator
     if abs(q) > np.iinfo(np.int64).max:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from .erp.lines import SOURCE_ROW
 from .erp.write import Table
 from .problems import InputError, Problem, Problems
 from .tariffs.model import TariffBook
+
+if TYPE_CHECKING:
+    from .ledger.lots import Opening
 
 MAX_PASSES = 5
 MAX_LINE_PROBLEMS = 1000  # per code; the rest are counted
@@ -41,9 +44,9 @@ class Context:
     tables: dict[str, Table] = field(default_factory=dict)
     bad: dict[int, list[Problem]] = field(default_factory=dict)  # source_row -> its problems this pass
     counts: dict[str, int] = field(default_factory=dict)
-    # points the ledger already holds for the export's clients (client_id, booked_on, available_on,
-    # amount), not counting this export's own lines: the opening balance of redemptions
-    opening: pd.DataFrame | None = None
+    # what the ledger already holds for the export's clients (ledger.lots.Opening: lots, debts, sales
+    # that returns can match), not counting this export's own lines; None without a ledger
+    opening: "Opening | None" = None
 
     @property
     def minor_units(self) -> int:
@@ -69,7 +72,7 @@ Plugin = Callable[[pd.DataFrame, Context], pd.DataFrame]
 
 def line_plugins() -> list[Plugin]:
     """The built-in line plugins in the order SPEC §5 computes."""
-    from .plugins import coupons, gross, kit, options, promotions, redemption, tariff, totals
+    from .plugins import coupons, gross, kit, options, promotions, redemption, returns, tariff, totals
 
     return [
         gross.plugin,
@@ -80,6 +83,7 @@ def line_plugins() -> list[Plugin]:
         coupons.plugin,
         promotions.plugin,
         totals.plugin,
+        returns.plugin,
         redemption.plugin,
     ]
 

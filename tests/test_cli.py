@@ -143,7 +143,7 @@ def test_price_the_sample_export_as_the_readme_says(tmp_path):
     assert headers[18:] == [
         "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
         "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
-        "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct",
+        "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct", "matched_sale",
     ]
     net = headers.index("net") + 1
     assert ws.cell(row=6, column=net).number_format == "#,##0.00"  # money shows as money

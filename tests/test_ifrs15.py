@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 
 from erp_plugin.ledger.ifrs15 import deferred_revenue, liability_report
+from erp_plugin.money import PCT_SCALE
 
 
 def test_deferred_revenue_of_example_52():
     # 100 000 × 9 500 / (100 000 + 9 500) = 8 675.8 → 8 676 (whole currency units here: minor units of 0 decimals)
-    assert deferred_revenue([100_000], [10_000], 95).tolist() == [8_676]
-    assert deferred_revenue([100_000, 500, 0], [0, 10, 0], 95).tolist() == [0, 9, 0]  # 500 × 9.5 / 509.5 = 9.32 → 9
+    pct = 95 * PCT_SCALE
+    assert deferred_revenue([100_000], [10_000], pct).tolist() == [8_676]
+    assert deferred_revenue([100_000, 500, 0], [0, 10, 0], pct).tolist() == [0, 9, 0]  # 500 × 9.5 / 509.5 = 9.32 → 9
 
 
 def test_liability_report_reproduces_example_52():

@@ -474,7 +474,7 @@ def test_ledger_keys_packed_for_sorting_keep_lexsort_order():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from erp_plugin.plugins.redemption import _sorted_by
+    from erp_plugin.ledger.lots import ledger_order as _sorted_by
 
     client = np.array([2, 1, 2, 1, 1])
     day = np.array([20_000, 20_001, 19_999, 20_001, 20_000])

@@ -117,7 +117,8 @@ def test_clients_computed_in_parts_give_the_same_figures(tmp_path, monkeypatch, 
     lines = [
         sale("2026-03-02", "D1", "2000000"), sale("2026-04-01", "D2", "600000", client_id="C3"),
         sale("2026-09-01", "D3", "1500000"), sale("2026-05-01", "D4", "500000", client_id="C3"),
-        dict(date="2026-06-01", doc_id="R1", client_id="C3", sku="S", qty=-1, unit_price="100000"),
+        # a return of a SKU never sold to C3: unmatched, priced at its own terms (SPEC §8 Returns)
+        dict(date="2026-06-01", doc_id="R1", client_id="C3", sku="S2", qty=-1, unit_price="100000"),
     ]
     result = run(tmp_path, lines)
     # C2: 3 500 000.00 at 2 % = 70 000.00, split 2 000 000 : 1 500 000.

@@ -15,15 +15,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..money import PCT_SCALE, mul_div_round, parse_decimal, pct_to_scaled
+from ..money import PCT_SCALE, mul_div_round
 
 
-def deferred_revenue(net, bonus_accrued, expected_redemption_pct) -> np.ndarray:
-    """Per accruing line: round(net × SSP / (net + SSP)); 0 where nothing accrues (or net + SSP is 0)."""
+def deferred_revenue(net, bonus_accrued, expected_redemption_scaled) -> np.ndarray:
+    """Per accruing line: round(net × SSP / (net + SSP)); 0 where nothing accrues (or net + SSP is 0).
+
+    ``expected_redemption_scaled``: the expected redemption in PCT_SCALE units, one for all lines or
+    one per line (the estimate in force on its date).
+    """
     net = np.asarray(net, dtype=np.int64)
     # SSP is not rounded on its own: with SSP = b × p / S (p in percent units, S = 100 × PCT_SCALE),
     # net × SSP / (net + SSP) = net × b·p / (net·S + b·p), rounded once
-    ssp_scaled = np.asarray(bonus_accrued, dtype=np.int64) * pct_to_scaled(parse_decimal(expected_redemption_pct))
+    ssp_scaled = np.asarray(bonus_accrued, dtype=np.int64) * np.asarray(expected_redemption_scaled, dtype=np.int64)
     denominator = net * (100 * PCT_SCALE) + ssp_scaled
     safe = np.where(denominator == 0, 1, denominator)
     return np.where((ssp_scaled == 0) | (denominator == 0), 0, mul_div_round(net, ssp_scaled, safe))

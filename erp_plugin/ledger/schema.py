@@ -1,13 +1,20 @@
-"""The ledger's tables, in SQLAlchemy Core: one row per posted entry, one per posting run.
+"""The ledger's tables, in SQLAlchemy Core: posting runs, the lines they posted, and the point entries.
+
+``lines`` keeps every posted export line with its identity (doc_id, the year of its
+date, line_no or SKU and occurrence), its quantity and its money figures, so that a
+later export's return can be matched to it and reverse exactly what it gave (SPEC §8).
+``entries`` are points: lots (accrual, refund, reward; positive, with the day they
+become available and the day they expire) and debits (redemption, reversal;
+negative, each taken out of one lot, or of no lot: a debt). Expiries are not stored:
+a lot's expiry is what it still holds on its expiry day, derived when asked.
 
 The schema is versioned with Alembic (migrations/ beside this file): a ledger is
-brought to the newest version when it is opened, so a later change ships as one
-more migration rather than SQL strings scattered around.
+brought to the newest version when it is opened.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 metadata = MetaData()
 
@@ -16,19 +23,67 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(1000), nullable=False),  # the export the run posted
     Column("posted_at", DateTime, nullable=False),
-    Column("entries", Integer, nullable=False),
+    Column("entries", Integer, nullable=False),  # the lines it posted
+)
+
+MONEY_FIGURES = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
+                 "bonus_accrued", "reservation_cost", "vat", "bonus_redeemed", "deferred")
+
+lines = Table(
+    "lines", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # given by the posting run (it holds the lock)
+    Column("doc_id", String(200), nullable=False),
+    Column("doc_year", Integer, nullable=False),
+    Column("line", String(300), nullable=False),  # line_no, else "<sku>#<occurrence>"
+    Column("client_id", String(200), nullable=False),
+    Column("sku", String(200), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("qty", BigInteger, nullable=False),  # thousandths of a unit; < 0 for a return
+    *(Column(name, BigInteger, nullable=False) for name in MONEY_FIGURES),  # minor units
+    Column("sale_id", BigInteger, nullable=True),  # a matched return: the sale line it returns
+    Column("source_row", Integer, nullable=False),
+    Column("run_id", Integer, nullable=False),
+    UniqueConstraint("doc_id", "doc_year", "line", name="one_line_per_identity"),
+    Index("ix_lines_client_sku", "client_id", "sku"),
+    Index("ix_lines_sale", "sale_id"),
 )
 
 entries = Table(
     "entries", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("line_key", String(500), nullable=False),  # the export line: document and line within it
-    Column("kind", String(16), nullable=False),  # accrual | reversal | redemption | refund
-    Column("client_id", String(200), nullable=False, index=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # accrual | refund | reward (lots) | redemption | reversal (debits)
+    Column("client_id", String(200), nullable=False),
     Column("booked_on", Date, nullable=False),
-    Column("available_on", Date, nullable=False),  # accruals: the end of the money-back window
-    Column("amount", BigInteger, nullable=False),  # points in minor units; what leaves the account is negative
-    Column("deferred", BigInteger, nullable=False, server_default="0"),  # IFRS 15 revenue deferred (accruals)
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    UniqueConstraint("line_key", "kind", name="one_entry_per_line_and_kind"),
+    Column("amount", BigInteger, nullable=False),  # points in minor units; debits negative
+    Column("line_id", BigInteger, nullable=True),  # the line that made it (none for a reward)
+    Column("lot_id", BigInteger, nullable=True),  # a debit: the lot it takes from (none: a debt)
+    Column("available_on", Date, nullable=True),  # a lot: the end of its money-back window
+    Column("expires_on", Date, nullable=True),  # a lot: the day it expires (none: never)
+    Column("reward", String(300), nullable=True, unique=True),  # a reward lot: rule, client, year, column
+    Column("run_id", Integer, nullable=False),
+    Index("ix_entries_client", "client_id"),
+    Index("ix_entries_lot", "lot_id"),
+    Index("ix_entries_line", "line_id"),
+)
+
+coupons = Table(
+    "coupons", metadata,
+    Column("code", String(300), primary_key=True),
+    Column("rule_id", String(200), nullable=False),
+    Column("client_id", String(200), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("issued_doc", String(200), nullable=False),
+    Column("used_doc", String(200), nullable=True),
+    Column("used_on", Date, nullable=True),
+    Column("run_id", Integer, nullable=False),
+)
+
+coupon_counts = Table(  # each client's count of qualifying documents per coupon rule
+    "coupon_counts", metadata,
+    Column("rule_id", String(200), primary_key=True),
+    Column("client_id", String(200), primary_key=True),
+    Column("documents", Integer, nullable=False),
+    Column("last_doc", String(200), nullable=False),
+    Column("last_on", Date, nullable=False),
 )

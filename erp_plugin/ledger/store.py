@@ -1,310 +1,495 @@
-"""The bonus ledger in a real database: opening it, posting a priced export, balances (SPEC §8).
+"""The bonus ledger in a real database: posting a priced export, and what it holds (SPEC §8).
 
-A path means an SQLite file; anything with ``://`` is an SQLAlchemy URL (PostgreSQL
-for a shared ledger). Opening brings the schema to the newest Alembic version.
+A run with a ledger is one transaction, holding the ledger's write lock from before
+pricing reads the opening state to the end of posting (``session``): two runs on one
+ledger take turns, and each prices against what the other posted.
 
-Posting is idempotent and all or nothing: each export line is known by its document
-and its line within it (``line_no``, else the SKU and its occurrence in the document).
-A line posted before with the same figures adds nothing; with different figures it is
-a conflict, and the run posts nothing. Entries: an accrual (pending until its
-money-back window ends), a reversal (a return's negative accrual, at once), a
-redemption (points spent), a refund (points given back on a return).
+A posted line is known by its identity: doc_id, the year of its date, and line_no
+(else its SKU and occurrence in the document). The same identity with the same
+figures adds nothing; with other figures (or another client) it is a conflict and
+the run posts nothing. The work is done in SQL set operations on a temporary table
+of the export's identities, not per entry in Python; PostgreSQL receives rows
+through COPY.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, case, create_engine, event, func, insert, select, tuple_
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from ..problems import InputError, Problem
-from .connect import MIGRATIONS, open_ledger
-from .schema import entries, runs
+from .connect import open_ledger, reading, writing
+from .ifrs15 import deferred_revenue, liability_report
+from .lots import (FIGURES, LOT_COLUMNS, NEVER, SALE_COLUMNS, Opening, add_months, days, export_ref,
+                   lots_and_debits, simulate)
+from .schema import MONEY_FIGURES, entries, lines as lines_table, runs
 
-KEY_BATCH = 500  # line keys looked up per query
+__all__ = ["open_ledger", "session", "post", "balances", "history", "statement", "liability", "identities"]
 
-
-def line_keys(lines: pd.DataFrame) -> np.ndarray:
-    """Each export line's identity: its document and its line number (else the SKU and its occurrence)."""
-    doc = lines["doc_id"].astype(str).to_numpy()
-    if "line_no" in lines.columns and lines["line_no"].notna().all():
-        within = lines["line_no"].astype(np.int64).astype(str).to_numpy()
-    else:  # no line numbers: the SKU and its occurrence within the document
-        sku = lines["sku"].astype(str)
-        nth = sku.groupby([lines["doc_id"].astype(str), sku]).cumcount().to_numpy()
-        within = (sku.to_numpy() + "#" + nth.astype(str)).astype(object)
-    return np.char.add(np.char.add(doc.astype(str), "\x1f"), within.astype(str))
+LOT_KINDS = ("accrual", "refund", "reward")
+COMPARED = ("client_id", "sku", "booked_on", "qty", "gross", "net", "bonus_accrued", "bonus_redeemed")
+MAX_SHOWN = 1000  # conflicts or duplicates listed; the rest are counted
 
 
-def stored_points(engine: Engine, lines: pd.DataFrame, expiry_months: int = 0) -> pd.DataFrame:
-    """The entries the ledger holds for the export's clients, except this export's own lines (a re-run),
-    with the dated expiries of those points."""
-    clients = lines["client_id"].astype(str).unique().tolist()
-    own = set(line_keys(lines).tolist())
-    rows = []
-    with engine.connect() as connection:
-        for start in range(0, len(clients), KEY_BATCH):
-            rows.extend(connection.execute(
-                select(entries.c.line_key, entries.c.client_id, entries.c.kind, entries.c.booked_on,
-                       entries.c.available_on, entries.c.amount)
-                .where(entries.c.client_id.in_(clients[start:start + KEY_BATCH]))
-            ).all())
-    frame = pd.DataFrame(rows, columns=["line_key", "client_id", "kind", "booked_on", "available_on", "amount"])
-    frame = frame[~frame["line_key"].isin(own)].drop(columns="line_key").reset_index(drop=True)
-    gone = expiry_events(frame, expiry_months, date.max)  # the ledger's own points that expire, dated
-    if gone.empty:
-        return frame.drop(columns="kind")
-    days = pd.to_datetime(gone["day"]).dt.date
-    expiries = pd.DataFrame({"client_id": gone["client_id"], "kind": "expiry", "booked_on": days,
-                             "available_on": days, "amount": gone["amount"]})
-    return pd.concat([frame, expiries], ignore_index=True).drop(columns="kind")
+def identities(lines: pd.DataFrame) -> pd.DataFrame:
+    """Each line's identity: doc_id, doc_year (the year of its date) and line (line_no, else
+    ``<sku>#<occurrence of the sku in the document>``)."""
+    doc = lines["doc_id"].astype(str).to_numpy(dtype=object)
+    year = pd.DatetimeIndex(lines["date"]).year.to_numpy(dtype=np.int64)
+    sku = lines["sku"].astype(str)
+    nth = sku.groupby([lines["doc_id"].astype(str).to_numpy(), year, sku.to_numpy()]).cumcount().to_numpy()
+    within = (sku + "#" + nth.astype(str)).to_numpy(dtype=object)
+    if "line_no" in lines:
+        given = lines["line_no"].notna().to_numpy()
+        within[given] = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[given].astype(str).astype(object)
+    return pd.DataFrame({"doc_id": doc, "doc_year": year, "line": within})
 
 
-def ledger_entries(lines: pd.DataFrame, expected_redemption_pct=80) -> pd.DataFrame:
-    """The entries a priced export posts: one per line and kind, with the line's export row.
+def duplicates(lines: pd.DataFrame, ids: pd.DataFrame) -> list[Problem]:
+    """The same identity twice in one export: an input error naming both rows."""
+    twice = ids.duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return []
+    rows = lines["source_row"].to_numpy()
+    found = ids[twice].assign(row=rows[twice]).groupby(["doc_id", "doc_year", "line"], sort=False)["row"].apply(list)
+    problems = [
+        Problem("ledger.duplicate", f"document {doc} of {year}, line {line} is also on export row "
+                f"{', '.join(map(str, found_rows[:-1]))}: each line of a document must appear once "
+                "(give line_no, or remove the repeated line)", row=int(found_rows[-1]), field="doc_id")
+        for (doc, year, line), found_rows in found.items()
+    ]
+    return _capped(problems, "lines repeated")
 
-    Accruals and reversals carry the revenue deferred on the line (IFRS 15), mirrored on returns.
-    """
-    from .ifrs15 import deferred_revenue
 
-    key = line_keys(lines)
-    day = lines["date"].to_numpy(dtype="datetime64[D]")
-    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in lines else 0
-    accrued, redeemed = lines["bonus_accrued"].to_numpy(), lines["bonus_redeemed"].to_numpy()
-    if "net" in lines.columns:
-        net = lines["net"].to_numpy()
-        deferred = np.sign(accrued) * deferred_revenue(np.abs(net), np.abs(accrued), expected_redemption_pct)
-    else:
-        deferred = np.zeros(len(lines), dtype=np.int64)
-    base = {"client_id": lines["client_id"].astype(str).to_numpy(), "booked_on": day, "row": lines["source_row"].to_numpy()}
-    parts = []
-    none = np.zeros(len(lines), dtype=np.int64)
-    for kind, mask, amount, available, revenue in (
-        ("accrual", accrued > 0, accrued, day + np.asarray(mb, dtype="timedelta64[D]"), deferred),
-        ("reversal", accrued < 0, accrued, day, deferred),
-        ("redemption", redeemed > 0, -redeemed, day, none),
-        ("refund", redeemed < 0, -redeemed, day, none),
-    ):
-        if mask.any():
-            parts.append(pd.DataFrame({
-                "line_key": key[mask], "kind": kind, **{k: v[mask] for k, v in base.items()},
-                "available_on": np.broadcast_to(available, day.shape)[mask], "amount": amount[mask],
-                "deferred": revenue[mask],
-            }))
-    columns = ["line_key", "kind", "client_id", "booked_on", "available_on", "amount", "deferred", "row"]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+def _capped(problems: list[Problem], what: str) -> list[Problem]:
+    if len(problems) <= MAX_SHOWN:
+        return problems
+    return [*problems[:MAX_SHOWN], Problem(problems[0].code, f"and {len(problems) - MAX_SHOWN} more {what}")]
 
 
 @dataclass(frozen=True)
 class Posted:
-    added: int
-    unchanged: int
+    added: int  # lines posted by this run
+    unchanged: int  # lines the ledger already held with the same figures
+    entries: int  # point entries added (lots and debits)
 
 
-def post(engine: Engine, lines: pd.DataFrame, source: str, then=None, expected_redemption_pct=80) -> Posted:
-    """Post a priced export's entries in one transaction; InputError (nothing posted) on any conflict.
+class Session:
+    """One run on the ledger inside its transaction: the opening state for pricing, then posting."""
 
-    ``then()`` runs inside the transaction after the entries are in (writing the output files):
-    if it fails, nothing is posted.
-    """
-    new = ledger_entries(lines, expected_redemption_pct)
-    with engine.begin() as connection:
-        known = _known(connection, new)
-        merged = new.merge(known, on=["line_key", "kind"], how="left", suffixes=("", "_posted"))
-        seen = merged["amount_posted"].notna()
-        same = seen & (merged["amount"] == merged["amount_posted"]) & (merged["client_id"] == merged["client_id_posted"]) \
-            & (pd.to_datetime(merged["booked_on"]) == pd.to_datetime(merged["booked_on_posted"]))
-        conflicts = merged[seen & ~same]
-        if len(conflicts):
-            raise InputError([
-                Problem("ledger.conflict",
-                        f"this line was posted before with other figures ({c.kind} {int(c.amount_posted)} for "
-                        f"{c.client_id_posted}, now {int(c.amount)} for {c.client_id}); the ledger keeps what was "
-                        "posted: correct the export, or post corrections as new lines", row=int(c.row))
-                for c in conflicts.itertuples(index=False)
-            ])
-        fresh = merged[~seen]
-        run_id = connection.execute(
-            insert(runs).values(source=source, posted_at=datetime.now(), entries=len(fresh))
-        ).inserted_primary_key[0]
-        if len(fresh):
-            connection.execute(insert(entries), [
-                {"line_key": r.line_key, "kind": r.kind, "client_id": r.client_id, "booked_on": _day(r.booked_on),
-                 "available_on": _day(r.available_on), "amount": int(r.amount), "deferred": int(r.deferred),
-                 "run_id": run_id}
-                for r in fresh.itertuples(index=False)
-            ])
-        if then is not None:
-            then()
-    return Posted(len(fresh), int(same.sum()))
+    def __init__(self, connection: Connection, lines: pd.DataFrame, book):
+        self.connection = connection
+        self.book = book
+        self.months = book.settings.bonus_expiry_months
+        problems = duplicates(lines, ids := identities(lines))
+        if problems:
+            raise InputError(problems)
+        debit_clients = (lines["qty"].to_numpy(dtype=np.int64) < 0)
+        if "bonus_paid" in lines:
+            debit_clients |= lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0) != 0
+        incoming = ids.assign(source_row=lines["source_row"].to_numpy(), client_id=lines["client_id"].astype(str).to_numpy(),
+                              sku=lines["sku"].astype(str).to_numpy(), debits=debit_clients.astype(np.int64))
+        _temporary(connection, "incoming", incoming, "source_row BIGINT, doc_id TEXT, doc_year INTEGER, line TEXT, "
+                   "client_id TEXT, sku TEXT, debits INTEGER")
+        self.known = pd.DataFrame(connection.execute(text(
+            f"SELECT i.source_row, l.id, {', '.join('l.' + c for c in COMPARED)} FROM incoming i JOIN lines l "
+            "ON l.doc_id = i.doc_id AND l.doc_year = i.doc_year AND l.line = i.line")).all(),
+            columns=["source_row", "id", *COMPARED])
+        _temporary(connection, "own", self.known[["id"]], "id BIGINT PRIMARY KEY")
+
+    def opening(self) -> Opening:
+        """The ledger's lots, debts and returnable sales of the export's clients that spend or return,
+        this export's own lines (a re-run) left out."""
+        c = self.connection
+        not_own = "NOT EXISTS (SELECT 1 FROM own o WHERE o.id = {})"
+        clients = "(SELECT DISTINCT client_id FROM incoming WHERE debits = 1)"
+        lots = pd.DataFrame(c.execute(text(
+            "SELECT e.id, e.client_id, e.booked_on, e.available_on, e.expires_on, e.amount, e.line_id, "
+            "COALESCE(SUM(d.amount), 0), "
+            "COALESCE(SUM(CASE WHEN e.expires_on IS NULL OR d.booked_on < e.expires_on THEN d.amount ELSE 0 END), 0) "
+            f"FROM entries e LEFT JOIN entries d ON d.lot_id = e.id AND {not_own.format('d.line_id')} "
+            f"WHERE e.kind IN {LOT_KINDS} AND e.client_id IN {clients} "
+            f"AND (e.line_id IS NULL OR {not_own.format('e.line_id')}) GROUP BY e.id, e.client_id, e.booked_on, "
+            "e.available_on, e.expires_on, e.amount, e.line_id ORDER BY e.booked_on, e.id")).all(),
+            columns=["ref", "client_id", "booked_on", "available_on", "expires_on", "amount", "line_id", "debited",
+                     "before"])
+        frame = pd.DataFrame({
+            "client_id": lots["client_id"].astype(object), "fifo": np.arange(len(lots)), "rank": -1,
+            "available_on": _days(lots["available_on"]), "expires_on": _days(lots["expires_on"], NEVER),
+            "remaining": (lots["amount"] + lots["debited"]).astype(np.int64),
+            "before_expiry": (lots["amount"] + lots["before"]).astype(np.int64),
+            "ref": lots["ref"].astype(np.int64), "accrued_on": _days(lots["booked_on"]),
+            "line_id": lots["line_id"].fillna(-1).astype(np.int64),
+        })
+        debts = dict(c.execute(text(
+            f"SELECT client_id, SUM(amount) FROM entries WHERE lot_id IS NULL AND kind NOT IN {LOT_KINDS} "
+            f"AND client_id IN {clients} AND (line_id IS NULL OR {not_own.format('line_id')}) GROUP BY client_id")).all())
+        figures = ", ".join(f"s.{name}" for name in FIGURES)
+        left = ", ".join(f"s.{name} + COALESCE(SUM(r.{name}), 0)" for name in FIGURES)
+        sales = pd.DataFrame(c.execute(text(
+            f"SELECT s.id, s.doc_id, s.doc_year, s.line, s.client_id, s.sku, s.booked_on, s.qty, "
+            f"s.qty + COALESCE(SUM(r.qty), 0), {figures}, {left} FROM lines s "
+            f"JOIN (SELECT DISTINCT client_id, sku FROM incoming WHERE debits = 1) p "
+            "ON p.client_id = s.client_id AND p.sku = s.sku "
+            f"LEFT JOIN lines r ON r.sale_id = s.id AND {not_own.format('r.id')} "
+            f"WHERE s.qty > 0 AND {not_own.format('s.id')} GROUP BY s.id, s.doc_id, s.doc_year, s.line, s.client_id, "
+            f"s.sku, s.booked_on, s.qty, {figures}")).all(), columns=SALE_COLUMNS)
+        sales["day"] = _days(sales["day"])
+        return Opening(frame, {k: int(v) for k, v in debts.items()}, sales)
+
+    def post(self, priced: pd.DataFrame, source: str, opening: Opening) -> Posted:
+        """Post the priced lines (conflicts: InputError, nothing posted); the caller's transaction commits."""
+        c = self.connection
+        rows = priced["source_row"].to_numpy()
+        known = self.known.set_index("source_row").reindex(rows)
+        seen = known["id"].notna().to_numpy()
+        mine = _line_frame(priced)
+        self._refuse_conflicts(priced, mine, known, seen)
+        run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=int((~seen).sum()))
+                           ).inserted_primary_key[0]
+        next_line = int(c.execute(select(func.coalesce(func.max(lines_table.c.id), 0))).scalar()) + 1
+        line_id = np.where(seen, known["id"].fillna(0).to_numpy(dtype=np.int64), 0)
+        line_id[~seen] = next_line + np.arange(int((~seen).sum()))
+        sale = priced["_sale"].to_numpy(dtype=np.int64) if "_sale" in priced else np.full(len(priced), -1)
+        sale_id = np.where(sale >= 0, sale, np.where(sale <= -2, line_id[np.maximum(-sale - 2, 0)], -1))
+        deferred = self._deferred(priced)
+        fresh = mine[~seen].assign(id=line_id[~seen], sale_id=sale_id[~seen], deferred=deferred[~seen], run_id=run_id)
+        fresh["sale_id"] = fresh["sale_id"].astype(object).where(fresh["sale_id"] >= 0, None)
+        _append(c, "lines", fresh[[col.name for col in lines_table.columns]])
+        new_entries = self._entries(priced, opening, seen, line_id, run_id)
+        _append(c, "entries", new_entries[[col.name for col in entries.columns]])
+        return Posted(int((~seen).sum()), int(seen.sum()), len(new_entries))
+
+    def _refuse_conflicts(self, priced, mine, known, seen) -> None:
+        if not seen.any():
+            return
+        before = known[list(COMPARED)][seen].reset_index(drop=True)
+        now = mine[list(COMPARED)][seen].reset_index(drop=True)
+        before["booked_on"] = pd.to_datetime(before["booked_on"])
+        now["booked_on"] = pd.to_datetime(now["booked_on"])
+        differs = ~(before.astype(str) == now.astype(str)).all(axis=1).to_numpy()
+        if not differs.any():
+            return
+        units = self.book.settings.minor_units
+        rows = priced["source_row"].to_numpy()[seen][differs]
+        problems = [
+            Problem("ledger.conflict", f"this line was posted before with other figures ({_figures(b, units)}); now "
+                    f"{_figures(n, units)}; the ledger keeps what was posted: correct the export, or post corrections "
+                    "as new lines", row=int(row), field="doc_id")
+            for row, b, n in zip(rows.tolist(), before[differs].itertuples(index=False), now[differs].itertuples(index=False))
+        ]
+        raise InputError(_capped(problems, "conflicting lines"))
+
+    def _deferred(self, priced: pd.DataFrame) -> np.ndarray:
+        """IFRS 15 revenue deferred on each line: the formula with the estimate in force on its date
+        (negated on an unmatched return), a matched return's share of its sale's."""
+        net = priced["net"].to_numpy(dtype=np.int64)
+        accrued = priced["bonus_accrued"].to_numpy(dtype=np.int64)
+        pct = self.book.expected_redemption_scaled(priced["date"].to_numpy(dtype="datetime64[D]"))
+        own = np.sign(accrued) * deferred_revenue(np.abs(net), np.abs(accrued), pct)
+        if "_sale" not in priced:
+            return own
+        return np.where(priced["_sale"].to_numpy() != -1, priced["_deferred"].to_numpy(dtype=np.int64), own)
+
+    def _entries(self, priced, opening: Opening, seen, line_id, run_id) -> pd.DataFrame:
+        """The fresh lines' lots, and their debits taken out of lots as one run over every line would."""
+        c = self.connection
+        redeemed = priced["bonus_redeemed"].to_numpy(dtype=np.int64)
+        accrued = priced["bonus_accrued"].to_numpy(dtype=np.int64)
+        day = days(priced["date"].to_numpy())
+        mb = priced["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in priced else 0
+        client = priced["client_id"].astype(str).to_numpy(dtype=object)
+        next_entry = int(c.execute(select(func.coalesce(func.max(entries.c.id), 0))).scalar()) + 1
+        lot = ((accrued > 0) | (redeemed < 0)) & ~seen
+        lot_at = np.flatnonzero(lot)
+        lot_id = dict(zip(export_ref(lot_at).tolist(), (next_entry + np.arange(len(lot_at))).tolist()))
+        next_entry += len(lot_at)
+        lots = pd.DataFrame({
+            "id": next_entry - len(lot_at) + np.arange(len(lot_at)), "kind": np.where(accrued > 0, "accrual", "refund")[lot],
+            "client_id": client[lot], "booked_on": _dates(day[lot]), "amount": np.where(accrued > 0, accrued, -redeemed)[lot],
+            "line_id": line_id[lot], "lot_id": None,
+            "available_on": _dates(np.where(accrued > 0, day + mb, day)[lot]),
+            "expires_on": _dates(add_months(day[lot], self.months)), "reward": None, "run_id": run_id,
+        })
+        debit = (redeemed > 0) | (accrued < 0)
+        clients = np.unique(client[debit & ~seen])
+        at = np.flatnonzero(np.isin(client, clients))
+        if not len(at):
+            return lots
+        if seen[at].any():  # the export's lines posted before: their lots are in the ledger already
+            stored = dict(c.execute(text(
+                f"SELECT line_id, id FROM entries WHERE kind IN {LOT_KINDS} AND line_id IN "
+                "(SELECT id FROM own)")).all())
+            lot_id.update({int(r): stored[int(line_id[p])] for p, r in zip(
+                np.flatnonzero(seen), export_ref(np.flatnonzero(seen)).tolist()) if int(line_id[p]) in stored})
+        lots_frame, debits = lots_and_debits(priced, at, opening, self.months, redeemed)
+        run = simulate(lots_frame, debits, opening.debts, cap=True)
+        pieces = run.pieces
+        debit_at = debits["at"].to_numpy()[pieces["debit"].to_numpy()]
+        pieces = pieces[~seen[debit_at]]
+        debit_at = debit_at[~seen[debit_at]]
+        refs = pieces["ref"].to_numpy()
+        taken = pd.DataFrame({
+            "id": next_entry + np.arange(len(pieces)),
+            "kind": np.where(redeemed[debit_at] > 0, "redemption", "reversal"), "client_id": client[debit_at],
+            "booked_on": _dates(day[debit_at]), "amount": -pieces["amount"].to_numpy(dtype=np.int64),
+            "line_id": line_id[debit_at],
+            "lot_id": [None if r == -1 else (r if r >= 0 else lot_id[r]) for r in refs.tolist()],
+            "available_on": None, "expires_on": None, "reward": None, "run_id": run_id,
+        })
+        return pd.concat([lots, taken], ignore_index=True)
 
 
-def _known(connection, new: pd.DataFrame) -> pd.DataFrame:
-    found = []
-    pairs = list(zip(new["line_key"], new["kind"]))
-    for start in range(0, len(pairs), KEY_BATCH):
-        batch = pairs[start:start + KEY_BATCH]
-        rows = connection.execute(
-            select(entries.c.line_key, entries.c.kind, entries.c.amount, entries.c.client_id, entries.c.booked_on)
-            .where(tuple_(entries.c.line_key, entries.c.kind).in_(batch))
-        ).all()
-        found.extend(rows)
-    return pd.DataFrame(found, columns=["line_key", "kind", "amount", "client_id", "booked_on"])
+def _figures(row, units: int) -> str:
+    from ..money import format_minor
+
+    return (f"client {row.client_id}, {row.sku} × {row.qty / 1000:g} on {pd.Timestamp(row.booked_on):%d.%m.%Y}, "
+            f"gross {format_minor(int(row.gross), units)}, net {format_minor(int(row.net), units)}, "
+            f"bonus {format_minor(int(row.bonus_accrued), units)}, paid with bonus {format_minor(int(row.bonus_redeemed), units)}")
 
 
-def _day(value) -> date:
-    return pd.Timestamp(value).date()
+def _line_frame(priced: pd.DataFrame) -> pd.DataFrame:
+    """The priced lines as ``lines`` rows (identity, client, figures), without ids."""
+    ids = identities(priced)
+    return ids.assign(
+        client_id=priced["client_id"].astype(str).to_numpy(dtype=object), sku=priced["sku"].astype(str).to_numpy(dtype=object),
+        booked_on=_dates(days(priced["date"].to_numpy())), qty=priced["qty"].to_numpy(dtype=np.int64),
+        **{name: priced[name].to_numpy(dtype=np.int64) for name in MONEY_FIGURES if name != "deferred"},
+        source_row=priced["source_row"].to_numpy(dtype=np.int64))
 
 
-def expiry_events(frame: pd.DataFrame, months: int, until: date) -> pd.DataFrame:
-    """Dated expiries (client_id, day, amount < 0) of the entries in ``frame``, FIFO, ``months`` after accrual.
-
-    Spending takes the oldest points first and points expire oldest first, so the points
-    expired by T are max(0, max over expiry days t <= T of (points expiring by t − points
-    spent or returned by t)): a running maximum per client. Each rise of it is an expiry
-    on that day. 0 months: points never expire.
-    """
-    columns = ["client_id", "day", "amount"]
-    if months <= 0 or frame.empty:
-        return pd.DataFrame(columns=columns)
-    booked = pd.to_datetime(frame["booked_on"])
-    accrual = (frame["kind"] == "accrual").to_numpy()
-    lots = frame[accrual].assign(day=booked[accrual] + pd.DateOffset(months=months))
-    lots = lots[lots["day"] <= pd.Timestamp(until)]
-    if lots.empty:
-        return pd.DataFrame(columns=columns)
-    spent = frame[~accrual].assign(day=booked[~accrual])
-    events = pd.concat([
-        pd.DataFrame({"client_id": lots["client_id"], "day": lots["day"], "expiring": lots["amount"], "spent": 0}),
-        pd.DataFrame({"client_id": spent["client_id"], "day": spent["day"], "expiring": 0, "spent": -spent["amount"]}),
-    ])
-    # at the same day, spending comes first: points spent on their last day had not expired yet
-    events = events.assign(order=(events["expiring"] > 0).astype(int)).sort_values(["client_id", "day", "order"])
-    grouped = events.groupby("client_id", sort=False)
-    events["gap"] = grouped["expiring"].cumsum() - grouped["spent"].cumsum()
-    at_expiry = events[events["expiring"] > 0].copy()
-    at_expiry["expired"] = at_expiry.groupby("client_id")["gap"].cummax().clip(lower=0)
-    at_expiry["amount"] = -at_expiry.groupby("client_id")["expired"].diff().fillna(at_expiry["expired"])
-    changes = at_expiry[at_expiry["amount"] != 0]
-    return changes[columns].reset_index(drop=True)
+def _days(values, missing: int = 0) -> np.ndarray:
+    stamps = pd.to_datetime(pd.Series(values), errors="coerce")
+    out = stamps.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(stamps.isna().to_numpy(), missing, out)
 
 
-def _entries_with_old_points(engine: Engine, as_of: date, months: int) -> pd.DataFrame:
-    """The entries up to ``as_of`` of the clients holding an accrual old enough to have expired by then."""
-    oldest_live = (pd.Timestamp(as_of) - pd.DateOffset(months=months) + pd.Timedelta(days=3)).date()  # month-end slack
-    old = select(entries.c.client_id).where((entries.c.kind == "accrual") & (entries.c.booked_on <= oldest_live))
-    query = select(entries.c.client_id, entries.c.kind, entries.c.booked_on, entries.c.amount).where(
-        (entries.c.booked_on <= as_of) & entries.c.client_id.in_(old.distinct()))
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return pd.DataFrame(rows, columns=["client_id", "kind", "booked_on", "amount"])
+def _dates(day_numbers) -> np.ndarray:
+    """Days since 1970 as ISO dates (what SQLite stores and COPY reads); NEVER as None."""
+    day_numbers = np.asarray(day_numbers, dtype=np.int64)
+    iso = day_numbers.astype("datetime64[D]").astype(str).astype(object)
+    iso[day_numbers >= NEVER] = None
+    return iso
 
 
-def expired(engine: Engine, as_of: date, months: int) -> pd.DataFrame:
-    """Points expired by ``as_of`` per client (see expiry_events)."""
-    if months <= 0:
-        return pd.DataFrame(columns=["client_id", "expired"])
-    events = expiry_events(_entries_with_old_points(engine, as_of, months), months, as_of)
-    totals = (-events.groupby("client_id")["amount"].sum()).rename("expired").reset_index()
-    return totals.astype({"expired": np.int64}) if len(totals) else pd.DataFrame(columns=["client_id", "expired"])
+def _temporary(connection: Connection, name: str, frame: pd.DataFrame, columns: str) -> None:
+    """A temporary table of this transaction, filled with ``frame``."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+    else:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    _append(connection, name, frame)
+    connection.exec_driver_sql(f"ANALYZE {name}") if connection.dialect.name == "postgresql" else None
 
 
-def balances(engine: Engine, as_of: date, expiry_months: int = 0) -> pd.DataFrame:
-    """Per client as of a day: available (money-back windows ended, spent, returned and expired points
-    taken off), pending (accruals still inside their window), and balance = available + pending."""
-    ready = entries.c.available_on <= as_of
-    reversal = entries.c.kind == "reversal"
-    query = (
-        select(entries.c.client_id,
-               func.sum(case((reversal, 0), (ready, entries.c.amount), else_=0)).label("available"),
-               func.sum(case((reversal, 0), (ready, 0), else_=entries.c.amount)).label("pending"),
-               func.sum(case((reversal, entries.c.amount), else_=0)).label("returned"))
-        .where(entries.c.booked_on <= as_of).group_by(entries.c.client_id).order_by(entries.c.client_id)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    table = pd.DataFrame(rows, columns=["client_id", "available", "pending", "returned"])
-    table[["available", "pending", "returned"]] = table[["available", "pending", "returned"]].astype(np.int64)
-    # a return cancels pending points first (those of a sale still inside its money-back window),
-    # then available ones
-    after = table["pending"] + table["returned"]
-    table["pending"] = after.clip(lower=0)
-    table["available"] += after.clip(upper=0)
-    table = table.drop(columns="returned")
-    gone = expired(engine, as_of, expiry_months)
-    if len(gone):
-        lost = table["client_id"].map(gone.set_index("client_id")["expired"]).fillna(0).astype(np.int64)
-        table["available"] -= lost
+def _append(connection: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Insert every row of ``frame`` (its columns named as the table's): PostgreSQL through COPY, SQLite
+    through one executemany of plain tuples (SQLAlchemy's per-row parameter handling left out)."""
+    if frame.empty:
+        return
+    names = ", ".join(frame.columns)
+    if connection.dialect.name == "postgresql":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
+            copy.write(buffer.getvalue())
+        return
+    values = [column.tolist() if column.dtype != object else list(column)
+              for column in (frame[name].to_numpy() for name in frame.columns)]
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})",
+                               list(zip(*values)))
+
+
+@contextmanager
+def session(engine: Engine, lines: pd.DataFrame, book) -> Iterator[Session]:
+    """A run on the ledger: the transaction and its write lock for the whole run; committed when
+    the block ends without an error (the output files written inside it), else nothing is posted."""
+    with writing(engine) as connection:
+        yield Session(connection, lines, book)
+
+
+LOT_VALUES = f"""
+SELECT e.client_id, e.available_on, e.expires_on,
+       e.amount + COALESCE(SUM(CASE WHEN d.booked_on <= :as_of THEN d.amount ELSE 0 END), 0) AS held,
+       CASE WHEN e.expires_on <= :as_of THEN e.amount + COALESCE(SUM(
+            CASE WHEN d.booked_on < e.expires_on THEN d.amount ELSE 0 END), 0) ELSE 0 END AS at_expiry
+FROM entries e LEFT JOIN entries d ON d.lot_id = e.id
+WHERE e.kind IN {LOT_KINDS} AND e.booked_on <= :as_of {{where}}
+GROUP BY e.id, e.client_id, e.available_on, e.expires_on, e.amount
+"""
+
+
+def balances(engine: Engine, as_of: date) -> pd.DataFrame:
+    """Per client as of a day (SPEC §8): available, pending (lots inside their money-back window) and
+    balance; expired points gone. The same arithmetic as ledger.lots, in SQL over every client at once."""
+    query = text(f"""
+    SELECT client_id,
+           SUM(CASE WHEN available_on > :as_of AND NOT expired THEN value ELSE 0 END) AS pending,
+           SUM(CASE WHEN available_on > :as_of AND NOT expired THEN 0 ELSE value END) AS available
+    FROM (
+        SELECT client_id, available_on, COALESCE(expires_on <= :as_of, FALSE) AS expired,
+               held - CASE WHEN at_expiry > 0 THEN at_expiry ELSE 0 END AS value
+        FROM ({LOT_VALUES.format(where="")}) lots
+        UNION ALL
+        SELECT client_id, NULL, FALSE, amount FROM entries
+        WHERE lot_id IS NULL AND kind NOT IN {LOT_KINDS} AND booked_on <= :as_of
+    ) v GROUP BY client_id ORDER BY client_id""")
+    with reading(engine) as connection:
+        rows = connection.execute(query, {"as_of": as_of}).all()
+    table = pd.DataFrame(rows, columns=["client_id", "pending", "available"])
+    table = table[["client_id", "available", "pending"]].astype({"available": np.int64, "pending": np.int64})
     table["balance"] = table["available"] + table["pending"]
-    return table
+    return table.reset_index(drop=True)
 
 
-def history(engine: Engine, client_id: str, expiry_months: int = 0, as_of: date | None = None) -> pd.DataFrame:
-    """A client's entries in booking order, with the expiries of its points (FIFO) up to ``as_of``."""
+def _client_entries(connection: Connection, client_id: str) -> pd.DataFrame:
+    """A client's entries with their lines, one row per line and kind (pieces of one debit summed)."""
+    rows = connection.execute(text(
+        "SELECT e.booked_on, e.kind, SUM(e.amount), MIN(e.available_on), MIN(e.expires_on), l.doc_id, l.doc_year, "
+        "l.line, MIN(e.reward), r.source FROM entries e LEFT JOIN lines l ON l.id = e.line_id "
+        "JOIN runs r ON r.id = e.run_id WHERE e.client_id = :client "
+        "GROUP BY e.booked_on, e.kind, e.line_id, l.doc_id, l.doc_year, l.line, r.source, "
+        "CASE WHEN e.line_id IS NULL THEN e.id ELSE 0 END "
+        "ORDER BY e.booked_on, MIN(e.id)"), {"client": client_id}).all()
+    frame = pd.DataFrame(rows, columns=["booked_on", "kind", "amount", "available_on", "expires_on", "doc_id",
+                                        "doc_year", "line", "reward", "source"])
+    frame["document"] = [r if r else (f"{d} / {y} / {n}" if d is not None else "")
+                         for d, y, n, r in zip(frame["doc_id"], frame["doc_year"], frame["line"], frame["reward"])]
+    return frame
+
+
+def _expiries(connection: Connection, client_id: str, until: date) -> pd.DataFrame:
+    """The client's lots that expired by ``until``, each with what it gave up (> 0 only)."""
+    rows = connection.execute(text(
+        LOT_VALUES.format(where="AND e.client_id = :client").replace("SELECT e.client_id,", "SELECT e.client_id, e.id,")),
+        {"as_of": until, "client": client_id}).all()
+    frame = pd.DataFrame(rows, columns=["client_id", "id", "available_on", "expires_on", "held", "at_expiry"])
+    frame = frame[frame["at_expiry"] > 0]
+    return pd.DataFrame({"booked_on": pd.to_datetime(frame["expires_on"]).dt.date, "kind": "expiry",
+                         "amount": -frame["at_expiry"].astype(np.int64)})
+
+
+def history(engine: Engine, client_id: str, as_of: date | None = None) -> pd.DataFrame:
+    """A client's entries in booking order, with the expiries of its lots up to ``as_of`` (default today)."""
     as_of = as_of or date.today()
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(entries.c.booked_on, entries.c.kind, entries.c.amount, entries.c.available_on, entries.c.line_key,
-                   runs.c.source).join(runs, runs.c.id == entries.c.run_id)
-            .where(entries.c.client_id == client_id).order_by(entries.c.booked_on, entries.c.id)
-        ).all()
-    frame = pd.DataFrame(rows, columns=["booked_on", "kind", "amount", "available_on", "line", "source"])
-    frame["line"] = frame["line"].str.replace("\x1f", " / ", regex=False)
-    if expiry_months > 0 and len(frame):
-        mine = frame.assign(client_id=client_id)[["client_id", "kind", "booked_on", "amount"]]
-        gone = expiry_events(mine, expiry_months, as_of)
-        if len(gone):
-            days = pd.to_datetime(gone["day"]).dt.date
-            expiries = pd.DataFrame({"booked_on": days, "kind": "expiry", "amount": gone["amount"].astype(np.int64),
-                                     "available_on": days, "line": "", "source": f"{expiry_months} months after accrual"})
-            frame = pd.concat([frame, expiries], ignore_index=True).sort_values("booked_on", kind="stable")
-    return frame.reset_index(drop=True)
+    with reading(engine) as connection:
+        moves = _client_entries(connection, client_id)
+        gone = _expiries(connection, client_id, as_of)
+    moves = moves[pd.to_datetime(moves["booked_on"]).dt.date <= as_of]
+    frame = pd.concat([moves[["booked_on", "kind", "amount", "available_on", "document", "source"]],
+                       gone.assign(available_on=None, document="", source="expired, unspent")], ignore_index=True)
+    frame["booked_on"] = pd.to_datetime(frame["booked_on"]).dt.date
+    order = np.lexsort([(frame["kind"] == "expiry").to_numpy(), pd.to_datetime(frame["booked_on"]).to_numpy()])
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["amount"] = frame["amount"].astype(np.int64)
+    return frame.rename(columns={"document": "line"})
 
 
-def liability(engine: Engine, as_of: date, expected_redemption_pct=80, by: str = "month",
-              expiry_months: int = 0) -> pd.DataFrame:
+STATEMENT_HORIZON = 90  # days ahead for the points that will expire
+
+
+@dataclass(frozen=True)
+class Statement:
+    client_id: str
+    start: date
+    end: date
+    opening: int  # balance at the end of the day before ``start``
+    movements: pd.DataFrame  # booked_on, kind, document, amount, balance (running)
+    closing: int
+    expiring: pd.DataFrame  # expires_on, amount: points that will expire in the next 90 days
+
+
+def statement(engine: Engine, client_id: str, start: date, end: date) -> Statement:
+    """What a sales manager sends a client: the opening balance, every movement from ``start`` to ``end``
+    with its document, the closing balance, and the points expiring in the 90 days after ``end``."""
+    if not _has_client(engine, client_id):
+        raise InputError([Problem("ledger.client", f"client {client_id} has no entries in the ledger; check the "
+                                  "client code (ledger balance lists every client)")])
+    opening = _balance_of(engine, client_id, start - timedelta(days=1))
+    closing = _balance_of(engine, client_id, end)
+    full = history(engine, client_id, end)
+    day = pd.to_datetime(full["booked_on"]).dt.date
+    moves = full[(day >= start) & (day <= end)].reset_index(drop=True)
+    moves = moves.assign(balance=opening + np.cumsum(moves["amount"].to_numpy(dtype=np.int64)))
+    horizon = end + timedelta(days=STATEMENT_HORIZON)
+    later = _expiries_ahead(engine, client_id, end, horizon)
+    return Statement(client_id, start, end, opening,
+                     moves[["booked_on", "kind", "line", "amount", "balance"]].rename(columns={"line": "document"}),
+                     closing, later)
+
+
+def _has_client(engine: Engine, client_id: str) -> bool:
+    with reading(engine) as connection:
+        return connection.execute(select(entries.c.id).where(entries.c.client_id == client_id).limit(1)).first() is not None
+
+
+def _balance_of(engine: Engine, client_id: str, as_of: date) -> int:
+    table = balances(engine, as_of)
+    mine = table[table["client_id"] == client_id]
+    return int(mine["balance"].iat[0]) if len(mine) else 0
+
+
+def _expiries_ahead(engine: Engine, client_id: str, end: date, horizon: date) -> pd.DataFrame:
+    """Lots that will expire after ``end`` up to ``horizon``, with what they hold at ``end`` (> 0)."""
+    with reading(engine) as connection:
+        rows = connection.execute(text(
+            LOT_VALUES.format(where="AND e.client_id = :client AND e.expires_on > :as_of AND e.expires_on <= :horizon")),
+            {"as_of": end, "client": client_id, "horizon": horizon}).all()
+    frame = pd.DataFrame(rows, columns=["client_id", "available_on", "expires_on", "held", "at_expiry"])
+    frame = frame[frame["held"] > 0]
+    out = frame.groupby("expires_on", as_index=False)["held"].sum().rename(columns={"held": "amount"})
+    out["expires_on"] = pd.to_datetime(out["expires_on"]).dt.date
+    return out.astype({"amount": np.int64})
+
+
+def liability(engine: Engine, as_of: date, book, by: str = "month") -> pd.DataFrame:
     """The IFRS 15 liability per month (or year) up to ``as_of``: opening, deferred, recognised, closing.
 
-    Points expected to be redeemed: those accrued to date × expected_redemption_pct (today's
-    estimate), but never more than the points not yet expired (breakage): once the rest has
-    expired, what was deferred is recognised in full.
+    Each period uses the expected redemption in force on its last day (the tariff
+    workbook's RedemptionEstimates, else its Setting): points expected to be redeemed
+    to date = min(accrued to date × that estimate, accrued to date − expired to date).
+    An earlier period is never restated: its figures are those of its own estimate.
     """
-    from ..money import parse_decimal, pct_to_scaled, percent_of
-    from .ifrs15 import liability_report
-
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(entries.c.kind, entries.c.booked_on, entries.c.amount, entries.c.deferred)
-            .where(entries.c.booked_on <= as_of)
-        ).all()
-    frame = pd.DataFrame(rows, columns=["kind", "booked_on", "amount", "deferred"])
     columns = ["period", "opening", "deferred", "recognised", "closing"]
+    with reading(engine) as connection:
+        rows = connection.execute(select(lines_table.c.booked_on, lines_table.c.deferred, lines_table.c.bonus_accrued,
+                                         lines_table.c.bonus_redeemed).where(lines_table.c.booked_on <= as_of)).all()
+        gone = connection.execute(text(LOT_VALUES.format(where="AND e.kind <> 'reward'")), {"as_of": as_of}).all()
+    frame = pd.DataFrame(rows, columns=["booked_on", "deferred", "accrued", "redeemed"])
     if frame.empty:
         return pd.DataFrame(columns=columns)
     freq = "M" if by == "month" else "Y"
     frame["period"] = pd.to_datetime(frame["booked_on"]).dt.to_period(freq)
-    earning = frame["kind"].isin(["accrual", "reversal"])
-    frame["accrued"] = np.where(earning, frame["amount"], 0)
-    frame["redeemed"] = np.where(earning, 0, -frame["amount"])
     periods = pd.period_range(frame["period"].min(), pd.Timestamp(as_of).to_period(freq), freq=freq)
     sums = frame.groupby("period")[["deferred", "accrued", "redeemed"]].sum().reindex(periods, fill_value=0)
+    expired = pd.DataFrame(gone, columns=["client_id", "available_on", "expires_on", "held", "at_expiry"])
+    expired = expired[expired["at_expiry"] > 0]
+    by_period = (expired.assign(period=pd.to_datetime(expired["expires_on"]).dt.to_period(freq))
+                 .groupby("period")["at_expiry"].sum().reindex(periods, fill_value=0))
     accrued_to_date = np.cumsum(sums["accrued"].to_numpy(dtype=np.int64))
-    gone = expiry_events(_entries_with_old_points(engine, as_of, expiry_months), expiry_months, as_of) \
-        if expiry_months > 0 else pd.DataFrame(columns=["day", "amount"])
-    expired_by_period = (-pd.Series(gone["amount"].to_numpy(dtype=np.int64),
-                                    index=pd.to_datetime(gone["day"]).dt.to_period(freq) if len(gone) else [])
-                         .groupby(level=0).sum()).reindex(periods, fill_value=0)
-    expired_to_date = np.cumsum(expired_by_period.to_numpy(dtype=np.int64))
-    expected = np.minimum(percent_of(accrued_to_date, pct_to_scaled(parse_decimal(expected_redemption_pct))),
-                          accrued_to_date - expired_to_date)
+    expired_to_date = np.cumsum(by_period.to_numpy(dtype=np.int64))
+    last_days = np.array([min(p.end_time.date(), as_of) for p in periods], dtype="datetime64[D]")
+    from ..money import PCT_SCALE, mul_div_round
+
+    estimate = book.expected_redemption_scaled(last_days)
+    expected = np.minimum(mul_div_round(accrued_to_date, estimate, 100 * PCT_SCALE), accrued_to_date - expired_to_date)
     report = liability_report(pd.DataFrame({
         "period": [str(p) for p in periods], "deferred": sums["deferred"].to_numpy(dtype=np.int64),
         "redeemed": sums["redeemed"].to_numpy(dtype=np.int64), "expected": expected,
     }))
     return report[columns]
+
+
+def post(engine: Engine, priced: pd.DataFrame, source: str, book) -> Posted:
+    """Post lines priced elsewhere (a batch script's frame) in one transaction of their own."""
+    with session(engine, priced, book) as run:
+        return run.post(priced, source, run.opening())

@@ -1,0 +1,260 @@
+"""Bonus points as lots, spent and reversed in ledger order (SPEC §8): one simulation for pricing and posting.
+
+Each accrual (and each refund of spent points, and each reward) is a **lot**: pending
+from its day until ``available_on`` (the end of the money-back window), then
+available, until it expires on ``expires_on`` (the accrual day + bonus_expiry_months;
+on that day it is gone). Debits take points out of lots, in ledger order (date,
+doc_id, line_no, export row):
+
+* a **redemption** takes the oldest available lots first (FIFO), never more than the
+  client's available balance just before the line (nor the line's net);
+* a **matched return** takes its reversed points out of its sale's own lot (that lot
+  may go below zero: its points were spent);
+* an **unmatched return** takes from the client's pending lots, newest first, then its
+  available lots, newest first; what no lot holds is a debt (a debit with no lot).
+
+A lot's expiry takes what it still holds on its expiry day (never less than 0).
+As of a day T, a lot is worth ``amount + its debits booked <= T − what expired``;
+it counts as pending while T < available_on (and it has not expired), else as
+available; debts count as available. ``ledger balance`` computes exactly this in SQL
+(store.balances), so pricing's check and the ledger's report agree.
+
+The loop runs over debits only (a few per cent of the lines), one client's lots at a
+time; lots themselves are arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+NEVER = np.iinfo(np.int64).max // 4  # the expiry day of points that never expire (days since 1970)
+
+LOT_COLUMNS = ["client_id", "fifo", "rank", "available_on", "expires_on", "remaining", "before_expiry", "ref"]
+DEBIT_COLUMNS = ["client_id", "rank", "day", "wanted", "net", "lot_ref", "redemption"]
+
+
+def days(values) -> np.ndarray:
+    """Dates as int64 days since 1970-01-01."""
+    return np.asarray(values).astype("datetime64[D]").astype(np.int64)
+
+
+def add_months(day_numbers: np.ndarray, months: int) -> np.ndarray:
+    """The same day ``months`` later (the month's last day where the month is shorter); NEVER for 0 months."""
+    day_numbers = np.asarray(day_numbers, dtype=np.int64)
+    if months <= 0:
+        return np.full(len(day_numbers), NEVER, dtype=np.int64)
+    d = day_numbers.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    offset = (d - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + np.timedelta64(months, "M")
+    length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return (target.astype("datetime64[D]").astype(np.int64) + np.minimum(offset, length - 1)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    taken: np.ndarray  # per debit: the points it took (a refused redemption: 0)
+    available: np.ndarray  # per debit: the client's available balance just before it
+    refused: np.ndarray  # per debit: a redemption beyond what the client could spend (not capped)
+    pieces: pd.DataFrame  # debit (its index), ref (the lot's ``ref``, or -1 for a debt), amount (> 0)
+
+
+def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | None = None,
+             cap: bool = False) -> Simulation:
+    """Apply ``debits`` to ``lots`` in ledger order, client by client.
+
+    ``lots``: client_id, fifo (the FIFO order: smaller is older), rank (ledger rank of
+    the line that made it; -1 for a lot stored in the ledger), available_on and
+    expires_on (days), remaining and before_expiry (what it holds now, and what it held
+    just before its expiry day counting only debits dated before it), ref (an int key).
+    ``debits``: client_id, rank, day, wanted (> 0), net (a redemption's cap), lot_ref (a
+    matched return's lot ``ref``, else -1), redemption (bool). ``debts``: what each
+    client already owes (≤ 0). A redemption beyond the balance is refused, or capped
+    when ``cap``; a return is always taken in full.
+    """
+    debts = debts or {}
+    count = len(debits)
+    taken = np.zeros(count, dtype=np.int64)
+    available = np.zeros(count, dtype=np.int64)
+    refused = np.zeros(count, dtype=bool)
+    pieces: list[tuple[int, int, int]] = []
+    if not count:
+        return Simulation(taken, available, refused, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
+    codes, names = pd.factorize(pd.concat([debits["client_id"], lots["client_id"]], ignore_index=True).astype(str))
+    d_client, l_client = codes[:count], codes[count:]
+    d_order = np.lexsort((debits["rank"].to_numpy(), d_client))
+    l_order = np.lexsort((lots["fifo"].to_numpy(), l_client))
+    l_sorted = l_client[l_order]
+    l = {name: lots[name].to_numpy(dtype=np.int64)[l_order] for name in LOT_COLUMNS[1:]}
+    d_rank, d_day = debits["rank"].to_numpy(dtype=np.int64), debits["day"].to_numpy(dtype=np.int64)
+    d_wanted, d_net = debits["wanted"].to_numpy(dtype=np.int64), debits["net"].to_numpy(dtype=np.int64)
+    d_lot, d_redeem = debits["lot_ref"].to_numpy(dtype=np.int64), debits["redemption"].to_numpy(dtype=bool)
+    starts = np.flatnonzero(np.r_[True, d_client[d_order][1:] != d_client[d_order][:-1]])
+    for begin, end in zip(starts.tolist(), np.r_[starts[1:], count].tolist()):
+        client = d_client[d_order[begin]]
+        lo, hi = np.searchsorted(l_sorted, client, "left"), np.searchsorted(l_sorted, client, "right")
+        rank, aon, exp = l["rank"][lo:hi], l["available_on"][lo:hi], l["expires_on"][lo:hi]
+        remaining, before, ref = l["remaining"][lo:hi].copy(), l["before_expiry"][lo:hi].copy(), l["ref"][lo:hi]
+        expired = np.zeros(hi - lo, dtype=bool)
+        debt = int(debts.get(names[client], 0))
+        for k in d_order[begin:end].tolist():
+            t, r = d_day[k], d_rank[k]
+            due = ~expired & (exp <= t)
+            if due.any():  # lots reaching their expiry day give up what they still hold
+                remaining[due] -= np.maximum(before[due], 0)
+                expired |= due
+            seen = rank < r
+            spendable = seen & ((aon <= t) | expired)
+            balance = int(remaining[spendable].sum()) + debt
+            available[k] = balance
+            amount = int(d_wanted[k])
+            if d_redeem[k]:
+                allowed = max(0, min(balance, int(d_net[k])))
+                if amount > allowed and not cap:
+                    refused[k] = True
+                    continue
+                amount = min(amount, allowed)
+                order = np.flatnonzero(spendable & ~expired & (remaining > 0))  # oldest first
+            elif d_lot[k] >= 0:
+                order = np.flatnonzero(ref == d_lot[k])
+                if len(order):  # the sale's own lot takes the whole reversal
+                    remaining[order[0]] -= amount
+                    before[order[0]] -= amount
+                    pieces.append((k, int(ref[order[0]]), amount))
+                    taken[k] = amount
+                    continue
+            else:
+                live = seen & ~expired & (remaining > 0)
+                order = np.r_[np.flatnonzero(live & (aon > t))[::-1], np.flatnonzero(live & (aon <= t))[::-1]]
+            taken[k] = amount
+            left = amount
+            for j in order.tolist():
+                if left <= 0:
+                    break
+                part = min(left, int(remaining[j]))
+                remaining[j] -= part
+                before[j] -= part
+                pieces.append((k, int(ref[j]), part))
+                left -= part
+            if left > 0:  # no lot holds it: the client owes it
+                debt -= left
+                pieces.append((k, -1, left))
+    return Simulation(taken, available, refused, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
+
+
+def ledger_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The order that sorts by ``keys``, the first most significant (np.lexsort's, stable), with
+    neighbouring keys packed into one int64 where their ranges allow: fewer passes over the rows."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.intp)
+    packed: list[np.ndarray] = []
+    span = 0
+    for key in keys:
+        low = int(key.min())
+        size = int(key.max()) - low + 1
+        if packed and span * size < 2**62:  # the ranges multiplied stay within int64
+            packed[-1] = packed[-1] * size + (key - low)
+            span *= size
+        elif size < 2**63:
+            packed.append(key.astype(np.int64) - low)
+            span = size
+        else:  # wider than int64 can shift: as it is, and alone
+            packed.append(key.astype(np.int64))
+            span = 2**64
+    return np.lexsort(packed[::-1])
+
+
+def line_ranks(lines: pd.DataFrame, at: np.ndarray | None = None) -> np.ndarray:
+    """Ledger ranks (0..n-1) of the lines at positions ``at`` (all lines by default): date, doc_id as
+    text, line_no, export row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = np.arange(len(lines)) if at is None else at
+    line_no = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[at] if "line_no" in lines else np.zeros(len(at), np.int64)
+    docs = lines["doc_id"]
+    if isinstance(docs.dtype, pd.CategoricalDtype):
+        text_rank = pc.rank(pa.array(docs.cat.categories.astype(str)), sort_keys="ascending", tiebreaker="first").to_numpy()
+        doc = text_rank[docs.array.codes[at]]
+    else:
+        doc = pc.rank(pa.array(docs.astype(str).to_numpy()[at]), sort_keys="ascending", tiebreaker="first").to_numpy()
+    dates = days(lines["date"].to_numpy()[at])
+    order = ledger_order([dates, doc, line_no, lines["source_row"].to_numpy()[at]])
+    ranks = np.empty(len(at), dtype=np.int64)
+    ranks[order] = np.arange(len(at))
+    return ranks
+
+
+FIGURES = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
+           "bonus_accrued", "reservation_cost", "vat", "deferred")  # a sale line's own figures, that a return reverses
+SALE_COLUMNS = ["id", "doc_id", "doc_year", "line", "client_id", "sku", "day", "qty", "qty_left", *FIGURES,
+                *(f"left_{name}" for name in FIGURES)]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the ledger holds for an export's clients before the export, its own lines left out (a re-run).
+
+    ``lots``: LOT_COLUMNS with ``ref`` the lot's entry id, ``accrued_on`` (days) and ``line_id`` its line;
+    ``debts``: what each client owes beyond its lots (≤ 0); ``sales``: SALE_COLUMNS,
+    the posted sale lines with the quantity and figures not yet returned.
+    """
+
+    lots: pd.DataFrame
+    debts: dict[str, int]
+    sales: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> "Opening":
+        return cls(pd.DataFrame(columns=[*LOT_COLUMNS, "accrued_on", "line_id"]), {}, pd.DataFrame(columns=SALE_COLUMNS))
+
+
+def export_ref(positions) -> np.ndarray:
+    """The ``ref`` of the lot an export line makes, by its position in the lines (stored lots use ids ≥ 0)."""
+    return -(np.asarray(positions, dtype=np.int64) + 2)
+
+
+def lots_and_debits(lines: pd.DataFrame, at: np.ndarray, opening: Opening, expiry_months: int,
+                    redeemed: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lots and debits of the lines at positions ``at`` (with the ledger's lots of their clients).
+
+    A line with bonus_accrued > 0 makes an accrual lot (pending for its moneyback_days),
+    one with ``redeemed`` < 0 a refund lot (available at once); ``redeemed`` > 0 is a
+    redemption debit (wanted = the amount), bonus_accrued < 0 a return's reversal, of
+    its sale's lot when ``_sale`` matched one.
+    """
+    at = np.asarray(at, dtype=np.int64)
+    ranks = line_ranks(lines, at)
+    day = days(lines["date"].to_numpy()[at])
+    accrued = lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
+    spent = np.asarray(redeemed, dtype=np.int64)[at]
+    mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0)[at] if "moneyback_days" in lines else 0
+    client = lines["client_id"].to_numpy(dtype=object)[at]
+    lot = (accrued > 0) | (spent < 0)
+    new_lots = pd.DataFrame({
+        "client_id": client[lot], "day": day[lot], "group": 1, "sub": ranks[lot], "rank": ranks[lot],
+        "available_on": np.where(accrued > 0, day + mb, day)[lot], "expires_on": add_months(day[lot], expiry_months),
+        "remaining": np.where(accrued > 0, accrued, -spent)[lot], "ref": export_ref(at[lot]),
+    })
+    new_lots["before_expiry"] = new_lots["remaining"]
+    stored = opening.lots.assign(day=opening.lots["accrued_on"], group=0, sub=opening.lots["fifo"])
+    every = pd.concat([stored, new_lots], ignore_index=True) if len(stored) else new_lots
+    order = ledger_order([every[k].to_numpy(dtype=np.int64) for k in ("day", "group", "sub")])
+    fifo = np.empty(len(every), dtype=np.int64)
+    fifo[order] = np.arange(len(every))  # oldest first: by accrual day, the ledger's lots before the export's
+    every["fifo"] = fifo
+    sale = lines["_sale"].to_numpy(dtype=np.int64)[at] if "_sale" in lines else np.full(len(at), -1)
+    by_line = dict(zip(opening.lots["line_id"].tolist(), opening.lots["ref"].tolist())) if len(opening.lots) else {}
+    lot_ref = np.array([s if s <= -2 else by_line.get(s, -1) for s in sale.tolist()], dtype=np.int64) \
+        if (sale >= 0).any() else sale
+    debit = (spent > 0) | (accrued < 0)
+    net = lines["net"].to_numpy(dtype=np.int64)[at]
+    debits = pd.DataFrame({
+        "client_id": client[debit], "rank": ranks[debit], "day": day[debit],
+        "wanted": np.where(spent > 0, spent, -accrued)[debit], "net": net[debit],
+        "lot_ref": np.where(spent > 0, -1, lot_ref)[debit], "redemption": (spent > 0)[debit], "at": at[debit],
+    })
+    return every[LOT_COLUMNS], debits

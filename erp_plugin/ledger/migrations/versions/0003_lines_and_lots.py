@@ -1,0 +1,121 @@
+"""Posted lines with their identity and figures, and points as lots and debits (SPEC §8 as rewritten).
+
+The line identity gains the year of the line's date (1C numbers documents afresh each
+year). Entries of an older ledger are kept: each line key becomes a line (its points
+and deferral, no quantity or SKU, so no later return can match it), accruals and
+refunds become lots that never expire (the older ledger did not store an expiry), and
+redemptions and reversals become debits of no particular lot.
+
+Revision ID: 0003
+Revises: 0002
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+MONEY = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
+         "bonus_accrued", "reservation_cost", "vat", "bonus_redeemed", "deferred")
+
+
+def upgrade():
+    op.rename_table("entries", "entries_0002")
+    op.create_table(
+        "lines",
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("doc_id", sa.String(200), nullable=False),
+        sa.Column("doc_year", sa.Integer, nullable=False),
+        sa.Column("line", sa.String(300), nullable=False),
+        sa.Column("client_id", sa.String(200), nullable=False),
+        sa.Column("sku", sa.String(200), nullable=False),
+        sa.Column("booked_on", sa.Date, nullable=False),
+        sa.Column("qty", sa.BigInteger, nullable=False),
+        *(sa.Column(name, sa.BigInteger, nullable=False) for name in MONEY),
+        sa.Column("sale_id", sa.BigInteger, nullable=True),
+        sa.Column("source_row", sa.Integer, nullable=False),
+        sa.Column("run_id", sa.Integer, nullable=False),
+        sa.UniqueConstraint("doc_id", "doc_year", "line", name="one_line_per_identity"),
+    )
+    op.create_index("ix_lines_client_sku", "lines", ["client_id", "sku"])
+    op.create_index("ix_lines_sale", "lines", ["sale_id"])
+    op.create_table(
+        "entries",
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("client_id", sa.String(200), nullable=False),
+        sa.Column("booked_on", sa.Date, nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("line_id", sa.BigInteger, nullable=True),
+        sa.Column("lot_id", sa.BigInteger, nullable=True),
+        sa.Column("available_on", sa.Date, nullable=True),
+        sa.Column("expires_on", sa.Date, nullable=True),
+        sa.Column("reward", sa.String(300), nullable=True, unique=True),
+        sa.Column("run_id", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_entries_client", "entries", ["client_id"])
+    op.create_index("ix_entries_lot", "entries", ["lot_id"])
+    op.create_index("ix_entries_line", "entries", ["line_id"])
+    op.create_table(
+        "coupons",
+        sa.Column("code", sa.String(300), primary_key=True),
+        sa.Column("rule_id", sa.String(200), nullable=False),
+        sa.Column("client_id", sa.String(200), nullable=False),
+        sa.Column("issued_on", sa.Date, nullable=False),
+        sa.Column("valid_to", sa.Date, nullable=False),
+        sa.Column("issued_doc", sa.String(200), nullable=False),
+        sa.Column("used_doc", sa.String(200), nullable=True),
+        sa.Column("used_on", sa.Date, nullable=True),
+        sa.Column("run_id", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "coupon_counts",
+        sa.Column("rule_id", sa.String(200), primary_key=True),
+        sa.Column("client_id", sa.String(200), primary_key=True),
+        sa.Column("documents", sa.Integer, nullable=False),
+        sa.Column("last_doc", sa.String(200), nullable=False),
+        sa.Column("last_on", sa.Date, nullable=False),
+    )
+    _carry_over(op.get_bind())
+    op.drop_table("entries_0002")
+
+
+def _carry_over(bind) -> None:
+    old = bind.execute(sa.text(
+        "SELECT line_key, kind, client_id, booked_on, available_on, amount, deferred, run_id FROM entries_0002 ORDER BY id"
+    )).all()
+    line_ids: dict[tuple, int] = {}
+    figures: dict[int, dict] = {}
+    new_entries = []
+    for line_key, kind, client, booked, available, amount, deferred, run in old:
+        doc, _, within = line_key.partition("\x1f")
+        booked = sa.Date().result_processor(bind.dialect, None)(booked) if isinstance(booked, str) else booked
+        available = sa.Date().result_processor(bind.dialect, None)(available) if isinstance(available, str) else available
+        key = (doc, booked.year, within)
+        if key not in line_ids:
+            line_ids[key] = len(line_ids) + 1
+            figures[line_ids[key]] = dict(
+                id=line_ids[key], doc_id=doc, doc_year=booked.year, line=within, client_id=client, sku="",
+                booked_on=booked, qty=0, **{name: 0 for name in MONEY}, sale_id=None, source_row=0, run_id=run)
+        line = figures[line_ids[key]]
+        if kind in ("accrual", "reversal"):
+            line["bonus_accrued"] += amount
+            line["deferred"] += deferred
+        else:
+            line["bonus_redeemed"] -= amount
+        lot = kind in ("accrual", "refund")
+        new_entries.append(dict(id=len(new_entries) + 1, kind=kind, client_id=client, booked_on=booked, amount=amount,
+                                line_id=line_ids[key], lot_id=None, available_on=available if lot else None,
+                                expires_on=None, reward=None, run_id=run))
+    meta = sa.MetaData()
+    meta.reflect(bind, only=["lines", "entries"])
+    if figures:
+        bind.execute(meta.tables["lines"].insert(), list(figures.values()))
+    if new_entries:
+        bind.execute(meta.tables["entries"].insert(), new_entries)
+
+
+def downgrade():
+    raise NotImplementedError("the ledger does not go back to revision 0002: keep a copy of the file before upgrading")
