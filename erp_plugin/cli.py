@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from . import __version__, api
 from .money import PCT_SCALE, format_minor
@@ -72,11 +71,6 @@ def handles_input_errors(command):
             sys.exit(INVALID_INPUT)
         except PermissionError as exc:
             _console(stderr=True).print(Text(f"stopped: no permission to write {exc.filename}", style="red"))
-            sys.exit(INVALID_INPUT)
-        except (ArgumentError, OperationalError, NoSuchModuleError) as exc:  # a ledger URL that does not work
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            _console(stderr=True).print(Text(f"stopped, nothing written: the ledger cannot be opened: {reason}",
-                                             style="red"))
             sys.exit(INVALID_INPUT)
 
     return wrapper

@@ -326,7 +326,11 @@ def test_a_ledger_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path):
 
     from erp_plugin.cli import main
 
-    for url in ("nosuchdb://x/y", "postgresql+psycopg://nobody@127.0.0.1:1/none", str(tmp_path / "no" / "such" / "l.sqlite")):
+    for url, says in (("nosuchdb://x/y", "unknown kind of database 'nosuchdb'"),
+                      ("postgresql+psycopg://nobody@127.0.0.1:1/none",
+                       "cannot reach the ledger server at 127.0.0.1:1: connection refused"),
+                      (str(tmp_path / "no" / "such" / "l.sqlite"), f"the folder {tmp_path / 'no' / 'such'} does not exist")):
         done = CliRunner().invoke(main, ["ledger", "balance", "--ledger", url])
         assert done.exit_code == 2, (url, done.output)
-        assert "the ledger cannot be opened" in done.output and "Traceback" not in done.output
+        assert done.stderr.startswith(f"{url}: {says}") and done.stderr.count("\n") == 1, done.stderr
+        assert "Traceback" not in done.output
