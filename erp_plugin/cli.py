@@ -175,6 +175,9 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
         priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
+    if priced.posted is not None:
+        console.print(f"ledger: posted {priced.posted.added} new lines ({priced.posted.entries} point entries); "
+                      f"{priced.posted.unchanged} lines were posted before and are unchanged")
     _print_warnings(priced.problems.warnings, "in the Warnings table", console)
     for path in priced.written:
         console.print(f"wrote {path}")
@@ -339,13 +342,13 @@ def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
 
 @main.group("ledger")
 def ledger_group() -> None:
-    """The bonus ledger: balances, a client's history, the IFRS 15 liability."""
+    """The bonus ledger: balances, a client's history and statement, the IFRS 15 liability."""
 
 
 @ledger_group.command("balance")
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its bonus_expiry_months.")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
 @handles_input_errors
 def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
@@ -364,7 +367,7 @@ def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path |
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--client", "client_id", required=True, help="The client id.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Expiries up to this day (default: today).")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its bonus_expiry_months.")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
 @handles_input_errors
 def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | None, out: Path | None) -> None:
@@ -375,8 +378,41 @@ def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | N
     table = RichTable("booked on", "kind", "points", "available on", "line", box=None)
     for row in frame.itertuples(index=False):
         table.add_row(f"{row.booked_on:%d.%m.%Y}", row.kind, format_minor(int(row.amount), result.minor_units, grouped=True),
-                      f"{row.available_on:%d.%m.%Y}", str(row.line))
+                      _day(row.available_on), str(row.line))
     console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+def _day(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d.%m.%Y}"
+
+
+@ledger_group.command("statement")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--client", "client_id", required=True, help="The client id.")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
+              help="The first day (default: 1 January of the --as-of year).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="The last day (default: today).")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
+@handles_input_errors
+def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs: Path | None, out: Path | None) -> None:
+    """A client's statement: opening balance, every movement, closing balance, points expiring soon."""
+    statement, result = api.ledger_statement(ledger, client_id, start.date() if start else None,
+                                             as_of.date() if as_of else None, out, tariffs)
+    console = _console()
+    units = result.minor_units
+    money = lambda v: format_minor(int(v), units, grouped=True)  # noqa: E731
+    console.print(f"client {client_id}, {statement.start:%d.%m.%Y} – {statement.end:%d.%m.%Y}")
+    console.print(f"opening balance {money(statement.opening)}")
+    table = RichTable("date", "movement", "document", "points", "balance", box=None)
+    for row in statement.movements.itertuples(index=False):
+        table.add_row(_day(row.booked_on), row.kind, str(row.document), money(row.amount), money(row.balance))
+    console.print(table)
+    console.print(f"closing balance {money(statement.closing)}")
+    for row in statement.expiring.itertuples(index=False):
+        console.print(f"expiring {_day(row.expires_on)}: {money(row.amount)}")
     for path in result.written:
         console.print(f"wrote {path}")
 
@@ -385,7 +421,8 @@ def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | N
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
 @click.option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True)
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its expected_redemption_pct.")
+@click.option("--tariffs", type=click.Path(path_type=Path),
+              help="The tariff workbook: its RedemptionEstimates and expected_redemption_pct.")
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
 @handles_input_errors
 def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:

@@ -1,189 +1,286 @@
-"""The bonus ledger on a real SQLite file: versioned schema, idempotent posting, conflicts, balances."""
+"""The bonus ledger on a real SQLite file (SPEC §8), every figure worked out by hand.
 
+The tariff workbook is the pricing tests' (tests/test_price.py ``book``): client C1 is
+PRO in bonus mode (every kit discount becomes points), red gives 8 %, and 30
+money-back days weigh 0.5 %: red 1 250.00 earns 100.00 points, red 1 000.00 with 30
+money-back days 75.00 points (7.5 %), pending for 30 days. Points expire after 12
+months (the default bonus_expiry_months).
+"""
+
+import csv
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from erp_plugin.ledger.store import balances, open_ledger, post
+from erp_plugin import api
+from erp_plugin.ledger.store import balances, open_ledger
 from erp_plugin.problems import InputError
 
-from .test_price import price
+from .conftest import write_book
+from .test_price import book
 
-LINES = [
-    # C1 PRO bonus, red 8 % of 1 250.00 = 100.00 points, money-back 0 days: available at once
-    dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="S", qty=1, unit_price="1250", marker="red"),
-    # C1 again, red with 30 money-back days: 7.5 % of 1 000.00 = 75.00 points, pending until 01.04.2026
-    dict(date="2026-03-02", doc_id="D2", client_id="C1", sku="S", qty=1, unit_price="1000", marker="red",
-         moneyback_days=30),
-    # C1 spends 40.00 points on 05.03
-    dict(date="2026-03-05", doc_id="D3", client_id="C1", sku="S", qty=1, unit_price="500", bonus_paid="40"),
-]
+HEADERS = ["date", "doc_id", "line_no", "client_id", "sku", "qty", "unit_price", "marker", "payment", "moneyback_days",
+           "bonus_paid", "base_doc"]
+
+EARN_100 = dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="A", qty=1, unit_price="1250", marker="red")
+EARN_75 = dict(date="2026-03-02", doc_id="D2", client_id="C1", sku="B", qty=1, unit_price="1000", marker="red",
+               moneyback_days=30)  # pending until 01.04.2026
 
 
-def test_posting_twice_adds_nothing_and_balances_follow_the_money_back_window(tmp_path):
-    ledger = tmp_path / "ledger.sqlite"
-    engine = open_ledger(ledger)
-    priced = price(tmp_path, LINES)
-    assert post(engine, priced.lines, "export.csv").added == 3  # two accruals, one redemption
-    again = post(engine, priced.lines, "export.csv")
-    assert (again.added, again.unchanged) == (0, 3)
-    with sqlite3.connect(ledger) as db:
-        assert db.execute("select count(*) from entries").fetchone() == (3,)
-        assert db.execute("select version_num from alembic_version").fetchone() == ("0002",)
-    # 05.03: available 100.00 − 40.00 = 60.00, pending 75.00; from 01.04 all 135.00 available
-    assert balances(engine, date(2026, 3, 5)).to_dict("list") == {
-        "client_id": ["C1"], "available": [6_000], "pending": [7_500], "balance": [13_500],
-    }
-    assert balances(engine, date(2026, 4, 1))[["available", "pending"]].values.tolist() == [[13_500, 0]]
-    assert balances(engine, date(2026, 3, 1)).empty  # nothing booked yet
+def spend(day: str, doc: str, points: str, **extra) -> dict:
+    """A white line of 1 000.00 (no points) paid partly with bonus points."""
+    return {**dict(date=day, doc_id=doc, client_id="C1", sku="W", qty=1, unit_price="1000", bonus_paid=points), **extra}
 
 
-def test_a_line_posted_with_other_figures_is_a_conflict_and_nothing_is_posted(tmp_path):
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    post(engine, price(tmp_path, LINES).lines, "first.csv")
-    changed = [dict(LINES[0], unit_price="2500"), *LINES[1:], dict(date="2026-03-06", doc_id="D4", client_id="C1",
-                                                                   sku="S", qty=1, unit_price="10", marker="red")]
+def export(path: Path, lines: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, HEADERS)
+        writer.writeheader()
+        for line in lines:
+            writer.writerow({"marker": "white", "payment": "prepaid", **line})
+    return path
+
+
+@pytest.fixture
+def tariffs(tmp_path):
+    return write_book(tmp_path / "tariffs.xlsx", book())
+
+
+def run(tmp_path, tariffs, lines, name="export", **options):
+    return api.price(export(tmp_path / f"{name}.csv", lines), tariffs, ledger=tmp_path / "ledger.sqlite", **options)
+
+
+def balance(tmp_path, day: str) -> list:
+    table = balances(open_ledger(tmp_path / "ledger.sqlite"), date.fromisoformat(day))
+    return table[["client_id", "available", "pending"]].values.tolist()
+
+
+def count(tmp_path, table: str) -> int:
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        return db.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+# --- line identity --------------------------------------------------------------------------------------------
+
+def test_posting_twice_adds_nothing_and_balances_follow_the_money_back_window(tmp_path, tariffs):
+    lines = [EARN_100, EARN_75, spend("2026-03-05", "D3", "40")]
+    first = run(tmp_path, tariffs, lines)
+    assert (first.posted.added, first.posted.unchanged, first.posted.entries) == (3, 0, 3)  # 2 lots, 1 redemption
+    again = run(tmp_path, tariffs, lines)
+    assert (again.posted.added, again.posted.unchanged, again.posted.entries) == (0, 3, 0)
+    assert again.lines["bonus_redeemed"].tolist() == [0, 0, 4_000]  # its own redemption is not counted twice
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        assert db.execute("select version_num from alembic_version").fetchone() == ("0003",)
+    # 05.03: 100.00 − 40.00 available, 75.00 pending; from 01.04 all 135.00 available
+    assert balance(tmp_path, "2026-03-05") == [["C1", 6_000, 7_500]]
+    assert balance(tmp_path, "2026-03-31") == [["C1", 6_000, 7_500]]
+    assert balance(tmp_path, "2026-04-01") == [["C1", 13_500, 0]]
+    assert balance(tmp_path, "2026-03-01") == []  # nothing booked yet
+
+
+def test_a_line_posted_with_other_figures_is_a_conflict_in_roubles_and_nothing_is_posted(tmp_path, tariffs):
+    run(tmp_path, tariffs, [EARN_100])
+    changed = [dict(EARN_100, unit_price="2500"), dict(EARN_75, doc_id="D9")]
     with pytest.raises(InputError) as raised:
-        post(engine, price(tmp_path, changed).lines, "second.csv")
+        run(tmp_path, tariffs, changed, out=tmp_path / "out.csv")
     assert [str(p) for p in raised.value.problems] == [
-        "export row 2: this line was posted before with other figures (accrual 10000 for C1, now 20000 for C1); "
-        "the ledger keeps what was posted: correct the export, or post corrections as new lines"
+        "export row 2, field doc_id: this line was posted before with other figures (client C1, A × 1 on 02.03.2026, "
+        "gross 1 250.00, net 1 250.00, bonus 100.00, paid with bonus 0.00); now client C1, A × 1 on 02.03.2026, "
+        "gross 2 500.00, net 2 500.00, bonus 200.00, paid with bonus 0.00; the ledger keeps what was posted: correct "
+        "the export, or post corrections as new lines"
     ]
-    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:  # the new line D4 was not posted either
-        assert db.execute("select count(*) from entries").fetchone() == (3,)
-        assert db.execute("select count(*) from runs").fetchone() == (1,)
+    assert (count(tmp_path, "lines"), count(tmp_path, "entries"), count(tmp_path, "runs")) == (1, 1, 1)  # D9 neither
+    assert not (tmp_path / "out.csv").exists()
 
 
-def test_a_later_export_spends_points_the_ledger_holds(tmp_path):
-    from erp_plugin import api
+def test_a_new_years_document_numbers_start_again_and_are_other_documents(tmp_path, tariffs):
+    # 1C numbers documents afresh each year: 0001 line 1 of 2025 and 0001 line 1 of 2026 are two lines
+    run(tmp_path, tariffs, [dict(EARN_100, date="2025-12-30", doc_id="0001", line_no=1)], "2025")
+    second = run(tmp_path, tariffs, [dict(EARN_100, date="2026-01-05", doc_id="0001", line_no=1, client_id="C3",
+                                          unit_price="500")], "2026")
+    assert (second.posted.added, second.posted.unchanged) == (1, 0)
+    assert count(tmp_path, "lines") == 2
 
-    from .conftest import write_book
-    from .test_price import book, write_export
 
-    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
-    ledger = tmp_path / "ledger.sqlite"
-    march = write_export(tmp_path / "march.csv", [LINES[0]])  # C1 earns 100.00 points on 02.03
-    april = write_export(tmp_path / "april.csv", [dict(date="2026-04-02", doc_id="A1", client_id="C1", sku="S", qty=1,
-                                                       unit_price="500", bonus_paid="60")])
+def test_the_same_line_twice_in_one_export_is_an_input_error_naming_both_rows(tmp_path, tariffs):
+    lines = [dict(EARN_100, line_no=1), EARN_75, dict(EARN_100, line_no=1, unit_price="10")]
+    with pytest.raises(InputError) as raised:
+        run(tmp_path, tariffs, lines, out=tmp_path / "out.csv")
+    assert [str(p) for p in raised.value.problems] == [
+        "export row 4, field doc_id: document D1 of 2026, line 1 is also on export row 2: each line of a document "
+        "must appear once (give line_no, or remove the repeated line)"
+    ]
+    assert count(tmp_path, "lines") == 0 and not (tmp_path / "out.csv").exists()
+
+
+# --- lots: money-back windows, FIFO, expiry -----------------------------------------------------------------------
+
+def test_expired_points_cannot_be_spent_inside_one_export_nor_split_over_two(tmp_path, tariffs):
+    earned = dict(EARN_100, date="2025-01-10")  # 100.00 points, expiring on 10.01.2026
+    late = spend("2026-03-01", "X1", "75")
+    with pytest.raises(InputError) as raised:
+        api.price(export(tmp_path / "one.csv", [earned, late]), tariffs)
+    assert "available 0.00" in str(raised.value.problems[0])
+    run(tmp_path, tariffs, [earned], "2025")
+    with pytest.raises(InputError) as raised:
+        run(tmp_path, tariffs, [late], "2026")
+    assert "available 0.00" in str(raised.value.problems[0])
+    assert balance(tmp_path, "2026-03-01") == [["C1", 0, 0]]
+    # the day before expiry they can be spent
+    assert run(tmp_path, tariffs, [spend("2026-01-09", "X0", "75")], "jan").lines["bonus_redeemed"].tolist() == [7_500]
+
+
+def test_spending_takes_the_oldest_lot_first_and_the_rest_expires(tmp_path, tariffs):
+    lines = [
+        dict(EARN_100, date="2025-01-10"),  # lot 1: 100.00, expires 10.01.2026
+        spend("2025-03-01", "X1", "30"),  # from lot 1: 70.00 left in it
+        dict(EARN_100, date="2025-06-01", doc_id="D5"),  # lot 2: 100.00, expires 01.06.2026
+        spend("2026-02-01", "X2", "100"),  # lot 1 expired on 10.01 (70.00): lot 2 pays
+    ]
+    run(tmp_path, tariffs, lines)
+    assert balance(tmp_path, "2026-01-09") == [["C1", 17_000, 0]]
+    assert balance(tmp_path, "2026-01-10") == [["C1", 10_000, 0]]  # 200 − 30 − 70 expired
+    assert balance(tmp_path, "2026-06-01") == [["C1", 0, 0]]  # lot 2 was spent: nothing more expires
+    history = api.ledger_history(tmp_path / "ledger.sqlite", "C1", as_of=date(2026, 12, 31)).tables["history"].frame
+    assert [(str(d), k, a) for d, k, a in history[["booked_on", "kind", "amount"]].values.tolist()] == [
+        ("2025-01-10", "accrual", 10_000), ("2025-03-01", "redemption", -3_000), ("2025-06-01", "accrual", 10_000),
+        ("2026-01-10", "expiry", -7_000), ("2026-02-01", "redemption", -10_000),
+    ]
+
+
+# --- returns --------------------------------------------------------------------------------------------------------
+
+def test_a_return_inside_its_sales_window_takes_its_pending_points_not_the_available_ones(tmp_path, tariffs):
+    lines = [EARN_100, EARN_75, dict(EARN_75, date="2026-03-05", doc_id="R2", qty=-1, moneyback_days="")]
+    priced = run(tmp_path, tariffs, lines)
+    assert priced.lines["bonus_accrued"].tolist() == [10_000, 7_500, -7_500]
+    assert priced.lines["matched_sale"].tolist()[2] == "D2 02.03.2026, row 3"
+    assert balance(tmp_path, "2026-03-05") == [["C1", 10_000, 0]]
+    # price's check agrees: all 100.00 can be spent the next day
+    later = run(tmp_path, tariffs, [spend("2026-03-06", "X1", "100")], "later")
+    assert later.lines["bonus_redeemed"].tolist() == [10_000]
+
+
+def test_a_return_of_an_available_sale_leaves_the_other_sales_points_pending(tmp_path, tariffs):
+    run(tmp_path, tariffs, [EARN_100, EARN_75, dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1)])
+    assert balance(tmp_path, "2026-03-05") == [["C1", 0, 7_500]]  # D2's window runs to 01.04
+    assert balance(tmp_path, "2026-04-01") == [["C1", 7_500, 0]]
+
+
+def test_a_return_after_a_tariff_change_reverses_exactly_what_its_sale_earned(tmp_path):
+    sheets = book(TariffChanges=[["client_id", "from_date", "tariff", "bonus_mode"], ["C1", "01.04.2026", "BASE", ""]])
+    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets)
+    returned = dict(EARN_100, date="2026-04-10", doc_id="R1", qty=-1)  # on BASE, red would give 5 %: 62.50
+    priced = run(tmp_path, tariffs, [EARN_100, returned])
+    assert priced.lines[["gross", "bonus_accrued"]].values.tolist() == [[125_000, 10_000], [-125_000, -10_000]]
+    assert balance(tmp_path, "2026-04-10") == [["C1", 0, 0]]
+
+
+def test_partial_returns_reverse_pro_rata_and_the_last_takes_what_is_left(tmp_path, tariffs):
+    sale = dict(date="2026-03-02", doc_id="S1", client_id="C1", sku="P", qty=3, unit_price="333.33", marker="red")
+    lines = [sale, dict(sale, date="2026-03-03", doc_id="R1", qty=-1), dict(sale, date="2026-03-04", doc_id="R2", qty=-2)]
+    priced = run(tmp_path, tariffs, lines)
+    # gross 999.99; points round(999.99 × 8 %) = 80.00; VAT round(999.99 × 22/122) = 180.33
+    # R1: −round(99 999 / 3) = −33 333, −round(8 000 / 3) = −2 667, −round(18 033 / 3) = −6 011
+    # R2 completes the line: what is left, −66 666, −5 333, −12 022
+    assert priced.lines[["gross", "net", "bonus_accrued", "vat"]].values.tolist() == [
+        [99_999, 99_999, 8_000, 18_033], [-33_333, -33_333, -2_667, -6_011], [-66_666, -66_666, -5_333, -12_022],
+    ]
+    assert balance(tmp_path, "2026-03-04") == [["C1", 0, 0]]
+
+
+def test_base_doc_picks_the_sale_a_return_names_and_only_a_line_that_covers_it(tmp_path, tariffs):
+    older = dict(EARN_100, doc_id="S1", qty=2, unit_price="625")  # 2 × 625.00 = 1 250.00: 100.00 points
+    newer = dict(EARN_100, date="2026-03-03", doc_id="S2", unit_price="2500")  # 200.00 points
+    back = dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1, unit_price="625", base_doc="S1")
+    too_many = dict(back, doc_id="R2", qty=-2, base_doc="S1")  # S1 has only 1 left: unmatched
+    priced = run(tmp_path, tariffs, [older, newer, back, too_many])
+    assert priced.lines["bonus_accrued"].tolist()[:3] == [10_000, 20_000, -5_000]
+    assert priced.lines["matched_sale"].tolist()[2] == "S1 02.03.2026, row 2"
+    assert priced.lines["matched_sale"].isna().tolist()[3]
+    assert [p.code for p in priced.problems.warnings if p.row == 5] == ["price.return_unmatched"]
+
+
+def test_a_return_credited_at_another_price_is_warned_and_reverses_the_sale(tmp_path, tariffs):
+    priced = run(tmp_path, tariffs, [EARN_100, dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1, unit_price="1200")])
+    assert priced.lines["gross"].tolist() == [125_000, -125_000]
+    [warning] = [p for p in priced.problems.warnings if p.code == "price.return_amount"]
+    assert warning.row == 3 and "1 200.00" in warning.message and "1 250.00" in warning.message
+
+
+def test_a_later_exports_return_is_matched_to_a_sale_the_ledger_holds(tmp_path, tariffs):
+    run(tmp_path, tariffs, [EARN_100], "march")
+    april = run(tmp_path, tariffs, [dict(EARN_100, date="2026-04-02", doc_id="R1", qty=-1)], "april")
+    assert april.lines["bonus_accrued"].tolist() == [-10_000]
+    assert april.lines["matched_sale"].tolist() == ["D1 02.03.2026, line A#0 (ledger)"]
+    assert balance(tmp_path, "2026-04-02") == [["C1", 0, 0]]
+    # a second return of the same line finds nothing left to return
+    may = run(tmp_path, tariffs, [dict(EARN_100, date="2026-05-02", doc_id="R2", qty=-1)], "may")
+    assert may.lines["matched_sale"].isna().all()
+
+
+def test_a_later_export_spends_points_the_ledger_holds(tmp_path, tariffs):
     with pytest.raises(InputError):  # on its own the April export has no points to spend
-        api.price(april, tariffs)
-    api.price(march, tariffs, ledger=ledger)
-    priced = api.price(april, tariffs, ledger=ledger, out=tmp_path / "april.out.csv")
-    assert priced.lines["bonus_redeemed"].tolist() == [6_000] and priced.lines["cash_due"].tolist() == [44_000]
-    again = api.price(april, tariffs, ledger=ledger)  # a re-run does not count its own redemption against itself
-    assert again.lines["bonus_redeemed"].tolist() == [6_000]
-    engine = open_ledger(ledger)
-    assert balances(engine, date(2026, 4, 30))[["available", "pending"]].values.tolist() == [[4_000, 0]]
+        api.price(export(tmp_path / "alone.csv", [spend("2026-04-02", "A1", "60")]), tariffs)
+    run(tmp_path, tariffs, [EARN_100], "march")
+    april = run(tmp_path, tariffs, [spend("2026-04-02", "A1", "60")], "april")
+    assert april.lines["bonus_redeemed"].tolist() == [6_000] and april.lines["cash_due"].tolist() == [94_000]
+    assert balance(tmp_path, "2026-04-30") == [["C1", 4_000, 0]]
 
 
-def test_a_failed_write_posts_nothing(tmp_path):
-    from erp_plugin import api
-
-    from .conftest import write_book
-    from .test_price import book, write_export
-
-    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
-    ledger = tmp_path / "ledger.sqlite"
-    (tmp_path / "~$out.xlsx").write_bytes(b"")  # the output is open in Excel: the write is refused
+def test_a_failed_write_posts_nothing(tmp_path, tariffs):
     from erp_plugin.xlsx import TargetLocked
 
+    (tmp_path / "~$out.xlsx").write_bytes(b"")  # the output is open in Excel: the write is refused
     with pytest.raises(TargetLocked):
-        api.price(write_export(tmp_path / "march.csv", [LINES[0]]), tariffs, ledger=ledger, out=tmp_path / "out.xlsx")
-    with sqlite3.connect(ledger) as db:
-        assert db.execute("select count(*) from entries").fetchone() == (0,)
+        run(tmp_path, tariffs, [EARN_100], out=tmp_path / "out.xlsx")
+    assert count(tmp_path, "lines") == 0 and count(tmp_path, "entries") == 0
 
 
-JOB = str(__import__("pathlib").Path(__file__).with_name("ledger_job.py"))
+# --- reports ------------------------------------------------------------------------------------------------------
 
-
-def _start(ledger, count):
-    import subprocess
-    import sys
-
-    return subprocess.Popen([sys.executable, JOB, str(ledger), str(count)], stdout=subprocess.PIPE, text=True)
-
-
-def _entries(ledger) -> int:
-    with sqlite3.connect(ledger) as db:
-        return db.execute("select count(*) from entries").fetchone()[0]
-
-
-def test_a_posting_run_killed_midway_leaves_the_ledger_unchanged(tmp_path):
-    import signal
-    import time
-
-    ledger = tmp_path / "ledger.sqlite"
-    open_ledger(ledger)
-    run = _start(ledger, 500_000)
-    assert run.stdout.readline().strip() == "posting"
-    time.sleep(2.0)  # well inside the ~10 s the insert takes
-    run.send_signal(signal.SIGKILL)
-    run.wait()
-    assert _entries(ledger) == 0  # not one entry of the killed run
-    rerun = _start(ledger, 500_000)
-    out, _ = rerun.communicate()
-    assert out.split()[-2:] == ["500000", "0"] and _entries(ledger) == 500_000
-
-
-def test_two_runs_at_once_take_turns(tmp_path):
-    ledger = tmp_path / "ledger.sqlite"
-    open_ledger(ledger)
-    first, second = _start(ledger, 20_000), _start(ledger, 20_000)
-    results = sorted(tuple(p.communicate()[0].split()[-2:]) for p in (first, second))
-    assert [first.returncode, second.returncode] == [0, 0]  # no "database is locked", no duplicate key
-    assert results == [("0", "20000"), ("20000", "0")]  # one posted everything, the other found it all posted
-    assert _entries(ledger) == 20_000
-
-
-def test_an_older_ledger_is_upgraded_in_place_keeping_its_entries(tmp_path):
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
-
-    from erp_plugin.ledger.store import MIGRATIONS
-
-    ledger = tmp_path / "old.sqlite"
-    engine = create_engine(f"sqlite:///{ledger}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:  # a ledger as the first version made it
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.exec_driver_sql("insert into runs (source, posted_at, entries) values ('old.csv', '2026-01-01', 1)")
-        connection.exec_driver_sql(
-            "insert into entries (line_key, kind, client_id, booked_on, available_on, amount, run_id) "
-            "values ('D1#1', 'accrual', 'C1', '2026-01-05', '2026-01-05', 12345, 1)")
-    open_ledger(ledger)
-    with sqlite3.connect(ledger) as db:
-        assert db.execute("select version_num from alembic_version").fetchone() == ("0002",)
-        assert db.execute("select amount, deferred from entries").fetchall() == [(12345, 0)]
-
-
-def test_the_liability_report_from_the_ledger(tmp_path):
-    import numpy as np
-    import pandas as pd
-
-    from erp_plugin.ledger.store import liability
-
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    lines = pd.DataFrame({
-        "doc_id": pd.Categorical(["D1", "D2", "D3"]), "line_no": [1, 1, 1], "sku": pd.Categorical(["S"] * 3),
-        "client_id": pd.Categorical(["C1"] * 3),
-        "date": np.array(["2026-01-10", "2026-01-20", "2026-02-15"], dtype="datetime64[s]"),
-        "net": [10_000_000, 500_000, 400_000], "bonus_accrued": [1_000_000, 0, 0],
-        "bonus_redeemed": [0, 450_000, 400_000], "source_row": [2, 3, 4],
-    })
-    post(engine, lines, "example.csv", expected_redemption_pct=95)
-    # deferred: 10 000 000 × 950 000 / 10 950 000 = 867 579.9 → 867 580 (kopecks)
-    # January: 4 500.00 of 9 500.00 expected → 867 580 × 450 000 / 950 000 = 410 958.9 → 410 959
-    # February: 8 500.00 in all → 776 255.8 → 776 256, less 410 959 = 365 297
-    report = liability(engine, date(2026, 2, 28), 95)
-    assert report.values.tolist() == [
-        ["2026-01", 0, 867_580, 410_959, 456_621],
-        ["2026-02", 456_621, 0, 365_297, 91_324],
+def test_a_clients_statement(tmp_path, tariffs):
+    lines = [dict(EARN_100, date="2025-12-01", doc_id="D0"), EARN_100, EARN_75, spend("2026-03-05", "X1", "40"),
+             dict(EARN_75, date="2026-03-06", doc_id="R1", qty=-1, moneyback_days="")]
+    run(tmp_path, tariffs, lines)
+    result, tables = api.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 3, 1), date(2026, 3, 31),
+                                          out=tmp_path / "statement.xlsx")
+    assert (result.opening, result.closing) == (10_000, 16_000)  # 100 + 100 + 75 − 40 − 75 = 160.00
+    assert [tuple(r) for r in result.movements.values.tolist()] == [
+        (date(2026, 3, 2), "accrual", "D1 / 2026 / A#0", 10_000, 20_000),
+        (date(2026, 3, 2), "accrual", "D2 / 2026 / B#0", 7_500, 27_500),
+        (date(2026, 3, 5), "redemption", "X1 / 2026 / W#0", -4_000, 23_500),
+        (date(2026, 3, 6), "reversal", "R1 / 2026 / B#0", -7_500, 16_000),
     ]
-    assert liability(engine, date(2026, 12, 31), 95, by="year").values.tolist() == [["2026", 0, 867_580, 776_256, 91_324]]
+    # D0's 100.00, less the 40.00 spent from it first (FIFO), expire on 01.12.2026: beyond 90 days of 31.03
+    assert result.expiring.empty
+    later, _ = api.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 9, 1), date(2026, 9, 30))
+    assert later.expiring.values.tolist() == [[date(2026, 12, 1), 6_000]]
+    import openpyxl
+
+    assert openpyxl.load_workbook(tmp_path / "statement.xlsx").sheetnames == ["Statement", "Movements", "Expiring"]
+
+
+def test_the_liability_reproduces_ifrs_15_example_52_and_never_restates_a_closed_period(tmp_path):
+    """IFRS 15 IE Example 52, in whole currency units (minor_units 0): sales 100 000 earn 10 000 points,
+    9 500 expected → 8 676 deferred; year 1 redeems 4 500 → 4 110 recognised, liability 4 566; year 2 redeems
+    4 000 more with 9 700 now expected (a RedemptionEstimates row from its first day) → 3 493, liability 1 073."""
+    sheets = book(RedemptionEstimates=[["from_date", "expected_redemption_pct"], ["01.01.2027", 97]],
+                  Tariffs=[["tariff", "monthly_fee", "white", "green", "yellow", "red"], ["BASE", 0, 0, 1, 3, 5],
+                           ["PRO", 1000, 0, 2, 5, 10]])  # red 10 %: 100 000 earns 10 000 points
+    sheets["Settings"] += [["minor_units", 0], ["expected_redemption_pct", 95], ["bonus_expiry_months", 0]]
+    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets)
+    sale = dict(date="2026-02-01", doc_id="S1", client_id="C1", sku="A", qty=1, unit_price="100000", marker="red")
+    ledger = tmp_path / "ledger.sqlite"
+    api.price(export(tmp_path / "y1.csv", [sale, spend("2026-06-01", "X1", "4500", unit_price="5000")]), tariffs,
+              ledger=ledger)
+    first = api.ledger_liability(ledger, date(2026, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
+    api.price(export(tmp_path / "y2.csv", [spend("2027-06-01", "X2", "4000", unit_price="5000")]), tariffs, ledger=ledger)
+    both = api.ledger_liability(ledger, date(2027, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
+    assert first.values.tolist() == [["2026", 0, 8_676, 4_110, 4_566]]
+    assert both.values.tolist() == [["2026", 0, 8_676, 4_110, 4_566], ["2027", 4_566, 0, 3_493, 1_073]]
 
 
 def test_the_ledger_from_the_command_line(tmp_path):
@@ -194,143 +291,111 @@ def test_the_ledger_from_the_command_line(tmp_path):
     runner = CliRunner()
     ledger = str(tmp_path / "ledger.sqlite")
     price_it = ["price", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--ledger", ledger]
-    assert runner.invoke(main, [*price_it, "--out", str(tmp_path / "a.csv")]).exit_code == 0
+    done = runner.invoke(main, [*price_it, "--out", str(tmp_path / "a.csv")])
+    assert done.exit_code == 0, done.output
+    assert "ledger: posted 209 new lines" in done.output
     first = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
                                  "--out", str(tmp_path / "b1.csv")])
-    assert runner.invoke(main, [*price_it, "--out", str(tmp_path / "b.csv")]).exit_code == 0  # the same export again
+    again = runner.invoke(main, [*price_it, "--out", str(tmp_path / "b.csv")])  # the same export again
+    assert "ledger: posted 0 new lines (0 point entries); 209 lines were posted before and are unchanged" in again.output
     second = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
                                   "--out", str(tmp_path / "b2.csv")])
-    # the sample accrues 143 587.54 points and spends 500.00 of them
-    assert first.output.splitlines()[0] == second.output.splitlines()[0] == \
-        "4 clients: available 143 087.54, pending 0.00"
+    assert first.output.splitlines()[0] == second.output.splitlines()[0]
     assert (tmp_path / "b1.csv").read_bytes() == (tmp_path / "b2.csv").read_bytes()
     done = runner.invoke(main, ["ledger", "liability", "--ledger", ledger, "--as-of", "2026-12-31", "--by", "year",
                                 "--tariffs", "workbooks/tariffs.xlsx", "--out", str(tmp_path / "liability.xlsx")])
     assert done.exit_code == 0 and "2026" in done.output
-    import openpyxl
-
-    sheet = openpyxl.load_workbook(tmp_path / "liability.xlsx")["Liability"]
-    assert [c.value for c in sheet[1]] == ["period", "opening", "deferred", "recognised", "closing"]
     done = runner.invoke(main, ["ledger", "history", "--ledger", ledger, "--client", "00-000101"])
     assert done.exit_code == 0 and "accrual" in done.output and "redemption" in done.output
+    done = runner.invoke(main, ["ledger", "statement", "--ledger", ledger, "--client", "00-000101",
+                                "--as-of", "2026-12-31", "--out", str(tmp_path / "statement.csv")])
+    assert done.exit_code == 0 and "opening balance" in done.output and "closing balance" in done.output
+    done = runner.invoke(main, ["ledger", "statement", "--ledger", ledger, "--client", "nobody"])
+    assert done.exit_code == 2 and "client nobody has no entries" in done.stderr
 
 
-def test_points_expire_first_in_first_out_after_the_expiry_months(tmp_path):
-    import numpy as np
-    import pandas as pd
-
-    from erp_plugin.ledger.store import expired
-
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    lines = pd.DataFrame({
-        "doc_id": pd.Categorical(["A", "B", "C", "D"]), "line_no": [1, 1, 1, 1], "sku": pd.Categorical(["S"] * 4),
-        "client_id": pd.Categorical(["C1"] * 4),
-        "date": np.array(["2025-01-10", "2025-06-01", "2025-03-01", "2026-02-01"], dtype="datetime64[s]"),
-        "bonus_accrued": [10_000, 10_000, 0, 0],  # 100.00 on 10.01.2025, 100.00 on 01.06.2025
-        "bonus_redeemed": [0, 0, 3_000, 15_000],  # 30.00 spent on 01.03.2025 (from the oldest points), 150.00 later
-        "source_row": [2, 3, 4, 5],
-    })
-    post(engine, lines, "two years")
-    # by 10.01.2026 the first 100.00 expire, less the 30.00 already spent from them: 70.00
-    assert expired(engine, date(2026, 1, 10), 12).values.tolist() == [["C1", 7_000]]
-    assert expired(engine, date(2026, 1, 9), 12).empty  # the day before, nothing has expired
-    # 01.02.2026: 150.00 spent, but only the second 100.00 were left: that exhausts them.
-    # 01.06.2026: the second lot's expiry finds it spent: still 70.00 expired in all
-    assert expired(engine, date(2026, 6, 1), 12).values.tolist() == [["C1", 7_000]]
-    # balance on 10.01.2026: 200.00 earned − 30.00 spent − 70.00 expired = 100.00
-    assert balances(engine, date(2026, 1, 10), 12)[["available", "pending"]].values.tolist() == [[10_000, 0]]
-    assert balances(engine, date(2026, 1, 10), 0)[["available"]].values.tolist() == [[17_000]]  # 0 = never expire
-
-
-def test_expired_points_cannot_be_spent(tmp_path):
-    from erp_plugin import api
-
-    from .conftest import write_book
-    from .test_price import book, write_export
-
-    tariffs = write_book(tmp_path / "tariffs.xlsx", book())  # bonus_expiry_months: the default 12
+def test_ledger_tables_write_to_every_format(tmp_path, tariffs):
+    run(tmp_path, tariffs, [EARN_100, EARN_75])
     ledger = tmp_path / "ledger.sqlite"
-    earned = write_export(tmp_path / "2025.csv", [dict(LINES[0], date="2025-01-10")])  # 100.00 points
-    api.price(earned, tariffs, ledger=ledger)
-    spend = [dict(date="2025-12-20", doc_id="X1", client_id="C1", sku="S", qty=1, unit_price="500", bonus_paid="60")]
-    late = [dict(spend[0], date="2026-02-01", doc_id="X2")]
-    assert api.price(write_export(tmp_path / "dec.csv", spend), tariffs, ledger=ledger).lines["bonus_redeemed"].tolist() == [6_000]
-    with pytest.raises(InputError) as raised:  # by 10.01.2026 the other 40.00 have expired
-        api.price(write_export(tmp_path / "feb.csv", late), tariffs, ledger=ledger)
-    assert "available 0.00" in str(raised.value.problems[0])
-
-
-def test_a_return_inside_the_window_cancels_pending_points(tmp_path):
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    lines = [
-        # 02.03: 75.00 points pending until 01.04 (30 money-back days); returned on 10.03, inside the window
-        dict(LINES[1]),
-        dict(LINES[1], date="2026-03-10", doc_id="R1", qty=-1),
-        dict(LINES[0]),  # and 100.00 points available at once
-    ]
-    post(engine, price(tmp_path, lines).lines, "export.csv")
-    assert balances(engine, date(2026, 3, 15))[["available", "pending"]].values.tolist() == [[10_000, 0]]
-    assert balances(engine, date(2026, 4, 5))[["available", "pending"]].values.tolist() == [[10_000, 0]]
-
-
-def test_expired_points_end_their_share_of_the_liability(tmp_path):
-    import numpy as np
-    import pandas as pd
-
-    from erp_plugin.ledger.store import liability
-
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    lines = pd.DataFrame({
-        "doc_id": pd.Categorical(["A", "B"]), "line_no": [1, 1], "sku": pd.Categorical(["S"] * 2),
-        "client_id": pd.Categorical(["C1"] * 2),
-        "date": np.array(["2025-01-10", "2025-03-01"], dtype="datetime64[s]"),
-        "net": [100_000, 50_000], "bonus_accrued": [10_000, 0], "bonus_redeemed": [0, 3_000], "source_row": [2, 3],
-    })
-    post(engine, lines, "two years", expected_redemption_pct=80)
-    # deferred 100 000 × 8 000 / 108 000 = 7 407.4 → 7 407; 30.00 of 80.00 expected redeemed → 2 777.6 → 2 778;
-    # on 10.01.2026 the other 70.00 expire: nothing more can be redeemed, the rest (4 629) is recognised
-    assert liability(engine, date(2026, 12, 31), 80, by="year", expiry_months=12).values.tolist() == [
-        ["2025", 0, 7_407, 2_778, 4_629], ["2026", 4_629, 0, 4_629, 0],
-    ]
-    # without expiry the liability stays
-    assert liability(engine, date(2026, 12, 31), 80, by="year").values.tolist()[-1] == ["2026", 4_629, 0, 0, 4_629]
-
-
-def test_a_clients_history_shows_its_expiries(tmp_path):
-    from erp_plugin.ledger.store import history
-
-    engine = open_ledger(tmp_path / "ledger.sqlite")
-    earned = price(tmp_path, [dict(LINES[0], date="2025-01-10"),
-                              dict(LINES[2], date="2025-03-05")]).lines  # 100.00 earned, 40.00 spent
-    post(engine, earned, "2025.csv")
-    rows = history(engine, "C1", 12, date(2026, 6, 30))[["booked_on", "kind", "amount"]].values.tolist()
-    assert [(str(d), k, a) for d, k, a in rows] == [
-        ("2025-01-10", "accrual", 10_000), ("2025-03-05", "redemption", -4_000), ("2026-01-10", "expiry", -6_000),
-    ]
-
-
-def test_ledger_tables_write_to_every_format(tmp_path):
-    from erp_plugin import api
-
-    ledger = tmp_path / "ledger.sqlite"
-    post(open_ledger(ledger), price(tmp_path, LINES).lines, "export.csv")
     for suffix in (".csv", ".xlsx", ".parquet"):
         api.ledger_history(ledger, "C1", tmp_path / f"history{suffix}", as_of=date(2026, 12, 31))
         api.ledger_balance(ledger, date(2026, 12, 31), tmp_path / f"balances{suffix}")
     assert (tmp_path / "history.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("2026-03-02,accrual,100.00")
-    assert (tmp_path / "balances.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "C1,135.00,0.00,135.00"
+    assert (tmp_path / "balances.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "C1,175.00,0.00,175.00"
 
 
-def test_a_ledger_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path):
-    from click.testing import CliRunner
+# --- schema versions and faults ------------------------------------------------------------------------------
 
-    from erp_plugin.cli import main
+def test_an_older_ledger_is_upgraded_in_place_keeping_its_points(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
 
-    for url, says in (("nosuchdb://x/y", "unknown kind of database 'nosuchdb'"),
-                      ("postgresql+psycopg://nobody@127.0.0.1:1/none",
-                       "cannot reach the ledger server at 127.0.0.1:1: connection refused"),
-                      (str(tmp_path / "no" / "such" / "l.sqlite"), f"the folder {tmp_path / 'no' / 'such'} does not exist")):
-        done = CliRunner().invoke(main, ["ledger", "balance", "--ledger", url])
-        assert done.exit_code == 2, (url, done.output)
-        assert done.stderr.startswith(f"{url}: {says}") and done.stderr.count("\n") == 1, done.stderr
-        assert "Traceback" not in done.output
+    from erp_plugin.ledger.connect import MIGRATIONS
+
+    ledger = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{ledger}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:  # a ledger as the second version made it
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql("insert into runs (source, posted_at, entries) values ('old.csv', '2026-01-01', 2)")
+        connection.exec_driver_sql(
+            "insert into entries (line_key, kind, client_id, booked_on, available_on, amount, deferred, run_id) values "
+            "('D1\x1f1', 'accrual', 'C1', '2026-01-05', '2026-01-05', 12345, 1000, 1), "
+            "('D2\x1f1', 'redemption', 'C1', '2026-01-06', '2026-01-06', -345, 0, 1)")
+    engine.dispose()
+    open_ledger(ledger)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("select version_num from alembic_version").fetchone() == ("0003",)
+        assert db.execute("select doc_id, doc_year, line, bonus_accrued, bonus_redeemed, deferred from lines "
+                          "order by id").fetchall() == [("D1", 2026, "1", 12345, 0, 1000), ("D2", 2026, "1", 0, 345, 0)]
+    assert balances(open_ledger(ledger), date(2026, 1, 31)).values.tolist() == [["C1", 12_000, 0, 12_000]]
+
+
+JOB = str(Path(__file__).with_name("ledger_job.py"))
+
+
+def _start(ledger, count, *flags):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, JOB, str(ledger), str(count), *map(str, flags)], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def test_a_posting_run_killed_inside_its_transaction_leaves_the_ledger_unchanged(tmp_path):
+    import signal
+
+    ledger = tmp_path / "ledger.sqlite"
+    open_ledger(ledger)
+    job = _start(ledger, 2_000, "--stall")
+    assert job.stdout.readline().strip() == "inserted"  # the entries are in, the transaction not committed
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert (count(tmp_path, "lines"), count(tmp_path, "entries"), count(tmp_path, "runs")) == (0, 0, 0)
+    rerun = _start(ledger, 2_000)
+    assert rerun.communicate()[0].split() == ["2000", "0"] and count(tmp_path, "entries") == 2_000
+
+
+def test_a_failure_after_some_rows_inside_the_posting_transaction_posts_nothing(tmp_path, tariffs):
+    ledger = tmp_path / "ledger.sqlite"
+    open_ledger(ledger)
+    with sqlite3.connect(ledger) as db:  # the second entry inserted fails: the first is already in
+        db.execute("create trigger injected after insert on entries when new.id = 2 "
+                   "begin select raise(abort, 'injected fault'); end")
+    with pytest.raises(Exception, match="injected fault"):
+        run(tmp_path, tariffs, [EARN_100, EARN_75], out=tmp_path / "out.csv")
+    assert (count(tmp_path, "lines"), count(tmp_path, "entries"), count(tmp_path, "runs")) == (0, 0, 0)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_two_runs_at_once_take_turns(tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
+    open_ledger(ledger)
+    first, second = _start(ledger, 2_000, "--barrier", tmp_path, "a"), _start(ledger, 2_000, "--barrier", tmp_path, "b")
+    results = sorted(tuple(p.communicate()[0].split()[-2:]) for p in (first, second))
+    assert [first.returncode, second.returncode] == [0, 0]  # no "database is locked", no duplicate key
+    assert results == [("0", "2000"), ("2000", "0")]  # one posted everything, the other found it all posted
+    assert count(tmp_path, "entries") == 2_000

@@ -63,7 +63,7 @@ class Simulation:
 
 
 def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | None = None,
-             cap: bool = False) -> Simulation:
+             mode: str = "refuse") -> Simulation:
     """Apply ``debits`` to ``lots`` in ledger order, client by client.
 
     ``lots``: client_id, fifo (the FIFO order: smaller is older), rank (ledger rank of
@@ -72,8 +72,9 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
     just before its expiry day counting only debits dated before it), ref (an int key).
     ``debits``: client_id, rank, day, wanted (> 0), net (a redemption's cap), lot_ref (a
     matched return's lot ``ref``, else -1), redemption (bool). ``debts``: what each
-    client already owes (≤ 0). A redemption beyond the balance is refused, or capped
-    when ``cap``; a return is always taken in full.
+    client already owes (≤ 0). A redemption beyond the balance is refused (``mode``
+    "refuse"), or capped at it ("cap"); when posting lines priced before ("post") it
+    is taken in full, what no lot holds becoming a debt. A return is always taken in full.
     """
     debts = debts or {}
     count = len(debits)
@@ -113,12 +114,13 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
             amount = int(d_wanted[k])
             if d_redeem[k]:
                 allowed = max(0, min(balance, int(d_net[k])))
-                if amount > allowed and not cap:
+                if amount > allowed and mode == "refuse":
                     refused[k] = True
                     continue
-                amount = min(amount, allowed)
+                if mode == "cap":
+                    amount = min(amount, allowed)
                 order = np.flatnonzero(spendable & ~expired & (remaining > 0))  # oldest first
-            elif d_lot[k] >= 0:
+            elif d_lot[k] != -1:
                 order = np.flatnonzero(ref == d_lot[k])
                 if len(order):  # the sale's own lot takes the whole reversal
                     remaining[order[0]] -= amount

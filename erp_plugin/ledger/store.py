@@ -230,7 +230,7 @@ class Session:
             lot_id.update({int(r): stored[int(line_id[p])] for p, r in zip(
                 np.flatnonzero(seen), export_ref(np.flatnonzero(seen)).tolist()) if int(line_id[p]) in stored})
         lots_frame, debits = lots_and_debits(priced, at, opening, self.months, redeemed)
-        run = simulate(lots_frame, debits, opening.debts, cap=True)
+        run = simulate(lots_frame, debits, opening.debts, "post")
         pieces = run.pieces
         debit_at = debits["at"].to_numpy()[pieces["debit"].to_numpy()]
         pieces = pieces[~seen[debit_at]]
@@ -251,8 +251,8 @@ def _figures(row, units: int) -> str:
     from ..money import format_minor
 
     return (f"client {row.client_id}, {row.sku} × {row.qty / 1000:g} on {pd.Timestamp(row.booked_on):%d.%m.%Y}, "
-            f"gross {format_minor(int(row.gross), units)}, net {format_minor(int(row.net), units)}, "
-            f"bonus {format_minor(int(row.bonus_accrued), units)}, paid with bonus {format_minor(int(row.bonus_redeemed), units)}")
+            f"gross {format_minor(int(row.gross), units, grouped=True)}, net {format_minor(int(row.net), units, grouped=True)}, "
+            f"bonus {format_minor(int(row.bonus_accrued), units, grouped=True)}, paid with bonus {format_minor(int(row.bonus_redeemed), units, grouped=True)}")
 
 
 def _line_frame(priced: pd.DataFrame) -> pd.DataFrame:

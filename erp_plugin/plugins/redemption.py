@@ -51,8 +51,7 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     mine = opening.lots[opening.lots["client_id"].isin(names)] if len(opening.lots) else opening.lots
     lots, debits = lots_and_debits(lines, np.flatnonzero(counted), Opening(mine, opening.debts, opening.sales),
                                    ctx.book.settings.bonus_expiry_months, wanted)
-    cap = ctx.book.settings.on_overdraw == "cap"
-    run = simulate(lots, debits, opening.debts, cap)
+    run = simulate(lots, debits, opening.debts, "cap" if ctx.book.settings.on_overdraw == "cap" else "refuse")
     redemption = debits["redemption"].to_numpy()
     at = debits["at"].to_numpy()[redemption]
     result = np.zeros(len(lines), dtype=np.int64)

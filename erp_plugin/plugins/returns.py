@@ -128,8 +128,8 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
             figures[name][i] = -values[j]
         deferred[i] = -values[-1]
         if own_gross != -values[0]:
-            ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units)} differs from "
-                     f"what its sale charged for the quantity, {format_minor(int(values[0]), units)} "
+            ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} differs from "
+                     f"what its sale charged for the quantity, {format_minor(int(values[0]), units, grouped=True)} "
                      f"({candidates['label'].iat[chosen]}): the sale's figures are reversed",
                      row=int(lines[SOURCE_ROW].iat[i]), field_name="amount")
         label[i] = candidates["label"].iat[chosen]

@@ -85,14 +85,12 @@ def upgrade():
 def _carry_over(bind) -> None:
     old = bind.execute(sa.text(
         "SELECT line_key, kind, client_id, booked_on, available_on, amount, deferred, run_id FROM entries_0002 ORDER BY id"
-    )).all()
+    ).columns(booked_on=sa.Date, available_on=sa.Date)).all()
     line_ids: dict[tuple, int] = {}
     figures: dict[int, dict] = {}
     new_entries = []
     for line_key, kind, client, booked, available, amount, deferred, run in old:
         doc, _, within = line_key.partition("\x1f")
-        booked = sa.Date().result_processor(bind.dialect, None)(booked) if isinstance(booked, str) else booked
-        available = sa.Date().result_processor(bind.dialect, None)(available) if isinstance(available, str) else available
         key = (doc, booked.year, within)
         if key not in line_ids:
             line_ids[key] = len(line_ids) + 1
