@@ -243,7 +243,7 @@ def price(
             ctx.opening = run_on_ledger.opening()
             lines, tables, problems = priced_and_written()
             step("posting to the ledger")
-            posted = run_on_ledger.post(lines, str(export), ctx.opening)
+            posted = run_on_ledger.post(lines, str(export), ctx.opening, ctx.to_post)
             write(lines, tables)
     else:
         lines, tables, problems = priced_and_written()

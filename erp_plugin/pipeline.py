@@ -47,6 +47,9 @@ class Context:
     # what the ledger already holds for the export's clients (ledger.lots.Opening: lots, debts, sales
     # that returns can match), not counting this export's own lines; None without a ledger
     opening: "Opening | None" = None
+    # what the run gives the ledger to keep beside its lines (the coupon rules' qualifying documents and
+    # the coupons issued or used), by table name
+    to_post: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def minor_units(self) -> int:
@@ -97,6 +100,7 @@ def run(lines: pd.DataFrame, ctx: Context, plugins: list[Plugin] | None = None) 
             raise nothing_to_price(_capped(skipped))
         ctx.bad = {}
         ctx.tables = {}
+        ctx.to_post = {}
         ctx.problems = Problems()
         ctx.counts = {}
         priced = lines

@@ -67,7 +67,7 @@ def main() -> None:
 
         @event.listens_for(engine, "after_cursor_execute")
         def _inside(conn, cursor, statement, *args):
-            if statement.startswith("CREATE TEMPORARY TABLE incoming") and not (folder / f"in-{me}").exists():
+            if statement.startswith("CREATE TEMPORARY TABLE debtors") and not (folder / f"in-{me}").exists():
                 (folder / f"in-{me}").touch()
                 # the other run has been started: with the lock it waits at BEGIN; give it time to try
                 time.sleep(1.0)

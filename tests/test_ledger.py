@@ -22,7 +22,7 @@ from .conftest import write_book
 from .test_price import book
 
 HEADERS = ["date", "doc_id", "line_no", "client_id", "sku", "qty", "unit_price", "marker", "payment", "moneyback_days",
-           "bonus_paid", "base_doc"]
+           "bonus_paid", "base_doc", "coupon"]
 
 EARN_100 = dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="A", qty=1, unit_price="1250", marker="red")
 EARN_75 = dict(date="2026-03-02", doc_id="D2", client_id="C1", sku="B", qty=1, unit_price="1000", marker="red",
@@ -237,6 +237,32 @@ def test_a_failed_write_posts_nothing(tmp_path, tariffs):
     with pytest.raises(TargetLocked):
         run(tmp_path, tariffs, [EARN_100], out=tmp_path / "out.xlsx")
     assert count(tmp_path, "lines") == 0 and count(tmp_path, "entries") == 0
+
+
+# --- coupons ------------------------------------------------------------------------------------------------
+
+def test_coupons_and_their_counts_persist_across_exports(tmp_path):
+    """Every 2nd document of 100.00 or more issues CP-<client>-<n>, 10 % off, valid to the month's end."""
+    sheets = book(CouponRules=[["rule_id", "every_n_documents", "discount_pct", "valid", "min_document"],
+                               ["CP", 2, 10, "end_of_month", 100]])
+    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets)
+    doc = lambda day, name, **extra: {**dict(date=day, doc_id=name, client_id="C2", sku="S", qty=1,  # noqa: E731
+                                             unit_price="200"), **extra}
+    monday = run(tmp_path, tariffs, [doc("2026-03-02", "D1")], "monday")  # the 1st: no coupon yet
+    assert monday.tables["coupons"].frame.empty
+    tuesday = run(tmp_path, tariffs, [doc("2026-03-03", "D2")], "tuesday")  # the 2nd: CP-C2-1, continuing the count
+    assert tuesday.tables["coupons"].frame["code"].tolist() == ["CP-C2-1"]
+    again = run(tmp_path, tariffs, [doc("2026-03-03", "D2")], "tuesday")  # a re-run counts D2 once
+    assert again.tables["coupons"].frame["code"].tolist() == ["CP-C2-1"]
+    wednesday = run(tmp_path, tariffs, [doc("2026-03-04", "D3", unit_price="100", coupon="CP-C2-1")], "wednesday")
+    assert wednesday.lines["promo_discount"].tolist() == [1_000]  # redeemed a coupon Tuesday's export issued
+    thursday = run(tmp_path, tariffs, [doc("2026-03-05", "D4", unit_price="100", coupon="CP-C2-1")], "thursday")
+    assert thursday.lines["promo_discount"].tolist() == [0]
+    assert [p.message for p in thursday.problems.warnings if p.code == "price.coupon_refused"] == [
+        "coupon CP-C2-1 was already used on D3: no discount"]
+    # D3 (100.00) was the 3rd qualifying document, D4 the 4th: CP-C2-2
+    assert thursday.tables["coupons"].frame["code"].tolist() == ["CP-C2-2"]
+    assert count(tmp_path, "coupons") == 2 and count(tmp_path, "coupon_documents") == 4
 
 
 # --- reports ------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ time; lots themselves are arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -169,6 +169,21 @@ def ledger_order(keys: list[np.ndarray]) -> np.ndarray:
     return np.lexsort(packed[::-1])
 
 
+def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a text column and its distinct values (a categorical's own, else factorized)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array.codes.astype(np.int64), column.cat.categories.astype(str)
+    codes, values = pd.factorize(column.astype(str))
+    return codes.astype(np.int64), pd.Index(values)
+
+
+def text_values(column: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
+    """A text column (at positions ``at``) as an object array of str (None where blank), through its
+    categories when it has them (no conversion per line)."""
+    codes, values = text_codes(column)
+    return np.append(np.asarray(values, dtype=object), None)[codes if at is None else codes[at]]
+
+
 def line_ranks(lines: pd.DataFrame, at: np.ndarray | None = None) -> np.ndarray:
     """Ledger ranks (0..n-1) of the lines at positions ``at`` (all lines by default): date, doc_id as
     text, line_no, export row."""
@@ -196,18 +211,25 @@ SALE_COLUMNS = ["id", "doc_id", "doc_year", "line", "client_id", "sku", "day", "
                 *(f"left_{name}" for name in FIGURES)]
 
 
+COUPON_DOCUMENT_COLUMNS = ["rule_id", "client_id", "doc_id", "doc_year", "date"]
+
+
 @dataclass(frozen=True)
 class Opening:
     """What the ledger holds for an export's clients before the export, its own lines left out (a re-run).
 
     ``lots``: LOT_COLUMNS with ``ref`` the lot's entry id, ``accrued_on`` (days) and ``line_id`` its line;
     ``debts``: what each client owes beyond its lots (≤ 0); ``sales``: SALE_COLUMNS,
-    the posted sale lines with the quantity and figures not yet returned.
+    the posted sale lines with the quantity and figures not yet returned; the coupon
+    rules' earlier qualifying documents and the uses of coupons (SPEC §8 Coupons).
     """
 
     lots: pd.DataFrame
     debts: dict[str, int]
     sales: pd.DataFrame
+    coupon_documents: pd.DataFrame = field(  # the clients' earlier qualifying documents per coupon rule
+        default_factory=lambda: pd.DataFrame(columns=COUPON_DOCUMENT_COLUMNS))
+    coupon_uses: dict[str, tuple[str, object]] = field(default_factory=dict)  # code -> (document, day) it was used
 
     @classmethod
     def empty(cls) -> "Opening":
@@ -234,7 +256,7 @@ def lots_and_debits(lines: pd.DataFrame, at: np.ndarray, opening: Opening, expir
     accrued = lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
     spent = np.asarray(redeemed, dtype=np.int64)[at]
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0)[at] if "moneyback_days" in lines else 0
-    client = lines["client_id"].to_numpy(dtype=object)[at]
+    client = text_values(lines["client_id"], at)
     lot = (accrued > 0) | (spent < 0)
     new_lots = pd.DataFrame({
         "client_id": client[lot], "day": day[lot], "group": 1, "sub": ranks[lot], "rank": ranks[lot],

@@ -66,7 +66,7 @@ entries = Table(
     Index("ix_entries_line", "line_id"),
 )
 
-coupons = Table(
+coupons = Table(  # coupons issued (SPEC §7) and their use, so that a later export may redeem them
     "coupons", metadata,
     Column("code", String(300), primary_key=True),
     Column("rule_id", String(200), nullable=False),
@@ -79,11 +79,12 @@ coupons = Table(
     Column("run_id", Integer, nullable=False),
 )
 
-coupon_counts = Table(  # each client's count of qualifying documents per coupon rule
-    "coupon_counts", metadata,
+coupon_documents = Table(  # each client's qualifying documents per coupon rule: a later export continues the count
+    "coupon_documents", metadata,
     Column("rule_id", String(200), primary_key=True),
     Column("client_id", String(200), primary_key=True),
-    Column("documents", Integer, nullable=False),
-    Column("last_doc", String(200), nullable=False),
-    Column("last_on", Date, nullable=False),
+    Column("doc_id", String(200), primary_key=True),
+    Column("doc_year", Integer, primary_key=True),
+    Column("booked_on", Date, nullable=False),
+    Column("run_id", Integer, nullable=False),
 )

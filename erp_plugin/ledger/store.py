@@ -14,6 +14,7 @@ through COPY.
 
 from __future__ import annotations
 
+import gc
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,29 +28,41 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from ..problems import InputError, Problem
 from .connect import open_ledger, reading, writing
 from .ifrs15 import deferred_revenue, liability_report
-from .lots import (FIGURES, LOT_COLUMNS, NEVER, SALE_COLUMNS, Opening, add_months, days, export_ref,
-                   lots_and_debits, simulate)
+from .lots import (COUPON_DOCUMENT_COLUMNS, FIGURES, NEVER, SALE_COLUMNS, Opening, add_months, days, export_ref, lots_and_debits, simulate,
+                   text_codes, text_values)
 from .schema import MONEY_FIGURES, entries, lines as lines_table, runs
 
 __all__ = ["open_ledger", "session", "post", "balances", "history", "statement", "liability", "identities"]
 
 LOT_KINDS = ("accrual", "refund", "reward")
 COMPARED = ("client_id", "sku", "booked_on", "qty", "gross", "net", "bonus_accrued", "bonus_redeemed")
+SQLITE_CACHE_KB = 256 * 1024  # SQLite's page cache while posting (its default is 2 MB)
 MAX_SHOWN = 1000  # conflicts or duplicates listed; the rest are counted
 
 
 def identities(lines: pd.DataFrame) -> pd.DataFrame:
     """Each line's identity: doc_id, doc_year (the year of its date) and line (line_no, else
     ``<sku>#<occurrence of the sku in the document>``)."""
-    doc = lines["doc_id"].astype(str).to_numpy(dtype=object)
+    doc_codes, docs = text_codes(lines["doc_id"])
     year = pd.DatetimeIndex(lines["date"]).year.to_numpy(dtype=np.int64)
-    sku = lines["sku"].astype(str)
-    nth = sku.groupby([lines["doc_id"].astype(str).to_numpy(), year, sku.to_numpy()]).cumcount().to_numpy()
-    within = (sku + "#" + nth.astype(str)).to_numpy(dtype=object)
-    if "line_no" in lines:
-        given = lines["line_no"].notna().to_numpy()
-        within[given] = lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[given].astype(str).astype(object)
-    return pd.DataFrame({"doc_id": doc, "doc_year": year, "line": within})
+    given = lines["line_no"].notna().to_numpy() if "line_no" in lines else np.zeros(len(lines), dtype=bool)
+    within = np.empty(len(lines), dtype=object)
+    if given.any():
+        within[given] = _text(lines["line_no"].to_numpy(dtype=np.int64, na_value=0)[given])
+    if not given.all():
+        sku_codes, skus = text_codes(lines["sku"])
+        nth = pd.Series(sku_codes).groupby([doc_codes, year, sku_codes]).cumcount().to_numpy()
+        sku = np.asarray(skus, dtype=object)[sku_codes]
+        within[~given] = sku[~given] + "#" + _text(nth[~given])
+    return pd.DataFrame({"doc_id": np.asarray(docs, dtype=object)[doc_codes], "doc_year": year, "line": within})
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """Values as an object array of Python str: numpy's own str scalars would reach the database driver
+    through its slow path of adapters (twice the insert time in SQLite)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values.astype(str).tolist()
+    return out
 
 
 def duplicates(lines: pd.DataFrame, ids: pd.DataFrame) -> list[Problem]:
@@ -91,17 +104,25 @@ class Session:
         problems = duplicates(lines, ids := identities(lines))
         if problems:
             raise InputError(problems)
-        debit_clients = (lines["qty"].to_numpy(dtype=np.int64) < 0)
+        debit = lines["qty"].to_numpy(dtype=np.int64) < 0
         if "bonus_paid" in lines:
-            debit_clients |= lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0) != 0
-        incoming = ids.assign(source_row=lines["source_row"].to_numpy(), client_id=lines["client_id"].astype(str).to_numpy(),
-                              sku=lines["sku"].astype(str).to_numpy(), debits=debit_clients.astype(np.int64))
-        _temporary(connection, "incoming", incoming, "source_row BIGINT, doc_id TEXT, doc_year INTEGER, line TEXT, "
-                   "client_id TEXT, sku TEXT, debits INTEGER")
-        self.known = pd.DataFrame(connection.execute(text(
-            f"SELECT i.source_row, l.id, {', '.join('l.' + c for c in COMPARED)} FROM incoming i JOIN lines l "
-            "ON l.doc_id = i.doc_id AND l.doc_year = i.doc_year AND l.line = i.line")).all(),
-            columns=["source_row", "id", *COMPARED])
+            debit |= lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0) != 0
+        self.identities = ids.set_axis(lines["source_row"].to_numpy())
+        self.documents = set(zip(ids["doc_id"].tolist(), ids["doc_year"].tolist()))
+        self.clients = lines["client_id"]
+        at = np.flatnonzero(debit)  # the lines that spend or return: their clients' lots and sales are read
+        debtors = pd.DataFrame({"client_id": text_values(lines["client_id"], at), "sku": text_values(lines["sku"], at)})
+        _temporary(connection, "debtors", debtors.drop_duplicates(), "client_id TEXT, sku TEXT")
+        years = sorted(set(ids["doc_year"].tolist()))
+        self.known = pd.DataFrame(columns=["source_row", "id", *COMPARED])
+        if connection.execute(select(lines_table.c.id).where(lines_table.c.doc_year.in_(years)).limit(1)).first():
+            # lines of these years are posted: which of the export's identities are among them
+            _temporary(connection, "incoming", ids.assign(source_row=lines["source_row"].to_numpy()),
+                       "doc_id TEXT, doc_year INTEGER, line TEXT, source_row BIGINT")
+            self.known = pd.DataFrame(connection.execute(text(
+                f"SELECT i.source_row, l.id, {', '.join('l.' + c for c in COMPARED)} FROM incoming i JOIN lines l "
+                "ON l.doc_id = i.doc_id AND l.doc_year = i.doc_year AND l.line = i.line")).all(),
+                columns=["source_row", "id", *COMPARED])
         _temporary(connection, "own", self.known[["id"]], "id BIGINT PRIMARY KEY")
 
     def opening(self) -> Opening:
@@ -109,7 +130,7 @@ class Session:
         this export's own lines (a re-run) left out."""
         c = self.connection
         not_own = "NOT EXISTS (SELECT 1 FROM own o WHERE o.id = {})"
-        clients = "(SELECT DISTINCT client_id FROM incoming WHERE debits = 1)"
+        clients = "(SELECT DISTINCT client_id FROM debtors)"
         lots = pd.DataFrame(c.execute(text(
             "SELECT e.id, e.client_id, e.booked_on, e.available_on, e.expires_on, e.amount, e.line_id, "
             "COALESCE(SUM(d.amount), 0), "
@@ -136,21 +157,41 @@ class Session:
         sales = pd.DataFrame(c.execute(text(
             f"SELECT s.id, s.doc_id, s.doc_year, s.line, s.client_id, s.sku, s.booked_on, s.qty, "
             f"s.qty + COALESCE(SUM(r.qty), 0), {figures}, {left} FROM lines s "
-            f"JOIN (SELECT DISTINCT client_id, sku FROM incoming WHERE debits = 1) p "
+            "JOIN debtors p "
             "ON p.client_id = s.client_id AND p.sku = s.sku "
             f"LEFT JOIN lines r ON r.sale_id = s.id AND {not_own.format('r.id')} "
             f"WHERE s.qty > 0 AND {not_own.format('s.id')} GROUP BY s.id, s.doc_id, s.doc_year, s.line, s.client_id, "
             f"s.sku, s.booked_on, s.qty, {figures}")).all(), columns=SALE_COLUMNS)
         sales["day"] = _days(sales["day"])
-        return Opening(frame, {k: int(v) for k, v in debts.items()}, sales)
+        documents, uses = self._coupons()
+        return Opening(frame, {k: int(v) for k, v in debts.items()}, sales, documents, uses)
 
-    def post(self, priced: pd.DataFrame, source: str, opening: Opening) -> Posted:
-        """Post the priced lines (conflicts: InputError, nothing posted); the caller's transaction commits."""
+    def _coupons(self) -> tuple[pd.DataFrame, dict]:
+        """The export's clients' earlier qualifying documents and coupon uses, its own documents left out."""
+        if not self.book.coupon_rules:
+            return pd.DataFrame(columns=COUPON_DOCUMENT_COLUMNS), {}
+        c = self.connection
+        _temporary(c, "clients", pd.DataFrame({"client_id": pd.unique(text_values(self.clients))}), "client_id TEXT")
+        documents = pd.DataFrame(c.execute(text(
+            "SELECT rule_id, client_id, doc_id, doc_year, booked_on FROM coupon_documents "
+            "WHERE client_id IN (SELECT client_id FROM clients)")).all(), columns=COUPON_DOCUMENT_COLUMNS)
+        own = [(d, y) in self.documents for d, y in zip(documents["doc_id"], documents["doc_year"])]
+        documents = documents[~np.asarray(own, dtype=bool)].reset_index(drop=True)
+        used = c.execute(text("SELECT code, used_doc, used_on FROM coupons WHERE used_doc IS NOT NULL "
+                              "AND client_id IN (SELECT client_id FROM clients)")).all()
+        uses = {code: (doc, pd.Timestamp(day)) for code, doc, day in used
+                if (doc, pd.Timestamp(day).year) not in self.documents}
+        return documents, uses
+
+    def post(self, priced: pd.DataFrame, source: str, opening: Opening,
+             kept: dict[str, pd.DataFrame] | None = None) -> Posted:
+        """Post the priced lines (conflicts: InputError, nothing posted) and what pricing gave the ledger
+        to keep (``kept``: coupons and qualifying documents); the caller's transaction commits."""
         c = self.connection
         rows = priced["source_row"].to_numpy()
         known = self.known.set_index("source_row").reindex(rows)
         seen = known["id"].notna().to_numpy()
-        mine = _line_frame(priced)
+        mine = _line_frame(priced, self.identities.loc[rows].reset_index(drop=True))
         self._refuse_conflicts(priced, mine, known, seen)
         run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=int((~seen).sum()))
                            ).inserted_primary_key[0]
@@ -165,7 +206,32 @@ class Session:
         _append(c, "lines", fresh[[col.name for col in lines_table.columns]])
         new_entries = self._entries(priced, opening, seen, line_id, run_id)
         _append(c, "entries", new_entries[[col.name for col in entries.columns]])
+        self._keep_coupons(kept or {}, run_id)
         return Posted(int((~seen).sum()), int(seen.sum()), len(new_entries))
+
+    def _keep_coupons(self, kept: dict[str, pd.DataFrame], run_id: int) -> None:
+        """Coupons issued or used and qualifying documents: new ones added, uses recorded (a re-run adds nothing)."""
+        c = self.connection
+        documents = kept.get("coupon_documents")
+        if documents is not None and len(documents):
+            rows = documents.assign(booked_on=_dates(days(documents["date"].to_numpy())), run_id=run_id)
+            _append(c, "coupon_documents", rows[["rule_id", "client_id", "doc_id", "doc_year", "booked_on", "run_id"]],
+                    skip_existing=True)
+        coupons = kept.get("coupons")
+        if coupons is None or not len(coupons):
+            return
+        rows = pd.DataFrame({
+            "code": coupons["code"], "rule_id": coupons["rule_id"], "client_id": coupons["client_id"],
+            "issued_on": _dates(days(coupons["issued_on"].to_numpy())), "valid_to": _dates(days(coupons["valid_to"].to_numpy())),
+            "issued_doc": coupons["issued_doc"], "used_doc": coupons["used_doc"].astype(object).where(coupons["used_doc"].notna(), None),
+            "used_on": [None if pd.isna(d) else pd.Timestamp(d).date().isoformat() for d in coupons["used_on"]],
+            "run_id": run_id,
+        })
+        _append(c, "coupons", rows, skip_existing=True)
+        used = rows[rows["used_doc"].notna()]
+        if len(used):
+            c.exec_driver_sql(_placeholders(c, "UPDATE coupons SET used_doc = ?, used_on = ? WHERE code = ?"),
+                              list(zip(used["used_doc"], used["used_on"], used["code"])))
 
     def _refuse_conflicts(self, priced, mine, known, seen) -> None:
         if not seen.any():
@@ -205,7 +271,8 @@ class Session:
         accrued = priced["bonus_accrued"].to_numpy(dtype=np.int64)
         day = days(priced["date"].to_numpy())
         mb = priced["moneyback_days"].to_numpy(dtype=np.int64, na_value=0) if "moneyback_days" in priced else 0
-        client = priced["client_id"].astype(str).to_numpy(dtype=object)
+        client_code, client_names = text_codes(priced["client_id"])
+        client = np.asarray(client_names, dtype=object)[client_code]
         next_entry = int(c.execute(select(func.coalesce(func.max(entries.c.id), 0))).scalar()) + 1
         lot = ((accrued > 0) | (redeemed < 0)) & ~seen
         lot_at = np.flatnonzero(lot)
@@ -219,8 +286,9 @@ class Session:
             "expires_on": _dates(add_months(day[lot], self.months)), "reward": None, "run_id": run_id,
         })
         debit = (redeemed > 0) | (accrued < 0)
-        clients = np.unique(client[debit & ~seen])
-        at = np.flatnonzero(np.isin(client, clients))
+        debiting = np.zeros(len(client_names) + 1, dtype=bool)
+        debiting[client_code[debit & ~seen]] = True
+        at = np.flatnonzero(debiting[client_code])
         if not len(at):
             return lots
         if seen[at].any():  # the export's lines posted before: their lots are in the ledger already
@@ -255,11 +323,10 @@ def _figures(row, units: int) -> str:
             f"bonus {format_minor(int(row.bonus_accrued), units, grouped=True)}, paid with bonus {format_minor(int(row.bonus_redeemed), units, grouped=True)}")
 
 
-def _line_frame(priced: pd.DataFrame) -> pd.DataFrame:
-    """The priced lines as ``lines`` rows (identity, client, figures), without ids."""
-    ids = identities(priced)
+def _line_frame(priced: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """The priced lines as ``lines`` rows (their identities ``ids``, client, figures), without ids."""
     return ids.assign(
-        client_id=priced["client_id"].astype(str).to_numpy(dtype=object), sku=priced["sku"].astype(str).to_numpy(dtype=object),
+        client_id=text_values(priced["client_id"]), sku=text_values(priced["sku"]),
         booked_on=_dates(days(priced["date"].to_numpy())), qty=priced["qty"].to_numpy(dtype=np.int64),
         **{name: priced[name].to_numpy(dtype=np.int64) for name in MONEY_FIGURES if name != "deferred"},
         source_row=priced["source_row"].to_numpy(dtype=np.int64))
@@ -274,13 +341,13 @@ def _days(values, missing: int = 0) -> np.ndarray:
 def _dates(day_numbers) -> np.ndarray:
     """Days since 1970 as ISO dates (what SQLite stores and COPY reads); NEVER as None."""
     day_numbers = np.asarray(day_numbers, dtype=np.int64)
-    iso = day_numbers.astype("datetime64[D]").astype(str).astype(object)
+    iso = _text(day_numbers.astype("datetime64[D]"))
     iso[day_numbers >= NEVER] = None
     return iso
 
 
 def _temporary(connection: Connection, name: str, frame: pd.DataFrame, columns: str) -> None:
-    """A temporary table of this transaction, filled with ``frame``."""
+    """A temporary table of this transaction, filled with ``frame`` (its columns in the table's order)."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
     else:
@@ -290,12 +357,24 @@ def _temporary(connection: Connection, name: str, frame: pd.DataFrame, columns: 
     connection.exec_driver_sql(f"ANALYZE {name}") if connection.dialect.name == "postgresql" else None
 
 
-def _append(connection: Connection, table: str, frame: pd.DataFrame) -> None:
+def _placeholders(connection: Connection, statement: str) -> str:
+    """``?`` placeholders as the driver wants them (psycopg: ``%s``)."""
+    return statement.replace("?", "%s") if connection.dialect.name == "postgresql" else statement
+
+
+def _append(connection: Connection, table: str, frame: pd.DataFrame, skip_existing: bool = False) -> None:
     """Insert every row of ``frame`` (its columns named as the table's): PostgreSQL through COPY, SQLite
-    through one executemany of plain tuples (SQLAlchemy's per-row parameter handling left out)."""
+    through one executemany of plain tuples (SQLAlchemy's per-row parameter handling left out).
+    ``skip_existing``: rows whose key is there already are left as they are (small tables only)."""
     if frame.empty:
         return
     names = ", ".join(frame.columns)
+    if skip_existing:
+        statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))}) ON CONFLICT DO NOTHING"
+        rows = [tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
+                for row in frame.astype(object).itertuples(index=False)]
+        connection.exec_driver_sql(_placeholders(connection, statement), rows)
+        return
     if connection.dialect.name == "postgresql":
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
@@ -303,10 +382,19 @@ def _append(connection: Connection, table: str, frame: pd.DataFrame) -> None:
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
             copy.write(buffer.getvalue())
         return
-    values = [column.tolist() if column.dtype != object else list(column)
-              for column in (frame[name].to_numpy() for name in frame.columns)]
-    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})",
-                               list(zip(*values)))
+    # millions of fresh tuples would set off the cyclic garbage collector again and again, each time
+    # walking every object of the run (measured: a quarter of the insert time); tuples of ints and str
+    # hold no cycles
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        values = [column.tolist() if column.dtype != object else list(column)
+                  for column in (frame[name].to_numpy() for name in frame.columns)]
+        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})",
+                                   list(zip(*values)))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -314,18 +402,23 @@ def session(engine: Engine, lines: pd.DataFrame, book) -> Iterator[Session]:
     """A run on the ledger: the transaction and its write lock for the whole run; committed when
     the block ends without an error (the output files written inside it), else nothing is posted."""
     with writing(engine) as connection:
+        if connection.dialect.name == "sqlite":  # index pages stay in the process while the run inserts
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         yield Session(connection, lines, book)
 
 
 LOT_VALUES = f"""
 SELECT e.client_id, e.available_on, e.expires_on,
-       e.amount + COALESCE(SUM(CASE WHEN d.booked_on <= :as_of THEN d.amount ELSE 0 END), 0) AS held,
-       CASE WHEN e.expires_on <= :as_of THEN e.amount + COALESCE(SUM(
-            CASE WHEN d.booked_on < e.expires_on THEN d.amount ELSE 0 END), 0) ELSE 0 END AS at_expiry
-FROM entries e LEFT JOIN entries d ON d.lot_id = e.id
+       e.amount + COALESCE(t.debited, 0) AS held,
+       CASE WHEN e.expires_on <= :as_of THEN e.amount + COALESCE(t.before_expiry, 0) ELSE 0 END AS at_expiry
+FROM entries e LEFT JOIN (
+    SELECT d.lot_id, SUM(CASE WHEN d.booked_on <= :as_of THEN d.amount ELSE 0 END) AS debited,
+           SUM(CASE WHEN d.booked_on < l.expires_on THEN d.amount ELSE 0 END) AS before_expiry
+    FROM entries d JOIN entries l ON l.id = d.lot_id
+    WHERE d.lot_id IS NOT NULL GROUP BY d.lot_id
+) t ON t.lot_id = e.id
 WHERE e.kind IN {LOT_KINDS} AND e.booked_on <= :as_of {{where}}
-GROUP BY e.id, e.client_id, e.available_on, e.expires_on, e.amount
-"""
+"""  # per lot as of a day: what it holds (its debits taken off) and, once expired, what it held at expiry
 
 
 def balances(engine: Engine, as_of: date) -> pd.DataFrame:

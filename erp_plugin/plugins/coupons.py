@@ -11,6 +11,10 @@ document's lines when it is the first use, by its own client, on a later
 document dated within its validity. Any other use is refused with a warning
 and gives no discount; a code that was never issued is an error for the lines
 that carry it.
+
+With a ledger (SPEC §8 Coupons), the clients' earlier qualifying documents come
+first in each count, so a later export continues it, and the coupons they issued
+can be redeemed here; a coupon used by an earlier export is used.
 """
 
 from __future__ import annotations
@@ -40,10 +44,19 @@ def _documents(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
+    """The coupons of every rule over the client's qualifying documents: the ledger's earlier ones
+    (``ctx.opening``, issued_order < 0) first, then the export's; each n-th issues one."""
     issued = []
+    earlier = ctx.opening.coupon_documents if ctx.opening is not None else None
     for rule in ctx.book.coupon_rules:
-        qualifying = docs[docs["gross"] >= rule.min_document].copy()
-        qualifying["count"] = qualifying.groupby("client_id", observed=True).cumcount() + 1
+        qualifying = docs[docs["gross"] >= rule.min_document][["client_id", "date", "doc_text", "order"]]
+        qualifying = qualifying.assign(client_id=qualifying["client_id"].astype(str))
+        if earlier is not None and len(earlier):
+            before = earlier[earlier["rule_id"] == rule.rule_id].sort_values(["date", "doc_id"], kind="stable")
+            before = pd.DataFrame({"client_id": before["client_id"].astype(str), "date": pd.to_datetime(before["date"]),
+                                   "doc_text": before["doc_id"], "order": np.arange(-len(before), 0)})
+            qualifying = pd.concat([before, qualifying], ignore_index=True)
+        qualifying = qualifying.assign(count=qualifying.groupby("client_id", sort=False).cumcount() + 1)
         hits = qualifying[qualifying["count"] % rule.every_n_documents == 0]
         if hits.empty:
             continue
@@ -68,6 +81,15 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
     return pd.concat(issued, ignore_index=True)
 
 
+def qualifying_documents(ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
+    """The export's qualifying documents per rule, for the ledger to continue the counts from."""
+    parts = [docs[docs["gross"] >= rule.min_document].assign(rule_id=rule.rule_id) for rule in ctx.book.coupon_rules]
+    found = pd.concat(parts, ignore_index=True) if parts else docs.iloc[:0].assign(rule_id="")
+    return pd.DataFrame({"rule_id": found["rule_id"], "client_id": found["client_id"].astype(str),
+                         "doc_id": found["doc_text"], "doc_year": pd.DatetimeIndex(found["date"]).year,
+                         "date": found["date"]})
+
+
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
     if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
@@ -75,17 +97,22 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         return with_columns(lines, _coupon_pct=np.broadcast_to(np.int64(0), len(lines)), _coupon=_no_coupons(len(lines)))
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
-    coupons["used_doc"] = None
-    coupons["used_on"] = pd.NaT
+    uses = ctx.opening.coupon_uses if ctx.opening is not None else {}
+    coupons["used_doc"] = coupons["code"].map(lambda code: uses[code][0] if code in uses else None).astype(object)
+    coupons["used_on"] = pd.to_datetime(coupons["code"].map(lambda code: uses[code][1] if code in uses else None))
+    used_before = coupons["used_doc"].notna().to_numpy()
     pct, code_per_line = np.zeros(len(lines), dtype=np.int64), _no_coupons(len(lines))
     if "coupon" in lines.columns and lines["coupon"].notna().any():
         pct, code_per_line = _redeem(lines, ctx, docs, coupons)
     kinds: dict[str, Kind] = {
         "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": Kind("pct", PCT_DECIMALS), "code": TEXT,
     }
+    # this export's: the coupons it issued and those it used (earlier ones come from the ledger)
+    mine = coupons[(coupons["issued_order"].to_numpy() >= 0) | (coupons["used_doc"].notna().to_numpy() & ~used_before)]
     if ctx.book.coupon_rules:
-        table = coupons[COLUMNS].copy()
-        ctx.tables["coupons"] = Table("coupons", table, kinds)
+        ctx.tables["coupons"] = Table("coupons", mine[COLUMNS].reset_index(drop=True), kinds)
+        ctx.to_post["coupons"] = mine[COLUMNS].reset_index(drop=True)
+        ctx.to_post["coupon_documents"] = qualifying_documents(ctx, docs)
     return with_columns(lines, _coupon_pct=pct, _coupon=code_per_line)
 
 
@@ -129,7 +156,7 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         refusal = None
         if coupon["client_id"] != str(use.client_id):
             refusal = f"belongs to client {coupon['client_id']}, not {use.client_id}"
-        elif coupons.at[i, "used_doc"] is not None:
+        elif pd.notna(coupons.at[i, "used_doc"]):
             refusal = f"was already used on {coupons.at[i, 'used_doc']}"
         elif use.order <= coupon["issued_order"]:
             refusal = f"was issued on {coupon['issued_doc']}; it is good for a later document only"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..erp.lines import SOURCE_ROW, with_columns
 from ..ledger.ifrs15 import deferred_revenue
-from ..ledger.lots import FIGURES, days, export_ref, line_ranks
+from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..money import exact_round, format_minor
 from ..pipeline import Context
 
@@ -47,21 +47,19 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 
 def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.DataFrame:
-    """The sale lines a return could match: the export's and the ledger's of a returned (client, SKU)."""
-    client = lines["client_id"].astype(str).to_numpy(dtype=object)
-    sku = lines["sku"].astype(str).to_numpy(dtype=object)
-    pairs = set(zip(client[returns].tolist(), sku[returns].tolist()))
-    sale = lines["_sign"].to_numpy() > 0
-    wanted = pd.MultiIndex.from_arrays([client, sku]).isin(list(pairs)) & sale
+    """The sale lines a return could match: the export's and the ledger's of a returned (client, SKU),
+    keyed by ``pair`` (client and SKU codes of the export)."""
+    client, clients = text_codes(lines["client_id"])
+    sku, skus = text_codes(lines["sku"])
+    pair = client * (len(skus) + 1) + sku
+    wanted = np.isin(pair, np.unique(pair[returns])) & (lines["_sign"].to_numpy() > 0)
     at = np.flatnonzero(wanted)
     day = lines["date"].to_numpy()[at]
     net, accrued = lines["net"].to_numpy(dtype=np.int64)[at], lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
     own = pd.DataFrame({
-        "client_id": client[at], "sku": sku[at], "doc_id": lines["doc_id"].astype(str).to_numpy(dtype=object)[at],
-        "day": days(day), "qty": lines["qty"].to_numpy(dtype=np.int64)[at], "ref": export_ref(at),
-        "label": [f"{d} {t:%d.%m.%Y}, row {r}" for d, t, r in zip(
-            lines["doc_id"].astype(str).to_numpy()[at], pd.DatetimeIndex(day), lines[SOURCE_ROW].to_numpy()[at])],
-        "position": at,
+        "pair": pair[at], "doc_id": text_values(lines["doc_id"], at), "day": days(day),
+        "qty": lines["qty"].to_numpy(dtype=np.int64)[at], "ref": export_ref(at), "position": at,
+        "line": lines[SOURCE_ROW].to_numpy()[at].astype(str),
         **{name: lines[name].to_numpy(dtype=np.int64)[at] for name in LINE_FIGURES},
         "deferred": deferred_revenue(net, accrued, ctx.book.expected_redemption_scaled(day.astype("datetime64[D]"))),
     })
@@ -70,69 +68,82 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
         own[f"left_{name}"] = own[name]
     stored = ctx.opening.sales if ctx.opening is not None else None
     if stored is not None and len(stored):
-        stored = stored[pd.MultiIndex.from_arrays([stored["client_id"], stored["sku"]]).isin(list(pairs))]
-        stored = stored.sort_values(["day", "id"]).assign(
-            ref=stored["id"], position=-1,
-            label=[f"{d} {pd.Timestamp(t, unit='D'):%d.%m.%Y}, line {n} (ledger)"
-                   for d, t, n in zip(stored["doc_id"], stored["day"], stored["line"])])
+        stored_client = clients.get_indexer(stored["client_id"].astype(str))
+        stored_sku = skus.get_indexer(stored["sku"].astype(str))
+        stored = stored.assign(pair=stored_client * (len(skus) + 1) + stored_sku)
+        known = (stored_client >= 0) & (stored_sku >= 0) & stored["pair"].isin(np.unique(pair[returns])).to_numpy()
+        stored = stored[known].sort_values(["day", "id"])
+        stored = stored.assign(ref=stored["id"], position=-1)
         own = pd.concat([stored[own.columns], own], ignore_index=True)
     return own
 
 
+def _label(candidates: pd.DataFrame, c: int) -> str:
+    """How the write-back names a matched sale: its document and date, and its export row or ledger line."""
+    row = candidates.iloc[c]
+    when = f"{pd.Timestamp(int(row['day']), unit='D'):%d.%m.%Y}"
+    if row["position"] >= 0:
+        return f"{row['doc_id']} {when}, row {row['line']}"
+    return f"{row['doc_id']} {when}, line {row['line']} (ledger)"
+
+
 def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) -> np.ndarray:
     """Match each return in ledger order (earlier returns first) and write its figures; True where matched."""
-    client = lines["client_id"].astype(str).to_numpy(dtype=object)
-    sku = lines["sku"].astype(str).to_numpy(dtype=object)
-    base = lines["base_doc"].astype(str).to_numpy(dtype=object) if "base_doc" in lines else None
+    client, clients = text_codes(lines["client_id"])
+    sku, skus = text_codes(lines["sku"])
+    pair = (client * (len(skus) + 1) + sku).tolist()
+    client_names, sku_names = np.asarray(clients, dtype=object), np.asarray(skus, dtype=object)
+    base = text_values(lines["base_doc"]) if "base_doc" in lines else None
     has_base = lines["base_doc"].notna().to_numpy() if base is not None else np.zeros(len(lines), dtype=bool)
     qty = lines["qty"].to_numpy(dtype=np.int64)
+    rows = lines[SOURCE_ROW].to_numpy()
     stored = int((candidates["position"] < 0).sum())
     # every candidate and return in one ledger order: the ledger's sales first (as they were posted)
     at = np.r_[candidates["position"].to_numpy()[stored:], returns]
     ranks = line_ranks(lines, at)
-    cand_rank = np.r_[np.arange(-stored, 0), ranks[:len(at) - len(returns)]]
+    cand_rank = np.r_[np.arange(-stored, 0), ranks[:len(at) - len(returns)]].tolist()
     return_rank = ranks[len(at) - len(returns):]
-    by_pair: dict[tuple, list[int]] = {}
-    for c in np.argsort(cand_rank, kind="stable").tolist():
-        by_pair.setdefault((candidates["client_id"].iat[c], candidates["sku"].iat[c]), []).append(c)
-    left_qty = candidates["qty_left"].to_numpy(dtype=np.int64).copy()
-    sold = candidates["qty"].to_numpy(dtype=np.int64)
-    original = candidates[list(FIGURES)].to_numpy(dtype=np.int64)
-    left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64).copy()
-    docs = candidates["doc_id"].to_numpy(dtype=object)
+    by_pair: dict[int, list[int]] = {}
+    for c, key in sorted(enumerate(candidates["pair"].tolist()), key=lambda item: cand_rank[item[0]]):
+        by_pair.setdefault(key, []).append(c)
+    left_qty = candidates["qty_left"].to_numpy(dtype=np.int64).tolist()
+    sold = candidates["qty"].to_numpy(dtype=np.int64).tolist()
+    original = candidates[list(FIGURES)].to_numpy(dtype=np.int64).tolist()
+    left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64).tolist()
+    docs = candidates["doc_id"].astype(str).tolist()
+    refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
     matched = np.zeros(len(lines), dtype=bool)
     units = ctx.minor_units
     for k in np.argsort(return_rank, kind="stable").tolist():
-        i, r = int(returns[k]), return_rank[k]
+        i, r = int(returns[k]), int(return_rank[k])
         want = -int(qty[i])
         chosen = -1
-        for c in reversed(by_pair.get((client[i], sku[i]), [])):
-            if cand_rank[c] >= r or left_qty[c] < want or (has_base[i] and docs[c] != base[i]):
-                continue
-            chosen = c
-            break
+        for c in reversed(by_pair.get(pair[i], [])):
+            if cand_rank[c] < r and left_qty[c] >= want and not (has_base[i] and docs[c] != str(base[i])):
+                chosen = c
+                break
         if chosen < 0:
             where = f"in document {base[i]} " if has_base[i] else ""
-            ctx.warn("price.return_unmatched", f"no earlier sale of {sku[i]} to {client[i]} {where}has "
-                     f"{want / 1000:g} not yet returned: the return is priced at this date's terms",
-                     row=int(lines[SOURCE_ROW].iat[i]), field_name="qty")
+            ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
+                     f"{where}has {want / 1000:g} not yet returned: the return is priced at this date's terms",
+                     row=int(rows[i]), field_name="qty")
             continue
         if left_qty[chosen] == want:  # the completing return takes exactly what is left
-            values = left[chosen].copy()
+            values = list(left[chosen])
         else:
-            values = np.array([exact_round(int(v) * want, int(sold[chosen])) for v in original[chosen]], dtype=np.int64)
-        left[chosen] -= values
+            values = [exact_round(v * want, sold[chosen]) for v in original[chosen]]
+        left[chosen] = [a - b for a, b in zip(left[chosen], values)]
         left_qty[chosen] -= want
         own_gross = int(figures["gross"][i])
         for j, name in enumerate(LINE_FIGURES):
             figures[name][i] = -values[j]
         deferred[i] = -values[-1]
+        label[i] = _label(candidates, chosen)
         if own_gross != -values[0]:
-            ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} differs from "
-                     f"what its sale charged for the quantity, {format_minor(int(values[0]), units, grouped=True)} "
-                     f"({candidates['label'].iat[chosen]}): the sale's figures are reversed",
-                     row=int(lines[SOURCE_ROW].iat[i]), field_name="amount")
-        label[i] = candidates["label"].iat[chosen]
-        sale_ref[i] = int(candidates["ref"].iat[chosen])
+            ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} "
+                     f"differs from what its sale charged for the quantity, "
+                     f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
+                     row=int(rows[i]), field_name="amount")
+        sale_ref[i] = refs[chosen]
         matched[i] = True
     return matched

@@ -1,4 +1,4 @@
-"""Posted lines with their identity and figures, and points as lots and debits (SPEC §8 as rewritten).
+"""Posted lines with their identity and figures, points as lots and debits, and coupons (SPEC §8 as rewritten).
 
 The line identity gains the year of the line's date (1C numbers documents afresh each
 year). Entries of an older ledger are kept: each line key becomes a line (its points
@@ -71,12 +71,13 @@ def upgrade():
         sa.Column("run_id", sa.Integer, nullable=False),
     )
     op.create_table(
-        "coupon_counts",
+        "coupon_documents",
         sa.Column("rule_id", sa.String(200), primary_key=True),
         sa.Column("client_id", sa.String(200), primary_key=True),
-        sa.Column("documents", sa.Integer, nullable=False),
-        sa.Column("last_doc", sa.String(200), nullable=False),
-        sa.Column("last_on", sa.Date, nullable=False),
+        sa.Column("doc_id", sa.String(200), primary_key=True),
+        sa.Column("doc_year", sa.Integer, primary_key=True),
+        sa.Column("booked_on", sa.Date, nullable=False),
+        sa.Column("run_id", sa.Integer, nullable=False),
     )
     _carry_over(op.get_bind())
     op.drop_table("entries_0002")
