@@ -310,6 +310,8 @@ class YearEnd:
     written: list[Path]
     minor_units: int
     problems: Problems = field(default_factory=Problems)  # the warnings of pricing
+    posted: "Posted | None" = None  # the lines posted to the ledger, when given one
+    rewards_posted: int | None = None  # reward lots added to the ledger, when given one
 
 
 @reusing_memory()
@@ -322,17 +324,20 @@ def rebates(
     skip_bad_lines: bool = False,
     in_place: bool = False,
     progress=None,
+    ledger: str | Path | None = None,
 ) -> YearEnd:
     """Year-end cumulative rebates of fiscal ``year`` (SPEC §7): the lines are priced, then rebated.
 
     Writes the ``rebate`` column on the lines and the ``rebates``, ``credit_notes`` and
     ``summary`` tables. A year without lines is an InputError that says which dates the export has.
+    With a ``ledger`` (or the Settings one) the lines are priced against it and posted, and the
+    numeric stamp-card and quest rewards of the year are posted as lots, once (SPEC §8 Rewards).
     """
     from .period.rebates import FiscalYear, year_end
 
     step = progress or (lambda stage: None)
     book = _book(tariffs)
-    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
+    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress, ledger=ledger)
     _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
     _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
     step("rebates")
@@ -358,12 +363,22 @@ def rebates(
     }
     if priced.problems.warnings:
         tables["warnings"] = warnings_table(priced.problems)
+    rewarded = None
+    if ledger or book.settings.ledger:
+        from .ledger.store import open_ledger, post_rewards
+        from .period.rewards import reward_lots
+
+        step("posting rewards to the ledger")
+        fy = result.fiscal_year
+        rewards = reward_lots(priced.lines, book, fy.start, fy.end, year, tables["quests"].frame)
+        rewarded = post_rewards(open_ledger(ledger or book.settings.ledger), rewards, f"{export} (rewards {year})",
+                                book.settings.bonus_expiry_months)
     written: list[Path] = []
     if out is not None:
         step("writing")
         written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
                                input_kinds(minor))
-    return YearEnd(result.lines, tables, written, minor, priced.problems)
+    return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
 
 def year_end_workbook(workbook: str | Path, progress=None):

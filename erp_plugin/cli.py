@@ -227,18 +227,22 @@ def _print_summary(priced, console: Console) -> None:
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@click.option("--ledger", help="The bonus ledger: the lines are posted and numeric stamp-card and quest rewards "
+                               "become points (default: Settings ledger).")
 @handles_input_errors
 def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None, skip_bad_lines: bool,
-                    in_place: bool) -> None:
+                    in_place: bool, ledger: str | None) -> None:
     """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
     if in_place and out is None:
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
-        result = api.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step)
+        result = api.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
+    if result.rewards_posted is not None:
+        console.print(f"ledger: posted {result.posted.added} new lines; {result.rewards_posted} new reward lots")
     for path in result.written:
         console.print(f"wrote {path}")
 

@@ -22,7 +22,7 @@ from .conftest import write_book
 from .test_price import book
 
 HEADERS = ["date", "doc_id", "line_no", "client_id", "sku", "qty", "unit_price", "marker", "payment", "moneyback_days",
-           "bonus_paid", "base_doc", "coupon"]
+           "bonus_paid", "base_doc", "coupon", "category"]
 
 EARN_100 = dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="A", qty=1, unit_price="1250", marker="red")
 EARN_75 = dict(date="2026-03-02", doc_id="D2", client_id="C1", sku="B", qty=1, unit_price="1000", marker="red",
@@ -263,6 +263,35 @@ def test_coupons_and_their_counts_persist_across_exports(tmp_path):
     # D3 (100.00) was the 3rd qualifying document, D4 the 4th: CP-C2-2
     assert thursday.tables["coupons"].frame["code"].tolist() == ["CP-C2-2"]
     assert count(tmp_path, "coupons") == 2 and count(tmp_path, "coupon_documents") == 4
+
+
+# --- rewards ------------------------------------------------------------------------------------------------
+
+def test_stamp_card_and_quest_rewards_become_points_once(tmp_path):
+    sheets = book(StampCard=[["key", "value"], ["columns", 2], ["cells_per_column", 2], ["min_document", 1000],
+                             ["reward", 50]],
+                  Quests=[["quest_id", "categories", "active_from", "active_to", "reward"],
+                          ["Q1", "Кабель, Щиты", "01.03.2026", "31.03.2026", 30]],
+                  RebateScale=[["from_turnover", "rebate_pct"], [0, 0]])
+    tariffs = write_book(tmp_path / "tariffs.xlsx", sheets)
+    doc = lambda day, name, **extra: {**dict(date=day, doc_id=name, client_id="C2", sku="S", qty=1,  # noqa: E731
+                                             unit_price="1000"), **extra}
+    lines = [doc("2026-03-02", "D1", category="Кабель"), doc("2026-03-05", "D2", category="Щиты"),  # Q1 done 05.03
+             doc("2026-03-09", "D3", unit_price="10"),  # below 1 000.00: no stamp
+             doc("2026-04-01", "D4"), doc("2026-05-01", "D5"), doc("2026-06-01", "D6")]
+    path = export(tmp_path / "year.csv", lines)
+    ledger = tmp_path / "ledger.sqlite"
+    year = api.rebates(path, tariffs, 2026, ledger=ledger)
+    # stamps: D1, D2 (column 1 on 05.03), D4, D5 (column 2 on 01.05); D6 is past the card's 2 columns
+    assert year.rewards_posted == 3
+    again = api.rebates(path, tariffs, 2026, ledger=ledger)
+    assert again.rewards_posted == 0 and again.posted.unchanged == 6
+    history = api.ledger_history(ledger, "C2", as_of=date(2026, 12, 31)).tables["history"].frame
+    assert [(str(d), k, a, line) for d, k, a, line in history[["booked_on", "kind", "amount", "line"]].values.tolist()] == [
+        ("2026-03-05", "reward", 5_000, "stamp/2026/C2/1"), ("2026-03-05", "reward", 3_000, "quest/Q1/2026/C2"),
+        ("2026-05-01", "reward", 5_000, "stamp/2026/C2/2"),
+    ]
+    assert balance(tmp_path, "2026-05-01") == [["C2", 13_000, 0]]
 
 
 # --- reports ------------------------------------------------------------------------------------------------------
