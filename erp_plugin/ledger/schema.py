@@ -14,7 +14,7 @@ brought to the newest version when it is opened.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint, text
 
 metadata = MetaData()
 
@@ -26,12 +26,18 @@ runs = Table(
     Column("entries", Integer, nullable=False),  # the lines it posted
 )
 
+LOTS = "kind IN ('accrual', 'refund', 'reward')"  # queries that use the partial indexes say it the same way
+DEBITS = "kind IN ('redemption', 'reversal')"
+
+# SQLite's own row id when the column is INTEGER (a BIGINT key would be one more index to keep), 64 bits elsewhere
+ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+
 MONEY_FIGURES = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
                  "bonus_accrued", "reservation_cost", "vat", "bonus_redeemed", "deferred")
 
 lines = Table(
     "lines", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),  # given by the posting run (it holds the lock)
+    Column("id", ROW_ID, primary_key=True, autoincrement=False),  # given by the posting run (it holds the lock)
     Column("doc_id", String(200), nullable=False),
     Column("doc_year", Integer, nullable=False),
     Column("line", String(300), nullable=False),  # line_no, else "<sku>#<occurrence>"
@@ -50,7 +56,7 @@ lines = Table(
 
 entries = Table(
     "entries", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", ROW_ID, primary_key=True, autoincrement=False),
     Column("kind", String(16), nullable=False),  # accrual | refund | reward (lots) | redemption | reversal (debits)
     Column("client_id", String(200), nullable=False),
     Column("booked_on", Date, nullable=False),
@@ -61,8 +67,16 @@ entries = Table(
     Column("expires_on", Date, nullable=True),  # a lot: the day it expires (none: never)
     Column("reward", String(300), nullable=True, unique=True),  # a reward lot: rule, client, year, column
     Column("run_id", Integer, nullable=False),
+    # balances read these partial indexes alone: the lots in client order, the lots by the end of their
+    # money-back window, the debits (a few per cent of the entries) in client order; and debits by lot
+    Index("ix_entries_lots", "client_id", "expires_on", "booked_on", "amount", "available_on",
+          sqlite_where=text(LOTS), postgresql_where=text(LOTS)),
+    Index("ix_entries_window", "available_on", "client_id", "booked_on", "expires_on", "amount",
+          sqlite_where=text(LOTS), postgresql_where=text(LOTS)),
+    Index("ix_entries_debits", "client_id", "lot_id", "booked_on", "amount",
+          sqlite_where=text(DEBITS), postgresql_where=text(DEBITS)),
+    Index("ix_entries_debits_lot", "lot_id", sqlite_where=text(DEBITS), postgresql_where=text(DEBITS)),
     Index("ix_entries_client", "client_id"),
-    Index("ix_entries_lot", "lot_id"),
     Index("ix_entries_line", "line_id"),
 )
 

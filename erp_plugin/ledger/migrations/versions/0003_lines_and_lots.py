@@ -17,6 +17,9 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+LOTS = "kind IN ('accrual', 'refund', 'reward')"
+DEBITS = "kind IN ('redemption', 'reversal')"
+ROW_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite's own row id, 64 bits elsewhere
 MONEY = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
          "bonus_accrued", "reservation_cost", "vat", "bonus_redeemed", "deferred")
 
@@ -25,7 +28,7 @@ def upgrade():
     op.rename_table("entries", "entries_0002")
     op.create_table(
         "lines",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("doc_id", sa.String(200), nullable=False),
         sa.Column("doc_year", sa.Integer, nullable=False),
         sa.Column("line", sa.String(300), nullable=False),
@@ -43,7 +46,7 @@ def upgrade():
     op.create_index("ix_lines_sale", "lines", ["sale_id"])
     op.create_table(
         "entries",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("client_id", sa.String(200), nullable=False),
         sa.Column("booked_on", sa.Date, nullable=False),
@@ -55,8 +58,15 @@ def upgrade():
         sa.Column("reward", sa.String(300), nullable=True, unique=True),
         sa.Column("run_id", sa.Integer, nullable=False),
     )
+    lots, debits = sa.text(LOTS), sa.text(DEBITS)
+    op.create_index("ix_entries_lots", "entries", ["client_id", "expires_on", "booked_on", "amount", "available_on"],
+                    sqlite_where=lots, postgresql_where=lots)
+    op.create_index("ix_entries_window", "entries", ["available_on", "client_id", "booked_on", "expires_on", "amount"],
+                    sqlite_where=lots, postgresql_where=lots)
+    op.create_index("ix_entries_debits", "entries", ["client_id", "lot_id", "booked_on", "amount"],
+                    sqlite_where=debits, postgresql_where=debits)
+    op.create_index("ix_entries_debits_lot", "entries", ["lot_id"], sqlite_where=debits, postgresql_where=debits)
     op.create_index("ix_entries_client", "entries", ["client_id"])
-    op.create_index("ix_entries_lot", "entries", ["lot_id"])
     op.create_index("ix_entries_line", "entries", ["line_id"])
     op.create_table(
         "coupons",
