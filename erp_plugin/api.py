@@ -239,12 +239,20 @@ def price(
         from .ledger.store import open_ledger, session
 
         step("reading the ledger")
-        with session(open_ledger(ledger), data.lines, book) as run_on_ledger:
-            ctx.opening = run_on_ledger.opening()
-            lines, tables, problems = priced_and_written()
-            step("posting to the ledger")
-            posted = run_on_ledger.post(lines, str(export), ctx.opening, ctx.to_post)
-            write(lines, tables)
+        new_file = "://" not in str(ledger) and not Path(ledger).exists()
+        engine = open_ledger(ledger)
+        try:
+            with session(engine, data.lines, book) as run_on_ledger:
+                ctx.opening = run_on_ledger.opening()
+                lines, tables, problems = priced_and_written()
+                step("posting to the ledger")
+                posted = run_on_ledger.post(lines, str(export), ctx.opening, ctx.to_post)
+                write(lines, tables)
+        except BaseException:
+            if new_file:  # only posting creates a ledger: a run that posted nothing leaves no file behind
+                engine.dispose()
+                Path(ledger).unlink(missing_ok=True)
+            raise
     else:
         lines, tables, problems = priced_and_written()
         write(lines, tables)

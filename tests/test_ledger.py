@@ -112,7 +112,7 @@ def test_the_same_line_twice_in_one_export_is_an_input_error_naming_both_rows(tm
         "export row 4, field doc_id: document D1 of 2026, line 1 is also on export row 2: each line of a document "
         "must appear once (give line_no, or remove the repeated line)"
     ]
-    assert count(tmp_path, "lines") == 0 and not (tmp_path / "out.csv").exists()
+    assert not (tmp_path / "ledger.sqlite").exists() and not (tmp_path / "out.csv").exists()  # a new ledger: none made
 
 
 # --- lots: money-back windows, FIFO, expiry -----------------------------------------------------------------------
@@ -167,6 +167,16 @@ def test_a_return_of_an_available_sale_leaves_the_other_sales_points_pending(tmp
     run(tmp_path, tariffs, [EARN_100, EARN_75, dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1)])
     assert balance(tmp_path, "2026-03-05") == [["C1", 0, 7_500]]  # D2's window runs to 01.04
     assert balance(tmp_path, "2026-04-01") == [["C1", 7_500, 0]]
+
+
+def test_a_return_of_points_already_spent_takes_the_balance_below_zero_with_a_warning(tmp_path, tariffs):
+    lines = [EARN_100, spend("2026-03-03", "X1", "80"), dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1)]
+    priced = run(tmp_path, tariffs, lines)
+    [warning] = [p for p in priced.problems.warnings if p.code == "price.return_spent"]
+    assert warning.row == 4 and "takes back 100.00 points, 80.00 of which" in warning.message
+    assert balance(tmp_path, "2026-03-05") == [["C1", -8_000, 0]]
+    with pytest.raises(InputError):  # nothing can be spent until new points cover the debt
+        run(tmp_path, tariffs, [spend("2026-03-06", "X2", "1")], "later")
 
 
 def test_a_return_after_a_tariff_change_reverses_exactly_what_its_sale_earned(tmp_path):
@@ -234,6 +244,7 @@ def test_a_failed_write_posts_nothing(tmp_path, tariffs):
     from erp_plugin.xlsx import TargetLocked
 
     (tmp_path / "~$out.xlsx").write_bytes(b"")  # the output is open in Excel: the write is refused
+    open_ledger(tmp_path / "ledger.sqlite")  # a ledger there already
     with pytest.raises(TargetLocked):
         run(tmp_path, tariffs, [EARN_100], out=tmp_path / "out.xlsx")
     assert count(tmp_path, "lines") == 0 and count(tmp_path, "entries") == 0

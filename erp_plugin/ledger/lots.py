@@ -59,6 +59,7 @@ class Simulation:
     taken: np.ndarray  # per debit: the points it took (a refused redemption: 0)
     available: np.ndarray  # per debit: the client's available balance just before it
     refused: np.ndarray  # per debit: a redemption beyond what the client could spend (not capped)
+    short: np.ndarray  # per debit: the points no lot held (spent or expired before): the balance goes below 0
     pieces: pd.DataFrame  # debit (its index), ref (the lot's ``ref``, or -1 for a debt), amount (> 0)
 
 
@@ -81,9 +82,10 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
     taken = np.zeros(count, dtype=np.int64)
     available = np.zeros(count, dtype=np.int64)
     refused = np.zeros(count, dtype=bool)
+    short = np.zeros(count, dtype=np.int64)
     pieces: list[tuple[int, int, int]] = []
     if not count:
-        return Simulation(taken, available, refused, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
+        return Simulation(taken, available, refused, short, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
     codes, names = pd.factorize(pd.concat([debits["client_id"], lots["client_id"]], ignore_index=True).astype(str))
     d_client, l_client = codes[:count], codes[count:]
     d_order = np.lexsort((debits["rank"].to_numpy(), d_client))
@@ -123,6 +125,7 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
             elif d_lot[k] != -1:
                 order = np.flatnonzero(ref == d_lot[k])
                 if len(order):  # the sale's own lot takes the whole reversal
+                    short[k] = max(0, amount - max(0, int(remaining[order[0]])))
                     remaining[order[0]] -= amount
                     before[order[0]] -= amount
                     pieces.append((k, int(ref[order[0]]), amount))
@@ -143,8 +146,9 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
                 left -= part
             if left > 0:  # no lot holds it: the client owes it
                 debt -= left
+                short[k] = left
                 pieces.append((k, -1, left))
-    return Simulation(taken, available, refused, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
+    return Simulation(taken, available, refused, short, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
 
 
 def ledger_order(keys: list[np.ndarray]) -> np.ndarray:
