@@ -51,7 +51,8 @@ lines = Table(
     Column("run_id", Integer, nullable=False),
     UniqueConstraint("doc_id", "doc_year", "line", name="one_line_per_identity"),
     Index("ix_lines_client_sku", "client_id", "sku"),
-    Index("ix_lines_sale", "sale_id"),
+    Index("ix_lines_sale", "sale_id", sqlite_where=text("sale_id IS NOT NULL"),
+          postgresql_where=text("sale_id IS NOT NULL")),  # returns only
 )
 
 entries = Table(
@@ -65,10 +66,11 @@ entries = Table(
     Column("lot_id", BigInteger, nullable=True),  # a debit: the lot it takes from (none: a debt)
     Column("available_on", Date, nullable=True),  # a lot: the end of its money-back window
     Column("expires_on", Date, nullable=True),  # a lot: the day it expires (none: never)
-    Column("reward", String(300), nullable=True, unique=True),  # a reward lot: rule, client, year, column
+    Column("reward", String(300), nullable=True),  # a reward lot: rule, client, year, column (unique)
     Column("run_id", Integer, nullable=False),
     # balances read these partial indexes alone: the lots in client order, the lots by the end of their
-    # money-back window, the debits (a few per cent of the entries) in client order; and debits by lot
+    # money-back window, the debits (a few per cent of the entries) in client order; and debits by lot.
+    # A client's entries are its lots and its debits: no index of all entries by client to keep up
     Index("ix_entries_lots", "client_id", "expires_on", "booked_on", "amount", "available_on",
           sqlite_where=text(LOTS), postgresql_where=text(LOTS)),
     Index("ix_entries_window", "available_on", "client_id", "booked_on", "expires_on", "amount",
@@ -76,8 +78,8 @@ entries = Table(
     Index("ix_entries_debits", "client_id", "lot_id", "booked_on", "amount",
           sqlite_where=text(DEBITS), postgresql_where=text(DEBITS)),
     Index("ix_entries_debits_lot", "lot_id", sqlite_where=text(DEBITS), postgresql_where=text(DEBITS)),
-    Index("ix_entries_client", "client_id"),
-    Index("ix_entries_line", "line_id"),
+    Index("ix_entries_reward", "reward", unique=True, sqlite_where=text("reward IS NOT NULL"),
+          postgresql_where=text("reward IS NOT NULL")),
 )
 
 coupons = Table(  # coupons issued (SPEC §7) and their use, so that a later export may redeem them

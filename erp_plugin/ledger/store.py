@@ -150,7 +150,7 @@ class Session:
             "line_id": lots["line_id"].fillna(-1).astype(np.int64),
         })
         debts = dict(c.execute(text(
-            f"SELECT client_id, SUM(amount) FROM entries WHERE lot_id IS NULL AND kind NOT IN {LOT_KINDS} "
+            f"SELECT client_id, SUM(amount) FROM entries WHERE {DEBITS} AND lot_id IS NULL "
             f"AND client_id IN {clients} AND (line_id IS NULL OR {not_own.format('line_id')}) GROUP BY client_id")).all())
         figures = ", ".join(f"s.{name}" for name in FIGURES)
         left = ", ".join(f"s.{name} + COALESCE(SUM(r.{name}), 0)" for name in FIGURES)
@@ -220,11 +220,12 @@ class Session:
         coupons = kept.get("coupons")
         if coupons is None or not len(coupons):
             return
+        used_on = pd.to_datetime(coupons["used_on"])
         rows = pd.DataFrame({
             "code": coupons["code"], "rule_id": coupons["rule_id"], "client_id": coupons["client_id"],
             "issued_on": _dates(days(coupons["issued_on"].to_numpy())), "valid_to": _dates(days(coupons["valid_to"].to_numpy())),
-            "issued_doc": coupons["issued_doc"], "used_doc": coupons["used_doc"].astype(object).where(coupons["used_doc"].notna(), None),
-            "used_on": [None if pd.isna(d) else pd.Timestamp(d).date().isoformat() for d in coupons["used_on"]],
+            "issued_doc": coupons["issued_doc"], "used_doc": coupons["used_doc"].astype(object),
+            "used_on": np.where(used_on.isna(), None, _dates(days(used_on.fillna(pd.Timestamp(0)).to_numpy()))),
             "run_id": run_id,
         })
         _append(c, "coupons", rows, skip_existing=True)
@@ -368,39 +369,47 @@ def _placeholders(connection: Connection, statement: str) -> str:
     return statement.replace("?", "%s") if connection.dialect.name == "postgresql" else statement
 
 
+INSERT_BATCH = 100_000  # rows per executemany: the tuples of one batch in memory at a time
+
+
 def _append(connection: Connection, table: str, frame: pd.DataFrame, skip_existing: bool = False) -> None:
     """Insert every row of ``frame`` (its columns named as the table's): PostgreSQL through COPY, SQLite
-    through one executemany of plain tuples (SQLAlchemy's per-row parameter handling left out).
-    ``skip_existing``: rows whose key is there already are left as they are (small tables only)."""
+    through executemany of plain tuples (SQLAlchemy's per-row parameter handling left out).
+    ``skip_existing``: rows whose key is there already are left as they are."""
     if frame.empty:
         return
     names = ", ".join(frame.columns)
-    if skip_existing:
-        statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))}) ON CONFLICT DO NOTHING"
-        rows = [tuple(None if isinstance(v, float) and np.isnan(v) else v for v in row)
-                for row in frame.astype(object).itertuples(index=False)]
-        connection.exec_driver_sql(_placeholders(connection, statement), rows)
-        return
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and not skip_existing:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
             copy.write(buffer.getvalue())
         return
+    statement = _placeholders(connection, f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})"
+                                          + " ON CONFLICT DO NOTHING" * skip_existing)
     # millions of fresh tuples would set off the cyclic garbage collector again and again, each time
     # walking every object of the run (measured: a quarter of the insert time); tuples of ints and str
     # hold no cycles
     enabled = gc.isenabled()
     gc.disable()
     try:
-        values = [column.tolist() if column.dtype != object else list(column)
-                  for column in (frame[name].to_numpy() for name in frame.columns)]
-        connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(frame.columns))})",
-                                   list(zip(*values)))
+        for start in range(0, len(frame), INSERT_BATCH):
+            part = frame.iloc[start:start + INSERT_BATCH]
+            values = [_plain(part[name]) for name in part.columns]
+            connection.exec_driver_sql(statement, list(zip(*values)))
     finally:
         if enabled:
             gc.enable()
+
+
+def _plain(column: pd.Series) -> list:
+    """A column as Python values for the driver: ints, str, None for a blank."""
+    values = column.to_numpy()
+    if values.dtype != object:
+        return values.tolist()
+    blank = pd.isna(column).to_numpy()
+    return np.where(blank, None, values).tolist() if blank.any() else list(values)
 
 
 @contextmanager
@@ -490,8 +499,9 @@ def _client_entries(connection: Connection, client_id: str) -> pd.DataFrame:
     """A client's entries with their lines, one row per line and kind (pieces of one debit summed)."""
     rows = connection.execute(text(
         "SELECT e.booked_on, e.kind, SUM(e.amount), MIN(e.available_on), MIN(e.expires_on), l.doc_id, l.doc_year, "
-        "l.line, MIN(e.reward), r.source FROM entries e LEFT JOIN lines l ON l.id = e.line_id "
-        "JOIN runs r ON r.id = e.run_id WHERE e.client_id = :client "
+        "l.line, MIN(e.reward), r.source FROM (SELECT * FROM entries WHERE client_id = :client AND "
+        f"{LOTS} UNION ALL SELECT * FROM entries WHERE client_id = :client AND {DEBITS}) e "
+        "LEFT JOIN lines l ON l.id = e.line_id JOIN runs r ON r.id = e.run_id "
         "GROUP BY e.booked_on, e.kind, e.line_id, l.doc_id, l.doc_year, l.line, r.source, "
         "CASE WHEN e.line_id IS NULL THEN e.id ELSE 0 END "
         "ORDER BY e.booked_on, MIN(e.id)"), {"client": client_id}).all()
@@ -563,8 +573,9 @@ def statement(engine: Engine, client_id: str, start: date, end: date) -> Stateme
 
 
 def _has_client(engine: Engine, client_id: str) -> bool:
-    with reading(engine) as connection:
-        return connection.execute(select(entries.c.id).where(entries.c.client_id == client_id).limit(1)).first() is not None
+    with reading(engine) as connection:  # a client with entries has a lot or a debit
+        return any(connection.execute(text(f"SELECT 1 FROM entries WHERE client_id = :client AND {kinds} LIMIT 1"),
+                                      {"client": client_id}).first() for kinds in (LOTS, DEBITS))
 
 
 def _balance_of(engine: Engine, client_id: str, as_of: date) -> int:

@@ -43,7 +43,8 @@ def upgrade():
         sa.UniqueConstraint("doc_id", "doc_year", "line", name="one_line_per_identity"),
     )
     op.create_index("ix_lines_client_sku", "lines", ["client_id", "sku"])
-    op.create_index("ix_lines_sale", "lines", ["sale_id"])
+    returns = sa.text("sale_id IS NOT NULL")
+    op.create_index("ix_lines_sale", "lines", ["sale_id"], sqlite_where=returns, postgresql_where=returns)
     op.create_table(
         "entries",
         sa.Column("id", ROW_ID, primary_key=True, autoincrement=False),
@@ -55,7 +56,7 @@ def upgrade():
         sa.Column("lot_id", sa.BigInteger, nullable=True),
         sa.Column("available_on", sa.Date, nullable=True),
         sa.Column("expires_on", sa.Date, nullable=True),
-        sa.Column("reward", sa.String(300), nullable=True, unique=True),
+        sa.Column("reward", sa.String(300), nullable=True),
         sa.Column("run_id", sa.Integer, nullable=False),
     )
     lots, debits = sa.text(LOTS), sa.text(DEBITS)
@@ -66,8 +67,9 @@ def upgrade():
     op.create_index("ix_entries_debits", "entries", ["client_id", "lot_id", "booked_on", "amount"],
                     sqlite_where=debits, postgresql_where=debits)
     op.create_index("ix_entries_debits_lot", "entries", ["lot_id"], sqlite_where=debits, postgresql_where=debits)
-    op.create_index("ix_entries_client", "entries", ["client_id"])
-    op.create_index("ix_entries_line", "entries", ["line_id"])
+    rewards = sa.text("reward IS NOT NULL")
+    op.create_index("ix_entries_reward", "entries", ["reward"], unique=True, sqlite_where=rewards,
+                    postgresql_where=rewards)
     op.create_table(
         "coupons",
         sa.Column("code", sa.String(300), primary_key=True),
