@@ -315,10 +315,10 @@ def test_a_clients_statement(tmp_path, tariffs):
                                           out=tmp_path / "statement.xlsx")
     assert (result.opening, result.closing) == (10_000, 16_000)  # 100 + 100 + 75 − 40 − 75 = 160.00
     assert [tuple(r) for r in result.movements.values.tolist()] == [
-        (date(2026, 3, 2), "accrual", "D1 / 2026 / A#0", 10_000, 20_000),
-        (date(2026, 3, 2), "accrual", "D2 / 2026 / B#0", 7_500, 27_500),
-        (date(2026, 3, 5), "redemption", "X1 / 2026 / W#0", -4_000, 23_500),
-        (date(2026, 3, 6), "reversal", "R1 / 2026 / B#0", -7_500, 16_000),
+        (date(2026, 3, 2), "accrual", "D1, line A#0", 10_000, 20_000),
+        (date(2026, 3, 2), "accrual", "D2, line B#0", 7_500, 27_500),
+        (date(2026, 3, 5), "redemption", "X1, line W#0", -4_000, 23_500),
+        (date(2026, 3, 6), "reversal", "R1, line B#0", -7_500, 16_000),
     ]
     # D0's 100.00, less the 40.00 spent from it first (FIFO), expire on 01.12.2026: beyond 90 days of 31.03
     assert result.expiring.empty

@@ -507,8 +507,8 @@ def _client_entries(connection: Connection, client_id: str) -> pd.DataFrame:
         "ORDER BY e.booked_on, MIN(e.id)"), {"client": client_id}).all()
     frame = _records(rows, columns=["booked_on", "kind", "amount", "available_on", "expires_on", "doc_id",
                                         "doc_year", "line", "reward", "source"])
-    frame["document"] = [r if r else (f"{d} / {y} / {n}" if d is not None else "")
-                         for d, y, n, r in zip(frame["doc_id"], frame["doc_year"], frame["line"], frame["reward"])]
+    frame["document"] = [r if r else (f"{d}, line {n}" if d is not None else "")  # the date says the year
+                         for d, n, r in zip(frame["doc_id"], frame["line"], frame["reward"])]
     return frame
 
 
