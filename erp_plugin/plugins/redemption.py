@@ -30,18 +30,21 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     returns = (sign < 0) & (paid > 0)
     redeemed[returns] = -np.minimum(paid[returns], np.abs(net[returns]))
     spending = np.flatnonzero((sign > 0) & (paid > 0))
-    if len(spending) or (lines["bonus_accrued"].to_numpy() < 0).any():
+    if len(spending) or (ctx.opening is not None and (lines["bonus_accrued"].to_numpy() < 0).any()):
         redeemed[spending] = _spend(lines, ctx, spending, paid, net, redeemed)
     return with_columns(lines, bonus_redeemed=redeemed, cash_due=net - redeemed)
 
 
 def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray,
            refunds: np.ndarray) -> np.ndarray:
-    """Redemptions in ledger order over the lots (ledger.lots) of the clients that spend or return points:
-    their lines that accrue, reverse or give back points, and the ledger's lots of those clients. A
-    return whose points were spent already is warned about: the client's balance goes below 0."""
+    """Redemptions in ledger order over the lots (ledger.lots) of the clients that spend points (and, with a
+    ledger, of those that return points: the ledger may hold their spending): their lines that accrue,
+    reverse or give back points, and the ledger's lots of those clients. A return whose points were
+    spent already is warned about: the client's balance goes below 0. Without a ledger, a client that
+    spends nothing in the export has spent nothing: its returns need no look."""
     client = lines["client_id"].array.codes
-    spenders = np.unique(np.r_[client[spending], client[lines["bonus_accrued"].to_numpy() < 0]])
+    returning = client[lines["bonus_accrued"].to_numpy() < 0] if ctx.opening is not None else client[:0]
+    spenders = np.unique(np.r_[client[spending], returning])
     of_spender = np.zeros(len(lines["client_id"].cat.categories) + 1, dtype=bool)  # the last: a line without client
     of_spender[spenders] = True
     wanted = refunds.copy()  # points given back on returns (< 0): lots
@@ -58,9 +61,10 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     result = np.zeros(len(lines), dtype=np.int64)
     result[at] = run.taken[redemption]
     units, rows = ctx.minor_units, lines["source_row"].to_numpy()
+    debit_at, debit_wanted = debits["at"].to_numpy(), debits["wanted"].to_numpy()
     for k in np.flatnonzero(run.short > 0).tolist():
-        i = int(debits["at"].iat[k])
-        ctx.warn("price.return_spent", f"the return takes back {format_minor(int(debits['wanted'].iat[k]), units, True)} "
+        i = int(debit_at[k])
+        ctx.warn("price.return_spent", f"the return takes back {format_minor(int(debit_wanted[k]), units, True)} "
                  f"points, {format_minor(int(run.short[k]), units, True)} of which the client had already spent (or "
                  "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
                  field_name="qty")

@@ -42,8 +42,15 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
         matched = _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred)
         if matched.any():
             columns = figures
-    return with_columns(lines, **columns, matched_sale=pd.array(label, dtype="string"), _sale=sale_ref,
-                        _deferred=deferred)
+    return with_columns(lines, **columns, matched_sale=_categorical(label), _sale=sale_ref, _deferred=deferred)
+
+
+def _categorical(label: np.ndarray) -> pd.Categorical:
+    """The matched sales' names as a categorical, as the lines hold text: codes for the few named, -1 elsewhere."""
+    named = np.flatnonzero(pd.notna(label))
+    codes = np.full(len(label), -1, dtype=np.int32)
+    values, codes[named] = np.unique(label[named].astype(str), return_inverse=True) if len(named) else ([], [])
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
 
 
 def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.DataFrame:
@@ -52,7 +59,13 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
     pair = client * (len(skus) + 1) + sku
-    wanted = np.isin(pair, np.unique(pair[returns])) & (lines["_sign"].to_numpy() > 0)
+    # a sale of a client and a SKU that are both returned somewhere (two lookups per line), then exactly
+    returned_client, returned_sku = np.zeros(len(clients) + 1, dtype=bool), np.zeros(len(skus) + 1, dtype=bool)
+    returned_client[client[returns]] = True
+    returned_sku[sku[returns]] = True
+    near = returned_client[client] & returned_sku[sku] & (lines["_sign"].to_numpy() > 0)
+    wanted = near.copy()
+    wanted[near] = np.isin(pair[near], np.unique(pair[returns]))
     at = np.flatnonzero(wanted)
     day = lines["date"].to_numpy()[at]
     net, accrued = lines["net"].to_numpy(dtype=np.int64)[at], lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
@@ -78,13 +91,17 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
     return own
 
 
-def _label(candidates: pd.DataFrame, c: int) -> str:
-    """How the write-back names a matched sale: its document and date, and its export row or ledger line."""
-    row = candidates.iloc[c]
-    when = f"{pd.Timestamp(int(row['day']), unit='D'):%d.%m.%Y}"
-    if row["position"] >= 0:
-        return f"{row['doc_id']} {when}, row {row['line']}"
-    return f"{row['doc_id']} {when}, line {row['line']} (ledger)"
+def _labels(candidates: pd.DataFrame) -> list:
+    """How the write-back names each candidate sale: ``(doc_id, day, row or line, from the ledger)``, made
+    into text for the matched ones only (``_label``)."""
+    return list(zip(candidates["doc_id"].astype(str).tolist(), candidates["day"].tolist(),
+                    candidates["line"].astype(str).tolist(), (candidates["position"] < 0).tolist()))
+
+
+def _label(parts: tuple) -> str:
+    doc, day, line, stored = parts
+    when = f"{pd.Timestamp(int(day), unit='D'):%d.%m.%Y}"
+    return f"{doc} {when}, line {line} (ledger)" if stored else f"{doc} {when}, row {line}"
 
 
 def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) -> np.ndarray:
@@ -111,6 +128,7 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
     original = candidates[list(FIGURES)].to_numpy(dtype=np.int64).tolist()
     left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64).tolist()
     docs = candidates["doc_id"].astype(str).tolist()
+    labels = _labels(candidates)
     refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
     matched = np.zeros(len(lines), dtype=bool)
     units = ctx.minor_units
@@ -138,7 +156,7 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
         for j, name in enumerate(LINE_FIGURES):
             figures[name][i] = -values[j]
         deferred[i] = -values[-1]
-        label[i] = _label(candidates, chosen)
+        label[i] = _label(labels[chosen])
         if own_gross != -values[0]:
             ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} "
                      f"differs from what its sale charged for the quantity, "
