@@ -94,6 +94,7 @@ COMPARE_JOB = """
 import json, sys
 import duckdb
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # its bar would be on stdout, before the result line
 row = con.execute(f'''
   SELECT count(*) FILTER (WHERE p.matched_sale IS NULL) AS lines,
          count(*) FILTER (WHERE p.matched_sale IS NULL AND (round(p.kit_discount * 100) <> d.kit_discount

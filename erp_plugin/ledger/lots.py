@@ -100,7 +100,7 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
         client = d_client[d_order[begin]]
         lo, hi = np.searchsorted(l_sorted, client, "left"), np.searchsorted(l_sorted, client, "right")
         rank, aon, exp = l["rank"][lo:hi], l["available_on"][lo:hi], l["expires_on"][lo:hi]
-        remaining, before, ref = l["remaining"][lo:hi].copy(), l["before_expiry"][lo:hi].copy(), l["ref"][lo:hi]
+        remaining, before, ref = l["remaining"][lo:hi], l["before_expiry"][lo:hi], l["ref"][lo:hi]  # our own arrays
         expired = np.zeros(hi - lo, dtype=bool)
         debt = int(debts.get(names[client], 0))
         for k in d_order[begin:end].tolist():
@@ -133,7 +133,7 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
                     continue
             else:
                 live = seen & ~expired & (remaining > 0)
-                order = np.r_[np.flatnonzero(live & (aon > t))[::-1], np.flatnonzero(live & (aon <= t))[::-1]]
+                order = np.concatenate([np.flatnonzero(live & (aon > t))[::-1], np.flatnonzero(live & (aon <= t))[::-1]])
             taken[k] = amount
             left = amount
             for j in order.tolist():

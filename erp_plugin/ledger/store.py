@@ -361,7 +361,8 @@ def _temporary(connection: Connection, name: str, frame: pd.DataFrame, columns: 
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
     _append(connection, name, frame)
-    connection.exec_driver_sql(f"ANALYZE {name}") if connection.dialect.name == "postgresql" else None
+    if connection.dialect.name == "postgresql":  # the planner knows temporary tables only once analysed
+        connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def _placeholders(connection: Connection, statement: str) -> str:

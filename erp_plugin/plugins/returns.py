@@ -65,7 +65,7 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
     returned_sku[sku[returns]] = True
     near = returned_client[client] & returned_sku[sku] & (lines["_sign"].to_numpy() > 0)
     wanted = near.copy()
-    wanted[near] = np.isin(pair[near], np.unique(pair[returns]))
+    wanted[near] = pd.Series(pair[near]).isin(pd.unique(pair[returns])).to_numpy()  # hashed, not sorted
     at = np.flatnonzero(wanted)
     day = lines["date"].to_numpy()[at]
     net, accrued = lines["net"].to_numpy(dtype=np.int64)[at], lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
@@ -84,7 +84,7 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
         stored_client = clients.get_indexer(stored["client_id"].astype(str))
         stored_sku = skus.get_indexer(stored["sku"].astype(str))
         stored = stored.assign(pair=stored_client * (len(skus) + 1) + stored_sku)
-        known = (stored_client >= 0) & (stored_sku >= 0) & stored["pair"].isin(np.unique(pair[returns])).to_numpy()
+        known = (stored_client >= 0) & (stored_sku >= 0) & stored["pair"].isin(pd.unique(pair[returns])).to_numpy()
         stored = stored[known].sort_values(["day", "id"])
         stored = stored.assign(ref=stored["id"], position=-1)
         own = pd.concat([stored[own.columns], own], ignore_index=True)
@@ -120,14 +120,17 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
     ranks = line_ranks(lines, at)
     cand_rank = np.r_[np.arange(-stored, 0), ranks[:len(at) - len(returns)]].tolist()
     return_rank = ranks[len(at) - len(returns):]
-    by_pair: dict[int, list[int]] = {}
-    for c, key in sorted(enumerate(candidates["pair"].tolist()), key=lambda item: cand_rank[item[0]]):
-        by_pair.setdefault(key, []).append(c)
+    # each (client, SKU)'s candidates in ledger order: one sort, then a slice per pair
+    pairs = candidates["pair"].to_numpy(dtype=np.int64)
+    in_order = np.lexsort((np.asarray(cand_rank), pairs))
+    starts = np.flatnonzero(np.r_[True, pairs[in_order][1:] != pairs[in_order][:-1]]) if len(pairs) else np.zeros(0, int)
+    ends = np.r_[starts[1:], len(pairs)]
+    by_pair = {int(pairs[in_order[a]]): in_order[a:b].tolist() for a, b in zip(starts.tolist(), ends.tolist())}
     left_qty = candidates["qty_left"].to_numpy(dtype=np.int64).tolist()
     sold = candidates["qty"].to_numpy(dtype=np.int64).tolist()
     original = candidates[list(FIGURES)].to_numpy(dtype=np.int64).tolist()
     left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64).tolist()
-    docs = candidates["doc_id"].astype(str).tolist()
+    docs = [str(doc) for doc in candidates["doc_id"].to_numpy(dtype=object)]
     labels = _labels(candidates)
     refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
     matched = np.zeros(len(lines), dtype=bool)
