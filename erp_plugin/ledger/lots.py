@@ -57,7 +57,7 @@ def add_months(day_numbers: np.ndarray, months: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Simulation:
     taken: np.ndarray  # per debit: the points it took (a refused redemption: 0)
-    available: np.ndarray  # per debit: the client's available balance just before it
+    available: np.ndarray  # per redemption: the client's available balance just before it
     refused: np.ndarray  # per debit: a redemption beyond what the client could spend (not capped)
     short: np.ndarray  # per debit: the points no lot held (spent or expired before): the balance goes below 0
     pieces: pd.DataFrame  # debit (its index), ref (the lot's ``ref``, or -1 for a debt), amount (> 0)
@@ -102,19 +102,20 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
         rank, aon, exp = l["rank"][lo:hi], l["available_on"][lo:hi], l["expires_on"][lo:hi]
         remaining, before, ref = l["remaining"][lo:hi], l["before_expiry"][lo:hi], l["ref"][lo:hi]  # our own arrays
         expired = np.zeros(hi - lo, dtype=bool)
+        next_expiry = int(exp.min()) if hi > lo else NEVER
         debt = int(debts.get(names[client], 0))
         for k in d_order[begin:end].tolist():
             t, r = d_day[k], d_rank[k]
-            due = ~expired & (exp <= t)
-            if due.any():  # lots reaching their expiry day give up what they still hold
+            if t >= next_expiry:  # lots reaching their expiry day give up what they still hold
+                due = ~expired & (exp <= t)
                 remaining[due] -= np.maximum(before[due], 0)
                 expired |= due
-            seen = rank < r
-            spendable = seen & ((aon <= t) | expired)
-            balance = int(remaining[spendable].sum()) + debt
-            available[k] = balance
+                next_expiry = int(exp[~expired].min()) if not expired.all() else NEVER
             amount = int(d_wanted[k])
             if d_redeem[k]:
+                spendable = (rank < r) & ((aon <= t) | expired)
+                balance = int(remaining[spendable].sum()) + debt
+                available[k] = balance
                 allowed = max(0, min(balance, int(d_net[k])))
                 if amount > allowed and mode == "refuse":
                     refused[k] = True
@@ -132,7 +133,7 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
                     taken[k] = amount
                     continue
             else:
-                live = seen & ~expired & (remaining > 0)
+                live = (rank < r) & ~expired & (remaining > 0)
                 order = np.concatenate([np.flatnonzero(live & (aon > t))[::-1], np.flatnonzero(live & (aon <= t))[::-1]])
             taken[k] = amount
             left = amount

@@ -27,6 +27,7 @@ from ..money import exact_round, format_minor
 from ..pipeline import Context
 
 LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the ledger's
+MAX_WARNED = 1000  # unmatched returns warned about one by one; the rest are counted
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -108,7 +109,7 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
     """Match each return in ledger order (earlier returns first) and write its figures; True where matched."""
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
-    pair = (client * (len(skus) + 1) + sku).tolist()
+    return_pair = (client[returns] * (len(skus) + 1) + sku[returns]).tolist()
     client_names, sku_names = np.asarray(clients, dtype=object), np.asarray(skus, dtype=object)
     base = text_values(lines["base_doc"]) if "base_doc" in lines else None
     has_base = lines["base_doc"].notna().to_numpy() if base is not None else np.zeros(len(lines), dtype=bool)
@@ -135,19 +136,20 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
     refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
     matched = np.zeros(len(lines), dtype=bool)
     units = ctx.minor_units
+    unmatched = []
     for k in np.argsort(return_rank, kind="stable").tolist():
         i, r = int(returns[k]), int(return_rank[k])
+        if return_pair[k] not in by_pair:  # no sale of this SKU to this client at all
+            unmatched.append(i)
+            continue
         want = -int(qty[i])
         chosen = -1
-        for c in reversed(by_pair.get(pair[i], [])):
+        for c in reversed(by_pair[return_pair[k]]):
             if cand_rank[c] < r and left_qty[c] >= want and not (has_base[i] and docs[c] != str(base[i])):
                 chosen = c
                 break
         if chosen < 0:
-            where = f"in document {base[i]} " if has_base[i] else ""
-            ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
-                     f"{where}has {want / 1000:g} not yet returned: the return is priced at this date's terms",
-                     row=int(rows[i]), field_name="qty")
+            unmatched.append(i)
             continue
         if left_qty[chosen] == want:  # the completing return takes exactly what is left
             values = list(left[chosen])
@@ -167,4 +169,11 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
                      row=int(rows[i]), field_name="amount")
         sale_ref[i] = refs[chosen]
         matched[i] = True
+    for i in sorted(unmatched)[:MAX_WARNED]:
+        where = f"in document {base[i]} " if has_base[i] else ""
+        ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
+                 f"{where}has {-qty[i] / 1000:g} not yet returned: the return is priced at this date's terms",
+                 row=int(rows[i]), field_name="qty")
+    if len(unmatched) > MAX_WARNED:
+        ctx.warn("price.return_unmatched", f"and {len(unmatched) - MAX_WARNED} more returns with no sale to match")
     return matched
