@@ -176,8 +176,8 @@ def ledger_order(keys: list[np.ndarray]) -> np.ndarray:
 
 def text_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes of a text column and its distinct values (a categorical's own, else factorized)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.array.codes.astype(np.int64), column.cat.categories.astype(str)
+    if isinstance(column.dtype, pd.CategoricalDtype):  # the codes as they are (a view), the values as text
+        return column.array.codes, column.cat.categories.astype(str)
     codes, values = pd.factorize(column.astype(str))
     return codes.astype(np.int64), pd.Index(values)
 

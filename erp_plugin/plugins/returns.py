@@ -39,10 +39,14 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     columns: dict[str, np.ndarray] = {}
     if len(returns):
         candidates = _candidates(lines, ctx, returns)
-        figures = {name: lines[name].to_numpy(dtype=np.int64).copy() for name in LINE_FIGURES}
-        matched = _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred)
-        if matched.any():
-            columns = figures
+        reversed_figures = _match(lines, ctx, returns, candidates, label, sale_ref, deferred)
+        if reversed_figures:  # the figure columns copied once, only when a return was matched
+            at = np.fromiter(reversed_figures, dtype=np.int64)
+            values = np.array(list(reversed_figures.values()), dtype=np.int64)
+            for j, name in enumerate(LINE_FIGURES):
+                column = lines[name].to_numpy(dtype=np.int64).copy()
+                column[at] = values[:, j]
+                columns[name] = column
     return with_columns(lines, **columns, matched_sale=_categorical(label), _sale=sale_ref, _deferred=deferred)
 
 
@@ -59,7 +63,7 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
     keyed by ``pair`` (client and SKU codes of the export)."""
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
-    pair = client * (len(skus) + 1) + sku
+    pair = client.astype(np.int64) * (len(skus) + 1) + sku
     # a sale of a client and a SKU that are both returned somewhere (two lookups per line), then exactly
     returned_client, returned_sku = np.zeros(len(clients) + 1, dtype=bool), np.zeros(len(skus) + 1, dtype=bool)
     returned_client[client[returns]] = True
@@ -105,11 +109,11 @@ def _label(parts: tuple) -> str:
     return f"{doc} {when}, line {line} (ledger)" if stored else f"{doc} {when}, row {line}"
 
 
-def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) -> np.ndarray:
-    """Match each return in ledger order (earlier returns first) and write its figures; True where matched."""
+def _match(lines, ctx, returns, candidates, label, sale_ref, deferred) -> dict[int, list[int]]:
+    """Match each return in ledger order (earlier returns first); its figures (LINE_FIGURES) by position."""
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
-    return_pair = (client[returns] * (len(skus) + 1) + sku[returns]).tolist()
+    return_pair = (client[returns].astype(np.int64) * (len(skus) + 1) + sku[returns]).tolist()
     client_names, sku_names = np.asarray(clients, dtype=object), np.asarray(skus, dtype=object)
     base = text_values(lines["base_doc"]) if "base_doc" in lines else None
     has_base = lines["base_doc"].notna().to_numpy() if base is not None else np.zeros(len(lines), dtype=bool)
@@ -134,7 +138,8 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
     docs = [str(doc) for doc in candidates["doc_id"].to_numpy(dtype=object)]
     labels = _labels(candidates)
     refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
-    matched = np.zeros(len(lines), dtype=bool)
+    reversed_figures: dict[int, list[int]] = {}
+    gross = lines["gross"].to_numpy(dtype=np.int64)
     units = ctx.minor_units
     unmatched = []
     for k in np.argsort(return_rank, kind="stable").tolist():
@@ -157,9 +162,8 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
             values = [exact_round(v * want, sold[chosen]) for v in original[chosen]]
         left[chosen] = [a - b for a, b in zip(left[chosen], values)]
         left_qty[chosen] -= want
-        own_gross = int(figures["gross"][i])
-        for j, name in enumerate(LINE_FIGURES):
-            figures[name][i] = -values[j]
+        own_gross = int(gross[i])
+        reversed_figures[i] = [-v for v in values[:-1]]
         deferred[i] = -values[-1]
         label[i] = _label(labels[chosen])
         if own_gross != -values[0]:
@@ -168,7 +172,6 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
                      f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
                      row=int(rows[i]), field_name="amount")
         sale_ref[i] = refs[chosen]
-        matched[i] = True
     for i in sorted(unmatched)[:MAX_WARNED]:
         where = f"in document {base[i]} " if has_base[i] else ""
         ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
@@ -176,4 +179,4 @@ def _match(lines, ctx, returns, candidates, figures, label, sale_ref, deferred) 
                  row=int(rows[i]), field_name="qty")
     if len(unmatched) > MAX_WARNED:
         ctx.warn("price.return_unmatched", f"and {len(unmatched) - MAX_WARNED} more returns with no sale to match")
-    return matched
+    return reversed_figures
