@@ -418,6 +418,12 @@ def test_an_older_ledger_is_upgraded_in_place_keeping_its_points(tmp_path):
         assert db.execute("select doc_id, doc_year, line, bonus_accrued, bonus_redeemed, deferred from lines "
                           "order by id").fetchall() == [("D1", 2026, "1", 12345, 0, 1000), ("D2", 2026, "1", 0, 345, 0)]
     assert balances(open_ledger(ledger), date(2026, 1, 31)).values.tolist() == [["C1", 12_000, 0, 12_000]]
+    with engine.begin() as connection:  # and back: one entry per line and kind, as 0002 kept them
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("select line_key, kind, amount, deferred from entries order by id").fetchall() == [
+            ("D1\x1f1", "accrual", 12345, 1000), ("D2\x1f1", "redemption", -345, 0)]
 
 
 JOB = str(Path(__file__).with_name("ledger_job.py"))

@@ -129,4 +129,30 @@ def _carry_over(bind) -> None:
 
 
 def downgrade():
-    raise NotImplementedError("the ledger does not go back to revision 0002: keep a copy of the file before upgrading")
+    """Back to one entry per line and kind: a debit's pieces summed, lots and expiries as 0002 kept them
+    (no expiry dates, no returns' link to their sale, no coupons or rewards: those are dropped)."""
+    op.create_table(
+        "entries_0002",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("line_key", sa.String(500), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("client_id", sa.String(200), nullable=False),
+        sa.Column("booked_on", sa.Date, nullable=False),
+        sa.Column("available_on", sa.Date, nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+        sa.Column("deferred", sa.BigInteger, nullable=False, server_default="0"),
+        sa.UniqueConstraint("line_key", "kind", name="one_entry_per_line_and_kind"),
+    )
+    key = "l.doc_id || CAST(:separator AS VARCHAR(1)) || l.line"
+    op.get_bind().execute(sa.text(f"""
+        INSERT INTO entries_0002 (line_key, kind, client_id, booked_on, available_on, amount, run_id, deferred)
+        SELECT {key}, e.kind, e.client_id, MIN(e.booked_on), COALESCE(MIN(e.available_on), MIN(e.booked_on)),
+               SUM(e.amount), MIN(e.run_id),
+               CASE WHEN e.kind IN ('accrual', 'reversal') THEN MIN(l.deferred) ELSE 0 END
+        FROM entries e JOIN lines l ON l.id = e.line_id
+        GROUP BY {key}, e.kind, e.client_id"""), {"separator": "\x1f"})
+    for table in ("coupon_documents", "coupons", "entries", "lines"):
+        op.drop_table(table)
+    op.rename_table("entries_0002", "entries")
+    op.create_index("ix_entries_client_id", "entries", ["client_id"])
