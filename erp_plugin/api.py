@@ -483,9 +483,7 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
 def _ledger_book(tariffs: str | Path | TariffBook | None) -> TariffBook:
     """The tariff book of a ledger report: the one given, else the defaults (no RedemptionEstimates,
     expected redemption 80 %, minor units 2)."""
-    from .tariffs.model import Settings
-
-    return _book(tariffs) or TariffBook("", Settings(), {}, {}, (), {}, {})
+    return _book(tariffs) or TariffBook.defaults()
 
 
 def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,

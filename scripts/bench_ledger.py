@@ -68,7 +68,7 @@ CLIENTS_JOB = """
 import json, sys, time
 import numpy as np, pandas as pd
 from erp_plugin.ledger.store import open_ledger, post
-from erp_plugin.tariffs.model import Settings, TariffBook
+from erp_plugin.tariffs.model import TariffBook
 count, clients = int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(6)
 lines = pd.DataFrame({
@@ -82,7 +82,7 @@ lines = pd.DataFrame({
 for name in ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
              "reservation_cost", "vat", "bonus_redeemed"):
     lines[name] = np.zeros(count, dtype=np.int64)
-post(open_ledger(sys.argv[1]), lines, "synthetic", TariffBook("", Settings(), {}, {}, (), {}, {}))
+post(open_ledger(sys.argv[1]), lines, "synthetic", TariffBook.defaults())
 print(json.dumps({"seconds": 0}))
 """
 

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import event
 
 from erp_plugin.ledger.store import open_ledger, post
-from erp_plugin.tariffs.model import Settings, TariffBook
+from erp_plugin.tariffs.model import TariffBook
 
 FIGURES = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
            "reservation_cost", "vat", "bonus_redeemed")
@@ -71,7 +71,7 @@ def main() -> None:
                 (folder / f"in-{me}").touch()
                 # the other run has been started: with the lock it waits at BEGIN; give it time to try
                 time.sleep(1.0)
-    book = TariffBook("", Settings(), {}, {}, (), {}, {})
+    book = TariffBook.defaults()
     result = post(engine, lines, "synthetic", book)
     print(result.added, result.unchanged, flush=True)
 

@@ -19,7 +19,7 @@ import pandas as pd
 from ..erp.lines import with_columns
 from ..ledger.lots import Opening, lots_and_debits, simulate
 from ..money import format_minor
-from ..pipeline import Context
+from ..pipeline import MAX_LINE_PROBLEMS, Context
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -62,12 +62,15 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     result[at] = run.taken[redemption]
     units, rows = ctx.minor_units, lines["source_row"].to_numpy()
     debit_at, debit_wanted = debits["at"].to_numpy(), debits["wanted"].to_numpy()
-    for k in np.flatnonzero(run.short > 0).tolist():
+    shorts = np.flatnonzero(run.short > 0)
+    for k in shorts[:MAX_LINE_PROBLEMS].tolist():
         i = int(debit_at[k])
         ctx.warn("price.return_spent", f"the return takes back {format_minor(int(debit_wanted[k]), units, True)} "
                  f"points, {format_minor(int(run.short[k]), units, True)} of which the client had already spent (or "
                  "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
                  field_name="qty")
+    if len(shorts) > MAX_LINE_PROBLEMS:
+        ctx.warn("price.return_spent", f"and {len(shorts) - MAX_LINE_PROBLEMS} more returns of points already spent")
     refused = run.refused[redemption]
     if refused.any():  # flagged together, in the lines' order
         bad = np.sort(at[refused])

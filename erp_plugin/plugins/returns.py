@@ -24,10 +24,9 @@ from ..erp.lines import SOURCE_ROW, with_columns
 from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..money import exact_round, format_minor
-from ..pipeline import Context
+from ..pipeline import MAX_LINE_PROBLEMS, Context
 
 LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the ledger's
-MAX_WARNED = 1000  # unmatched returns warned about one by one; the rest are counted
 
 
 def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -172,11 +171,11 @@ def _match(lines, ctx, returns, candidates, label, sale_ref, deferred) -> dict[i
                      f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
                      row=int(rows[i]), field_name="amount")
         sale_ref[i] = refs[chosen]
-    for i in sorted(unmatched)[:MAX_WARNED]:
+    for i in sorted(unmatched)[:MAX_LINE_PROBLEMS]:
         where = f"in document {base[i]} " if has_base[i] else ""
         ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
                  f"{where}has {-qty[i] / 1000:g} not yet returned: the return is priced at this date's terms",
                  row=int(rows[i]), field_name="qty")
-    if len(unmatched) > MAX_WARNED:
-        ctx.warn("price.return_unmatched", f"and {len(unmatched) - MAX_WARNED} more returns with no sale to match")
+    if len(unmatched) > MAX_LINE_PROBLEMS:
+        ctx.warn("price.return_unmatched", f"and {len(unmatched) - MAX_LINE_PROBLEMS} more returns with no sale to match")
     return reversed_figures

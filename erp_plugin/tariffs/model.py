@@ -233,6 +233,11 @@ class TariffBook:
     columns: tuple[ColumnMapping, ...] = ()
     redemption_estimates: tuple[RedemptionEstimate, ...] = ()  # by from_date, each date once
 
+    @classmethod
+    def defaults(cls) -> "TariffBook":
+        """A book of nothing but SPEC's default Settings: for reports and scripts that have no workbook."""
+        return cls("", Settings(), {}, {}, (), {}, {})
+
     def option_values(self, option: str) -> list[OptionValue]:
         return [o for o in self.options if o.option == option]
 
