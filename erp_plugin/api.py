@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .erp.lines import INT, PCT, SOURCE_ROW, TEXT, Kind, input_kinds, money
 from .erp.read import Export, ExportSource, read_export
-from .erp.sample import write_sample_export
-from .erp.write import Table, output_problem, write_output, write_tables
-from .memory import reusing_memory
-from .overviews import LIABILITY_CHART, markers_table, rebate_by_tier_table, turnover_steps_table
+from .lines import SOURCE_ROW, input_kinds
+from .output.sample import write_sample_export
+from .output.template import write_template
+from .output.write import output_problem, write_output, write_tables
+from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
+from .tables import INT, PCT, TEXT, ColumnKind, Table, money
 from .tariffs import TariffBook, read_tariffs
-from .tariffs.template import write_template
 
 TARIFFS_NAME = "tariffs.xlsx"
 EXPORT_NAME = "sales_export.xlsx"
@@ -75,8 +75,8 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     Refuses to replace existing files unless ``force``; every file is checked
     before any is written.
     """
-    from .excel.scripts import TARIFFS_SCRIPT, YEAR_END_SCRIPT
-    from .excel.year_end import write_workbook as write_year_end
+    from .output.xlwings_scripts import TARIFFS_SCRIPT, YEAR_END_SCRIPT
+    from .output.year_end_book import write_workbook as write_year_end
 
     folder = Path(directory)
     targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)]
@@ -104,7 +104,6 @@ class ReadResult:
     minor_units: int
 
 
-@reusing_memory()
 def read(
     export: str | Path,
     tariffs: str | Path | TariffBook | None = None,
@@ -164,7 +163,7 @@ PCT_COLUMNS = ("marker_pct", "option_weight_pct", "kit_pct", "concession_pct")
 TEXT_COLUMNS = ("tariff", "bonus_mode", "marker", "promo_rules", "matched_sale")
 
 
-def result_kinds(minor_units: int) -> dict[str, Kind]:
+def result_kinds(minor_units: int) -> dict[str, ColumnKind]:
     return {
         name: PCT if name in PCT_COLUMNS else TEXT if name in TEXT_COLUMNS else money(minor_units)
         for name in RESULT_COLUMNS
@@ -186,7 +185,6 @@ class Priced:
         return {name: table for name, table in self.tables.items() if name == "coupons"}
 
 
-@reusing_memory()
 def price(
     export: str | Path,
     tariffs: str | Path | TariffBook,
@@ -259,7 +257,6 @@ def price(
     return Priced(lines, tables, problems, written, minor_units, data.source, posted)
 
 
-@reusing_memory()
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,
                 columns: list[str] | None = None) -> pd.DataFrame:
     """The lines ``price --out x.parquet`` wrote, read back as pricing held them, for a period job in a
@@ -274,7 +271,7 @@ def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None
 
     book = _book(tariffs)
     minor = book.settings.minor_units if book else 2
-    percent = Kind("percent", PCT.decimals)  # a result percentage: any number, not a VAT rate's 0-100
+    percent = ColumnKind("percent", PCT.decimals)  # a result percentage: any number, not a VAT rate's 0-100
     kinds = {SOURCE_ROW: INT, **input_kinds(minor),
              **{name: percent if kind == PCT else kind for name, kind in result_kinds(minor).items()}}
     if columns is None:
@@ -322,7 +319,6 @@ class YearEnd:
     rewards_posted: int | None = None  # reward lots added to the ledger, when given one
 
 
-@reusing_memory()
 def rebates(
     export: str | Path,
     tariffs: str | Path | TariffBook,
@@ -357,8 +353,8 @@ def rebates(
         "turnover": int(result.rebates.frame["turnover"].sum()), "rebate": int(result.rebates.frame["rebate"].sum()),
         "credit_note_vat": int(result.credit_notes.frame["vat"].sum()),
     }])
-    from .erp.lines import DATE
     from .period.quests import quests
+    from .tables import DATE
 
     tables = {
         "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
@@ -389,34 +385,6 @@ def rebates(
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
 
-def year_end_workbook(workbook: str | Path, progress=None):
-    """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
-    export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet.
-    Returns the excel.year_end.Outcome."""
-    from .excel.year_end import run
-
-    return run(_file_book(workbook, "year-end workbook"), progress)
-
-
-def preview_workbook(tariffs: str | Path, today: date | None = None):
-    """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
-    as of the sheet's date (blank: ``today``). Returns the excel.preview.Outcome; problems go on the sheet."""
-    from .excel.preview import run
-
-    return run(_file_book(tariffs, "tariff workbook"), tariffs, today)
-
-
-def _file_book(path: str | Path, role: str):
-    """A workbook file opened for a one-click job, or InputError when it is not a readable .xlsx/.xlsm."""
-    from .excel.book import FileBook
-    from .xlsx import check_workbook
-
-    problem = check_workbook(Path(path), role)
-    if problem:
-        raise InputError([problem])
-    return FileBook(path)
-
-
 def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
     days = lines["date"]
     inside = (days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))
@@ -438,7 +406,6 @@ class Tables:
     minor_units: int
 
 
-@reusing_memory()
 def accrue(
     export: str | Path,
     tariffs: str | Path | TariffBook,
@@ -503,8 +470,8 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
 def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None,
                    tariffs: str | Path | TariffBook | None = None, as_of: date | None = None) -> Tables:
     """One client's ledger entries in booking order, with the expiries of its points."""
-    from .erp.lines import DATE
     from .ledger.store import history, open_ledger
+    from .tables import DATE
 
     minor_units = _ledger_book(tariffs).settings.minor_units
     frame = history(open_ledger(ledger, create=False), client_id, as_of)
@@ -520,8 +487,8 @@ def ledger_statement(ledger: str | Path, client_id: str, start: date | None = No
     balance, and the points expiring in the 90 days after ``end`` (default today; ``start`` default:
     the first day of ``end``'s year). Tables ``statement`` (one row of balances), ``movements`` and
     ``expiring``. Returns (ledger.store.Statement, Tables)."""
-    from .erp.lines import DATE
     from .ledger.store import open_ledger, statement
+    from .tables import DATE
 
     minor = _ledger_book(tariffs).settings.minor_units
     end = end or date.today()
@@ -550,5 +517,5 @@ def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | P
     book = _ledger_book(tariffs)
     frame = liability(open_ledger(ledger, create=False), as_of or date.today(), book, by)
     kinds = {"period": TEXT, **{c: money(book.settings.minor_units) for c in ("opening", "deferred", "recognised", "closing")}}
-    tables = {"liability": Table("liability", frame, kinds, (LIABILITY_CHART,))}
+    tables = {"liability": Table("liability", frame, kinds)}
     return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], book.settings.minor_units)

@@ -266,7 +266,9 @@ def year_end_command(workbook: Path) -> None:
     """The one-click year end outside Excel: rebates into a year-end WORKBOOK (its Setup sheet names the tariff
     workbook, the export and the year), with charts; problems go to its Warnings sheet too. Exit 2 on errors."""
     with _progress() as step:
-        outcome = api.year_end_workbook(workbook, progress=step)
+        from .excel.year_end import run_file
+
+        outcome = run_file(workbook, progress=step)
     console = _console()
     if not outcome.ok:
         print_problems(outcome.problems, f"stopped; the problems are on {workbook}'s Warnings sheet",
@@ -283,7 +285,9 @@ def year_end_command(workbook: Path) -> None:
 def preview_command(tariffs: Path) -> None:
     """Fill the tariff workbook's Preview sheet: its sample basket under every tariff × bonus mode × payment
     option (price, discount, bonus, concession). Problems go on the sheet too. Exit 2 on errors."""
-    outcome = api.preview_workbook(tariffs)
+    from .excel.preview import run_file
+
+    outcome = run_file(tariffs)
     if outcome.table is None:
         print_problems(outcome.problems, f"stopped; the problems are on {tariffs}'s Preview sheet", _console(stderr=True))
         sys.exit(INVALID_INPUT)

@@ -262,7 +262,7 @@ def group_sums(values, groups: np.ndarray, count: int) -> np.ndarray:
     """
     values, groups = _as_int64(values), np.asarray(groups)
     if count <= FEW_GROUPS:
-        from .blocks import each_block
+        from .parallel import each_block
 
         sums = each_block(len(values), lambda rows: _exact_bincount(values[rows], groups[rows], count))
         return np.sum(sums, axis=0, dtype=np.int64) if sums else np.zeros(count, dtype=np.int64)

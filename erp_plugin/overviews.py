@@ -1,4 +1,4 @@
-"""Small tables that sum a run up for people, each with the chart drawn beside it in .xlsx outputs.
+"""Small tables that sum a run up for people; the output layer draws a chart beside each in .xlsx outputs.
 
 They are ordinary result tables too (``out.markers.csv`` …), so a script gets the
 same figures the chart shows: discount by marker after pricing; the biggest
@@ -11,14 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .charts import Chart
-from .erp.lines import INT, PCT, TEXT, money
-from .erp.write import Table
 from .money import group_sums, share_pct
+from .tables import INT, PCT, TEXT, Table, money
 from .tariffs.model import TariffBook
 
 TOP_CLIENTS = 20  # clients on the turnover chart: more bars than this cannot be read
 NO_TIER = "(no tier)"
+STEP_SUFFIX = " % from"  # the turnover_steps table's threshold columns: "2 % from"
 
 
 def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
@@ -40,8 +39,7 @@ def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
     frame["concession_pct"] = share_pct(concession, gross)
     m = money(book.settings.minor_units)
     kinds = {"marker": TEXT, "lines": INT, "gross": m, **{name: m for name in given}, "concession_pct": PCT}
-    chart = Chart("Discount by marker / Скидки по маркерам", "marker", given)
-    return Table("markers", frame, kinds, (chart,))
+    return Table("markers", frame, kinds)
 
 
 def turnover_steps_table(rebates: pd.DataFrame, book: TariffBook, top: int = TOP_CLIENTS) -> Table:
@@ -54,18 +52,14 @@ def turnover_steps_table(rebates: pd.DataFrame, book: TariffBook, top: int = TOP
     frame = frame.reset_index(drop=True)
     m = money(book.settings.minor_units)
     kinds = {"client_id": TEXT, "turnover": m, "rebate_pct": PCT, "rebate": m}
-    steps = []
     biggest = int(frame["turnover"].max()) if len(frame) else 0
     reachable = [s for s in book.rebate_scale if s.from_turnover > 0]
     beyond = [i for i, s in enumerate(reachable) if s.from_turnover > biggest]
     for step in reachable[: beyond[0] + 1 if beyond else None]:
-        name = f"{step.rebate_pct.normalize():f} % from"
+        name = f"{step.rebate_pct.normalize():f}{STEP_SUFFIX}"
         frame[name] = np.full(len(frame), step.from_turnover, dtype=np.int64)
         kinds[name] = m
-        steps.append(name)
-    chart = Chart("Turnover by client against the rebate steps / Оборот клиентов и ступени шкалы", "client_id",
-                  ("turnover",), tuple(steps))
-    return Table("turnover_steps", frame, kinds, (chart,))
+    return Table("turnover_steps", frame, kinds)
 
 
 def rebate_by_tier_table(rebates: pd.DataFrame, book: TariffBook) -> Table:
@@ -77,9 +71,4 @@ def rebate_by_tier_table(rebates: pd.DataFrame, book: TariffBook) -> Table:
     order += [t for t in grouped.index if t not in order]
     frame = grouped.reindex(order).reset_index()
     m = money(book.settings.minor_units)
-    chart = Chart("Rebate by tier / Ретро-бонус по уровням", "tier", ("rebate",))
-    return Table("rebate_by_tier", frame, {"tier": TEXT, "clients": INT, "turnover": m, "rebate": m}, (chart,))
-
-
-LIABILITY_CHART = Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
-                        ("closing",))
+    return Table("rebate_by_tier", frame, {"tier": TEXT, "clients": INT, "turnover": m, "rebate": m})

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
-from .erp.lines import SOURCE_ROW
-from .erp.write import Table
+from .lines import SOURCE_ROW
 from .problems import InputError, Problem, Problems
+from .tables import Table
 from .tariffs.model import TariffBook
 
 if TYPE_CHECKING:
@@ -75,7 +75,17 @@ Plugin = Callable[[pd.DataFrame, Context], pd.DataFrame]
 
 def line_plugins() -> list[Plugin]:
     """The built-in line plugins in the order SPEC §5 computes."""
-    from .plugins import coupons, gross, kit, options, promotions, redemption, returns, tariff, totals
+    from .plugins import (
+        coupons,
+        gross,
+        kit,
+        options,
+        promotions,
+        redemption,
+        returns,
+        tariff,
+        totals,
+    )
 
     return [
         gross.plugin,

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from erp_plugin.erp.write import decimal_array
+from erp_plugin.output.write import decimal_array
 
 CLIENTS = 100_000
 SKUS = 50_000
@@ -86,7 +86,7 @@ def export_table(lines: int, seed: int) -> pa.Table:
 def tariff_workbooks(folder: Path, seed: int) -> None:
     from openpyxl import load_workbook
 
-    from erp_plugin.tariffs.template import write_template
+    from erp_plugin.output.template import write_template
 
     rng = np.random.default_rng(seed + 1)
     write_template(folder / "tariffs.xlsx")

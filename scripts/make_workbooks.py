@@ -11,7 +11,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from erp_plugin.api import EXPORT_NAME, TARIFFS_NAME, TARIFFS_PY, YEAR_END_NAME, YEAR_END_PY, init
+from erp_plugin.api import (
+    EXPORT_NAME,
+    TARIFFS_NAME,
+    TARIFFS_PY,
+    YEAR_END_NAME,
+    YEAR_END_PY,
+    init,
+)
 
 WORKBOOKS = Path(__file__).resolve().parent.parent / "workbooks"
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from erp_plugin import blocks
+from erp_plugin import parallel as blocks
 
 
 def test_blocks_join_in_row_order_whatever_the_block_size(monkeypatch):

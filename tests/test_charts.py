@@ -9,6 +9,8 @@ import openpyxl
 import pytest
 
 from erp_plugin import api
+from erp_plugin.excel.year_end import run_file as year_end_run_file
+from erp_plugin.output.charts import charts_of
 
 from .conftest import write_book
 from .test_price import book, price, write_export
@@ -38,7 +40,7 @@ def test_discount_by_marker_in_the_markers_order_with_its_share_of_gross(tmp_pat
         ("green", 1, 30_000, 300, 0, 0, 1_0000),           # 3.00 / 300.00 = 1 %
         ("red", 3, 210_000, 9_500, 4_000, 0, 6_4286),      # 135.00 / 2 100.00 = 6.428571… % → 6.4286 %
     ]
-    assert [c.title for c in table.charts] == ["Discount by marker / Скидки по маркерам"]
+    assert [c.title for c in charts_of(table)] == ["Discount by marker / Скидки по маркерам"]
 
 
 def year_end(tmp_path, out=None, export=None):
@@ -60,7 +62,7 @@ def test_the_biggest_clients_against_the_steps_up_to_the_next_one_reachable(tmp_
         ("C2", 350_000_000, 2_0000, 7_000_000, 100_000_000, 300_000_000, 1_000_000_000),
         ("C1", 50_000_000, 0, 0, 100_000_000, 300_000_000, 1_000_000_000),
     ]
-    chart = table.charts[0]
+    chart = charts_of(table)[0]
     assert (chart.categories, chart.bars, chart.lines) == ("client_id", ("turnover",), ("1 % from", "2 % from", "3 % from"))
     # tiers by turnover: gold from 1 000 000.00, so C1 stays on base
     assert rows(result.tables["rebate_by_tier"]) == [("base", 1, 50_000_000, 0), ("gold", 1, 350_000_000, 7_000_000)]
@@ -140,7 +142,7 @@ def test_libreoffice_draws_the_charts(tmp_path, face):
         from .test_year_end_workbook import folder_with
 
         out = folder_with(tmp_path)
-        assert api.year_end_workbook(out).ok
+        assert year_end_run_file(out).ok
     done = subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

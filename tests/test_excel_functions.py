@@ -68,7 +68,7 @@ def test_only_the_excel_layer_imports_xlwings_and_the_rest_runs_without_it(tmp_p
            "from erp_plugin import api\n"
            "from erp_plugin.excel import udfs, year_end, preview\n"
            f"api.init({str(tmp_path)!r})\n"
-           f"assert api.year_end_workbook({str(tmp_path / 'year_end.xlsx')!r}).ok\n"
+           f"assert year_end.run_file({str(tmp_path / 'year_end.xlsx')!r}).ok\n"
            "assert udfs.ERP_NET(100).startswith('#EXCEL?')\n")
     done = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -255,7 +255,7 @@ def test_parquet_money_is_int64_decimals_and_wider_values_still_exact(tmp_path):
     import numpy as np
     import pyarrow as pa
 
-    from erp_plugin.erp.write import decimal_array
+    from erp_plugin.output.write import decimal_array
 
     small = decimal_array(np.array([12345, -5, 0]), np.array([False, False, True]), 2, pa)
     assert small.type == pa.decimal64(18, 2)
@@ -272,8 +272,8 @@ def test_a_parquet_column_keeps_one_type_when_a_later_row_group_holds_a_huge_amo
     import numpy as np
     import pandas as pd
 
-    from erp_plugin.erp import write as writer
-    from erp_plugin.erp.lines import money
+    from erp_plugin.output import write as writer
+    from erp_plugin.tables import money
 
     frame = pd.DataFrame({"net": np.array([150, -2, 10**18 + 5], dtype=np.int64)})
     writer._write_parquet(frame, {"net": money(2)}, tmp_path / "w.parquet", slice_rows=2)
@@ -288,8 +288,8 @@ def test_parquet_columns_without_a_blank_are_required(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from erp_plugin.erp import write as writer
-    from erp_plugin.erp.lines import INT, TEXT, money
+    from erp_plugin.output import write as writer
+    from erp_plugin.tables import INT, TEXT, money
 
     frame = pd.DataFrame({
         "net": np.array([150, -2, 7], dtype=np.int64),
@@ -314,8 +314,8 @@ def test_parquet_encodings_follow_the_values(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from erp_plugin.erp import write as writer
-    from erp_plugin.erp.lines import INT, PCT, money
+    from erp_plugin.output import write as writer
+    from erp_plugin.tables import INT, PCT, money
 
     frame = pd.DataFrame({
         "source_row": np.arange(2, 2002, dtype=np.int64),

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from erp_plugin import blocks, money
+from erp_plugin import money
+from erp_plugin import parallel as blocks
 from erp_plugin.money import (
     MoneyError,
     allocate,

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from erp_plugin.erp import thrift_compact as thrift
-from erp_plugin.erp.lines import TEXT, Kind, money
 from erp_plugin.erp.parquet_writers import joined_footer, write_side_by_side
-from erp_plugin.erp.write import _write_parquet
+from erp_plugin.output.write import _write_parquet
+from erp_plugin.tables import TEXT, ColumnKind, money
 
 
 def footer_bytes(path: Path) -> bytes:
@@ -62,7 +62,7 @@ FRAME = pd.DataFrame({
     "date": pd.to_datetime(["2026-01-05", "2026-01-05", "2026-02-01", None, "2026-03-01", "2026-03-01", "2026-03-02"]),
     "net": pd.array([15050, -2, 0, None, 10**15, 7, -99], dtype="Int64"),
 })
-KINDS = {"source_row": Kind("int"), "doc_id": TEXT, "date": Kind("date"), "net": money(2)}
+KINDS = {"source_row": ColumnKind("int"), "doc_id": TEXT, "date": ColumnKind("date"), "net": money(2)}
 
 
 @pytest.mark.parametrize("writers", [2, 3])

@@ -74,7 +74,7 @@ KIT = ("gross", "kit_pct", "kit_discount", "kit_bonus", "kit_price_discount", "p
 @pytest.fixture(params=[None, 1], ids=["whole", "line_by_line"])
 def block_rows(request, monkeypatch):
     """Row-wise arithmetic as one block, and again one line per block on the thread pool (blocks.py)."""
-    from erp_plugin import blocks
+    from erp_plugin import parallel as blocks
 
     if request.param:
         monkeypatch.setattr(blocks, "BLOCK_ROWS", request.param)

@@ -10,7 +10,10 @@ from erp_plugin import api
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
-from .test_price import book, write_export  # the workbook and export of the pricing tests
+from .test_price import (  # the workbook and export of the pricing tests
+    book,
+    write_export,
+)
 
 SCALE = [["from_turnover", "rebate_pct"], [0, 0], [1_000_000, 1], [3_000_000, 2]]
 

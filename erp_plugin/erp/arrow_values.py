@@ -15,11 +15,11 @@ import pandas as pd
 import pyarrow as pa
 
 from ..money import scale_arrow_decimals, scale_ints
-from .lines import Kind
+from ..tables import ColumnKind
 from .values import WHOLE_DECIMALS, vat_rates, whole_numbers
 
 
-def parse_arrow_column(column: pa.ChunkedArray, kind: Kind):
+def parse_arrow_column(column: pa.ChunkedArray, kind: ColumnKind):
     """``(values, bad, blank)`` as values.py's parsers give them, or None for a type not handled here."""
     arrow_type = column.type
     if kind.name == "text":

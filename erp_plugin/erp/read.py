@@ -23,14 +23,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..lines import SOURCE_ROW, input_kinds
 from ..money import parse_scaled_column
 from ..problems import InputError, Problem, Problems
-from ..threads import workers
+from ..tables import ColumnKind
+from ..parallel import workers
 from ..xlsx import check_workbook
 from .arrow_values import parse_arrow_column
 from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
-from .lines import SOURCE_ROW, Kind, input_kinds
-from .values import parse_date_column, parse_int_column, parse_text_column, parse_vat_column
+from .values import (
+    parse_date_column,
+    parse_int_column,
+    parse_text_column,
+    parse_vat_column,
+)
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 CHUNK_ROWS = 50_000  # rows parsed at a time: bounds the memory of raw cell objects
@@ -449,7 +455,7 @@ class ArrowBatch:
         return self[name].take(pa.array(positions, type=pa.int64())).to_pylist()
 
 
-def read_priced(path: str | Path, kinds: Mapping[str, Kind], columns: list[str]) -> pd.DataFrame:
+def read_priced(path: str | Path, kinds: Mapping[str, ColumnKind], columns: list[str]) -> pd.DataFrame:
     """``columns`` of lines a run wrote to parquet (``source_row``, the export's fields, the results), read
     back by the same parsers, each as the run held it; for period jobs over priced lines.
 
@@ -585,7 +591,7 @@ def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
     return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
 
 
-def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict[str, tuple]:
+def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, ColumnKind]) -> dict[str, tuple]:
     """Each column of ``kinds`` parsed: ``(column for the lines frame, bad, blank)``.
 
     A parquet batch's columns are parsed side by side on a thread pool: their
@@ -605,7 +611,7 @@ def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, Kind]) -> dict
         return dict(zip(kinds, pool.map(parse, kinds)))
 
 
-def _parsed_in_pieces(pieces: Iterator, rows: int, kind: Kind) -> tuple:
+def _parsed_in_pieces(pieces: Iterator, rows: int, kind: ColumnKind) -> tuple:
     """A row-wise field parsed piece by piece (a row group each), every piece copied into the whole
     columns and let go before the next is read: the memory of one piece beside the result. Then
     finished as _column finishes a whole one: a blank or bad value is 0 (NaT for a date) and, in
@@ -631,7 +637,7 @@ def _parsed_in_pieces(pieces: Iterator, rows: int, kind: Kind) -> tuple:
     return pd.arrays.IntegerArray(values, missing), bad, blank
 
 
-def _parse_field(values, kind: Kind):
+def _parse_field(values, kind: ColumnKind):
     """Parse a raw column: an Arrow one (parquet) from its buffers where its type allows, a categorical
     one once per distinct value."""
     if not isinstance(values, pd.Series):
@@ -644,7 +650,7 @@ def _parse_field(values, kind: Kind):
     return _parse_values(values, kind)
 
 
-def _parse_categories(values: pd.Series, kind: Kind):
+def _parse_categories(values: pd.Series, kind: ColumnKind):
     codes = values.array.codes
     categories = values.cat.categories
     distinct = pd.Series(categories) if pd.api.types.is_string_dtype(categories.dtype) and categories.dtype != object \
@@ -666,7 +672,7 @@ def _parse_categories(values: pd.Series, kind: Kind):
     return np.asarray(parsed)[take], bad_out, blank_out
 
 
-def _parse_values(values: pd.Series, kind: Kind):
+def _parse_values(values: pd.Series, kind: ColumnKind):
     if kind.name == "date":
         return parse_date_column(values)
     if kind.name == "text":
@@ -678,7 +684,7 @@ def _parse_values(values: pd.Series, kind: Kind):
     return parse_scaled_column(values, kind.decimals)
 
 
-def _column(values, missing: np.ndarray, kind: Kind):
+def _column(values, missing: np.ndarray, kind: ColumnKind):
     if kind.name == "date":
         return pd.Series(values).where(~missing).to_numpy(dtype="datetime64[s]")
     if kind.name == "text":

@@ -15,11 +15,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ..charts import openpyxl_chart
-from ..erp.lines import Kind
-from ..erp.render import column_text
-from ..erp.write import Table
-from ..erp.xlsx_write import column_widths
+from ..output.charts import charts_of, openpyxl_chart
+from ..output.render import column_text
+from ..output.xlsx_write import column_widths
+from ..problems import InputError
+from ..tables import ColumnKind, Table
 from ..xlsx import save_workbook
 
 NUMBER_FORMATS = {"money": "#,##0.00", "qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"',
@@ -49,7 +49,7 @@ def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], 
     frame = table.frame.reset_index(drop=True)
     columns, formats = [], []
     for name in frame.columns:
-        kind = table.kinds.get(name, Kind("text"))
+        kind = table.kinds.get(name, ColumnKind("text"))
         values = frame[name]
         if kind.name == "date":
             stamps = pd.to_datetime(values)
@@ -100,9 +100,9 @@ class FileBook:
                     cell.number_format = fmt
         for column, width in enumerate(column_widths(table.frame, table.kinds), start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
-        for chart in table.charts:
+        for chart in charts_of(table):
             ws.add_chart(openpyxl_chart(chart, sheet, header, len(rows), first_row))
-        if table.charts:  # printed landscape, one page wide, so the chart is not cut in two
+        if charts_of(table):  # printed landscape, one page wide, so the chart is not cut in two
             from openpyxl.worksheet.properties import PageSetupProperties
 
             ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -116,3 +116,13 @@ class FileBook:
 
     def save(self) -> None:
         save_workbook(self.workbook, self.path)
+
+
+def file_book(path: str | Path, role: str) -> "FileBook":
+    """A workbook file opened for a one-click job, or InputError when it is not a readable .xlsx/.xlsm."""
+    from ..xlsx import check_workbook
+
+    problem = check_workbook(Path(path), role)
+    if problem:
+        raise InputError([problem])
+    return FileBook(path)

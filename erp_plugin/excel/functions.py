@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS
 from ..money import PCT_DECIMALS, MoneyError, parse_decimal
 from ..pipeline import Context, line_plugins, run
 from ..problems import InputError
+from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 from ..tariffs import read_tariffs
 from ..tariffs.model import Client, TariffBook
 

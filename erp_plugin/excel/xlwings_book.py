@@ -11,8 +11,8 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from ..charts import anchor_column
-from ..erp.write import Table
+from ..output.charts import anchor_column, charts_of
+from ..tables import Table
 from .book import cell_rows
 
 XL_LINE = 4  # Excel's XlChartType.xlLine, for the lines drawn over the bars (Windows only)
@@ -50,7 +50,7 @@ class ExcelBook:
         for column, fmt in enumerate(formats, start=1):
             if fmt and rows:
                 ws.range((first_row + 1, column), (first_row + len(rows), column)).number_format = fmt
-        for chart in table.charts:
+        for chart in charts_of(table):
             self._chart(ws, chart, header, len(rows), first_row)
 
     @staticmethod

@@ -28,9 +28,22 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from ..problems import InputError, Problem
 from .connect import open_ledger, reading, writing
 from .ifrs15 import deferred_revenue, liability_report
-from .lots import (COUPON_DOCUMENT_COLUMNS, FIGURES, NEVER, SALE_COLUMNS, Opening, add_months, days, export_ref, lots_and_debits, simulate,
-                   text_codes, text_values)
-from .schema import DEBITS, LOTS, MONEY_FIGURES, entries, lines as lines_table, runs
+from .lots import (
+    COUPON_DOCUMENT_COLUMNS,
+    FIGURES,
+    NEVER,
+    SALE_COLUMNS,
+    Opening,
+    add_months,
+    days,
+    export_ref,
+    lots_and_debits,
+    simulate,
+    text_codes,
+    text_values,
+)
+from .schema import DEBITS, LOTS, MONEY_FIGURES, entries, runs
+from .schema import lines as lines_table
 
 __all__ = ["open_ledger", "session", "post", "post_rewards", "balances", "history", "statement", "liability", "identities"]
 

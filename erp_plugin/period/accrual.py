@@ -14,9 +14,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PCT, TEXT, money
-from ..erp.write import Table
 from ..money import mul_div_round, percent_of
+from ..tables import PCT, TEXT, Table, money
 from ..tariffs.model import TariffBook
 from .rebates import FiscalYear, rebate_for
 

@@ -12,8 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from ..erp.lines import DATE, TEXT, money
-from ..erp.write import Table
+from ..tables import DATE, TEXT, Table, money
 from ..tariffs.model import TariffBook
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import DATE, TEXT, money
-from ..erp.write import Table
+from ..tables import DATE, TEXT, Table, money
 from ..tariffs.model import TariffBook
 
 

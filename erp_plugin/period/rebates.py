@@ -25,11 +25,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import INT, PCT, TEXT, money, with_columns
-from ..erp.write import Table
-from ..money import PCT_SCALE, allocate, group_sums, mul_div_round, pct_to_scaled, percent_of
+from ..lines import with_columns
+from ..money import (
+    PCT_SCALE,
+    allocate,
+    group_sums,
+    mul_div_round,
+    pct_to_scaled,
+    percent_of,
+)
+from ..tables import INT, PCT, TEXT, Table, money
 from ..tariffs.model import TariffBook
-from ..threads import workers
+from ..parallel import workers
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import DATE, SOURCE_ROW, TEXT, Kind, with_columns
-from ..erp.write import Table
+from ..lines import SOURCE_ROW, with_columns
 from ..money import PCT_DECIMALS, pct_to_scaled
 from ..pipeline import Context
+from ..tables import DATE, TEXT, ColumnKind, Table
 
 COLUMNS = ["code", "rule_id", "client_id", "issued_on", "valid_to", "issued_doc", "discount_pct", "used_doc", "used_on"]
 
@@ -104,8 +104,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     pct, code_per_line = np.zeros(len(lines), dtype=np.int64), _no_coupons(len(lines))
     if "coupon" in lines.columns and lines["coupon"].notna().any():
         pct, code_per_line = _redeem(lines, ctx, docs, coupons)
-    kinds: dict[str, Kind] = {
-        "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": Kind("pct", PCT_DECIMALS), "code": TEXT,
+    kinds: dict[str, ColumnKind] = {
+        "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": ColumnKind("pct", PCT_DECIMALS), "code": TEXT,
     }
     # this export's: the coupons it issued and those it used (earlier ones come from the ledger)
     mine = coupons[(coupons["issued_order"].to_numpy() >= 0) | (coupons["used_doc"].notna().to_numpy() & ~used_before)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS, with_columns
+from ..lines import with_columns
 from ..money import mul_div_round
+from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 
 
 def add_gross(lines: pd.DataFrame, minor_units: int) -> pd.DataFrame:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..blocks import by_blocks
-from ..erp.lines import with_columns
+from ..parallel import by_blocks
+from ..lines import with_columns
 from ..money import pct_to_scaled
 from ..pipeline import Context
 from .lookup import BLANK, categorical, category_codes

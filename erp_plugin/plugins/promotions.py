@@ -25,9 +25,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import PRICE_DECIMALS, QTY_DECIMALS, with_columns
+from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Context
+from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 from ..tariffs.model import Promotion
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import with_columns
 from ..ledger.lots import Opening, lots_and_debits, simulate
+from ..lines import with_columns
 from ..money import format_minor
 from ..pipeline import MAX_LINE_PROBLEMS, Context
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import SOURCE_ROW, with_columns
 from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
+from ..lines import SOURCE_ROW, with_columns
 from ..money import exact_round, format_minor
 from ..pipeline import MAX_LINE_PROBLEMS, Context
 

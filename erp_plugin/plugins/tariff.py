@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erp.lines import with_columns
+from ..lines import with_columns
 from ..pipeline import Context
 
 BEGINNING = pd.Timestamp("1900-01-01")

@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..blocks import by_blocks
-from ..erp.lines import with_columns
+from ..parallel import by_blocks
+from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Context
 

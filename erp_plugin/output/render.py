@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .lines import Kind
+from ..tables import ColumnKind
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -39,7 +39,7 @@ def scaled_text(values, decimals: int, trim: bool = False) -> np.ndarray:
     return np.where(ints < 0, np.char.add("-", text), text)
 
 
-def column_text(values, kind: Kind, missing: np.ndarray | None = None, date_format: str = "%Y-%m-%d") -> np.ndarray:
+def column_text(values, kind: ColumnKind, missing: np.ndarray | None = None, date_format: str = "%Y-%m-%d") -> np.ndarray:
     """A column as an object array of text; None where missing."""
     if kind.name == "date":
         stamps = pd.to_datetime(pd.Series(values, copy=False))  # datetime64 or Python dates alike

@@ -29,10 +29,17 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from ..charts import Chart, openpyxl_chart
 from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
-from .lines import Kind
-from .render import column_text, escape_formula, excel_serial, int_values, scaled_text, xml_text
+from ..tables import ColumnKind
+from .charts import Chart, openpyxl_chart
+from .render import (
+    column_text,
+    escape_formula,
+    excel_serial,
+    int_values,
+    scaled_text,
+    xml_text,
+)
 
 WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -56,7 +63,7 @@ class Column:
     """A result column: its header, its kind, and one value per written row."""
 
     name: str
-    kind: Kind
+    kind: ColumnKind
     values: object
 
 
@@ -66,7 +73,7 @@ class Sheet:
 
     title: str
     frame: pd.DataFrame
-    kinds: dict[str, Kind]
+    kinds: dict[str, ColumnKind]
     charts: tuple[Chart, ...] = ()
 
 
@@ -183,7 +190,7 @@ def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: di
     return dict(zip(rows.tolist(), joined))
 
 
-def _cells(letter: str, row_text: np.ndarray, values, kind: Kind, style: int) -> np.ndarray:
+def _cells(letter: str, row_text: np.ndarray, values, kind: ColumnKind, style: int) -> np.ndarray:
     prefix = f'<c r="{letter}'
     if kind.name == "text":
         text = pd.Series(values, copy=False).reset_index(drop=True).astype(object)
@@ -342,14 +349,14 @@ def _drop_table_columns(xml: bytes, first_col: int, start: int) -> bytes:
 # ------------------------------------------------------------------ result sheets
 
 
-def _table_sheet(sheet: Sheet, header_style: int, formats: dict[Kind, int]) -> bytes:
+def _table_sheet(sheet: Sheet, header_style: int, formats: dict[ColumnKind, int]) -> bytes:
     frame = sheet.frame.reset_index(drop=True)
     names = list(frame.columns)
     rows = np.arange(2, len(frame) + 2)
     row_text = rows.astype(str).astype(object)
     body = np.full(len(frame), "", dtype=object)
     for index, name in enumerate(names):
-        kind = sheet.kinds.get(name, Kind("text"))
+        kind = sheet.kinds.get(name, ColumnKind("text"))
         if kind.name == "text":
             values = pd.Series(column_text(frame[name], kind), dtype=object)
         else:
@@ -373,11 +380,11 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[Kind, int]) -> b
     )
 
 
-def column_widths(frame: pd.DataFrame, kinds: dict[str, Kind]) -> list[int]:
+def column_widths(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[int]:
     """Column widths that show every value: numbers by their largest value as formatted, text by a sample."""
     widths = []
     for name in frame.columns:
-        kind = kinds.get(name, Kind("text"))
+        kind = kinds.get(name, ColumnKind("text"))
         if kind.name in ("money", "qty", "price", "pct", "int") and len(frame):
             whole = int(np.abs(int_values(frame[name])[0]).max()) // 10**kind.decimals
             digits = len(str(whole))

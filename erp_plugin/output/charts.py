@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl.utils import get_column_letter
+from ..overviews import STEP_SUFFIX
 
 WIDTH_CM, HEIGHT_CM = 24, 12
 AXIS_FORMAT = "#,##0"
@@ -28,6 +28,24 @@ class Chart:
     y_title: str = ""
 
 
+def charts_of(table) -> tuple[Chart, ...]:
+    """The charts drawn beside a result table (a tables.Table), by its name; most tables have none."""
+    columns = list(table.frame.columns)
+    if table.name == "markers":
+        return (Chart("Discount by marker / Скидки по маркерам", "marker",
+                      ("price_discount", "bonus_accrued", "reservation_cost")),)
+    if table.name == "turnover_steps":
+        steps = tuple(name for name in columns if name.endswith(STEP_SUFFIX))
+        return (Chart("Turnover by client against the rebate steps / Оборот клиентов и ступени шкалы", "client_id",
+                      ("turnover",), steps),)
+    if table.name == "rebate_by_tier":
+        return (Chart("Rebate by tier / Ретро-бонус по уровням", "tier", ("rebate",)),)
+    if table.name == "liability":
+        return (Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
+                      ("closing",)),)
+    return ()
+
+
 def anchor_column(table_width: int) -> int:
     """The sheet column (1-based) where a table's chart starts: one empty column after the table."""
     return table_width + 2
@@ -41,6 +59,7 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
     """An openpyxl chart of ``chart`` over a table whose header is row ``first_row`` of ``sheet_title``,
     with ``columns`` from column A and ``rows`` data rows below the header."""
     from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.utils import get_column_letter
 
     def ref(name: str, header: bool) -> Reference:
         letter = get_column_letter(columns.index(name) + 1)

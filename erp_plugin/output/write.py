@@ -22,33 +22,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..charts import Chart
+from ..erp.fields import FIELDS
+from ..erp.parquet_writers import write_side_by_side
+from ..erp.read import ExportSource
+from ..lines import SOURCE_ROW
 from ..problems import InputError, Problem
-from ..threads import workers
+from ..tables import TEXT, ColumnKind, Table
+from ..parallel import workers
 from ..xlsx import atomic_write_all
 from . import xlsx_write
-from .fields import FIELDS
-from .lines import SOURCE_ROW, TEXT, Kind
-from .parquet_writers import write_side_by_side
-from .read import ExportSource
+from .charts import charts_of
 from .render import column_text, escape_formula, int_values
 
 XLSX = (".xlsx", ".xlsm")
 FLAT = (".csv", ".parquet")
-
-
-@dataclass
-class Table:
-    """A result table: ``name`` is snake_case (``credit_notes``), its sheet is ``CreditNotes``."""
-
-    name: str
-    frame: pd.DataFrame
-    kinds: dict[str, Kind] = field(default_factory=dict)
-    charts: tuple[Chart, ...] = ()  # drawn beside it in .xlsx outputs
-
-    @property
-    def title(self) -> str:
-        return "".join(part.capitalize() for part in self.name.split("_"))
 
 
 def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem | None:
@@ -77,8 +64,8 @@ def _place_problem(out: Path) -> Problem | None:
     return None
 
 
-def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, Kind], tables: list[Table],
-                 out: str | Path, in_place: bool = False, input_kinds: dict[str, Kind] | None = None) -> list[Path]:
+def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, ColumnKind], tables: list[Table],
+                 out: str | Path, in_place: bool = False, input_kinds: dict[str, ColumnKind] | None = None) -> list[Path]:
     """Write the result columns ``results`` (names in ``lines``) and ``tables``; the paths written."""
     out = Path(out)
     problem = output_problem(source, out, in_place)
@@ -91,7 +78,7 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, K
     else:
         kinds = {**input_kinds, **results}
         frame = lines[_output_columns(lines, results)]
-        kinds[SOURCE_ROW] = Kind("int")
+        kinds[SOURCE_ROW] = ColumnKind("int")
         writer = _write_csv if suffix == ".csv" else _write_parquet
         jobs = [(out, lambda temp: writer(frame, kinds, temp))]
         for table in tables:
@@ -104,16 +91,16 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, K
 # ------------------------------------------------------------------ xlsx
 
 
-def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Kind], tables: list[Table], temp: Path,
-                input_kinds: dict[str, Kind]) -> None:
-    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, t.charts) for t in tables]
+def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, ColumnKind], tables: list[Table], temp: Path,
+                input_kinds: dict[str, ColumnKind]) -> None:
+    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
     if source.format == "xlsx":
         columns = [xlsx_write.Column(name, kind, lines[name]) for name, kind in results.items()]
         rows = lines[SOURCE_ROW].to_numpy()
         xlsx_write.write_back(source.path, temp, source.sheet, source.header_row, source.width, rows, columns, sheets)
         return
     # read from csv/parquet: a new workbook whose first sheet holds the lines as read, with the results
-    kinds = {SOURCE_ROW: Kind("int"), **input_kinds, **results}
+    kinds = {SOURCE_ROW: ColumnKind("int"), **input_kinds, **results}
     xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
 
 
@@ -126,7 +113,7 @@ def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
         raise InputError([problem])
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, t.charts) for t in tables]
+        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
         jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
     else:
         writer = _write_csv if suffix == ".csv" else _write_parquet
@@ -136,7 +123,7 @@ def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
     return [path for path, _ in jobs]
 
 
-def _output_columns(lines: pd.DataFrame, results: dict[str, Kind]) -> list[str]:
+def _output_columns(lines: pd.DataFrame, results: dict[str, ColumnKind]) -> list[str]:
     """source_row, the canonical fields read, then the results; a result named like a field (``marker``,
     resolved from Products, the export and the default) replaces it."""
     fields = [f for f in FIELDS if f in lines.columns and f not in results]
@@ -146,7 +133,7 @@ def _output_columns(lines: pd.DataFrame, results: dict[str, Kind]) -> list[str]:
 # ------------------------------------------------------------------ csv / parquet
 
 
-def _write_csv(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path) -> None:
+def _write_csv(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path) -> None:
     text = {}
     for name in frame.columns:
         kind = kinds.get(name, TEXT)
@@ -167,7 +154,7 @@ DICTIONARY_SAMPLE_ROWS, DICTIONARY_SAMPLE_MAX = 1 << 16, 1 << 10  # a number col
 STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
-def _write_parquet(frame: pd.DataFrame, kinds: dict[str, Kind], temp: Path, slice_rows: int = PARQUET_SLICE_ROWS,
+def _write_parquet(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path, slice_rows: int = PARQUET_SLICE_ROWS,
                    writers: int | None = None) -> None:
     """Parquet that any reader takes: text dictionary-encoded per row group, money and quantities as exact
     decimals stored as 64-bit integers, a row group per ``slice_rows`` lines.
@@ -199,7 +186,7 @@ class _ParquetColumns:
     group has one schema: the text dictionaries, which money columns need decimal128, which columns
     are never blank, which numbers repeat enough for a dictionary."""
 
-    def __init__(self, frame: pd.DataFrame, kinds: dict[str, Kind], slice_rows: int):
+    def __init__(self, frame: pd.DataFrame, kinds: dict[str, ColumnKind], slice_rows: int):
         import pyarrow as pa
 
         self.frame, self.kinds, self.slice_rows, self.pa = frame, kinds, slice_rows, pa
@@ -258,7 +245,7 @@ def _fits_decimal64(values: pd.Series) -> bool:
     return pd.isna(highest) or max(abs(int(lowest)), abs(int(highest))) < 10**18
 
 
-def _arrow(values: pd.Series, kind: Kind, pa, wide: bool = False):
+def _arrow(values: pd.Series, kind: ColumnKind, pa, wide: bool = False):
     if kind.name == "date":
         stamps = pd.to_datetime(pd.Series(values))
         return pa.array(stamps.to_numpy(dtype="datetime64[D]"), type=pa.date32(), mask=stamps.isna().to_numpy())

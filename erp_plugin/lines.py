@@ -9,37 +9,12 @@ Optional numbers are pandas nullable ``Int64`` (blank stays blank).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..money import PCT_DECIMALS
-
-QTY_DECIMALS = 3
-PRICE_DECIMALS = 4
+from .tables import DATE, INT, PCT, PRICE, QTY, TEXT, ColumnKind, money
 
 SOURCE_ROW = "source_row"  # the export's own row number, as Excel shows it
 
 
-@dataclass(frozen=True)
-class Kind:
-    """How a column is held and how it is written: ``decimals`` is the scale of the integer."""
-
-    name: str  # text, date, int, money, qty, price, pct
-    decimals: int = 0
-
-
-TEXT = Kind("text")
-DATE = Kind("date")
-INT = Kind("int")
-QTY = Kind("qty", QTY_DECIMALS)
-PRICE = Kind("price", PRICE_DECIMALS)
-PCT = Kind("pct", PCT_DECIMALS)
-
-
-def money(minor_units: int) -> Kind:
-    return Kind("money", minor_units)
-
-
-def input_kinds(minor_units: int) -> dict[str, Kind]:
+def input_kinds(minor_units: int) -> dict[str, ColumnKind]:
     """The kind of every canonical export field (SPEC §6)."""
     m = money(minor_units)
     return {

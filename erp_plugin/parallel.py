@@ -1,4 +1,4 @@
-"""Row-wise column arithmetic in blocks of rows, on every core.
+"""Whole-column work on every core: threads per core, and row-wise arithmetic in blocks of rows.
 
 A plugin's arithmetic over ten million lines (a dozen numpy operations, each
 making an 80 MB temporary) is dominated by memory, not by sums: every
@@ -11,12 +11,11 @@ depends on its own values alone may be split this way.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 import numpy as np
-
-from .threads import workers
 
 BLOCK_ROWS = 1 << 16  # 512 KB per int64 temporary: a block's arrays stay in the cores' caches
 T = TypeVar("T")
@@ -47,3 +46,14 @@ def each_block(rows: int, compute: Callable[[slice], T]) -> list[T]:
         return [compute(block) for block in blocks]
     with ThreadPoolExecutor(max_workers=workers(len(blocks))) as pool:
         return list(pool.map(compute, blocks))
+
+
+def workers(tasks: int) -> int:
+    """Threads for ``tasks`` independent jobs: no more than the cores this process may run on.
+
+    ``os.cpu_count()`` counts the machine's cores, which in a container or under
+    ``taskset`` can be far more than the process gets; each running job holds its
+    column's temporaries, so too many at once only costs memory.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(tasks, cores))

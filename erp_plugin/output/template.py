@@ -18,9 +18,18 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..tariffs.model import Settings
+from ..tariffs.schema import (
+    DEFAULT_BONUS_MODES,
+    DEFAULT_MARKERS,
+    OPTIONS,
+    REWARDS,
+    SETTINGS,
+    SHEET,
+    SHEETS,
+    Col,
+)
 from ..xlsx import save_workbook
-from .model import Settings
-from .schema import DEFAULT_BONUS_MODES, DEFAULT_MARKERS, OPTIONS, REWARDS, SETTINGS, SHEET, SHEETS, Col
 
 MONEY_FORMAT = "#,##0.00"
 PCT_FORMAT = '0.0###" %"'  # shows 2.5 as "2.5 %"; the cell holds 2.5, not Excel's 0.025
@@ -107,7 +116,7 @@ def build_workbook() -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     _instructions(wb)
-    from ..excel.preview import add_sheet as add_preview  # the what-if sheet; imported late: it prices through the api
+    from .preview_sheet import add_sheet as add_preview  # the what-if sheet
 
     add_preview(wb)
     _settings(wb)

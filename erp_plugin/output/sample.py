@@ -17,8 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from ..money import format_minor, parse_decimal, round_half_up, to_minor
-from ..tariffs.template import CLIENTS, FIXED_TIME, PRODUCTS
 from ..xlsx import save_workbook
+from .template import CLIENTS, FIXED_TIME, PRODUCTS
 
 HEADERS = (
     "Дата", "Документ", "№", "Код контрагента", "Контрагент", "ИНН", "Артикул", "Номенклатура", "Группа",

@@ -1,0 +1,1 @@
+"""The output layer: writers, charts and number formats; nothing below it imports it."""
