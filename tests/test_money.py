@@ -13,11 +13,10 @@ from erp_plugin.money import (
     format_minor,
     group_sums,
     mul_div_round,
-    parse_decimal,
     pct_to_scaled,
     percent_of,
-    to_minor,
 )
+from erp_plugin.parsing import parse_decimal, to_minor
 
 
 @pytest.mark.parametrize(
@@ -268,7 +267,7 @@ typed_numbers = st.one_of(
 def test_column_parser_agrees_with_scalar_parser(values, decimals):
     import pandas as pd
 
-    from erp_plugin.money import parse_scaled_column
+    from erp_plugin.parsing import parse_scaled_column
 
     scaled, bad, blank = parse_scaled_column(pd.Series(values, dtype=object), decimals)
     for value, got, is_bad, is_blank in zip(values, scaled.tolist(), bad.tolist(), blank.tolist()):
@@ -291,7 +290,7 @@ def test_parquet_decimals_are_scaled_exactly_beyond_float_precision():
     import pandas as pd
     import pyarrow as pa
 
-    from erp_plugin.money import parse_scaled_column
+    from erp_plugin.parsing import parse_scaled_column
 
     values = pa.array([Decimal("12345678901234567.89"), Decimal("-0.005"), None, Decimal("1.125")], type=pa.decimal128(20, 3))
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values, dtype=pd.ArrowDtype(values.type))), 2)
@@ -304,7 +303,7 @@ def test_parquet_decimal64_is_read_from_its_words_and_rounded_when_finer():
     import pandas as pd
     import pyarrow as pa
 
-    from erp_plugin.money import parse_scaled_column
+    from erp_plugin.parsing import parse_scaled_column
 
     values = pa.array([Decimal("999999999999999.99"), Decimal("-0.01"), None, Decimal("12.30")], type=pa.decimal64(18, 2))
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values.slice(1), dtype=pd.ArrowDtype(values.type))), 2)

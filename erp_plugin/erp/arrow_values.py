@@ -2,7 +2,7 @@
 
 A parquet export's columns are typed, so most need no guessing: integers,
 decimals, dates and dictionary-encoded text are parsed here from their buffers,
-by the same rules as values.py and money.py (text trimmed, empty text blank,
+by the same rules as values.py and parsing.py (text trimmed, empty text blank,
 counts whole and not negative, VAT from 0 to 100 %, half away from zero beyond
 the scale). Any other type (floats, numbers in a text field, timestamps) gives
 None, and the column goes the general way through pandas.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..money import scale_arrow_decimals, scale_ints
+from ..parsing import scale_arrow_decimals, scale_ints
 from ..tables import ColumnKind
 from .values import WHOLE_DECIMALS, vat_rates, whole_numbers
 

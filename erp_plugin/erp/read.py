@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..lines import SOURCE_ROW, input_kinds
-from ..money import parse_scaled_column
+from ..parsing import parse_scaled_column
 from ..problems import InputError, Problem, Problems
 from ..tables import ColumnKind
 from ..parallel import workers

@@ -1,4 +1,4 @@
-"""Whole-column parsers for export values as ERPs write them (numbers are in money.py).
+"""Whole-column parsers for export values as ERPs write them (numbers are in parsing.py).
 
 Each returns the parsed column and masks of bad and blank cells, so the reader
 can name every bad cell at once. Per-element Python work is limited to telling
@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..cellkinds import cell_kinds
-from ..money import PCT_DECIMALS, parse_scaled_column
+from ..money import PCT_DECIMALS
+from ..parsing import parse_scaled_column
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MAX_SERIAL = 2958465  # 9999-12-31

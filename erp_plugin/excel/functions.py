@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..money import PCT_DECIMALS, MoneyError, parse_decimal
+from ..money import PCT_DECIMALS, MoneyError
+from ..parsing import parse_decimal
 from ..pipeline import Context, line_plugins, run
 from ..problems import InputError
 from ..tables import PRICE_DECIMALS, QTY_DECIMALS

@@ -20,8 +20,9 @@ from openpyxl.utils import get_column_letter
 
 from .. import api
 from ..lines import SOURCE_ROW
-from ..money import MoneyError, parse_decimal, share_pct
+from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
+from ..parsing import parse_decimal
 from ..problems import InputError, Problem
 from ..tables import PCT, PRICE_DECIMALS, QTY_DECIMALS, TEXT, Table, money
 from ..tariffs.model import Client, TariffBook

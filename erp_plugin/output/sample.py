@@ -16,7 +16,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ..money import format_minor, parse_decimal, round_half_up, to_minor
+from ..money import format_minor, round_half_up
+from ..parsing import parse_decimal, to_minor
 from ..xlsx import save_workbook
 from .template import CLIENTS, FIXED_TIME, PRODUCTS
 

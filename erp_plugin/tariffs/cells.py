@@ -6,7 +6,8 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from ..money import PCT_DECIMALS, MoneyError, decimals_of, parse_decimal, round_half_up
+from ..money import PCT_DECIMALS, MoneyError, round_half_up
+from ..parsing import decimals_of, parse_decimal
 from ..problems import Problems
 from .workbook import RawCell
 

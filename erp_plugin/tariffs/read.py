@@ -20,7 +20,7 @@ from typing import Iterator
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..erp.fields import normalize_header
-from ..money import to_minor
+from ..parsing import to_minor
 from ..problems import Problems
 from . import model as m
 from .cells import CellReader, parse_date, plain, text_of
