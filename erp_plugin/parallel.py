@@ -1,4 +1,4 @@
-"""Whole-column work on every core: threads per core, and row-wise arithmetic in blocks of rows.
+"""Work on every core: threads per core, row-wise arithmetic in blocks of rows, clients in parts.
 
 A plugin's arithmetic over ten million lines (a dozen numpy operations, each
 making an 80 MB temporary) is dominated by memory, not by sums: every
@@ -7,6 +7,10 @@ arithmetic over blocks of a few thousand rows keeps its temporaries small
 (reused from block to block, still in cache) and runs on a thread per core,
 since numpy lets go of the GIL inside each operation. Only work where each row
 depends on its own values alone may be split this way.
+
+Work that needs whole clients (the year end) is split into parts of clients
+instead (``client_parts``), and independent whole-column jobs (a parquet
+batch's columns) run side by side (``side_by_side``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from typing import Callable, TypeVar
 import numpy as np
 
 BLOCK_ROWS = 1 << 16  # 512 KB per int64 temporary: a block's arrays stay in the cores' caches
+PART_LINES = 2_000_000  # lines per part of the clients; parts run side by side
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 def by_blocks(rows: int, compute: Callable[[slice], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -42,10 +48,30 @@ def by_blocks(rows: int, compute: Callable[[slice], dict[str, np.ndarray]]) -> d
 def each_block(rows: int, compute: Callable[[slice], T]) -> list[T]:
     """``compute(block)`` for consecutive blocks of ``rows`` on a thread per core; the results in block order."""
     blocks = [slice(start, min(rows, start + BLOCK_ROWS)) for start in range(0, rows, BLOCK_ROWS)]
-    if len(blocks) < 2:
-        return [compute(block) for block in blocks]
-    with ThreadPoolExecutor(max_workers=workers(len(blocks))) as pool:
-        return list(pool.map(compute, blocks))
+    return side_by_side(compute, blocks)
+
+
+def side_by_side(compute: Callable[[A], T], jobs: list[A]) -> list[T]:
+    """``compute(job)`` for each of ``jobs`` on a thread pool of at most a thread per core; the results in
+    job order. Fewer than two jobs run in the calling thread.
+
+    Threads pay only for work that lets go of the GIL: numpy and Arrow over whole
+    arrays.
+    """
+    if len(jobs) < 2:
+        return [compute(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers(len(jobs))) as pool:
+        return list(pool.map(compute, jobs))
+
+
+def client_parts(clients: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+    """The positions where ``rows`` (a mask) is true, split by client code into parts of about PART_LINES
+    lines (at least one part), each client's rows in one part, in row order within a part."""
+    parts = max(1, round(int(rows.sum()) / PART_LINES))
+    if parts == 1:
+        return [np.flatnonzero(rows)]
+    bucket = clients % parts
+    return [np.flatnonzero(rows & (bucket == k)) for k in range(parts)]
 
 
 def workers(tasks: int) -> int:

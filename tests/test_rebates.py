@@ -114,9 +114,9 @@ def test_a_stamp_card_that_completes_mid_year(tmp_path):
 
 @pytest.mark.parametrize("part_lines", [2_000_000, 1])  # one part; a part per line (clients split by code)
 def test_clients_computed_in_parts_give_the_same_figures(tmp_path, monkeypatch, part_lines):
-    from erp_plugin.period import rebates
+    from erp_plugin import parallel
 
-    monkeypatch.setattr(rebates, "PART_LINES", part_lines)
+    monkeypatch.setattr(parallel, "PART_LINES", part_lines)
     lines = [
         sale("2026-03-02", "D1", "2000000"), sale("2026-04-01", "D2", "600000", client_id="C3"),
         sale("2026-09-01", "D3", "1500000"), sale("2026-05-01", "D4", "500000", client_id="C3"),

@@ -1,4 +1,4 @@
-"""Year-end cumulative rebates with credit notes, card tiers and stamp cards (SPEC §7).
+"""Year-end cumulative rebates, with credit notes, card tiers and stamp cards (SPEC §7).
 
 Works on priced lines (each line's ``net`` and ``vat``), per client, vectorised:
 
@@ -8,17 +8,13 @@ Works on priced lines (each line's ``net`` and ``vat``), per client, vectorised:
   <= turnover; ``stepped``: round(Σ part of turnover in each step × its pct / 100);
 * the rebate is split over the client's lines with net > 0 in proportion to net
   (largest remainder, ties to the earlier line) as the column ``rebate``;
-* credit notes: with ``rebate_reduces_price`` one row per VAT rate of the lines
-  that got a rebate, vat = Σ round(line rebate × r / (100 + r)); otherwise one
-  row per client, a bonus payment without VAT;
-* tier: the highest tier reached by period turnover or by the largest single
-  document's net; stamps: documents with net >= min_document, one column
-  completed per ``cells_per_column`` stamps, at most ``columns``.
+* credit notes (credit_notes.py), card tiers (tiers.py) and stamp cards
+  (stamps.py) come from the same per-client figures, computed here in one pass
+  over parts of the clients (parallel.client_parts).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,9 +30,12 @@ from ..money import (
     pct_to_scaled,
     percent_of,
 )
+from ..parallel import client_parts, side_by_side
 from ..tables import INT, PCT, TEXT, Table, money
 from ..tariffs.model import TariffBook
-from ..parallel import workers
+from .credit_notes import credit_notes
+from .stamps import client_stamps, stamp_table
+from .tiers import tier_table, tiers_reached
 
 
 @dataclass(frozen=True)
@@ -98,16 +97,14 @@ class Rebates:
     fiscal_year: FiscalYear
 
 
-PART_LINES = 2_000_000  # lines of the year per part of the clients; parts run side by side
-
-
 def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     """Rebates, credit notes, tiers and stamps of fiscal year ``year`` over priced ``lines``.
 
     Every figure is per client, so the clients are split into parts (by client
-    code) of about PART_LINES lines, computed side by side on a thread pool — the
-    work is numpy over the parts' arrays, which runs outside the GIL, and a
-    part's groups stay in the processor's cache — then put back in client order.
+    code) of about parallel.PART_LINES lines, computed side by side on a thread
+    pool — the work is numpy over the parts' arrays, which runs outside the GIL,
+    and a part's groups stay in the processor's cache — then put back in client
+    order.
     Grouping is on the client and document codes with exact integer sums
     (group_sums), not a hash group-by.
     """
@@ -119,16 +116,15 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     net = lines["net"].to_numpy()
     year_lines = _YearLines(clients, net, net - lines["vat"].to_numpy() if book.settings.rebate_basis == "net_ex_vat" else net,
                             lines["doc_id"].array.codes, count, book)
-    parts = _client_parts(clients, inside)
-    with ThreadPoolExecutor(max_workers=workers(len(parts))) as pool:
-        done = list(pool.map(year_lines.part, parts))
+    parts = client_parts(clients, inside)
+    done = side_by_side(year_lines.part, parts)
     order = np.argsort(np.concatenate([part.codes for part in done]))
     codes, turnover, pct, rebate, documents, largest, stamps, completed = (
         np.concatenate([getattr(part, name) for part in done])[order] for name in _Part.CLIENT_FIELDS)
     line_rebate = np.zeros(len(lines), dtype=np.int64)
     for rows, part in zip(parts, done):
         line_rebate[rows] = part.line_rebate
-    tier = _tiers(book, turnover, largest)
+    tier = tiers_reached(book, turnover, largest)
     names = lines["client_id"].cat.categories.to_numpy(dtype=object)[codes]
     minor = book.settings.minor_units
     table = pd.DataFrame({
@@ -139,19 +135,9 @@ def year_end(lines: pd.DataFrame, book: TariffBook, year: int) -> Rebates:
     kinds = {"turnover": money(minor), "rebate_pct": PCT, "rebate": money(minor), "documents": INT,
              "stamps": INT, "completed_columns": INT, "client_id": TEXT, "tier": TEXT}
     priced = with_columns(lines, rebate=line_rebate)
-    notes = _credit_notes(priced, book, names, rebate, clients, count)
-    tiers = Table("tiers", pd.DataFrame({"client_id": names, "tier": tier, "turnover": turnover, "largest_document": largest}),
-                  {"client_id": TEXT, "tier": TEXT, "turnover": money(minor), "largest_document": money(minor)})
-    return Rebates(priced, Table("rebates", table, kinds), notes, tiers, _stamp_table(book, names, stamps, completed), fy)
-
-
-def _client_parts(clients: np.ndarray, inside: np.ndarray) -> list[np.ndarray]:
-    """The rows of the year, split by client code into parts of about PART_LINES lines (at least one part)."""
-    parts = max(1, round(int(inside.sum()) / PART_LINES))
-    if parts == 1:
-        return [np.flatnonzero(inside)]
-    bucket = clients % parts
-    return [np.flatnonzero(inside & (bucket == k)) for k in range(parts)]
+    notes = credit_notes(priced, book, names, rebate, clients, count)
+    tiers = tier_table(book, names, tier, turnover, largest)
+    return Rebates(priced, Table("rebates", table, kinds), notes, tiers, stamp_table(book, names, stamps, completed), fy)
 
 
 @dataclass(frozen=True)
@@ -190,7 +176,7 @@ class _YearLines:
         largest = np.full(count, np.iinfo(np.int64).min)
         np.maximum.at(largest, doc_client, doc_net)
         documents = np.bincount(doc_client, minlength=count)[codes]
-        stamps, completed = _stamps(self.book, codes, count, doc_client, doc_net)
+        stamps, completed = client_stamps(self.book, codes, count, doc_client, doc_net)
         return _Part(codes, turnover, pct, rebate, documents, largest[codes], stamps, completed,
                      _allocate(clients, net, codes, count, rebate))
 
@@ -203,21 +189,6 @@ def _documents(docs: np.ndarray, clients: np.ndarray, net: np.ndarray, count: in
     return (unique % count).astype(np.intp), group_sums(net, document, len(unique))
 
 
-def _stamp_table(book: TariffBook, names, stamps: np.ndarray, completed: np.ndarray) -> Table:
-    """Stamps, completed columns, the rewards they earned (one per column) and whether the card is full."""
-    card = book.stamp_card
-    frame = pd.DataFrame({"client_id": names, "stamps": stamps, "completed_columns": completed})
-    kinds = {"client_id": TEXT, "stamps": INT, "completed_columns": INT}
-    if card is not None:
-        frame["complete"] = np.where(completed >= card.columns, "yes", "no")
-        frame["rewards"] = completed
-        kinds |= {"complete": TEXT, "rewards": INT}
-        if card.reward_points is not None:
-            frame["reward_points"] = completed * card.reward_points
-            kinds["reward_points"] = money(book.settings.minor_units)
-    return Table("stamps", frame, kinds)
-
-
 def _allocate(clients: np.ndarray, net: np.ndarray, codes: np.ndarray, count: int, rebate: np.ndarray) -> np.ndarray:
     """Each client's rebate over its lines with net > 0, in proportion to net."""
     result = np.zeros(len(clients), dtype=np.int64)
@@ -228,54 +199,3 @@ def _allocate(clients: np.ndarray, net: np.ndarray, codes: np.ndarray, count: in
     totals[np.bincount(group, minlength=count) == 0] = 0  # a client with no positive line gets none
     result[receiving] = allocate(totals, net[receiving], group)
     return result
-
-
-def _credit_notes(lines: pd.DataFrame, book: TariffBook, names, rebate, clients: np.ndarray, count: int) -> Table:
-    minor = book.settings.minor_units
-    kinds = {"client_id": TEXT, "vat_rate": PCT, "amount": money(minor), "vat": money(minor)}
-    if not book.settings.rebate_reduces_price:
-        given = rebate != 0
-        frame = pd.DataFrame({"client_id": names[given], "vat_rate": pd.array([pd.NA] * int(given.sum()), dtype="Int64"),
-                              "amount": rebate[given], "vat": np.zeros(int(given.sum()), dtype=np.int64)})
-        return Table("credit_notes", frame, kinds)
-    from ..plugins.totals import line_vat_rates
-
-    share = lines["rebate"].to_numpy()
-    with_rebate = share != 0
-    share = share[with_rebate]
-    rate = line_vat_rates(lines, book)[with_rebate]
-    vat = mul_div_round(share, rate, 100 * PCT_SCALE + rate)
-    rate_index, rates = pd.factorize(rate)
-    width = max(len(rates), 1)
-    key = clients[with_rebate] * width + rate_index  # one group per client and rate
-    size = count * width
-    present = np.flatnonzero(np.bincount(key, minlength=size))
-    categories = lines["client_id"].cat.categories.to_numpy(dtype=object)
-    frame = pd.DataFrame({
-        "client_id": categories[present // width], "vat_rate": np.asarray(rates)[present % width],
-        "amount": group_sums(share, key, size)[present], "vat": group_sums(vat, key, size)[present],
-    }).sort_values(["client_id", "vat_rate"], kind="stable", ignore_index=True)
-    return Table("credit_notes", frame, kinds)
-
-
-def _tiers(book: TariffBook, turnover: np.ndarray, largest: np.ndarray) -> np.ndarray:
-    """The highest tier each client reaches by turnover or by its largest single document."""
-    tier = np.full(len(turnover), None, dtype=object)
-    for t in book.tiers:  # listed lowest to highest: a later tier reached wins
-        reached = np.full(len(turnover), t.is_base)
-        if t.min_turnover is not None:
-            reached |= turnover >= t.min_turnover
-        if t.min_single_document is not None:
-            reached |= largest >= t.min_single_document
-        tier = np.where(reached, t.tier, tier)
-    return tier
-
-
-def _stamps(book: TariffBook, codes: np.ndarray, count: int, doc_client: np.ndarray,
-            doc_net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    card = book.stamp_card
-    if card is None:
-        zeros = np.zeros(len(codes), dtype=np.int64)
-        return zeros, zeros
-    stamps = np.bincount(doc_client[doc_net >= card.min_document], minlength=count)[codes].astype(np.int64)
-    return stamps, np.minimum(card.columns, stamps // card.cells_per_column)
