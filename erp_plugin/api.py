@@ -267,7 +267,7 @@ def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None
     (2 without). Raises InputError for a missing file or column, or a value that
     does not parse.
     """
-    from .erp.read import read_priced as read_columns
+    from .erp.read import read_priced_columns as read_columns
 
     book = _book(tariffs)
     minor = book.settings.minor_units if book else 2

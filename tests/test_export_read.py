@@ -220,10 +220,11 @@ def test_reading_in_chunks_gives_the_same_lines(tmp_path, monkeypatch):
 
 
 def test_problems_are_capped_per_field_across_chunks(tmp_path, monkeypatch):
+    from erp_plugin.erp import parse
     from erp_plugin.erp import read as reader
 
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(reader, "MAX_PROBLEMS_PER_FIELD", 4)
+    monkeypatch.setattr(parse, "MAX_PROBLEMS_PER_FIELD", 4)
     lines = [["01.03.2026", "Д", 1, "C", "", "S", "", "x", 1, None, None] for _ in range(10)]
     export = read_export(write_1c(tmp_path / "s.xlsx", lines))
     assert len(export.problems.errors) == 5

@@ -1,0 +1,95 @@
+"""Where an export's lines are: the header row, found by its headers, and the ExportSource that records it.
+
+The header is the first row (within HEADER_SCAN_ROWS, below any title block)
+that names every required field, by the tariff workbook's ``Columns`` sheet
+first, then by the built-in aliases of 1C, ERPNext, Odoo and SAP (fields.py).
+An export without one cannot be read at all: ExportError, with a problem saying
+which fields are missing and how to map them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..problems import Problem
+from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
+
+HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
+
+
+@dataclass
+class ExportSource:
+    """Where the lines came from, as much as a writer needs to put results back."""
+
+    path: Path
+    format: str  # xlsx | csv | parquet
+    sheet: str | None = None
+    header_row: int = 1  # Excel row number of the header
+    headers: list[str] = field(default_factory=list)
+    width: int = 0  # used columns of the sheet; result columns go to the right of them
+    fields: dict[str, int] = field(default_factory=dict)  # field -> 0-based column
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+class ExportError(Exception):
+    """The export cannot be read at all (no such file, no header row); carries the problem."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def match_fields(headers: list, columns: Mapping[str, str]) -> dict[str, int]:
+    """Field -> column index for one header row: the Columns sheet first, then the built-in aliases."""
+    keys = [normalize_header(h) if isinstance(h, str) and h.strip() else "" for h in headers]
+    found: dict[str, int] = {}
+    taken: set[int] = set()
+
+    def claim(name: str, wanted: str) -> bool:
+        key = normalize_header(wanted)
+        for index, header in enumerate(keys):
+            if header == key and index not in taken:
+                found[name] = index
+                taken.add(index)
+                return True
+        return False
+
+    for name, header in columns.items():
+        if name in FIELDS:
+            claim(name, header)
+    for name in FIELDS:
+        if name not in found:
+            any(claim(name, alias) for alias in (name, *FIELD_ALIASES.get(name, ())))
+    return found
+
+
+def find_header(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict[str, int], bool]:
+    """The first row holding every required field; else the row that maps the most (complete=False)."""
+    best = (0, {}, False)
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        fields = match_fields(list(row), columns)
+        if all(f in fields for f in REQUIRED_FIELDS):
+            return index, fields, True
+        if len(fields) > len(best[1]):
+            best = (index, fields, False)
+    return best
+
+
+def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where: str) -> ExportError:
+    index, fields, _complete = find_header(scanned, columns)
+    if fields:
+        missing = [f for f in REQUIRED_FIELDS if f not in fields]
+        hints = "; ".join(f"{f} (e.g. {', '.join(FIELD_ALIASES[f][:3])})" for f in missing)
+        message = (
+            f"{where}: row {index + 1} looks like the header but has no column for {hints}; "
+            "rename the column or map it on the Columns sheet of the tariff workbook"
+        )
+    else:
+        message = (
+            f"{where}: no header row with the fields {', '.join(REQUIRED_FIELDS)} in the first "
+            f"{HEADER_SCAN_ROWS} rows; map your headers on the Columns sheet of the tariff workbook"
+        )
+    return ExportError(Problem("export.no_header", message, file=file))

@@ -1,0 +1,258 @@
+"""Raw rows of an export to lines: every field parsed column-wise, the rows that are not lines left out,
+every bad value a problem with its export row and field.
+
+The same for every format: a chunk of raw cells (xlsx, csv: a frame of object
+or text columns) or a parquet batch (typed Arrow columns, parsed straight from
+Arrow where their type allows, side by side on a thread pool). Blank rows, group
+headings and the totals row (``Итого``, ``Всего``, ``Total``) are not lines.
+The column parsers are in values.py, arrow_values.py and parsing.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+
+from ..lines import SOURCE_ROW, input_kinds
+from ..parallel import side_by_side
+from ..parsing import parse_scaled_column
+from ..problems import Problems
+from ..tables import ColumnKind
+from .arrow_values import parse_arrow_column
+from .fields import FIELDS, REQUIRED_FIELDS
+from .read_parquet import ArrowBatch
+from .values import (
+    parse_date_column,
+    parse_int_column,
+    parse_text_column,
+    parse_vat_column,
+)
+
+MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
+TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
+LINE_FIELDS = ("doc_id", "client_id", "sku", "qty", "unit_price")  # a row with all of them blank is not a line
+EXPECTED = {
+    "date": "a date, e.g. 31.12.2026",
+    "text": "a value",
+    "int": "a whole number of 0 or more, e.g. 7",
+    "money": "an amount, e.g. 1 234,56",
+    "qty": "a quantity, e.g. 5 or 2,5",
+    "price": "a price, e.g. 1 234,56",
+    "pct": "a VAT rate, e.g. 22%",
+    "percent": "a percentage, e.g. 12,5",
+}
+
+
+def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool, problems: Problems,
+                counts: dict) -> pd.DataFrame:
+    """The lines of one chunk (or parquet batch): the fields parsed, the rows that are not lines left out and,
+    with ``skip_bad``, the lines with a bad value; every problem added to ``problems`` (``counts``: the
+    problems so far per field and code, over all chunks)."""
+    kinds = input_kinds(minor_units)
+    present = [f for f in FIELDS if f in raw.columns]
+    if isinstance(raw, ArrowBatch):  # typed columns, each read once: parsed first, then the rows that are lines kept
+        parsed = parse_fields(raw, {name: kinds[name] for name in present})
+        filled = np.zeros(len(raw), dtype=bool)
+        for name in LINE_FIELDS:
+            if name in parsed:
+                filled |= ~parsed[name][2]
+        if not filled.all():
+            raw = raw.keep(filled)
+            parsed = {name: tuple(part[filled] for part in column) for name, column in parsed.items()}
+    else:
+        raw = raw.reset_index(drop=True)
+        raw = raw[_line_rows(raw)].reset_index(drop=True)
+        parsed = parse_fields(raw, {name: kinds[name] for name in present})
+    rows = np.asarray(raw[SOURCE_ROW])
+    lines = {SOURCE_ROW: rows}
+    bad_rows = np.zeros(len(raw), dtype=bool)
+    report = Reporter(problems, counts, skip_bad, raw, rows)
+    for name in present:
+        kind = kinds[name]
+        values, bad, blank = parsed[name]
+        if name in REQUIRED_FIELDS:
+            report(name, blank, "export.blank", lambda _value, n=name, k=kind: f"{n} is blank; expected {EXPECTED[k.name]}")
+            bad_rows |= blank
+        report(name, bad, "export.value", lambda value, n=name, k=kind: f"{n} {shown(value)} is not {EXPECTED[k.name]}")
+        bad_rows |= bad
+        lines[name] = values
+    frame = pd.DataFrame(lines, copy=False)  # the parsed arrays as they are: no copy, no consolidation
+    if skip_bad and bad_rows.any():
+        frame = frame[~bad_rows].reset_index(drop=True)
+    return frame
+
+
+class Reporter:
+    """Adds a problem per bad cell, up to MAX_PROBLEMS_PER_FIELD per field and code over all chunks."""
+
+    def __init__(self, problems: Problems, counts: dict, skip_bad: bool, raw: pd.DataFrame | ArrowBatch, rows: np.ndarray):
+        self.problems, self.counts, self.skip_bad, self.raw, self.rows = problems, counts, skip_bad, raw, rows
+
+    def __call__(self, name: str, mask: np.ndarray, code: str, message) -> None:
+        positions = np.flatnonzero(mask)
+        if not len(positions):
+            return
+        seen = self.counts.get((name, code), 0)
+        self.counts[(name, code)] = seen + len(positions)
+        add = self.problems.warning if self.skip_bad else self.problems.error
+        suffix = "; the line is left out" if self.skip_bad else ""
+        listed = positions[: max(0, MAX_PROBLEMS_PER_FIELD - seen)]
+        if not len(listed):
+            return
+        raw = self.raw
+        values = raw.values(name, listed) if isinstance(raw, ArrowBatch) else list(raw[name].iloc[listed])
+        for position, value in zip(listed, values):
+            add(code, message(value) + suffix, row=int(self.rows[position]), field=name)
+
+
+def report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
+    add = problems.warning if skip_bad else problems.error
+    for (name, code), count in counts.items():
+        if count > MAX_PROBLEMS_PER_FIELD:
+            add(code, f"and {count - MAX_PROBLEMS_PER_FIELD} more lines with the same problem in field {name}", field=name)
+
+
+def _line_rows(raw: pd.DataFrame) -> np.ndarray:
+    """Rows that are lines: not blank, not a group heading, not a totals row."""
+    filled = np.zeros(len(raw), dtype=bool)
+    for name in LINE_FIELDS:
+        if name in raw.columns:
+            column = raw[name]
+            if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+                filled |= ~_per_value(column, lambda s: (s.isna() | s.astype(str).str.strip().eq("")).to_numpy(), True)
+            else:  # a typed column: only a null is blank
+                filled |= ~column.isna().to_numpy()
+    totals = np.zeros(len(raw), dtype=bool)
+    for name in ("_first", "date", "doc_id"):
+        if name in raw.columns and (raw[name].dtype == object or isinstance(raw[name].dtype, pd.CategoricalDtype)):
+            totals |= _per_value(raw[name], lambda s: s.astype(str).str.match(TOTALS).to_numpy(), False)
+    return filled & ~totals
+
+
+def _per_value(column: pd.Series, test, missing_value: bool) -> np.ndarray:
+    """``test`` of each cell, evaluated once per distinct value when the column is categorical."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(test(column), dtype=bool)
+    per_category = np.asarray(test(pd.Series(column.cat.categories.to_numpy(dtype=object), dtype=object)), dtype=bool)
+    codes = column.array.codes
+    return np.where(codes < 0, missing_value, np.append(per_category, missing_value)[codes])
+
+
+def parse_fields(raw: pd.DataFrame | ArrowBatch, kinds: dict[str, ColumnKind]) -> dict[str, tuple]:
+    """Each column of ``kinds`` parsed: ``(column for the lines frame, bad, blank)``.
+
+    A parquet batch's columns are parsed side by side on a thread pool: their
+    work is Arrow and numpy over whole columns, outside the GIL. Cell values
+    (xlsx, csv) go one column after the other.
+    """
+    def parse(name: str) -> tuple:
+        kind = kinds[name]
+        if isinstance(raw, ArrowBatch) and kind.name != "text":  # row by row: a row group's raw values at a time
+            return _parsed_in_pieces(raw.pieces(name), len(raw), kind)
+        values, bad, blank = _parse_field(raw[name], kind)
+        return _column(values, blank | bad, kind), bad, blank
+
+    if not isinstance(raw, ArrowBatch):
+        return {name: parse(name) for name in kinds}
+    return dict(zip(kinds, side_by_side(parse, list(kinds))))
+
+
+def _parsed_in_pieces(pieces: Iterator, rows: int, kind: ColumnKind) -> tuple:
+    """A row-wise field parsed piece by piece (a row group each), every piece copied into the whole
+    columns and let go before the next is read: the memory of one piece beside the result. Then
+    finished as _column finishes a whole one: a blank or bad value is 0 (NaT for a date) and, in
+    numbers, missing."""
+    parts = (_parse_field(piece, kind) for piece in pieces)
+    first = next(parts)
+    columns = [np.empty(rows, dtype=np.asarray(part).dtype) for part in first]
+    start = 0
+    for part in chain([first], parts):
+        size = len(part[1])
+        for column, values in zip(columns, part):
+            column[start:start + size] = values
+        start += size
+    values, bad, blank = columns
+    missing = bad | blank
+    if kind.name == "date":
+        values[missing] = np.datetime64("NaT")
+        return values, bad, blank
+    values = np.asarray(values, dtype=np.int64)
+    if not missing.any():
+        return values, bad, blank
+    values[missing] = 0
+    return pd.arrays.IntegerArray(values, missing), bad, blank
+
+
+def _parse_field(values, kind: ColumnKind):
+    """Parse a raw column: an Arrow one (parquet) from its buffers where its type allows, a categorical
+    one once per distinct value."""
+    if not isinstance(values, pd.Series):
+        parsed = parse_arrow_column(values, kind)
+        if parsed is not None:
+            return parsed
+        values = values.to_pandas(types_mapper=_keep_decimals, date_as_object=False)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _parse_categories(values, kind)
+    return _parse_values(values, kind)
+
+
+def _parse_categories(values: pd.Series, kind: ColumnKind):
+    codes = values.array.codes
+    categories = values.cat.categories
+    distinct = pd.Series(categories) if pd.api.types.is_string_dtype(categories.dtype) and categories.dtype != object \
+        else pd.Series(categories.to_numpy(dtype=object), dtype=object)
+    parsed, bad, blank = _parse_values(distinct, kind)
+    missing = codes < 0
+    take = np.where(missing, 0, codes)
+    if len(bad) == 0:  # no categories at all: every cell is blank
+        return _parse_values(pd.Series([None] * len(values), dtype=object), kind)
+    bad_out = np.where(missing, False, bad[take])
+    blank_out = missing | blank[take]
+    if kind.name == "text":
+        labels = pd.Series(parsed, dtype=object)
+        inverse, unique = pd.factorize(labels, use_na_sentinel=True)
+        new_codes = np.where(blank_out, -1, inverse[take])
+        return pd.Categorical.from_codes(new_codes, categories=pd.Index(unique, dtype=object)), bad_out, blank_out
+    if kind.name == "date":
+        return pd.Series(np.asarray(parsed)[take]).where(~blank_out), bad_out, blank_out
+    return np.asarray(parsed)[take], bad_out, blank_out
+
+
+def _parse_values(values: pd.Series, kind: ColumnKind):
+    if kind.name == "date":
+        return parse_date_column(values)
+    if kind.name == "text":
+        return parse_text_column(values)
+    if kind.name == "int":
+        return parse_int_column(values)
+    if kind.name == "pct":
+        return parse_vat_column(values)
+    return parse_scaled_column(values, kind.decimals)
+
+
+def _column(values, missing: np.ndarray, kind: ColumnKind):
+    if kind.name == "date":
+        return pd.Series(values).where(~missing).to_numpy(dtype="datetime64[s]")
+    if kind.name == "text":
+        if isinstance(values, pd.Categorical):
+            return values
+        return pd.Series(values, dtype=object).where(~missing, None).astype("category")
+    values = np.asarray(values, dtype=np.int64)
+    if not missing.any():
+        return values
+    return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
+
+
+def shown(value) -> str:
+    return repr(value.strip() if isinstance(value, str) else value)
+
+
+def _keep_decimals(arrow_type):
+    """Decimals stay Arrow decimals (parsed exactly from their unscaled integers), never Python Decimals or floats."""
+    import pyarrow as pa
+
+    return pd.ArrowDtype(arrow_type) if pa.types.is_decimal(arrow_type) else None
