@@ -16,17 +16,19 @@ import numpy as np
 import pandas as pd
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
-BLANK, TEXT, NUMBER, DATE, OTHER = range(5)
+CELL_BLANK, CELL_TEXT, CELL_NUMBER, CELL_DATE, CELL_OTHER = range(5)  # a cell's kind code
 _CODES = {
-    type(None): BLANK,
-    str: TEXT,
-    **{kind: NUMBER for kind in (float, int, np.float64, np.float32, np.int64, np.int32, Decimal)},
-    **{kind: DATE for kind in (dt.date, dt.datetime, pd.Timestamp)},
+    type(None): CELL_BLANK,
+    str: CELL_TEXT,
+    **{kind: CELL_NUMBER for kind in (float, int, np.float64, np.float32, np.int64, np.int32, Decimal)},
+    **{kind: CELL_DATE for kind in (dt.date, dt.datetime, pd.Timestamp)},
 }
 
 
 @dataclass(frozen=True)
-class Kinds:
+class CellKinds:
+    """One mask per kind over a column's cells; every cell is in exactly one."""
+
     blank: np.ndarray
     text: np.ndarray
     number: np.ndarray
@@ -34,15 +36,15 @@ class Kinds:
     other: np.ndarray
 
 
-def cell_kinds(values) -> Kinds:
+def cell_kinds(values) -> CellKinds:
     """Masks of the kinds in an object column; white-space text and NaN count as blank."""
     cells = np.asarray(values, dtype=object)
     n = len(cells)
     if n == 0:
         empty = np.zeros(0, dtype=bool)
-        return Kinds(empty, empty, empty, empty, empty)
-    codes = pd.Series(_TYPE_OF(cells), dtype=object).map(_CODES).fillna(OTHER).to_numpy(dtype=np.int8)
-    text, number, date, blank = codes == TEXT, codes == NUMBER, codes == DATE, codes == BLANK
+        return CellKinds(empty, empty, empty, empty, empty)
+    codes = pd.Series(_TYPE_OF(cells), dtype=object).map(_CODES).fillna(CELL_OTHER).to_numpy(dtype=np.int8)
+    text, number, date, blank = codes == CELL_TEXT, codes == CELL_NUMBER, codes == CELL_DATE, codes == CELL_BLANK
     if number.any():
         nan = number & (cells != cells)  # NaN is the one value not equal to itself
         number &= ~nan
@@ -53,4 +55,4 @@ def cell_kinds(values) -> Kinds:
         blank[positions[empty_text]] = True
         text[positions[empty_text]] = False
     other = ~(blank | text | number | date)
-    return Kinds(blank, text, number, date, other)
+    return CellKinds(blank, text, number, date, other)

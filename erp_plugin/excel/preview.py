@@ -163,7 +163,7 @@ class Outcome:
     minor_units: int = 2
 
 
-def run(book: Book, tariffs: str | Path, today: date | None = None) -> Outcome:
+def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> Outcome:
     """Fill the Preview sheet of ``book`` from the tariff workbook file ``tariffs`` (the same workbook, saved,
     or a copy of it as it is on screen); problems go where the results would, as a table."""
     try:
@@ -187,7 +187,7 @@ def run(book: Book, tariffs: str | Path, today: date | None = None) -> Outcome:
 def run_file(tariffs: str | Path, today: date | None = None) -> Outcome:
     """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
     as of the sheet's date (blank: ``today``); problems go on the sheet."""
-    return run(file_book(tariffs, "tariff workbook"), tariffs, today)
+    return fill_preview(file_book(tariffs, "tariff workbook"), tariffs, today)
 
 
 def main() -> None:
@@ -197,7 +197,7 @@ def main() -> None:
     book = calling_book()
     copy = book.saved_copy()
     try:
-        run(book, copy)
+        fill_preview(book, copy)
     finally:
         if copy != book.path:
             copy.unlink(missing_ok=True)

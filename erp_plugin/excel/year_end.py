@@ -3,7 +3,7 @@ export and the year; the job writes Rebates, CreditNotes, Summary, the other per
 charts into it, and every problem onto its Warnings sheet instead of a traceback.
 
 In Excel the xlwings add-in's "Run main" calls ``main()`` of ``year_end.py`` beside the workbook;
-outside Excel ``erp-plugin year-end WORKBOOK`` (or ``python year_end.py``) runs the same ``run`` on
+outside Excel ``erp-plugin year-end WORKBOOK`` (or ``python year_end.py``) runs the same ``run_year_end`` on
 the file through openpyxl.
 """
 
@@ -99,7 +99,7 @@ def _path(book: Book, name: str) -> Path:
     return path if path.is_absolute() else book.folder / path
 
 
-def run(book: Book, progress=None) -> Outcome:
+def run_year_end(book: Book, progress=None) -> Outcome:
     """The year end into ``book``: every result table on its own sheet, the problems on Warnings, then saved.
 
     On an error nothing is computed and only Warnings changes, listing every problem."""
@@ -129,11 +129,11 @@ def run(book: Book, progress=None) -> Outcome:
 def run_file(workbook: str | Path, progress=None) -> Outcome:
     """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
     export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet."""
-    return run(file_book(workbook, "year-end workbook"), progress)
+    return run_year_end(file_book(workbook, "year-end workbook"), progress)
 
 
 def main() -> None:
     """xlwings' "Run main": the job on the workbook that called it."""
     from .xlwings_book import calling_book
 
-    run(calling_book())
+    run_year_end(calling_book())
