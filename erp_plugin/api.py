@@ -202,7 +202,7 @@ def price(
     ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
     ``progress(stage)`` is called as the run moves on, for a progress display.
     """
-    from .pipeline import Context, line_plugins, nothing_to_price, run
+    from .pipeline import RunContext, nothing_to_price, price_lines
 
     step = progress or (lambda stage: None)
     book = _book(tariffs)
@@ -212,19 +212,19 @@ def price(
     if data.lines.empty:
         raise nothing_to_price(data.problems.warnings)
     ledger = ledger or book.settings.ledger
-    ctx = Context(book, skip_bad_lines)
     written: list[Path] = []
 
-    def priced_and_written() -> tuple[pd.DataFrame, dict[str, Table], Problems]:
+    def priced(ctx: RunContext):
         step("pricing")
-        lines = run(data.lines, ctx, line_plugins())
+        run = price_lines(data.lines, ctx)
         problems = Problems()
         problems.extend(data.problems.warnings)
-        problems.extend(ctx.problems.items)
-        tables = {"summary": summary_table(lines, minor_units), "markers": markers_table(lines, book), **ctx.tables}
+        problems.extend(run.problems)
+        tables = {"summary": summary_table(run.lines, minor_units), "markers": markers_table(run.lines, book),
+                  **run.tables}
         if problems.warnings:
             tables["warnings"] = warnings_table(problems)
-        return lines, tables, problems
+        return run, tables, problems
 
     def write(lines, tables) -> None:
         if out is not None:
@@ -241,20 +241,20 @@ def price(
         engine = open_ledger(ledger)
         try:
             with session(engine, data.lines, book) as run_on_ledger:
-                ctx.opening = run_on_ledger.opening()
-                lines, tables, problems = priced_and_written()
+                ctx = RunContext(book, skip_bad_lines, opening=run_on_ledger.opening())
+                run, tables, problems = priced(ctx)
                 step("posting to the ledger")
-                posted = run_on_ledger.post(lines, str(export), ctx.opening, ctx.to_post)
-                write(lines, tables)
+                posted = run_on_ledger.post(run.lines, str(export), ctx.opening, run.kept)
+                write(run.lines, tables)
         except BaseException:
             if new_file:  # only posting creates a ledger: a run that posted nothing leaves no file behind
                 engine.dispose()
                 Path(ledger).unlink(missing_ok=True)
             raise
     else:
-        lines, tables, problems = priced_and_written()
-        write(lines, tables)
-    return Priced(lines, tables, problems, written, minor_units, data.source, posted)
+        run, tables, problems = priced(RunContext(book, skip_bad_lines))
+        write(run.lines, tables)
+    return Priced(run.lines, tables, problems, written, minor_units, data.source, posted)
 
 
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,

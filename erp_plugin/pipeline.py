@@ -1,132 +1,233 @@
-"""The explicit, ordered list of line plugins, and running it over a lines frame.
+"""Line plugins as declared units, found through an entry-point group, and running them over a lines frame.
 
-A line plugin is a plain function ``plugin(lines, ctx) -> lines``: it adds its
-columns and returns the frame, reports bad lines through ``ctx.flag`` and adds
-result tables to ``ctx.tables``. Order matters for money (discounts before
-bonuses before totals), so it is a list, not a registry. Plugins need whole
-clients in one frame (coupons and bonus balances run per client), which keeps
-whole documents together too; a partitioned run must bucket lines by client.
+A line plugin (``LinePlugin``) has a name, an order slot, the columns it needs and
+the columns it adds, and a pure function ``apply(lines, ctx) -> PluginResult``:
+the lines with its columns added, the problems it found, the result tables it
+made. ``ctx`` (``RunContext``) is frozen: the tariff book, what the ledger
+already holds, the run's options. The built-ins are registered in the entry-point
+group ``erp_plugin.line_plugins`` (pyproject.toml) exactly as a third party's
+rule is: a package that declares ``my_rule = "my_package:PLUGIN"`` in that group
+adds its rule at its slot (``gross`` 100 … ``redemption`` 1000; a rule between
+promotions (700) and totals (800) takes e.g. 750).
 
-A bad line (option days beyond every bracket, an unknown payment, an overdraw)
-is flagged with its export row and field. Without ``skip_bad_lines`` the run
-then stops with every problem; with it, the flagged lines are left out and the
-pipeline runs again on the rest, so document-level rules (every n-th item,
-exclusive groups, coupons) never count a line that is not priced.
+Plugins must give the same figures on any part of the lines that keeps whole
+clients together (coupons and bonus balances run per client, which keeps whole
+documents together too): a partitioned run buckets lines by client.
+
+The runner checks each plugin's declared columns before and after it, and turns
+an exception into a problem naming the plugin. A bad line (option days beyond
+every bracket, an unknown payment, an overdraw) is an error problem with its
+export row and field. Without ``skip_bad_lines`` the run then stops with every
+problem; with it, the flagged lines are left out and the pipeline runs again on
+the rest, so document-level rules (every n-th item, exclusive groups, coupons)
+never count a line that is not priced.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .lines import SOURCE_ROW
-from .problems import InputError, Problem, Problems
+from .lines import SOURCE_ROW, LineColumn, declared
+from .problems import InputError, Problem
 from .tables import Table
 from .tariffs.model import TariffBook
 
 if TYPE_CHECKING:
     from .ledger.lots import Opening
 
+ENTRY_POINT_GROUP = "erp_plugin.line_plugins"
 MAX_PASSES = 5
 MAX_LINE_PROBLEMS = 1000  # per code; the rest are counted
 
 
-@dataclass
-class Context:
+@dataclass(frozen=True)
+class RunContext:
+    """What every plugin may read, and none may change."""
+
     book: TariffBook
     skip_bad_lines: bool = False
     today: date | None = None
-    problems: Problems = field(default_factory=Problems)
-    tables: dict[str, Table] = field(default_factory=dict)
-    bad: dict[int, list[Problem]] = field(default_factory=dict)  # source_row -> its problems this pass
-    counts: dict[str, int] = field(default_factory=dict)
     # what the ledger already holds for the export's clients (ledger.lots.Opening: lots, debts, sales
     # that returns can match), not counting this export's own lines; None without a ledger
     opening: "Opening | None" = None
-    # what the run gives the ledger to keep beside its lines (the coupon rules' qualifying documents and
-    # the coupons issued or used), by table name
-    to_post: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def minor_units(self) -> int:
         return self.book.settings.minor_units
 
+
+@dataclass(frozen=True)
+class PluginResult:
+    """What one plugin gives back: the lines with its columns, its problems, its tables, and what the
+    ledger keeps beside the lines (the coupon rules' qualifying documents, the coupons issued or used)."""
+
+    lines: pd.DataFrame
+    problems: tuple[Problem, ...] = ()
+    tables: Mapping[str, Table] = field(default_factory=lambda: MappingProxyType({}))
+    kept: Mapping[str, pd.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class Findings:
+    """A plugin's notebook while it works: bad lines, warnings, tables; ``result(lines)`` hands them back."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.tables: dict[str, Table] = {}
+        self.kept: dict[str, pd.DataFrame] = {}
+        self._counts: dict[str, int] = {}
+
     def flag(self, lines: pd.DataFrame, mask: np.ndarray, field_name: str, code: str, messages) -> None:
         """Mark the lines in ``mask`` bad; ``messages`` is one text or one per flagged line."""
         rows = lines[SOURCE_ROW].to_numpy()[mask]
         texts = [messages] * len(rows) if isinstance(messages, str) else list(messages)
-        for row, text in zip(rows.tolist(), texts):
-            self.bad.setdefault(row, []).append(Problem(code, text, row=row, field=field_name))
+        self.problems += [Problem(code, text, row=row, field=field_name) for row, text in zip(rows.tolist(), texts)]
 
     def warn(self, code: str, message: str, row: int | None = None, field_name: str | None = None) -> None:
         """A warning about a priced line (it is priced all the same); capped per code."""
-        seen = self.counts.get(code, 0)
-        self.counts[code] = seen + 1
+        seen = self._counts.get(code, 0)
+        self._counts[code] = seen + 1
         if seen < MAX_LINE_PROBLEMS:
-            self.problems.warning(code, message, row=row, field=field_name)
+            self.problems.append(Problem(code, message, "warning", row=row, field=field_name))
+
+    def result(self, lines: pd.DataFrame) -> PluginResult:
+        return PluginResult(lines, tuple(self.problems), MappingProxyType(dict(self.tables)),
+                            MappingProxyType(dict(self.kept)))
 
 
-Plugin = Callable[[pd.DataFrame, Context], pd.DataFrame]
+@dataclass(frozen=True)
+class LinePlugin:
+    """A rule over the lines frame, declared: where it runs and which columns it reads and adds."""
+
+    name: str
+    slot: int  # the order: lower runs first
+    needs: tuple[str, ...]  # columns that must be there when it runs
+    adds: tuple[str, ...]  # columns it adds (or replaces); each declared in lines.py or in ``declares``
+    apply: Callable[[pd.DataFrame, RunContext], PluginResult]
+    declares: tuple[LineColumn, ...] = ()  # a third party's own columns
+
+    def column(self, name: str) -> LineColumn | None:
+        return next((c for c in self.declares if c.name == name), None) or declared(name)
 
 
-def line_plugins() -> list[Plugin]:
-    """The built-in line plugins in the order SPEC §5 computes."""
-    from .plugins import (
-        coupons,
-        gross,
-        kit,
-        options,
-        promotions,
-        redemption,
-        returns,
-        tariff,
-        totals,
-    )
+@functools.cache
+def line_plugins() -> tuple[LinePlugin, ...]:
+    """The registered line plugins (the built-ins and any installed third party's), in slot order."""
+    from importlib.metadata import entry_points
 
-    return [
-        gross.plugin,
-        tariff.plugin,
-        kit.marker_plugin,
-        options.plugin,
-        kit.plugin,
-        coupons.plugin,
-        promotions.plugin,
-        totals.plugin,
-        returns.plugin,
-        redemption.plugin,
-    ]
+    found, problems = [], []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            plugin = point.load()
+        except Exception as exc:  # a broken third-party package: say which, do not run without it
+            problems.append(Problem("plugin.load", f"the line plugin {point.name!r} ({point.value}) cannot be "
+                                    f"loaded: {type(exc).__name__}: {exc}"))
+            continue
+        if not isinstance(plugin, LinePlugin):
+            problems.append(Problem("plugin.load", f"the entry point {point.name!r} ({point.value}) of "
+                                    f"{ENTRY_POINT_GROUP} is not an erp_plugin.pipeline.LinePlugin"))
+            continue
+        found.append(plugin)
+    if not any(p.name == "gross" for p in found):
+        problems.append(Problem("plugin.load", f"no built-in line plugins are registered in {ENTRY_POINT_GROUP}: "
+                                "install the package (pip install -e .) so its entry points exist"))
+    if problems:
+        raise InputError(problems)
+    return tuple(sorted(found, key=lambda p: (p.slot, p.name)))
 
 
-def run(lines: pd.DataFrame, ctx: Context, plugins: list[Plugin] | None = None) -> pd.DataFrame:
-    """Price ``lines``; raises InputError with every bad line unless ``ctx.skip_bad_lines``."""
-    plugins = plugins or line_plugins()
+@dataclass(frozen=True)
+class PricingRun:
+    """The priced lines, every plugin's warnings and tables, and what the ledger keeps beside the lines."""
+
+    lines: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)  # warnings only: a run with errors raises
+    tables: dict[str, Table] = field(default_factory=dict)
+    kept: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None) -> PricingRun:
+    """Price ``lines`` (the engine's representation: lines.py); raises InputError with every bad line
+    unless ``ctx.skip_bad_lines``."""
+    plugins = line_plugins() if plugins is None else plugins
     skipped: list[Problem] = []
     for _ in range(MAX_PASSES):
         if lines.empty:
             raise nothing_to_price(_capped(skipped))
-        ctx.bad = {}
-        ctx.tables = {}
-        ctx.to_post = {}
-        ctx.problems = Problems()
-        ctx.counts = {}
-        priced = lines
-        for plugin in plugins:
-            priced = plugin(priced, ctx)
-        if not ctx.bad:
+        run = _one_pass(lines, ctx, plugins)
+        bad = sorted({p.row for p in run.problems if p.severity == "error"})
+        if not bad:
             break
-        problems = [p for row in sorted(ctx.bad) for p in ctx.bad[row]]
+        errors = sorted((p for p in run.problems if p.severity == "error"), key=lambda p: p.row)
         if not ctx.skip_bad_lines:
-            raise InputError(_capped(problems))
-        skipped += [Problem(p.code, p.message + "; the line is left out", "warning", row=p.row, field=p.field) for p in problems]
-        lines = lines[~lines[SOURCE_ROW].isin(list(ctx.bad))].reset_index(drop=True)
+            raise InputError(_capped(errors))
+        skipped += [Problem(p.code, p.message + "; the line is left out", "warning", row=p.row, field=p.field)
+                    for p in errors]
+        lines = lines[~lines[SOURCE_ROW].isin(bad)].reset_index(drop=True)
     else:
         raise InputError([Problem("price.unsettled", "lines kept turning bad after leaving others out; fix the export")])
-    ctx.problems.extend(_capped(skipped))
-    return priced
+    return PricingRun(run.lines, run.problems + _capped(skipped), run.tables, run.kept)
+
+
+def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...]) -> PricingRun:
+    problems: list[Problem] = []
+    tables: dict[str, Table] = {}
+    kept: dict[str, pd.DataFrame] = {}
+    for plugin in plugins:
+        missing = [name for name in plugin.needs if name not in lines.columns]
+        if missing:
+            raise InputError([Problem("plugin.needs", f"the line plugin {plugin.name!r} (slot {plugin.slot}) needs "
+                                      f"{', '.join(missing)}, which no plugin before it adds")])
+        try:
+            result = plugin.apply(lines, ctx)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError([Problem("plugin.failed", f"the line plugin {plugin.name!r} stopped: "
+                                      f"{type(exc).__name__}: {exc}")]) from exc
+        wrong = _undeclared(plugin, result)
+        if wrong:
+            raise InputError([Problem("plugin.columns", f"the line plugin {plugin.name!r} {text}") for text in wrong])
+        lines = result.lines
+        problems += result.problems
+        tables.update(result.tables)
+        kept.update(result.kept)
+    return PricingRun(lines, problems, tables, kept)
+
+
+def _undeclared(plugin: LinePlugin, result: PluginResult) -> list[str]:
+    """What is wrong with the columns a plugin gave back, against its declaration."""
+    if not isinstance(result, PluginResult):
+        return [f"returned {type(result).__name__}, not a PluginResult"]
+    wrong = []
+    for name in plugin.adds:
+        column = plugin.column(name)
+        if column is None:
+            wrong.append(f"adds {name}, which is declared neither in erp_plugin.lines nor in its own declares")
+        elif name not in result.lines.columns:
+            wrong.append(f"declares that it adds {name} but did not")
+        elif not held_as_declared(result.lines[name], column):
+            wrong.append(f"added {name} as {result.lines[name].dtype}; lines.py declares it {column.kind_for(2).name}")
+    return wrong
+
+
+def held_as_declared(values: pd.Series, column: LineColumn) -> bool:
+    """Whether a column is held as its kind says (lines.py): text categorical, date datetime64, numbers integers."""
+    kind = column.kind_for(2).name
+    dtype = values.dtype
+    if kind == "text":
+        return isinstance(dtype, pd.CategoricalDtype)
+    if kind == "date":
+        return pd.api.types.is_datetime64_dtype(dtype)
+    if kind == "flag":
+        return pd.api.types.is_bool_dtype(dtype)
+    return pd.api.types.is_integer_dtype(dtype)
 
 
 def nothing_to_price(left_out: list[Problem]) -> InputError:

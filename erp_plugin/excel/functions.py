@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..money import PCT_DECIMALS, MoneyError
 from ..parsing import parse_decimal
-from ..pipeline import Context, line_plugins, run
+from ..pipeline import RunContext, price_lines
 from ..problems import InputError
 from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 from ..tariffs import read_tariffs
@@ -81,7 +81,7 @@ def price_line(book: TariffBook, amount, tariff: str = "BASE", marker: str = "wh
 
 def price_as(book: TariffBook, clients: dict[str, Client], lines: pd.DataFrame) -> pd.DataFrame:
     """``lines`` priced by the pipeline for made-up ``clients`` (no tariff changes): what-if figures."""
-    return run(lines, Context(dataclasses.replace(book, clients=clients, tariff_changes=())), line_plugins())
+    return price_lines(lines, RunContext(dataclasses.replace(book, clients=clients, tariff_changes=()))).lines
 
 
 def _days(value) -> int:

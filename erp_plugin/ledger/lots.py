@@ -253,7 +253,7 @@ def lots_and_debits(lines: pd.DataFrame, at: np.ndarray, opening: Opening, expir
     A line with bonus_accrued > 0 makes an accrual lot (pending for its moneyback_days),
     one with ``redeemed`` < 0 a refund lot (available at once); ``redeemed`` > 0 is a
     redemption debit (wanted = the amount), bonus_accrued < 0 a return's reversal, of
-    its sale's lot when ``_sale`` matched one.
+    its sale's lot when ``sale_ref`` matched one.
     """
     at = np.asarray(at, dtype=np.int64)
     ranks = line_ranks(lines, at)
@@ -275,7 +275,7 @@ def lots_and_debits(lines: pd.DataFrame, at: np.ndarray, opening: Opening, expir
     fifo = np.empty(len(every), dtype=np.int64)
     fifo[order] = np.arange(len(every))  # oldest first: by accrual day, the ledger's lots before the export's
     every["fifo"] = fifo
-    sale = lines["_sale"].to_numpy(dtype=np.int64)[at] if "_sale" in lines else np.full(len(at), -1)
+    sale = lines["sale_ref"].to_numpy(dtype=np.int64)[at] if "sale_ref" in lines else np.full(len(at), -1)
     by_line = dict(zip(opening.lots["line_id"].tolist(), opening.lots["ref"].tolist())) if len(opening.lots) else {}
     lot_ref = np.array([s if s <= -2 else by_line.get(s, -1) for s in sale.tolist()], dtype=np.int64) \
         if (sale >= 0).any() else sale

@@ -211,7 +211,7 @@ class Session:
         next_line = int(c.execute(select(func.coalesce(func.max(lines_table.c.id), 0))).scalar()) + 1
         line_id = np.where(seen, known["id"].fillna(0).to_numpy(dtype=np.int64), 0)
         line_id[~seen] = next_line + np.arange(int((~seen).sum()))
-        sale = priced["_sale"].to_numpy(dtype=np.int64) if "_sale" in priced else np.full(len(priced), -1)
+        sale = priced["sale_ref"].to_numpy(dtype=np.int64) if "sale_ref" in priced else np.full(len(priced), -1)
         sale_id = np.where(sale >= 0, sale, np.where(sale <= -2, line_id[np.maximum(-sale - 2, 0)], -1))
         deferred = self._deferred(priced)
         fresh = mine[~seen].assign(id=line_id[~seen], sale_id=sale_id[~seen], deferred=deferred[~seen], run_id=run_id)
@@ -274,9 +274,9 @@ class Session:
         accrued = priced["bonus_accrued"].to_numpy(dtype=np.int64)
         pct = self.book.expected_redemption_scaled(priced["date"].to_numpy(dtype="datetime64[D]"))
         own = np.sign(accrued) * deferred_revenue(np.abs(net), np.abs(accrued), pct)
-        if "_sale" not in priced:
+        if "sale_ref" not in priced:
             return own
-        return np.where(priced["_sale"].to_numpy() != -1, priced["_deferred"].to_numpy(dtype=np.int64), own)
+        return np.where(priced["sale_ref"].to_numpy() != -1, priced["return_deferred"].to_numpy(dtype=np.int64), own)
 
     def _entries(self, priced, opening: Opening, seen, line_id, run_id) -> pd.DataFrame:
         """The fresh lines' lots, and their debits taken out of lots as one run over every line would."""

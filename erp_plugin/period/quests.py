@@ -13,7 +13,7 @@ from ..tariffs.model import TariffBook
 def quests(lines: pd.DataFrame, book: TariffBook) -> Table:
     days = lines["date"].to_numpy(dtype="datetime64[D]")
     bought = lines["net"].to_numpy() > 0
-    category = lines["_category"].astype(object).fillna("").astype(str).str.strip().str.casefold().to_numpy()
+    category = lines["kit_category"].astype(object).fillna("").astype(str).str.strip().str.casefold().to_numpy()
     clients = lines["client_id"].astype(object).to_numpy()
     found = []
     for quest in book.quests:  # one pass per quest, vectorised over the lines

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from ..lines import SOURCE_ROW, with_columns
-from ..money import PCT_DECIMALS, pct_to_scaled
-from ..pipeline import Context
-from ..tables import DATE, TEXT, ColumnKind, Table
+from ..money import pct_to_scaled
+from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
+from ..tables import DATE, PCT, TEXT, ColumnKind, Table
 
 COLUMNS = ["code", "rule_id", "client_id", "issued_on", "valid_to", "issued_doc", "discount_pct", "used_doc", "used_on"]
 
@@ -43,7 +43,7 @@ def _documents(lines: pd.DataFrame) -> pd.DataFrame:
     return docs
 
 
-def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
+def issue(lines: pd.DataFrame, ctx: RunContext, docs: pd.DataFrame) -> pd.DataFrame:
     """The coupons of every rule over the client's qualifying documents: the ledger's earlier ones
     (``ctx.opening``, issued_order < 0) first, then the export's; each n-th issues one."""
     issued = []
@@ -81,7 +81,7 @@ def issue(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame) -> pd.DataFrame
     return pd.concat(issued, ignore_index=True)
 
 
-def qualifying_documents(ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
+def qualifying_documents(ctx: RunContext, docs: pd.DataFrame) -> pd.DataFrame:
     """The export's qualifying documents per rule, for the ledger to continue the counts from."""
     parts = [docs[docs["gross"] >= rule.min_document].assign(rule_id=rule.rule_id) for rule in ctx.book.coupon_rules]
     found = pd.concat(parts, ignore_index=True) if parts else docs.iloc[:0].assign(rule_id="")
@@ -90,11 +90,13 @@ def qualifying_documents(ctx: Context, docs: pd.DataFrame) -> pd.DataFrame:
                          "date": found["date"]})
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     codes_given = "coupon" in lines.columns and lines["coupon"].notna().any()
     if not ctx.book.coupon_rules and not codes_given:  # nothing to issue or redeem
         # no coupon rule: one read-only 0 seen as a column, no memory
-        return with_columns(lines, _coupon_pct=np.broadcast_to(np.int64(0), len(lines)), _coupon=_no_coupons(len(lines)))
+        return PluginResult(with_columns(lines, coupon_pct=np.broadcast_to(np.int64(0), len(lines)),
+                                         coupon_applied=_no_coupons(len(lines))))
+    found = Findings()
     docs = _documents(lines)
     coupons = issue(lines, ctx, docs)
     uses = ctx.opening.coupon_uses if ctx.opening is not None else {}
@@ -103,24 +105,24 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     used_before = coupons["used_doc"].notna().to_numpy()
     pct, code_per_line = np.zeros(len(lines), dtype=np.int64), _no_coupons(len(lines))
     if "coupon" in lines.columns and lines["coupon"].notna().any():
-        pct, code_per_line = _redeem(lines, ctx, docs, coupons)
+        pct, code_per_line = _redeem(lines, ctx, found, docs, coupons)
     kinds: dict[str, ColumnKind] = {
-        "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": ColumnKind("pct", PCT_DECIMALS), "code": TEXT,
+        "issued_on": DATE, "valid_to": DATE, "used_on": DATE, "discount_pct": PCT, "code": TEXT,
     }
     # this export's: the coupons it issued and those it used (earlier ones come from the ledger)
     mine = coupons[(coupons["issued_order"].to_numpy() >= 0) | (coupons["used_doc"].notna().to_numpy() & ~used_before)]
     if ctx.book.coupon_rules:
-        ctx.tables["coupons"] = Table("coupons", mine[COLUMNS].reset_index(drop=True), kinds)
-        ctx.to_post["coupons"] = mine[COLUMNS].reset_index(drop=True)
-        ctx.to_post["coupon_documents"] = qualifying_documents(ctx, docs)
-    return with_columns(lines, _coupon_pct=pct, _coupon=code_per_line)
+        found.tables["coupons"] = Table("coupons", mine[COLUMNS].reset_index(drop=True), kinds)
+        found.kept["coupons"] = mine[COLUMNS].reset_index(drop=True)
+        found.kept["coupon_documents"] = qualifying_documents(ctx, docs)
+    return found.result(with_columns(lines, coupon_pct=pct, coupon_applied=code_per_line))
 
 
 def _no_coupons(n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
 
 
-def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.DataFrame):
+def _redeem(lines: pd.DataFrame, ctx: RunContext, found: Findings, docs: pd.DataFrame, coupons: pd.DataFrame):
     """Each line's coupon discount (percent units) and the coupon it was given by (a categorical)."""
     by_code = {code: i for i, code in enumerate(coupons["code"])}
     used = lines[lines["coupon"].notna()]
@@ -148,7 +150,7 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         if code not in by_code:
             carrying = np.zeros(len(lines), dtype=bool)
             carrying[in_doc[line_coupons[in_doc] == use.coupon]] = True
-            ctx.flag(lines, carrying, "coupon", "price.coupon_unknown",
+            found.flag(lines, carrying, "coupon", "price.coupon_unknown",
                      f"coupon {code!r} was never issued; check the code (coupons are <rule>-<client>-<number>)")
             continue
         i = by_code[code]
@@ -163,7 +165,7 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         elif use.date > coupon["valid_to"]:
             refusal = f"expired on {coupon['valid_to']:%d.%m.%Y}"
         if refusal:
-            ctx.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)),
+            found.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)),
                      field_name="coupon")
             continue
         coupons.at[i, "used_doc"] = str(use.doc_id)
@@ -172,3 +174,6 @@ def _redeem(lines: pd.DataFrame, ctx: Context, docs: pd.DataFrame, coupons: pd.D
         coupon_of_line[in_doc] = applied.setdefault(code, len(applied))
     return pct, pd.Categorical.from_codes(coupon_of_line, categories=pd.Index(list(applied), dtype=object))
 
+
+PLUGIN = LinePlugin("coupons", 600, needs=("gross", "doc_id", "client_id", "date"), adds=("coupon_pct", "coupon_applied"),
+                    apply=plugin)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..lines import with_columns
 from ..money import mul_div_round
+from ..pipeline import LinePlugin, PluginResult, RunContext
 from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 
 
@@ -29,17 +30,17 @@ def add_gross(lines: pd.DataFrame, minor_units: int) -> pd.DataFrame:
     return with_columns(lines, gross=gross)
 
 
-def plugin(lines: pd.DataFrame, ctx) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     """gross, and the pricing document of each line: its document, client, and sale or return side.
 
     A document's return lines are priced as a separate document of the same lines
-    with positive quantities, their figures then negated (SPEC §5 Returns); ``_sign``
-    is -1 on return lines and ``_pdoc`` numbers the pricing documents.
+    with positive quantities, their figures then negated (SPEC §5 Returns); ``sign``
+    is -1 on return lines and ``pricing_doc`` numbers the pricing documents.
     """
     lines = add_gross(lines, ctx.minor_units)
     returned = lines["qty"].to_numpy(dtype=np.int64) < 0
     sign = np.where(returned, np.int8(-1), np.int8(1))
-    return with_columns(lines, _sign=sign, _pdoc=_pricing_documents(lines, returned))
+    return PluginResult(with_columns(lines, sign=sign, pricing_doc=_pricing_documents(lines, returned)))
 
 
 def _pricing_documents(lines: pd.DataFrame, returned: np.ndarray) -> np.ndarray:
@@ -60,3 +61,7 @@ def _pricing_documents(lines: pd.DataFrame, returned: np.ndarray) -> np.ndarray:
         return (np.cumsum(used, dtype=np.int32) - 1)[key]
     key = (docs.astype(np.int64) * (int(clients.max(initial=0)) + 1) + clients) * 2 + returned
     return pd.factorize(key)[0]
+
+
+PLUGIN = LinePlugin("gross", 100, needs=("qty", "doc_id", "client_id"), adds=("gross", "sign", "pricing_doc"),
+                    apply=plugin)

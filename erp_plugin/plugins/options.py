@@ -12,17 +12,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..parallel import by_blocks
 from ..lines import with_columns
 from ..money import pct_to_scaled
-from ..pipeline import Context
+from ..parallel import by_blocks
+from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 from .lookup import BLANK, categorical, category_codes
 
 DAY_OPTIONS = ("reservation_days", "moneyback_days")
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    payment = _Payments(lines, ctx)
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
+    found = Findings()
+    payment = _Payments(lines, ctx, found)
     brackets = {option: _brackets(ctx, option) for option in DAY_OPTIONS}
     days = {option: lines[option].to_numpy(dtype=np.int64, na_value=0) if option in lines.columns
             else np.zeros(len(lines), np.int64) for option in DAY_OPTIONS}
@@ -39,13 +40,14 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
     columns = by_blocks(len(lines), block)
     for option, (values, _) in brackets.items():
-        _flag_beyond(lines, ctx, option, values, columns[option], days[option])
+        _flag_beyond(lines, ctx, found, option, values, columns[option], days[option])
     payment.flag(columns["unknown"])
-    return with_columns(lines, option_weight_pct=columns["option_weight_pct"],
-                        _payment=pd.Categorical.from_codes(columns["payment"], categories=payment.names or ["-"]))
+    return found.result(with_columns(
+        lines, option_weight_pct=columns["option_weight_pct"],
+        payment_option=pd.Categorical.from_codes(columns["payment"], categories=payment.names or ["-"])))
 
 
-def _brackets(ctx: Context, option: str) -> tuple[np.ndarray, np.ndarray]:
+def _brackets(ctx: RunContext, option: str) -> tuple[np.ndarray, np.ndarray]:
     """The configured values in ascending order and their weights (then 0 beyond the last); an option
     the workbook does not configure is one bracket of 0 days weighing 0."""
     rows = sorted(ctx.book.option_values(option), key=lambda o: o.value)
@@ -54,7 +56,7 @@ def _brackets(ctx: Context, option: str) -> tuple[np.ndarray, np.ndarray]:
     return values, weights
 
 
-def _flag_beyond(lines: pd.DataFrame, ctx: Context, option: str, values: np.ndarray, beyond: np.ndarray,
+def _flag_beyond(lines: pd.DataFrame, ctx: RunContext, found: Findings, option: str, values: np.ndarray, beyond: np.ndarray,
                  days: np.ndarray) -> None:
     if not beyond.any():
         return
@@ -64,16 +66,16 @@ def _flag_beyond(lines: pd.DataFrame, ctx: Context, option: str, values: np.ndar
     else:
         texts = [f"{option} {d}, but the tariff workbook offers no {option} option; add rows on the Options sheet"
                  for d in days[beyond]]
-    ctx.flag(lines, beyond, option, "price.option_days", texts)
+    found.flag(lines, beyond, option, "price.option_days", texts)
 
 
 class _Payments:
     """The payment of the lines, worked out per distinct export value: its code among the configured
     payments (blank: ``default_payment``), its weight, and whether it is not a payment option."""
 
-    def __init__(self, lines: pd.DataFrame, ctx: Context):
+    def __init__(self, lines: pd.DataFrame, ctx: RunContext, found: Findings):
         configured = ctx.book.option_values("payment")
-        self.lines, self.ctx = lines, ctx
+        self.lines, self.found = lines, found
         self.names = [str(o.value) for o in configured]
         weights = np.array([pct_to_scaled(o.weight_pct) for o in configured] + [0], dtype=np.int32)
         if "payment" in lines.columns:
@@ -97,5 +99,8 @@ class _Payments:
         if unknown.any():
             lines = self.lines
             shown = lines["payment"].astype(object).to_numpy()[unknown] if "payment" in lines.columns else [None] * unknown.sum()
-            self.ctx.flag(lines, unknown, "payment", "price.payment",
-                          [f"payment {p!r} is not a payment option; expected one of {', '.join(self.names)}" for p in shown])
+            self.found.flag(lines, unknown, "payment", "price.payment",
+                            [f"payment {p!r} is not a payment option; expected one of {', '.join(self.names)}" for p in shown])
+
+
+PLUGIN = LinePlugin("options", 400, needs=(), adds=("option_weight_pct", "payment_option"), apply=plugin)

@@ -27,15 +27,16 @@ import pandas as pd
 
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
-from ..pipeline import Context
+from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 from ..tables import PRICE_DECIMALS, QTY_DECIMALS
 from ..tariffs.model import Promotion
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     rules = sorted(ctx.book.promotions, key=lambda r: (r.priority, r.rule_id))
     n = len(lines)
-    facts = _Facts(lines, ctx)
+    found = Findings()
+    facts = _Facts(lines, ctx, found)
     effects: list[tuple[Promotion, np.ndarray, np.ndarray]] = []  # (rule, mask, total in minor × PCT_SCALE)
     discounts: dict[str, np.ndarray] = {}
     for rule in rules:
@@ -56,28 +57,28 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
             multipliers.append((rule, live & mask))
         else:
             promo = promo + np.where(live, discounts[rule.rule_id], 0)
-    coupon_pct = lines["_coupon_pct"].to_numpy()
+    coupon_pct = lines["coupon_pct"].to_numpy()
     coupon = percent_of(facts.gross, coupon_pct) if coupon_pct.any() else nothing
     if coupon is not nothing:
         promo = promo + coupon
     num, den = _combined_multiplier(multipliers, n)
-    names = _rule_names(effects, applied, discounts, facts, pd.Series(lines["_coupon"], copy=False), coupon)
-    return with_columns(
+    names = _rule_names(effects, applied, discounts, facts, pd.Series(lines["coupon_applied"], copy=False), coupon)
+    return found.result(with_columns(
         lines,
         promo_discount=nothing if promo is nothing else promo * facts.sign,
         promo_rules=names,
-        _mult_num=num,
-        _mult_den=den,
-    )
+        bonus_multiplier_num=num,
+        bonus_multiplier_den=den,
+    ))
 
 
 class _Facts:
     """The per-line facts rules filter on, computed once, and only when a rule asks."""
 
-    def __init__(self, lines: pd.DataFrame, ctx: Context):
-        self.lines, self.ctx = lines, ctx
-        self.sign = lines["_sign"].to_numpy()
-        self.pdoc = lines["_pdoc"].to_numpy()
+    def __init__(self, lines: pd.DataFrame, ctx: RunContext, found: Findings):
+        self.lines, self.ctx, self.found = lines, ctx, found
+        self.sign = lines["sign"].to_numpy()
+        self.pdoc = lines["pricing_doc"].to_numpy()
 
     @cached_property
     def gross(self) -> np.ndarray:
@@ -116,9 +117,9 @@ class _Facts:
         if rule.skus:
             mask &= self._text_in("sku", {s.strip().casefold() for s in rule.skus})
         if rule.category:
-            mask &= self._text_in("_category", {rule.category.strip().casefold()})
+            mask &= self._text_in("kit_category", {rule.category.strip().casefold()})
         if rule.payment:
-            mask &= self._text_in("_payment", {rule.payment.strip().casefold()})
+            mask &= self._text_in("payment_option", {rule.payment.strip().casefold()})
         if rule.min_qty is not None:
             mask &= self.qty >= int(rule.min_qty.scaleb(QTY_DECIMALS))
         if rule.requires_sku:
@@ -166,8 +167,8 @@ class _Facts:
         fractional = mask & ~whole
         if fractional.any():
             shown = self.qty[fractional] / 10**QTY_DECIMALS
-            self.ctx.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
-                          [f"qty {q:g} is not a whole number, but rule {rule.rule_id} discounts every "
+            self.found.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
+                            [f"qty {q:g} is not a whole number, but rule {rule.rule_id} discounts every "
                            f"{_ordinal(rule.every_nth)} unit; only whole units can be counted" for q in shown])
         units = np.where(mask & whole, self.qty // 10**QTY_DECIMALS, 0)
         price = np.abs(self.lines["unit_price"].to_numpy(dtype=np.int64))
@@ -265,3 +266,10 @@ def _rule_names(effects, applied, discounts, facts: _Facts, coupon_codes: pd.Ser
     unique = {label: i for i, label in enumerate(dict.fromkeys(label for label in labels if label))}
     remap = np.array([unique.get(label, -1) for label in labels], dtype=np.int8 if len(unique) < 128 else np.int32)
     return pd.Categorical.from_codes(remap[combo], categories=list(unique))  # blank (-1): no rule changed the line
+
+
+PLUGIN = LinePlugin(
+    "promotions", 700,
+    needs=("gross", "qty", "date", "client_id", "marker", "sku", "kit_bonus", "sign", "pricing_doc", "kit_category",
+           "payment_option", "coupon_pct", "coupon_applied"),
+    adds=("promo_discount", "promo_rules", "bonus_multiplier_num", "bonus_multiplier_den"), apply=plugin)

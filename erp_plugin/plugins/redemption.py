@@ -19,23 +19,24 @@ import pandas as pd
 from ..ledger.lots import Opening, lots_and_debits, simulate
 from ..lines import with_columns
 from ..money import format_minor
-from ..pipeline import MAX_LINE_PROBLEMS, Context
+from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, RunContext
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
+    found = Findings()
     net = lines["net"].to_numpy()
     paid = np.abs(lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0)) if "bonus_paid" in lines else np.zeros(len(lines), np.int64)
-    sign = lines["_sign"].to_numpy()
+    sign = lines["sign"].to_numpy()
     redeemed = np.zeros(len(lines), dtype=np.int64)
     returns = (sign < 0) & (paid > 0)
     redeemed[returns] = -np.minimum(paid[returns], np.abs(net[returns]))
     spending = np.flatnonzero((sign > 0) & (paid > 0))
     if len(spending) or (ctx.opening is not None and (lines["bonus_accrued"].to_numpy() < 0).any()):
-        redeemed[spending] = _spend(lines, ctx, spending, paid, net, redeemed)
-    return with_columns(lines, bonus_redeemed=redeemed, cash_due=net - redeemed)
+        redeemed[spending] = _spend(lines, ctx, found, spending, paid, net, redeemed)
+    return found.result(with_columns(lines, bonus_redeemed=redeemed, cash_due=net - redeemed))
 
 
-def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.ndarray, net: np.ndarray,
+def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.ndarray, paid: np.ndarray, net: np.ndarray,
            refunds: np.ndarray) -> np.ndarray:
     """Redemptions in ledger order over the lots (ledger.lots) of the clients that spend points (and, with a
     ledger, of those that return points: the ledger may hold their spending): their lines that accrue,
@@ -65,20 +66,24 @@ def _spend(lines: pd.DataFrame, ctx: Context, spending: np.ndarray, paid: np.nda
     shorts = np.flatnonzero(run.short > 0)
     for k in shorts[:MAX_LINE_PROBLEMS].tolist():
         i = int(debit_at[k])
-        ctx.warn("price.return_spent", f"the return takes back {format_minor(int(debit_wanted[k]), units, True)} "
-                 f"points, {format_minor(int(run.short[k]), units, True)} of which the client had already spent (or "
-                 "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
-                 field_name="qty")
+        found.warn("price.return_spent", f"the return takes back {format_minor(int(debit_wanted[k]), units, True)} "
+                   f"points, {format_minor(int(run.short[k]), units, True)} of which the client had already spent (or "
+                   "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
+                   field_name="qty")
     if len(shorts) > MAX_LINE_PROBLEMS:
-        ctx.warn("price.return_spent", f"and {len(shorts) - MAX_LINE_PROBLEMS} more returns of points already spent")
+        found.warn("price.return_spent", f"and {len(shorts) - MAX_LINE_PROBLEMS} more returns of points already spent")
     refused = run.refused[redemption]
     if refused.any():  # flagged together, in the lines' order
         bad = np.sort(at[refused])
         balance = dict(zip(at.tolist(), run.available[redemption].tolist()))
         mask = np.zeros(len(lines), dtype=bool)
         mask[bad] = True
-        ctx.flag(lines, mask, "bonus_paid", "price.overdraw", [
+        found.flag(lines, mask, "bonus_paid", "price.overdraw", [
             f"bonus_paid {format_minor(int(paid[i]), units)} is more than the client can spend here: "
             f"available {format_minor(max(balance[i], 0), units)}, net {format_minor(int(net[i]), units)} "
             "(on_overdraw = cap would take what is available)" for i in bad.tolist()])
     return result[spending]
+
+
+PLUGIN = LinePlugin("redemption", 1000, needs=("net", "sign", "client_id", "bonus_accrued"),
+                    adds=("bonus_redeemed", "cash_due"), apply=plugin)

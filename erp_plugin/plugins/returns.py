@@ -11,8 +11,8 @@ of a promotion or a VAT change gives back exactly what its sale gave.
 
 An unmatched return keeps the figures it was priced with (§5: a separate document
 of positive quantities, negated), with a warning. ``matched_sale`` names the sale
-line; ``_sale`` is its lot ref (an export line) or ledger line id, -1 when none,
-and ``_deferred`` the IFRS 15 deferral the return reverses.
+line; ``sale_ref`` is its lot ref (an export line) or ledger line id, -1 when none,
+and ``return_deferred`` the IFRS 15 deferral the return reverses.
 """
 
 from __future__ import annotations
@@ -24,21 +24,22 @@ from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..lines import SOURCE_ROW, with_columns
 from ..money import exact_round, format_minor
-from ..pipeline import MAX_LINE_PROBLEMS, Context
+from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, RunContext
 
 LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the ledger's
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
+    found = Findings()
     count = len(lines)
     label = np.full(count, None, dtype=object)
     sale_ref = np.full(count, -1, dtype=np.int64)
     deferred = np.zeros(count, dtype=np.int64)
-    returns = np.flatnonzero(lines["_sign"].to_numpy() < 0)
+    returns = np.flatnonzero(lines["sign"].to_numpy() < 0)
     columns: dict[str, np.ndarray] = {}
     if len(returns):
         candidates = _candidates(lines, ctx, returns)
-        reversed_figures = _match(lines, ctx, returns, candidates, label, sale_ref, deferred)
+        reversed_figures = _match(lines, ctx, found, returns, candidates, label, sale_ref, deferred)
         if reversed_figures:  # the figure columns copied once, only when a return was matched
             at = np.fromiter(reversed_figures, dtype=np.int64)
             values = np.array(list(reversed_figures.values()), dtype=np.int64)
@@ -46,7 +47,8 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                 column = lines[name].to_numpy(dtype=np.int64).copy()
                 column[at] = values[:, j]
                 columns[name] = column
-    return with_columns(lines, **columns, matched_sale=_categorical(label), _sale=sale_ref, _deferred=deferred)
+    return found.result(with_columns(lines, **columns, matched_sale=_categorical(label), sale_ref=sale_ref,
+                                     return_deferred=deferred))
 
 
 def _categorical(label: np.ndarray) -> pd.Categorical:
@@ -57,7 +59,7 @@ def _categorical(label: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
 
 
-def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.DataFrame:
+def _candidates(lines: pd.DataFrame, ctx: RunContext, returns: np.ndarray) -> pd.DataFrame:
     """The sale lines a return could match: the export's and the ledger's of a returned (client, SKU),
     keyed by ``pair`` (client and SKU codes of the export)."""
     client, clients = text_codes(lines["client_id"])
@@ -67,7 +69,7 @@ def _candidates(lines: pd.DataFrame, ctx: Context, returns: np.ndarray) -> pd.Da
     returned_client, returned_sku = np.zeros(len(clients) + 1, dtype=bool), np.zeros(len(skus) + 1, dtype=bool)
     returned_client[client[returns]] = True
     returned_sku[sku[returns]] = True
-    near = returned_client[client] & returned_sku[sku] & (lines["_sign"].to_numpy() > 0)
+    near = returned_client[client] & returned_sku[sku] & (lines["sign"].to_numpy() > 0)
     wanted = near.copy()
     wanted[near] = pd.Series(pair[near]).isin(pd.unique(pair[returns])).to_numpy()  # hashed, not sorted
     at = np.flatnonzero(wanted)
@@ -108,7 +110,7 @@ def _label(parts: tuple) -> str:
     return f"{doc} {when}, line {line} (ledger)" if stored else f"{doc} {when}, row {line}"
 
 
-def _match(lines, ctx, returns, candidates, label, sale_ref, deferred) -> dict[int, list[int]]:
+def _match(lines, ctx, found, returns, candidates, label, sale_ref, deferred) -> dict[int, list[int]]:
     """Match each return in ledger order (earlier returns first); its figures (LINE_FIGURES) by position."""
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
@@ -166,16 +168,20 @@ def _match(lines, ctx, returns, candidates, label, sale_ref, deferred) -> dict[i
         deferred[i] = -values[-1]
         label[i] = _label(labels[chosen])
         if own_gross != -values[0]:
-            ctx.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} "
-                     f"differs from what its sale charged for the quantity, "
-                     f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
-                     row=int(rows[i]), field_name="amount")
+            found.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} "
+                       f"differs from what its sale charged for the quantity, "
+                       f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
+                       row=int(rows[i]), field_name="amount")
         sale_ref[i] = refs[chosen]
     for i in sorted(unmatched)[:MAX_LINE_PROBLEMS]:
         where = f"in document {base[i]} " if has_base[i] else ""
-        ctx.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
-                 f"{where}has {-qty[i] / 1000:g} not yet returned: the return is priced at this date's terms",
-                 row=int(rows[i]), field_name="qty")
+        found.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
+                   f"{where}has {-qty[i] / 1000:g} not yet returned: the return is priced at this date's terms",
+                   row=int(rows[i]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
-        ctx.warn("price.return_unmatched", f"and {len(unmatched) - MAX_LINE_PROBLEMS} more returns with no sale to match")
+        found.warn("price.return_unmatched", f"and {len(unmatched) - MAX_LINE_PROBLEMS} more returns with no sale to match")
     return reversed_figures
+
+
+PLUGIN = LinePlugin("returns", 900, needs=("sign", "client_id", "sku", "qty", "date", *LINE_FIGURES),
+                    adds=("matched_sale", "sale_ref", "return_deferred"), apply=plugin)

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from ..lines import with_columns
-from ..pipeline import Context
+from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 
 BEGINNING = pd.Timestamp("1900-01-01")
 
 
-def _timeline(ctx: Context, client_codes: pd.Index) -> pd.DataFrame:
+def _timeline(ctx: RunContext, client_codes: pd.Index) -> pd.DataFrame:
     """Per client (as its code in the lines' categories): from_date, tariff, mode, forward-filled."""
     book = ctx.book
     base = pd.DataFrame({
@@ -38,8 +38,9 @@ def _timeline(ctx: Context, client_codes: pd.Index) -> pd.DataFrame:
     return events[["client", "from_date", "tariff", "bonus_mode"]]
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     book = ctx.book
+    found = Findings()
     tariffs, modes = list(book.tariffs) or ["BASE"], list(book.bonus_modes) or ["discount"]
     clients = lines["client_id"].cat.categories
     events = _timeline(ctx, clients)
@@ -63,20 +64,20 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if unknown.any():
         if book.settings.unknown_client == "error":
             ids = lines["client_id"].astype(object).to_numpy()[unknown]
-            ctx.flag(lines, unknown, "client_id", "price.unknown_client",
+            found.flag(lines, unknown, "client_id", "price.unknown_client",
                      [f"client {c!r} is not in Clients (unknown_client = error); add it there" for c in ids])
         else:
             missing = lines.loc[unknown, "client_id"].astype(object).unique()
-            ctx.warn("price.unknown_client",
+            found.warn("price.unknown_client",
                      f"{unknown.sum()} lines of {len(missing)} clients not in Clients are priced on BASE with the "
                      f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
         tariff = np.where(unknown, tariffs.index("BASE") if "BASE" in tariffs else 0, tariff)
         mode = np.where(unknown, modes.index("discount") if "discount" in modes else 0, mode)
-    return with_columns(
+    return found.result(with_columns(
         lines,
         tariff=pd.Categorical.from_codes(tariff, categories=tariffs),
         bonus_mode=pd.Categorical.from_codes(mode, categories=modes),
-    )
+    ))
 
 
 def _in_force(lines: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -91,3 +92,6 @@ def _in_force(lines: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, np
         by="client", direction="backward",
     ).sort_values("position")
     return merged["tariff"].to_numpy(dtype=np.int64), merged["bonus_mode"].to_numpy(dtype=np.int64)
+
+
+PLUGIN = LinePlugin("tariff", 200, needs=("client_id", "date"), adds=("tariff", "bonus_mode"), apply=plugin)

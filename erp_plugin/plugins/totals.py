@@ -19,29 +19,29 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..parallel import by_blocks
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
-from ..pipeline import Context
+from ..parallel import by_blocks
+from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 
 RATE_CHANGE = np.datetime64("2026-01-01", "D")
 DAYS_IN_YEAR = 365
 
 
-def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     columns = {name: _values(lines, name) for name in _INPUTS}
     default_vat = _default_vat_rate(ctx.book)
     settings = ctx.book.settings
     carrying = pct_to_scaled(settings.carrying_rate_pct)
-    multiplied = not np.array_equal(columns["_mult_num"], columns["_mult_den"])
+    multiplied = not np.array_equal(columns["bonus_multiplier_num"], columns["bonus_multiplier_den"])
 
     def block(rows: slice) -> dict[str, np.ndarray]:
         at = {name: values[rows] if np.ndim(values) else values for name, values in columns.items()}
-        gross, sign = at["gross"], at["_sign"]
+        gross, sign = at["gross"], at["sign"]
         discount_wanted = np.abs(at["kit_price_discount"] + at["promo_discount"])
         price_discount = sign * np.minimum(np.abs(gross), discount_wanted)
         net = gross - price_discount
-        bonus_accrued = mul_div_round(at["kit_bonus"], at["_mult_num"], at["_mult_den"]) if multiplied else at["kit_bonus"]
+        bonus_accrued = mul_div_round(at["kit_bonus"], at["bonus_multiplier_num"], at["bonus_multiplier_den"]) if multiplied else at["kit_bonus"]
         reservation_cost = mul_div_round(net, carrying * at["reservation_days"], 100 * PCT_SCALE * DAYS_IN_YEAR)
         rate = np.where(at["_vat_missing"], default_vat(at["date"]), at["vat_rate"])
         if settings.prices_include_vat:
@@ -57,12 +57,14 @@ def plugin(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     if not multiplied:  # no multiplier: the kit bonus as it is, the same array
         totals["bonus_accrued"] = columns["kit_bonus"]
     lines = with_columns(lines, **{name: totals[name] for name in RESULTS})
-    _guardrail(lines, ctx)
-    return lines
+    found = Findings()
+    _guardrail(lines, ctx, found)
+    return found.result(lines)
 
 
 RESULTS = ("price_discount", "net", "bonus_accrued", "reservation_cost", "vat", "concession_pct")
-_INPUTS = ("gross", "_sign", "kit_price_discount", "promo_discount", "kit_bonus", "_mult_num", "_mult_den",
+_INPUTS = ("gross", "sign", "kit_price_discount", "promo_discount", "kit_bonus", "bonus_multiplier_num",
+           "bonus_multiplier_den",
            "reservation_days", "date", "vat_rate", "_vat_missing")
 
 
@@ -92,18 +94,25 @@ def _default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
     return lambda dates: np.where(dates < RATE_CHANGE, 20 * PCT_SCALE, 22 * PCT_SCALE)
 
 
-def _guardrail(lines: pd.DataFrame, ctx: Context) -> None:
+def _guardrail(lines: pd.DataFrame, ctx: RunContext, found: Findings) -> None:
     markers = ctx.book.markers
     limits = np.array([pct_to_scaled(markers[m].max_pct) for m in lines["marker"].cat.categories], dtype=np.int64)
     limit = limits[lines["marker"].array.codes]
     over = np.flatnonzero(lines["concession_pct"].to_numpy() > limit)
     rows = lines["source_row"].to_numpy()
     for i in over[:1000]:
-        ctx.warn(
+        found.warn(
             "price.concession",
             f"the line gives away {lines['concession_pct'].iat[i] / PCT_SCALE:g} % of its gross (discount, bonus and "
             f"reservation cost), above the {lines['marker'].iat[i]} marker's maximum {limit[i] / PCT_SCALE:g} %",
             row=int(rows[i]),
         )
     if len(over) > 1000:
-        ctx.warn("price.concession", f"and {len(over) - 1000} more lines above their marker's maximum")
+        found.warn("price.concession", f"and {len(over) - 1000} more lines above their marker's maximum")
+
+
+PLUGIN = LinePlugin(
+    "totals", 800,
+    needs=("gross", "sign", "kit_price_discount", "promo_discount", "kit_bonus", "bonus_multiplier_num",
+           "bonus_multiplier_den", "marker", "date"),
+    adds=RESULTS, apply=plugin)
