@@ -1,8 +1,9 @@
-"""One parquet file from writers side by side: the Thrift footer codec and the join of row groups."""
+"""What a parquet output guarantees, whatever writes it: exact decimal types and values, one schema over
+every row group, the same figures read back by pyarrow, pandas and DuckDB, and no file left behind when
+writing fails."""
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,93 +11,115 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from erp_plugin.erp import thrift_compact as thrift
-from erp_plugin.erp.parquet_writers import joined_footer, write_side_by_side
-from erp_plugin.output.write import _write_parquet
-from erp_plugin.tables import TEXT, ColumnKind, money
+from erp_plugin.output import write as writer
+from erp_plugin.tables import DATE, INT, PCT, PRICE, QTY, TEXT, Table, money
 
-
-def footer_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    size = int.from_bytes(data[-8:-4], "little")
-    return data[-8 - size:-8]
-
-
-def test_compact_protocol_bytes_worked_by_hand():
-    # field 1, i32 5: header (delta 1 << 4 | type 5) = 0x15, zigzag(5) = 10; then the stop byte
-    assert thrift.encode([[1, thrift.I32, 5]]) == bytes([0x15, 0x0A, 0x00])
-    # field 20 after field 1 is 19 ids on: long form, type byte 0x06 (i64), zigzag i16 id 40 = 0x28; zigzag(-1) = 1
-    assert thrift.encode([[1, thrift.TRUE, True], [20, thrift.I64, -1]]) == bytes([0x11, 0x06, 0x28, 0x01, 0x00])
-    # a binary of 3 bytes as field 2: 0x28, length 3, the bytes; a list of two i32 (2 << 4 | 5), zigzag 1 and -2
-    assert thrift.encode([[2, thrift.BINARY, b"abc"], [3, thrift.LIST, (thrift.I32, [1, -2])]]) == \
-        bytes([0x28, 3, 97, 98, 99, 0x19, 0x25, 0x02, 0x03, 0x00])
-    # 300 needs two varint bytes: zigzag 600 = 0b100_1011000 -> 0xD8 0x04
-    assert thrift.decode(bytes([0x16, 0xD8, 0x04, 0x00])) == [[1, thrift.I64, 300]]
-
-
-def test_every_type_decodes_to_what_was_encoded():
-    struct = [
-        [1, thrift.FALSE, False], [2, thrift.BYTE, -7], [3, thrift.I16, -300], [4, thrift.I32, 2**31 - 1],
-        [5, thrift.I64, -(2**63)], [6, thrift.DOUBLE, np.float64(2.5).tobytes()], [7, thrift.BINARY, "ы".encode()],
-        [9, thrift.LIST, (thrift.TRUE, [1, 2, 1])],  # booleans in a list: a byte each
-        [10, thrift.LIST, (thrift.I64, list(range(-20, 20)))],  # 15 or more items: the size as a varint
-        [11, thrift.MAP, (thrift.BINARY << 4 | thrift.I32, [(b"k", 1), (b"l", -1)])],
-        [12, thrift.STRUCT, [[1, thrift.TRUE, True], [300, thrift.I32, 3]]],
-        [13, thrift.SET, (thrift.STRUCT, [[[1, thrift.I32, 1]], []])],
-        [14, thrift.MAP, (0, [])],
-    ]
-    assert thrift.decode(thrift.encode(struct)) == struct
-
-
-def test_a_pyarrow_footer_encodes_back_to_its_very_bytes(tmp_path):
-    table = pa.table({"n": [1, None, 3], "s": pa.array(["а", "b", None]).dictionary_encode(),
-                      "d": pa.array([date(2026, 1, 1), None, date(2026, 2, 1)]), "x": [0.5, None, -1.25]})
-    pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)
-    footer = footer_bytes(tmp_path / "t.parquet")
-    assert thrift.encode(thrift.decode(footer)) == footer
-
-
+# seven lines in four row groups of 2, 2, 2 and 1 (slice_rows=2); a blank in every nullable column
 FRAME = pd.DataFrame({
     "source_row": np.arange(2, 9, dtype=np.int64),
     "doc_id": pd.Categorical(["Д-1", "Д-1", "Д-2", None, "Д-3", "Д-3", "Д-4"]),
     "date": pd.to_datetime(["2026-01-05", "2026-01-05", "2026-02-01", None, "2026-03-01", "2026-03-01", "2026-03-02"]),
-    "net": pd.array([15050, -2, 0, None, 10**15, 7, -99], dtype="Int64"),
+    "qty": np.array([3000, 2500, -1000, 1, 10_000, 0, 7], dtype=np.int64),  # thousandths
+    "unit_price": np.array([1_005_000, 100_100, 1_005_000, 1, 0, 99_999, 12_345_678], dtype=np.int64),
+    "kit_pct": np.array([50_000, 80_000, 0, 123_456, 50_000, 50_000, 1], dtype=np.int64),  # 1/10 000 of a percent
+    "net": pd.array([15050, -2, 0, None, 10**15, 7, -99], dtype="Int64"),  # kopecks
+    "fee": np.array([1, -1, 0, 5, 9, 10**17, -(10**17)], dtype=np.int64),  # whole units (money with 0 decimals)
 })
-KINDS = {"source_row": ColumnKind("int"), "doc_id": TEXT, "date": ColumnKind("date"), "net": money(2)}
+KINDS = {"source_row": INT, "doc_id": TEXT, "date": DATE, "qty": QTY, "unit_price": PRICE, "kit_pct": PCT,
+         "net": money(2), "fee": money(0)}
+EXPECTED = {
+    "source_row": [2, 3, 4, 5, 6, 7, 8],
+    "doc_id": ["Д-1", "Д-1", "Д-2", None, "Д-3", "Д-3", "Д-4"],
+    "date": [date(2026, 1, 5), date(2026, 1, 5), date(2026, 2, 1), None, date(2026, 3, 1), date(2026, 3, 1),
+             date(2026, 3, 2)],
+    "qty": [Decimal(v) for v in ("3.000", "2.500", "-1.000", "0.001", "10.000", "0.000", "0.007")],
+    "unit_price": [Decimal(v) for v in ("100.5000", "10.0100", "100.5000", "0.0001", "0.0000", "9.9999", "1234.5678")],
+    "kit_pct": [Decimal(v) for v in ("5.0000", "8.0000", "0.0000", "12.3456", "5.0000", "5.0000", "0.0001")],
+    "net": [Decimal("150.50"), Decimal("-0.02"), Decimal("0.00"), None, Decimal("10000000000000.00"), Decimal("0.07"),
+            Decimal("-0.99")],
+    "fee": [Decimal(v) for v in ("1", "-1", "0", "5", "9", str(10**17), str(-(10**17)))],
+}
+# parquet's own types: what any reader sees, with no Arrow schema stored in the file
+PARQUET_TYPES = {"source_row": ("INT64", "None"), "doc_id": ("BYTE_ARRAY", "String"), "date": ("INT32", "Date"),
+                 "qty": ("INT64", "Decimal(precision=18, scale=3)"), "unit_price": ("INT64", "Decimal(precision=18, scale=4)"),
+                 "kit_pct": ("INT64", "Decimal(precision=18, scale=4)"), "net": ("INT64", "Decimal(precision=18, scale=2)"),
+                 "fee": ("INT64", "Decimal(precision=18, scale=0)")}
 
 
-@pytest.mark.parametrize("writers", [2, 3])
-def test_writers_side_by_side_write_the_very_bytes_one_writer_writes(tmp_path, writers):
-    """Four row groups of 2, 2, 2 and 1 lines, by 2 and by 3 writers: byte for byte the one-writer file."""
-    _write_parquet(FRAME, KINDS, tmp_path / "one.parquet", slice_rows=2, writers=1)
-    _write_parquet(FRAME, KINDS, tmp_path / "side.parquet", slice_rows=2, writers=writers)
-    assert (tmp_path / "side.parquet").read_bytes() == (tmp_path / "one.parquet").read_bytes()
-    meta = pq.ParquetFile(tmp_path / "side.parquet").metadata
-    assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == [2, 2, 2, 1]
-    table = pq.read_table(tmp_path / "side.parquet")
-    assert table.column("net").to_pylist() == [Decimal("150.50"), Decimal("-0.02"), Decimal("0.00"), None,
-                                               Decimal("10000000000000.00"), Decimal("0.07"), Decimal("-0.99")]
-    assert table.column("doc_id").to_pylist() == ["Д-1", "Д-1", "Д-2", None, "Д-3", "Д-3", "Д-4"]
-    assert table.column("date").to_pylist()[2:4] == [date(2026, 2, 1), None]
-    assert meta.row_group(3).column(0).statistics.min == 8  # source_row of the last line
+@pytest.fixture
+def written(tmp_path):
+    path = tmp_path / "lines.parquet"
+    writer._write_parquet(FRAME, KINDS, path, slice_rows=2)
+    return path
 
 
-def test_a_writer_that_fails_stops_the_file_with_its_error(tmp_path):
-    frames = {g: pa.table({"a": [g]}) for g in range(6)}
-
-    def table(g):
-        if g == 3:
-            raise ValueError("row group 3 cannot be made")
-        return frames[g]
-
-    with pytest.raises(ValueError, match="row group 3"):
-        write_side_by_side(tmp_path / "f.parquet", 6, table, lambda sink: pq.ParquetWriter(sink, frames[0].schema), 2)
+def test_money_and_quantities_are_exact_decimals_stored_as_64_bit_integers(written):
+    file = pq.ParquetFile(written)
+    assert [file.metadata.row_group(g).num_rows for g in range(file.metadata.num_row_groups)] == [2, 2, 2, 1]
+    schema = file.schema
+    assert {schema.column(i).name: (schema.column(i).physical_type, str(schema.column(i).logical_type))
+            for i in range(len(schema))} == PARQUET_TYPES
+    assert file.schema_arrow.metadata is None or b"ARROW:schema" not in file.schema_arrow.metadata
+    assert pq.read_table(written).to_pydict() == EXPECTED
 
 
-def test_a_footer_with_a_page_index_is_refused(tmp_path):
-    """Offsets inside page indexes are not in the footer: such a file cannot be moved, so it is not joined."""
-    for name in ("a", "b"):
-        pq.write_table(pa.table({"a": [1, 2]}), tmp_path / f"{name}.parquet", write_page_index=True)
-    footers = [thrift.decode(footer_bytes(tmp_path / f"{name}.parquet")) for name in ("a", "b")]
-    with pytest.raises(ValueError, match="offset index"):
-        joined_footer(footers, [0, 100])
+def test_pandas_reads_back_the_same_columns_and_exact_values(written):
+    frame = pd.read_parquet(written)
+    assert list(frame.columns) == list(FRAME.columns)
+    for name in ("qty", "unit_price", "kit_pct", "net", "fee"):
+        assert [None if pd.isna(v) else v for v in frame[name]] == EXPECTED[name], name
+        assert all(isinstance(v, Decimal) for v in frame[name].dropna())  # never a float
+    assert frame["source_row"].tolist() == EXPECTED["source_row"]
+    assert [None if pd.isna(v) else v for v in frame["doc_id"]] == EXPECTED["doc_id"]
+
+
+def test_duckdb_reads_back_the_same_types_and_exact_values(written):
+    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the dev extra: pip install -e '.[dev]'")
+    con = duckdb.connect()
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{written}'))")
+                 .fetchall())
+    assert types == {"source_row": "BIGINT", "doc_id": "VARCHAR", "date": "DATE", "qty": "DECIMAL(18,3)",
+                     "unit_price": "DECIMAL(18,4)", "kit_pct": "DECIMAL(18,4)", "net": "DECIMAL(18,2)",
+                     "fee": "DECIMAL(18,0)"}
+    rows = con.execute(f"SELECT * FROM read_parquet('{written}') ORDER BY source_row").fetchall()
+    assert [list(row) for row in rows] == [list(values) for values in zip(*EXPECTED.values())]
+    # sums in SQL are exact too: the kopecks add up
+    assert con.execute(f"SELECT sum(net) FROM read_parquet('{written}')").fetchone()[0] == Decimal("10000000000149.56")
+
+
+def test_one_schema_over_every_row_group_when_a_later_one_holds_a_huge_amount(tmp_path):
+    """The decimal width is chosen over the whole column: decimal(19) in every row group, values exact."""
+    frame = pd.DataFrame({"net": np.array([150, -2, -(10**18) - 5], dtype=np.int64)})
+    writer._write_parquet(frame, {"net": money(2)}, tmp_path / "w.parquet", slice_rows=2)
+    file = pq.ParquetFile(tmp_path / "w.parquet")
+    assert str(file.schema.column(0).logical_type) == "Decimal(precision=19, scale=2)"
+    assert pd.read_parquet(tmp_path / "w.parquet")["net"].tolist() == \
+        [Decimal("1.50"), Decimal("-0.02"), Decimal("-10000000000000000.05")]
+
+
+def test_an_empty_frame_is_a_file_with_its_columns_and_no_lines(tmp_path):
+    writer._write_parquet(FRAME.iloc[:0], KINDS, tmp_path / "empty.parquet", slice_rows=2)
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0 and table.column_names == list(FRAME.columns)
+
+
+def test_a_write_that_fails_leaves_no_file_behind(tmp_path, monkeypatch):
+    """The lines are written, then the summary table beside them cannot be: the error comes out, and neither
+    file nor a temp file is left in the folder (the files of one output are all written or none)."""
+    making, made = writer._ParquetColumns.table, []
+
+    def table(self, g, rows=None):
+        if made:
+            raise OSError("disk full")
+        made.append(g)
+        return making(self, g, rows)
+
+    monkeypatch.setattr(writer._ParquetColumns, "table", table)
+    source = writer.ExportSource(path=tmp_path / "export.parquet", format="parquet")
+    summary = Table("summary", pd.DataFrame({"lines": [7]}), {"lines": INT})
+    (tmp_path / "out").mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        writer.write_output(source, FRAME, {"net": money(2), "fee": money(0)}, [summary], tmp_path / "out" / "priced.parquet",
+                            input_kinds=KINDS)
+    assert made == [0]  # the lines were written in full before the failure
+    assert list((tmp_path / "out").iterdir()) == []

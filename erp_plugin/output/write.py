@@ -23,12 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ..erp.fields import FIELDS
-from ..erp.parquet_writers import write_side_by_side
 from ..erp.read import ExportSource
 from ..lines import SOURCE_ROW
 from ..problems import InputError, Problem
 from ..tables import TEXT, ColumnKind, Table
-from ..parallel import workers
 from ..xlsx import atomic_write_all
 from . import xlsx_write
 from .charts import charts_of
@@ -154,8 +152,7 @@ DICTIONARY_SAMPLE_ROWS, DICTIONARY_SAMPLE_MAX = 1 << 16, 1 << 10  # a number col
 STATISTICS = (SOURCE_ROW, "date", "doc_id", "client_id")  # min/max for what readers filter on; not every money column
 
 
-def _write_parquet(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path, slice_rows: int = PARQUET_SLICE_ROWS,
-                   writers: int | None = None) -> None:
+def _write_parquet(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path, slice_rows: int = PARQUET_SLICE_ROWS) -> None:
     """Parquet that any reader takes: text dictionary-encoded per row group, money and quantities as exact
     decimals stored as 64-bit integers, a row group per ``slice_rows`` lines.
 
@@ -164,21 +161,13 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path
     whole dictionary for every row group (at 10M lines that was 40 % of the write). The Arrow schema is
     not stored: readers take the parquet types (decimal128) and need no Arrow newer than theirs.
 
-    More than one row group is written by ``writers`` writers side by side (default: one per core;
-    parquet_writers.py), since pyarrow encodes a file's columns one after another on one thread.
+    One pyarrow writer, a slice at a time, so only one slice is ever in Arrow beside the frame
+    (docs/decisions.md: *Parquet written by one pyarrow writer* has the measured alternatives).
     """
     columns = _ParquetColumns(frame, kinds, slice_rows)
-    groups = max(1, -(-len(frame) // slice_rows))
-    count = min(groups, workers(groups) if writers is None else writers)
-    if count == 1:
-        writer = columns.open_writer(temp)
-        try:
-            for g in range(groups):
-                writer.write_table(columns.table(g))
-        finally:
-            writer.close()
-    else:
-        write_side_by_side(temp, groups, columns.table, columns.open_writer, count)
+    with columns.open_writer(temp) as writer:
+        for g in range(max(1, -(-len(frame) // slice_rows))):
+            writer.write_table(columns.table(g))
 
 
 class _ParquetColumns:
@@ -210,14 +199,14 @@ class _ParquetColumns:
         return [_text(part[n], self.dictionaries[n], pa) if n in self.dictionaries
                 else _arrow(part[n], self.kinds.get(n, TEXT), pa, n in self.wide) for n in self.frame.columns]
 
-    def open_writer(self, sink):
-        """A ParquetWriter into ``sink`` (a path or a file-like object): dictionary pages for text and for
-        repetitive numbers, plain values for the rest (money is mostly distinct), source_row as deltas."""
+    def open_writer(self, path: Path):
+        """A ParquetWriter into ``path``: dictionary pages for text and for repetitive numbers, plain values
+        for the rest (money is mostly distinct), source_row as deltas."""
         import pyarrow.parquet as pq
 
         # export rows ascend: as deltas they take a few bits a line
         delta = {SOURCE_ROW: "DELTA_BINARY_PACKED"} if SOURCE_ROW in self.schema.names else None
-        return pq.ParquetWriter(sink, self.schema, use_dictionary=[str(n) for n in [*self.dictionaries, *self.repeated]] or False,
+        return pq.ParquetWriter(path, self.schema, use_dictionary=[str(n) for n in [*self.dictionaries, *self.repeated]] or False,
                                 column_encoding=delta,
                                 dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
                                 write_statistics=[n for n in STATISTICS if n in self.schema.names] or False,
