@@ -331,3 +331,33 @@ def test_parquet_encodings_follow_the_values(tmp_path):
     assert table.column("source_row").to_pylist() == list(range(2, 2002))
     assert table.column("kit_pct").to_pylist()[:3] == [Decimal("5.0000"), Decimal("8.0000"), Decimal("5.0000")]
     assert table.column("net").to_pylist()[-1] == Decimal("108300.81")  # (1999 × 7919 − 5 000 000) / 100
+
+
+def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
+    """The streaming writer (a new workbook, and result sheets added to an export) and the one-click jobs'
+    FileBook format each kind alike, from output/formats.py; money with its own minor units."""
+    import numpy as np
+
+    from erp_plugin.excel.book import FileBook
+    from erp_plugin.output import xlsx_write
+    from erp_plugin.tables import DATE, INT, PCT, PRICE, QTY, TEXT, money
+    from erp_plugin.tables import Table as ResultTable
+
+    kinds = {"client": TEXT, "day": DATE, "lines": INT, "qty": QTY, "price": PRICE, "pct": PCT, "net": money(2),
+             "yen": money(0), "mils": money(3)}
+    frame = pd.DataFrame({"client": ["C1"], "day": pd.to_datetime(["2026-03-02"]),
+                          **{name: np.array([12345], dtype=np.int64) for name in list(kinds)[2:]}})
+    expected = ["General", "DD.MM.YYYY", "0", "#,##0.###", "#,##0.00##", '0.0###" %"', "#,##0.00", "#,##0", "#,##0.000"]
+
+    xlsx_write.new_workbook(tmp_path / "new.xlsx", [xlsx_write.Sheet("Totals", frame, kinds)])
+    added = tmp_path / "added.xlsx"
+    xlsx_write.write_back(make_export(tmp_path / "in.xlsx"), added, "Продажи", 3, 7, np.array([4]),
+                          [xlsx_write.Column("net", money(2), [30150])], [xlsx_write.Sheet("Totals", frame, kinds)])
+    openpyxl.Workbook().save(tmp_path / "book.xlsx")
+    book = FileBook(tmp_path / "book.xlsx")
+    book.put_table("Totals", ResultTable("totals", frame, kinds))
+    book.save()
+    for path in (tmp_path / "new.xlsx", added, tmp_path / "book.xlsx"):
+        ws = openpyxl.load_workbook(path)["Totals"]
+        assert [cell.number_format for cell in ws[2]] == expected, path.name
+    assert openpyxl.load_workbook(added)["Продажи"]["H4"].number_format == "#,##0.00"

@@ -16,14 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..output.charts import charts_of, openpyxl_chart
+from ..output.formats import number_format
 from ..output.render import column_text
 from ..output.xlsx_write import column_widths
 from ..problems import InputError
 from ..tables import ColumnKind, Table
 from ..xlsx import save_workbook
-
-NUMBER_FORMATS = {"money": "#,##0.00", "qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"',
-                  "date": "DD.MM.YYYY", "int": "0"}
 
 
 class Book(Protocol):
@@ -41,7 +39,7 @@ class Book(Protocol):
 
 
 def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], list[str | None]]:
-    """The header, the rows as cell values and each column's number format.
+    """The header, the rows as cell values and each column's number format (output/formats.py; None: text).
 
     Money, quantities and percentages become ``Decimal`` (exact in the file) or, for
     Excel itself (``exact=False``), floats: a cell holds a double either way, and
@@ -61,7 +59,7 @@ def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], 
             number = Decimal if exact else float
             cells = [None if t is None else (int(t) if kind.decimals == 0 else number(t)) for t in text]
         columns.append(list(cells))
-        formats.append(NUMBER_FORMATS.get(kind.name))
+        formats.append(number_format(kind))
     return [str(n) for n in frame.columns], [list(row) for row in zip(*columns)], formats
 
 

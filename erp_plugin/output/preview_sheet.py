@@ -31,7 +31,8 @@ def add_sheet(wb) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from .template import DATE_FORMAT, HEADER_FILL, HEADER_FONT, MONEY_FORMAT
+    from .formats import DATE_FORMAT, MONEY_FORMAT
+    from .template import HEADER_FILL, HEADER_FONT
 
     ws = wb.create_sheet(PREVIEW)
     ws["A1"] = "Предпросмотр: корзина на всех тарифах / Preview: a basket under every tariff × bonus mode × payment"

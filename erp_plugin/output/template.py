@@ -29,11 +29,10 @@ from ..tariffs.schema import (
     SHEETS,
     Col,
 )
+from ..tables import DATE, PCT, money
 from ..xlsx import save_workbook
+from .formats import number_format
 
-MONEY_FORMAT = "#,##0.00"
-PCT_FORMAT = '0.0###" %"'  # shows 2.5 as "2.5 %"; the cell holds 2.5, not Excel's 0.025
-DATE_FORMAT = "DD.MM.YYYY"
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 THIN = Side(style="thin", color="A6A6A6")
@@ -193,7 +192,9 @@ def _header(ws, columns) -> None:
 
 
 def _format(col: Col) -> str:
-    return {"money": MONEY_FORMAT, "pct": PCT_FORMAT, "date": DATE_FORMAT}.get(col.kind, "General")
+    """Money (in the default minor units), percentages and dates formatted as in every output; the rest General."""
+    kind = {"money": money(Settings().minor_units), "pct": PCT, "date": DATE}.get(col.kind)
+    return number_format(kind) if kind else "General"
 
 
 def _number_check(ws, col: Col, letter: str) -> None:

@@ -32,6 +32,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
 from ..tables import ColumnKind
 from .charts import Chart, openpyxl_chart
+from .formats import number_format
 from .render import (
     column_text,
     escape_formula,
@@ -50,8 +51,7 @@ CHART_PAGE = (  # a sheet with a chart prints landscape, one page wide, so the c
     b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
     b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
 )
-FORMATS = {"money": 4, "int": 1, "date": 14}  # built-in number formats: #,##0.00  0  (short date)
-CUSTOM_FORMATS = {"qty": "#,##0.###", "price": "#,##0.00##", "pct": '0.0###" %"'}
+BUILTIN_FORMATS = {"0": 1, "#,##0": 3, "#,##0.00": 4}  # format codes Excel knows by id: no numFmt entry for them
 BIG_PART = 8 * 1024 * 1024  # parts above this are recompressed fast rather than small
 ROW_RE = re.compile(rb"<row\b([^>]*?)(/>|>(.*?)</row>)", re.DOTALL)
 ROW_NUM_RE = re.compile(rb'\br="(\d+)"')
@@ -139,13 +139,13 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     start = previous or width + 1
     line_style = _last_style(_row_cells(xml, int(rows[0]))) if len(rows) else 0
     header_style = _last_style(header_cells)
-    formats = {c.kind.name: styles.with_format(line_style, c.kind.name) for c in columns}
+    formats = {c.kind: styles.with_format(line_style, c.kind) for c in columns}
     new_cells = _line_cells(rows, columns, start, formats)
     new_cells[header_row] = _header_cells(header_row, [c.name for c in columns], start, header_style)
     last = start + len(columns) - 1
     package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None))
     _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
-    header_format = {k: styles.with_format(header_style, k.name) for s in sheets for k in s.kinds.values()}
+    header_format = {k: styles.with_format(header_style, k) for s in sheets for k in s.kinds.values()}
     for result in sheets:
         workbook.put_sheet(result, _table_sheet(result, header_style, header_format), replace=previous is not None)
     styles.save()
@@ -165,7 +165,7 @@ def new_workbook(target: Path, sheets: list[Sheet]) -> None:
         package = Package(base)
         workbook = _Workbook(package)
         styles = _Styles(package)
-        formats = {k: styles.with_format(0, k.name) for s in sheets for k in s.kinds.values()}
+        formats = {k: styles.with_format(0, k) for s in sheets for k in s.kinds.values()}
         for sheet in sheets:
             workbook.put_sheet(sheet, _table_sheet(sheet, 0, formats), replace=sheet is sheets[0])
         styles.save()
@@ -178,13 +178,13 @@ def new_workbook(target: Path, sheets: list[Sheet]) -> None:
 # ------------------------------------------------------------------ cells
 
 
-def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: dict[str, int]) -> dict[int, bytes]:
+def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: dict[ColumnKind, int]) -> dict[int, bytes]:
     """The XML of every line's new cells, built column-wise, then joined per row."""
     row_text = rows.astype(str).astype(object)
     per_row = np.full(len(rows), "", dtype=object)
     for offset, column in enumerate(columns):
         letter = get_column_letter(start + offset)
-        cells = _cells(letter, row_text, column.values, column.kind, formats[column.kind.name])
+        cells = _cells(letter, row_text, column.values, column.kind, formats[column.kind])
         per_row = per_row + cells
     joined = "\x00".join(per_row.tolist()).encode("utf-8").split(b"\x00")
     return dict(zip(rows.tolist(), joined))
@@ -516,15 +516,16 @@ class _Styles:
         self.xfs = re.findall(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", block.group(1), re.DOTALL) if block else []
         self.added: list[bytes] = []
         self.cache: dict[tuple[int, str], int] = {}
-        self.custom: dict[str, int] = {}
+        self.custom: dict[str, int] = {}  # format code -> the id of the numFmt entry added for it
 
-    def with_format(self, base: int, kind: str) -> int:
-        """The index of a style like ``base`` but showing ``kind`` (money, qty, pct, date, int); text keeps ``base``."""
-        if kind == "text":
+    def with_format(self, base: int, kind: ColumnKind) -> int:
+        """The index of a style like ``base`` but showing ``kind``'s number format (formats.py); text keeps ``base``."""
+        code = number_format(kind)
+        if code is None:
             return base
-        key = (base, kind)
+        key = (base, code)
         if key not in self.cache:
-            fmt = FORMATS.get(kind) or self._custom(kind)
+            fmt = BUILTIN_FORMATS.get(code) or self._custom(code)
             xf = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
             xf = re.sub(rb'\snumFmtId="\d+"', b"", xf)
             xf = re.sub(rb'\sapplyNumberFormat="\w+"', b"", xf)
@@ -537,16 +538,16 @@ class _Styles:
                 self.cache[key] = len(known)
         return self.cache[key]
 
-    def _custom(self, kind: str) -> int:
-        """The id of ``kind``'s custom number format: an existing one with the same code, else a new one."""
-        code = CUSTOM_FORMATS[kind].replace('"', "&quot;").encode()
-        existing = re.search(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="' + re.escape(code) + b'"', self.xml)
+    def _custom(self, code: str) -> int:
+        """The id of a custom number format: an existing one with the same code, else a new one."""
+        existing = re.search(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="' + re.escape(_attribute(code)) + b'"',
+                             self.xml)
         if existing:
             return int(existing.group(1))
-        if kind not in self.custom:
+        if code not in self.custom:
             used = [int(i) for i in re.findall(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"', self.xml)]
-            self.custom[kind] = max([163, *used, *self.custom.values()]) + 1
-        return self.custom[kind]
+            self.custom[code] = max([163, *used, *self.custom.values()]) + 1
+        return self.custom[code]
 
     def save(self) -> None:
         if not self.added:
@@ -554,9 +555,9 @@ class _Styles:
         xml = self.xml
         if self.custom:
             entries = b"".join(
-                b'<numFmt numFmtId="%d" formatCode="%s"/>' % (number, CUSTOM_FORMATS[kind].replace('"', "&quot;").encode())
-                for kind, number in self.custom.items()
+                b'<numFmt numFmtId="%d" formatCode="%s"/>' % (number, _attribute(code)) for code, number in self.custom.items()
             )
+            xml = re.sub(rb"<numFmts\b([^>]*?)\s*/>", rb"<numFmts\1></numFmts>", xml, count=1)  # openpyxl's empty one
             if re.search(rb"<numFmts\b", xml):
                 xml = xml.replace(b"</numFmts>", entries + b"</numFmts>", 1)
                 xml = _set_count(b"numFmts", len(re.findall(rb"<numFmt\b", xml)), xml)
@@ -566,6 +567,11 @@ class _Styles:
         xml = xml.replace(b"</cellXfs>", b"".join(self.added) + b"</cellXfs>", 1)
         xml = _set_count(b"cellXfs", len(self.xfs) + len(self.added), xml)
         self.package.put("xl/styles.xml", xml)
+
+
+def _attribute(code: str) -> bytes:
+    """A number format code as an XML attribute value."""
+    return code.replace('"', "&quot;").encode()
 
 
 def _set_count(element: bytes, count: int, xml: bytes) -> bytes:
