@@ -1,8 +1,24 @@
-"""erp_plugin: a B2B loyalty programme kept in an Excel tariff workbook, applied to ERP sales exports."""
+"""erp_plugin: a B2B loyalty programme kept in an Excel tariff workbook, applied to ERP sales exports.
+
+The operations for scripts (``erp_plugin.price``, ``erp_plugin.rebates``, …) are those of
+``erp_plugin.api``; they are imported on first use, so that ``erp-plugin --help`` and
+``import erp_plugin`` stay quick (no pandas, pyarrow or SQLAlchemy until a job needs them).
+"""
 
 __version__ = "0.1.0"
 
-from .api import init, load_tariffs, price, read, validate  # noqa: E402
-from .problems import InputError, Problem  # noqa: E402
+OPERATIONS = ("init", "validate", "load_tariffs", "read", "price", "rebates", "accrue", "fees", "read_priced",
+              "ledger_balance", "ledger_history", "ledger_statement", "ledger_liability", "Result")
+__all__ = ["__version__", *OPERATIONS, "InputError", "Problem"]
 
-__all__ = ["__version__", "init", "load_tariffs", "price", "read", "validate", "InputError", "Problem"]
+
+def __getattr__(name: str):
+    if name in OPERATIONS:
+        from . import api
+
+        return getattr(api, name)
+    if name in ("InputError", "Problem"):
+        from . import problems
+
+        return getattr(problems, name)
+    raise AttributeError(f"module 'erp_plugin' has no attribute {name!r}")

@@ -1,521 +1,237 @@
-"""The operations, on paths, for the command line, Excel and batch scripts alike.
+"""The Python API for scripts: every operation on a file or a pandas DataFrame, with exact decimals back.
 
-Nothing here prints or exits: results and problems are returned, and an
-operation that cannot proceed raises InputError carrying every problem.
+    import erp_plugin
+    book = erp_plugin.load_tariffs("tariffs.xlsx")
+    result = erp_plugin.price(df, book)             # df: one row per sales line (SPEC §6 field names)
+    result.lines["net"].sum()                       # Decimal('61234.50'): currency units, exact
+    erp_plugin.rebates("sales.parquet", book, 2026).tables["credit_notes"]
+    erp_plugin.accrue(df, book, "2026-06-30")
+
+Units: every money column is an Arrow ``decimal128(38, d)`` in currency units
+(``d`` the workbook's minor units), quantities in units (3 decimals), unit prices
+in currency units (4 decimals), percentages in percent (4 decimals); never a
+float, never a scaled integer. Dates may be given as ``date`` or ISO text
+(``"2026-06-30"``). A frame's columns are named as SPEC §6's fields (or as the
+export's own headers); floats are taken only where they hold the figure exactly.
+
+Bad input raises ``erp_plugin.InputError`` with every problem in ``.problems``
+(each with its place); nothing is written then. A wrong argument type is a
+``TypeError`` naming the argument.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .erp.read import Export, ExportSource, read_export
-from .lines import SOURCE_ROW, input_kinds
-from .output.sample import write_sample_export
-from .output.template import write_template
-from .output.write import output_problem, write_output, write_tables
-from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
-from .plugins.gross import add_gross
-from .problems import InputError, Problem, Problems
-from .tables import INT, PCT, TEXT, ColumnKind, Table, money
-from .tariffs import TariffBook, read_tariffs
+from . import jobs
+from .erp.read_frame import conform
+from .lines import SOURCE_ROW, input_kinds, result_kinds
+from .output.frames import user_frame, user_lines, user_tables
+from .problems import InputError, Problem
+from .tables import INT, money
+from .tariffs.model import TariffBook
 
-TARIFFS_NAME = "tariffs.xlsx"
-EXPORT_NAME = "sales_export.xlsx"
-YEAR_END_NAME = "year_end.xlsx"
-YEAR_END_PY = "year_end.py"  # xlwings' Run main runs main() of the .py named like the workbook
-TARIFFS_PY = "tariffs.py"  # the same for the tariff workbook: its Preview
+if TYPE_CHECKING:
+    from .ledger.store import Posted
+
+Validation = jobs.Validation
 
 
 @dataclass(frozen=True)
-class Validation:
-    path: str
-    book: TariffBook | None  # None when there are errors
-    problems: Problems
+class Result:
+    """What an operation gives back. ``lines``: the export's lines with their results (None for jobs
+    without lines); ``tables``: the result tables by name (summary, markers, coupons, rebates,
+    credit_notes, …); ``warnings``: the run's warnings, each with its place; ``written``: the files."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems.errors
-
-
-def validate(tariffs: str | Path, today: date | None = None) -> Validation:
-    """Read and check a tariff workbook; every error and warning, each with its ``Sheet!Cell``."""
-    book, problems = read_tariffs(tariffs, today)
-    return Validation(str(tariffs), book, problems)
+    lines: pd.DataFrame | None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
 
 
-def load_tariffs(tariffs: str | Path, today: date | None = None) -> TariffBook:
-    """The validated TariffBook, or InputError with every problem when the workbook has errors."""
-    result = validate(tariffs, today)
-    if result.book is None:
-        raise InputError(result.problems.errors)
-    return result.book
+def validate(tariffs: str | Path, today: date | str | None = None) -> Validation:
+    """Read and check a tariff workbook; ``.problems`` holds every error and warning with its ``Sheet!Cell``."""
+    return jobs.validate(_path(tariffs, "tariffs"), _day(today, "today"))
 
 
-def _book(tariffs: str | Path | TariffBook | None) -> TariffBook | None:
-    """The tariff book: read from a path, or the one given (None stays None)."""
-    return load_tariffs(tariffs) if isinstance(tariffs, (str, Path)) else tariffs
-
-
-def _refuse_unwritable(source, out, in_place: bool) -> None:
-    """InputError, before any work, when ``out`` cannot be written for this export."""
-    if out is not None:
-        problem = output_problem(source, Path(out), in_place)
-        if problem:
-            raise InputError([problem])
+def load_tariffs(tariffs: str | Path | TariffBook, today: date | str | None = None) -> TariffBook:
+    """The validated TariffBook (a book given is returned as it is), or InputError with every problem."""
+    if isinstance(tariffs, TariffBook):
+        return tariffs
+    return jobs.load_tariffs(_path(tariffs, "tariffs"), _day(today, "today"))
 
 
 def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
-    """Write a fresh tariff workbook, a sample 1C-style export and the year-end workbook into ``directory``,
-    with ``tariffs.py`` and ``year_end.py`` beside them for xlwings' Run main.
-
-    Refuses to replace existing files unless ``force``; every file is checked
-    before any is written.
-    """
-    from .output.xlwings_scripts import TARIFFS_SCRIPT, YEAR_END_SCRIPT
-    from .output.year_end_book import write_workbook as write_year_end
-
-    folder = Path(directory)
-    targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)]
-    if folder.exists() and not folder.is_dir():
-        raise InputError([Problem("init.not_a_folder", "is a file; give a folder for the new workbooks", file=str(folder))])
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        raise InputError(
-            [Problem("init.exists", "already exists; use --force to replace it, or choose another folder", file=str(t)) for t in existing]
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    write_template(targets[0])
-    write_sample_export(targets[1])
-    write_year_end(targets[2])
-    targets[3].write_text(YEAR_END_SCRIPT, encoding="utf-8")
-    targets[4].write_text(TARIFFS_SCRIPT, encoding="utf-8")
-    return targets
+    """Write a fresh tariff workbook, a sample export and the year-end workbook into ``directory``."""
+    return jobs.init(_path(directory, "directory"), force)
 
 
-@dataclass(frozen=True)
-class ReadResult:
-    export: Export
-    lines: pd.DataFrame  # the lines with gross
-    written: list[Path]
-    minor_units: int
+def read(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook | None = None,
+         out: str | Path | None = None, sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
+    """An export read as pricing reads it, with ``gross``: what the product understood of each line."""
+    book = load_tariffs(tariffs) if tariffs is not None else None
+    result = jobs.read(_export(export, book, skip_bad_lines), book, _out(out), sheet, skip_bad_lines)
+    return Result(user_lines(result.lines, result.minor_units, {"gross": money(result.minor_units)}),
+                  {}, result.export.problems.warnings, result.written)
 
 
-def read(
-    export: str | Path,
-    tariffs: str | Path | TariffBook | None = None,
-    out: str | Path | None = None,
-    sheet: str | None = None,
-    skip_bad_lines: bool = False,
-    in_place: bool = False,
-) -> ReadResult:
-    """Read an export as pricing will (with the tariff workbook's Columns mapping, if given).
-
-    With ``out``, write ``gross`` back (and a Warnings table of skipped lines).
-    Raises InputError with every problem when the export has errors; nothing is written then.
-    """
-    book = _book(tariffs)
-    minor_units = book.settings.minor_units if book else 2
-    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
-    lines = add_gross(data.lines, minor_units)
-    written: list[Path] = []
-    if out is not None:
-        tables = [warnings_table(data.problems)] if data.problems.warnings else []
-        kinds = input_kinds(minor_units)
-        written = write_output(data.source, lines, {"gross": money(minor_units)}, tables, out, in_place, kinds)
-    return ReadResult(data, lines, written, minor_units)
+def price(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, out: str | Path | None = None,
+          sheet: str | None = None, skip_bad_lines: bool = False, in_place: bool = False,
+          ledger: str | Path | None = None) -> Result:
+    """Price every line (SPEC §5): ``lines`` with the result columns, tables summary, markers, coupons
+    (and warnings). With ``ledger`` (a SQLite file or a database URL) the run is priced against it and
+    posted, in one transaction. ``out`` writes the results (.xlsx, .csv or .parquet)."""
+    book = load_tariffs(_book(tariffs))
+    priced = jobs.price(_export(export, book, skip_bad_lines), book, _out(out), sheet, skip_bad_lines, in_place,
+                        ledger=_optional_path(ledger, "ledger"))
+    return Result(user_lines(priced.lines, priced.minor_units), user_tables(priced.tables), priced.problems.warnings,
+                  priced.written, priced.posted)
 
 
-def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool) -> Export:
-    """The export's lines, or InputError: its unreadable values, or an ``out`` that cannot be written."""
-    columns = {c.field: c.header for c in book.columns} if book else {}
-    data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
-    if data.problems.errors:
-        raise InputError(data.problems.errors)
-    _refuse_unwritable(data.source, out, in_place)
-    return data
+def rebates(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, year: int,
+            out: str | Path | None = None, sheet: str | None = None, skip_bad_lines: bool = False,
+            in_place: bool = False, ledger: str | Path | None = None) -> Result:
+    """Year-end cumulative rebates of fiscal ``year`` (SPEC §7): lines with ``rebate``, tables rebates,
+    credit_notes, summary, tiers, stamps, quests and the overviews."""
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise TypeError(f"year must be an int such as 2026, not {type(year).__name__}")
+    book = load_tariffs(_book(tariffs))
+    result = jobs.rebates(_export(export, book, skip_bad_lines), book, year, _out(out), sheet, skip_bad_lines,
+                          in_place, ledger=_optional_path(ledger, "ledger"))
+    lines = user_lines(result.lines, result.minor_units, {"rebate": money(result.minor_units)})
+    return Result(lines, user_tables(result.tables), result.problems.warnings, result.written, result.posted)
 
 
-def warnings_table(problems: Problems) -> Table:
-    """The warnings of a run as the ``warnings`` table (a Warnings sheet in Excel)."""
-    return problems_table(problems.warnings, severity=False)
+def accrue(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, as_of: date | str,
+           out: str | Path | None = None, sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
+    """Rebate accrual as of a day (SPEC §7): table ``accruals`` per client."""
+    day = _day(as_of, "as_of")
+    if day is None:
+        raise TypeError("as_of must be a date or ISO text such as '2026-06-30', not None")
+    book = load_tariffs(_book(tariffs))
+    result = jobs.accrue(_export(export, book, skip_bad_lines), book, day, _out(out), sheet, skip_bad_lines)
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
-def problems_table(problems: list[Problem], severity: bool = True) -> Table:
-    """Problems with their places, errors first, as the ``warnings`` table."""
-    columns = ["severity"] * severity + ["where", "row", "field", "code", "message"]
-    ordered = sorted(problems, key=lambda p: p.severity != "error")
-    frame = pd.DataFrame([{"severity": p.severity, "where": p.where, "row": p.row, "field": p.field, "code": p.code,
-                           "message": p.message} for p in ordered], columns=columns)
-    frame["row"] = frame["row"].astype("Int64")
-    return Table("warnings", frame, {"row": INT})
+def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Result:
+    """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7): table ``fees``."""
+    if not isinstance(month, str):
+        raise TypeError(f"month must be text such as '2026-11', not {type(month).__name__}")
+    result = jobs.fees(load_tariffs(_book(tariffs)), month, _out(out))
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
-RESULT_COLUMNS = (  # SPEC §5, in the order they are written
-    "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
-    "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
-    "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct", "matched_sale",
-)
-PCT_COLUMNS = ("marker_pct", "option_weight_pct", "kit_pct", "concession_pct")
-TEXT_COLUMNS = ("tariff", "bonus_mode", "marker", "promo_rules", "matched_sale")
+def ledger_balance(ledger: str | Path, as_of: date | str | None = None, out: str | Path | None = None,
+                   tariffs: str | Path | TariffBook | None = None) -> Result:
+    """Balances (available, pending, balance) per client as of a day (default today), SPEC §8."""
+    result = jobs.ledger_balance(_path(ledger, "ledger"), _day(as_of, "as_of"), _out(out), _optional_book(tariffs))
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
-def result_kinds(minor_units: int) -> dict[str, ColumnKind]:
-    return {
-        name: PCT if name in PCT_COLUMNS else TEXT if name in TEXT_COLUMNS else money(minor_units)
-        for name in RESULT_COLUMNS
-    }
+def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None,
+                   tariffs: str | Path | TariffBook | None = None, as_of: date | str | None = None) -> Result:
+    """One client's ledger entries in booking order: table ``history``."""
+    result = jobs.ledger_history(_path(ledger, "ledger"), _text(client_id, "client_id"), _out(out),
+                                 _optional_book(tariffs), _day(as_of, "as_of"))
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
-@dataclass(frozen=True)
-class Priced:
-    lines: pd.DataFrame  # the export's lines with every result column of SPEC §5
-    tables: dict[str, Table]  # summary, markers, coupons, warnings
-    problems: Problems  # warnings (the run had no errors)
-    written: list[Path]
-    minor_units: int
-    source: ExportSource | None = None  # where the lines came from, for writing results back later
-    posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
-
-    def tables_for_period(self) -> dict[str, Table]:
-        """The pricing tables a period job reports too: the coupons issued and used."""
-        return {name: table for name, table in self.tables.items() if name == "coupons"}
+def ledger_statement(ledger: str | Path, client_id: str, start: date | str | None = None,
+                     end: date | str | None = None, out: str | Path | None = None,
+                     tariffs: str | Path | TariffBook | None = None) -> Result:
+    """A client's statement (SPEC §8): tables statement, movements and expiring."""
+    _statement, result = jobs.ledger_statement(_path(ledger, "ledger"), _text(client_id, "client_id"),
+                                               _day(start, "start"), _day(end, "end"), _out(out),
+                                               _optional_book(tariffs))
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
-def price(
-    export: str | Path,
-    tariffs: str | Path | TariffBook,
-    out: str | Path | None = None,
-    sheet: str | None = None,
-    skip_bad_lines: bool = False,
-    in_place: bool = False,
-    progress=None,
-    ledger: str | Path | None = None,
-) -> Priced:
-    """Price every line of an export (SPEC §5) and, with ``out``, write the results back.
-
-    Raises InputError with every problem (unreadable values, option days beyond
-    every bracket, unknown payments or coupons, overdrawn bonus) unless
-    ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
-    ``progress(stage)`` is called as the run moves on, for a progress display.
-    """
-    from .pipeline import RunContext, nothing_to_price, price_lines
-
-    step = progress or (lambda stage: None)
-    book = _book(tariffs)
-    minor_units = book.settings.minor_units
-    step("reading the export")
-    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
-    if data.lines.empty:
-        raise nothing_to_price(data.problems.warnings)
-    ledger = ledger or book.settings.ledger
-    written: list[Path] = []
-
-    def priced(ctx: RunContext):
-        step("pricing")
-        run = price_lines(data.lines, ctx)
-        problems = Problems()
-        problems.extend(data.problems.warnings)
-        problems.extend(run.problems)
-        tables = {"summary": summary_table(run.lines, minor_units), "markers": markers_table(run.lines, book),
-                  **run.tables}
-        if problems.warnings:
-            tables["warnings"] = warnings_table(problems)
-        return run, tables, problems
-
-    def write(lines, tables) -> None:
-        if out is not None:
-            step("writing")
-            written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
-                                        in_place, input_kinds(minor_units)))
-
-    posted = None
-    if ledger:  # one transaction: the ledger read, priced against, posted to and the output written, or nothing
-        from .ledger.store import open_ledger, session
-
-        step("reading the ledger")
-        new_file = "://" not in str(ledger) and not Path(ledger).exists()
-        engine = open_ledger(ledger)
-        try:
-            with session(engine, data.lines, book) as run_on_ledger:
-                ctx = RunContext(book, skip_bad_lines, opening=run_on_ledger.opening())
-                run, tables, problems = priced(ctx)
-                step("posting to the ledger")
-                posted = run_on_ledger.post(run.lines, str(export), ctx.opening, run.kept)
-                write(run.lines, tables)
-        except BaseException:
-            if new_file:  # only posting creates a ledger: a run that posted nothing leaves no file behind
-                engine.dispose()
-                Path(ledger).unlink(missing_ok=True)
-            raise
-    else:
-        run, tables, problems = priced(RunContext(book, skip_bad_lines))
-        write(run.lines, tables)
-    return Priced(run.lines, tables, problems, written, minor_units, data.source, posted)
+def ledger_liability(ledger: str | Path, as_of: date | str | None = None, out: str | Path | None = None,
+                     by: str = "month", tariffs: str | Path | TariffBook | None = None) -> Result:
+    """The IFRS 15 contract liability per month or year (SPEC §8): table ``liability``."""
+    if by not in ("month", "year"):
+        raise TypeError(f"by must be 'month' or 'year', not {by!r}")
+    result = jobs.ledger_liability(_path(ledger, "ledger"), _day(as_of, "as_of"), _out(out), by,
+                                   _optional_book(tariffs))
+    return Result(None, user_tables(result.tables), [], result.written)
 
 
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,
                 columns: list[str] | None = None) -> pd.DataFrame:
-    """The lines ``price --out x.parquet`` wrote, read back as pricing held them, for a period job in a
-    batch script without pricing again: ``period.rebates.year_end(read_priced(...), book, 2026)``.
-
-    ``columns`` (default: every column the run writes that the file has) are
-    parsed straight from Arrow, side by side; ``tariffs`` gives the minor units
-    (2 without). Raises InputError for a missing file or column, or a value that
-    does not parse.
-    """
-    from .erp.read import read_priced_columns as read_columns
-
-    book = _book(tariffs)
+    """The lines ``price --out x.parquet`` wrote, read back with exact decimals."""
+    book = load_tariffs(tariffs) if tariffs is not None else None
+    frame = jobs.read_priced(_path(path, "path"), book, columns)
     minor = book.settings.minor_units if book else 2
-    percent = ColumnKind("percent", PCT.decimals)  # a result percentage: any number, not a VAT rate's 0-100
-    kinds = {SOURCE_ROW: INT, **input_kinds(minor),
-             **{name: percent if kind == PCT else kind for name, kind in result_kinds(minor).items()}}
-    if columns is None:
-        import pyarrow.parquet as pq
+    return user_frame(frame, {SOURCE_ROW: INT, **input_kinds(minor), **result_kinds(minor)})
 
+
+# ------------------------------------------------------------------ arguments
+
+
+def _export(export, book: TariffBook | None, skip_bad_lines: bool):
+    """A file as it is (jobs reads it), or a DataFrame conformed to the engine's lines (or InputError)."""
+    if isinstance(export, pd.DataFrame):
+        columns = {c.field: c.header for c in book.columns} if book else {}
+        read = conform(export, book.settings.minor_units if book else 2, columns, skip_bad_lines)
+        if read.problems.errors:
+            raise InputError(read.problems.errors)
+        return read
+    return _path(export, "export", "or a pandas DataFrame")
+
+
+def _path(value, name: str, alternative: str = "") -> Path:
+    if isinstance(value, (str, Path)):
+        return Path(value)
+    raise TypeError(f"{name} must be a path (str or pathlib.Path){' ' + alternative if alternative else ''}, "
+                    f"not {type(value).__name__}")
+
+
+def _optional_path(value, name: str):
+    """A ledger: a file or a database URL (kept as text: a URL is not a path), or None."""
+    if value is None or isinstance(value, (str, Path)):
+        return value
+    raise TypeError(f"{name} must be a SQLite file path or a database URL, not {type(value).__name__}")
+
+
+def _out(value) -> Path | None:
+    return None if value is None else _path(value, "out")
+
+
+def _book(value):
+    if isinstance(value, (str, Path, TariffBook)):
+        return value
+    raise TypeError(f"tariffs must be a path to the tariff workbook or a TariffBook (erp_plugin.load_tariffs), "
+                    f"not {type(value).__name__}")
+
+
+def _optional_book(value) -> TariffBook | None:
+    return None if value is None else load_tariffs(_book(value))
+
+
+def _text(value, name: str) -> str:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"{name} must be text, not {type(value).__name__}")
+
+
+def _day(value, name: str) -> date | None:
+    """A date given as ``date``/``datetime``/``Timestamp`` or ISO text; InputError for text that is not one."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # a Timestamp is one too
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
         try:
-            present = set(pq.ParquetFile(path).schema_arrow.names)
-        except Exception:  # pyarrow's own errors: read_columns reports the file below
-            present = None
-        columns = list(kinds) if present is None else [name for name in kinds if name in present]
-        if not columns:
-            raise InputError([Problem("priced.column", "has none of the columns erp-plugin price writes; expected "
-                                      "the parquet output of erp-plugin price", file=str(path))])
-    unknown = [name for name in columns if name not in kinds]
-    if unknown:
-        raise InputError([Problem("priced.column", f"{name} is not a column erp-plugin price writes", file=str(path))
-                          for name in unknown])
-    return read_columns(path, kinds, columns)
-
-
-SUMMARY_MONEY = ("gross", "kit_discount", "promo_discount", "price_discount", "net", "bonus_accrued",
-                 "reservation_cost", "vat", "bonus_redeemed", "cash_due")
-
-
-def summary_table(lines: pd.DataFrame, minor_units: int) -> Table:
-    """One row of totals: counts, then each money column summed exactly."""
-    row = {
-        "lines": len(lines),
-        "documents": lines["doc_id"].nunique(),
-        "clients": lines["client_id"].nunique(),
-        **{name: int(lines[name].sum()) for name in SUMMARY_MONEY},
-    }
-    kinds = {"lines": INT, "documents": INT, "clients": INT, **{n: money(minor_units) for n in SUMMARY_MONEY}}
-    return Table("summary", pd.DataFrame([row]), kinds)
-
-
-@dataclass(frozen=True)
-class YearEnd:
-    lines: pd.DataFrame  # priced lines with ``rebate``
-    tables: dict[str, Table]  # rebates, credit_notes, summary, the loyalty tables and the charted ones (+ warnings)
-    written: list[Path]
-    minor_units: int
-    problems: Problems = field(default_factory=Problems)  # the warnings of pricing
-    posted: "Posted | None" = None  # the lines posted to the ledger, when given one
-    rewards_posted: int | None = None  # reward lots added to the ledger, when given one
-
-
-def rebates(
-    export: str | Path,
-    tariffs: str | Path | TariffBook,
-    year: int,
-    out: str | Path | None = None,
-    sheet: str | None = None,
-    skip_bad_lines: bool = False,
-    in_place: bool = False,
-    progress=None,
-    ledger: str | Path | None = None,
-) -> YearEnd:
-    """Year-end cumulative rebates of fiscal ``year`` (SPEC §7): the lines are priced, then rebated.
-
-    Writes the ``rebate`` column on the lines and the ``rebates``, ``credit_notes`` and
-    ``summary`` tables. A year without lines is an InputError that says which dates the export has.
-    With a ``ledger`` (or the Settings one) the lines are priced against it and posted, and the
-    numeric stamp-card and quest rewards of the year are posted as lots, once (SPEC §8 Rewards).
-    """
-    from .period.rebates import FiscalYear, year_end
-
-    step = progress or (lambda stage: None)
-    book = _book(tariffs)
-    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress, ledger=ledger)
-    _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
-    _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
-    step("rebates")
-    result = year_end(priced.lines, book, year)
-    minor = book.settings.minor_units
-    summary = pd.DataFrame([{
-        "fiscal_year": year, "from": pd.Timestamp(result.fiscal_year.start), "to": pd.Timestamp(result.fiscal_year.end),
-        "clients": len(result.rebates.frame), "clients_with_rebate": int((result.rebates.frame["rebate"] != 0).sum()),
-        "turnover": int(result.rebates.frame["turnover"].sum()), "rebate": int(result.rebates.frame["rebate"].sum()),
-        "credit_note_vat": int(result.credit_notes.frame["vat"].sum()),
-    }])
-    from .period.quests import quests
-    from .tables import DATE
-
-    tables = {
-        "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
-        "tiers": result.tiers, "stamps": result.stamps, "quests": quests(priced.lines, book),
-        "turnover_steps": turnover_steps_table(result.rebates.frame, book),
-        "rebate_by_tier": rebate_by_tier_table(result.rebates.frame, book),
-        "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
-                                              "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
-                                              "credit_note_vat": money(minor)}),
-    }
-    if priced.problems.warnings:
-        tables["warnings"] = warnings_table(priced.problems)
-    rewarded = None
-    if ledger or book.settings.ledger:
-        from .ledger.store import open_ledger, post_rewards
-        from .period.rewards import reward_lots
-
-        step("posting rewards to the ledger")
-        fy = result.fiscal_year
-        rewards = reward_lots(priced.lines, book, fy.start, fy.end, year, tables["quests"].frame)
-        rewarded = post_rewards(open_ledger(ledger or book.settings.ledger), rewards, f"{export} (rewards {year})",
-                                book.settings.bonus_expiry_months)
-    written: list[Path] = []
-    if out is not None:
-        step("writing")
-        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
-                               input_kinds(minor))
-    return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
-
-
-def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
-    days = lines["date"]
-    inside = (days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))
-    if inside.any():
-        return
-    span = f"{days.min():%d.%m.%Y} to {days.max():%d.%m.%Y}" if len(days) else "no lines at all"
-    raise InputError([Problem(
-        "rebates.empty_year",
-        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}){' ' + within if within else ''}; "
-        f"the export's lines run "
-        f"from {span}; check --year (and fiscal_year_start on the Settings sheet)",
-    )])
-
-
-@dataclass(frozen=True)
-class Tables:
-    tables: dict[str, Table]
-    written: list[Path]
-    minor_units: int
-
-
-def accrue(
-    export: str | Path,
-    tariffs: str | Path | TariffBook,
-    as_of: date,
-    out: str | Path | None = None,
-    sheet: str | None = None,
-    skip_bad_lines: bool = False,
-    in_place: bool = False,
-    progress=None,
-) -> Tables:
-    """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step."""
-    from .period.accrual import accrual, fiscal_year_of
-
-    book = _book(tariffs)
-    priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress)
-    fy = fiscal_year_of(book, as_of)
-    _check_year_has_lines(priced.lines[priced.lines["date"] <= pd.Timestamp(as_of)], fy, f"up to {as_of:%d.%m.%Y}")
-    _refuse_unwritable(priced.source, out, in_place)
-    tables = {"accruals": accrual(priced.lines, book, as_of)}
-    written = []
-    if out is not None:
-        written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
-                               input_kinds(book.settings.minor_units))
-    return Tables(tables, written, book.settings.minor_units)
-
-
-def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Tables:
-    """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7), from the tariff workbook alone."""
-    import re as _re
-
-    from .period.fees import fees as month_fees
-
-    match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
-    book = _book(tariffs)
-    tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
-    written = write_tables(list(tables.values()), out) if out is not None else []
-    return Tables(tables, written, book.settings.minor_units)
-
-
-def _ledger_book(tariffs: str | Path | TariffBook | None) -> TariffBook:
-    """The tariff book of a ledger report: the one given, else the defaults (no RedemptionEstimates,
-    expected redemption 80 %, minor units 2)."""
-    return _book(tariffs) or TariffBook.defaults()
-
-
-def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None,
-                   tariffs: str | Path | TariffBook | None = None) -> Tables:
-    """Balances (available, pending, balance) per client as of a day (default today), SPEC §8; each lot
-    expires on the day its posting set (bonus_expiry_months of the tariff workbook it was priced with)."""
-    from .ledger.store import balances, open_ledger
-
-    minor_units = _ledger_book(tariffs).settings.minor_units
-    frame = balances(open_ledger(ledger, create=False), as_of or date.today())
-    kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
-    tables = {"balances": Table("balances", frame, kinds)}
-    written = write_tables(list(tables.values()), out) if out is not None else []
-    return Tables(tables, written, minor_units)
-
-
-def ledger_history(ledger: str | Path, client_id: str, out: str | Path | None = None,
-                   tariffs: str | Path | TariffBook | None = None, as_of: date | None = None) -> Tables:
-    """One client's ledger entries in booking order, with the expiries of its points."""
-    from .ledger.store import history, open_ledger
-    from .tables import DATE
-
-    minor_units = _ledger_book(tariffs).settings.minor_units
-    frame = history(open_ledger(ledger, create=False), client_id, as_of)
-    kinds = {"booked_on": DATE, "kind": TEXT, "amount": money(minor_units), "available_on": DATE, "line": TEXT,
-             "source": TEXT}
-    tables = {"history": Table("history", frame, kinds)}
-    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor_units)
-
-
-def ledger_statement(ledger: str | Path, client_id: str, start: date | None = None, end: date | None = None,
-                     out: str | Path | None = None, tariffs: str | Path | TariffBook | None = None):
-    """A client's statement (SPEC §8): opening balance, every movement with its document, closing
-    balance, and the points expiring in the 90 days after ``end`` (default today; ``start`` default:
-    the first day of ``end``'s year). Tables ``statement`` (one row of balances), ``movements`` and
-    ``expiring``. Returns (ledger.store.Statement, Tables)."""
-    from .ledger.store import open_ledger, statement
-    from .tables import DATE
-
-    minor = _ledger_book(tariffs).settings.minor_units
-    end = end or date.today()
-    start = start or date(end.year, 1, 1)
-    if start > end:
-        raise InputError([Problem("ledger.period", f"--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}")])
-    result = statement(open_ledger(ledger, create=False), client_id, start, end)
-    m = money(minor)
-    head = pd.DataFrame([{"client_id": client_id, "from": pd.Timestamp(start), "to": pd.Timestamp(end),
-                          "opening": result.opening, "closing": result.closing}])
-    tables = {
-        "statement": Table("statement", head, {"client_id": TEXT, "from": DATE, "to": DATE, "opening": m, "closing": m}),
-        "movements": Table("movements", result.movements,
-                           {"booked_on": DATE, "kind": TEXT, "document": TEXT, "amount": m, "balance": m}),
-        "expiring": Table("expiring", result.expiring, {"expires_on": DATE, "amount": m}),
-    }
-    return result, Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)
-
-
-def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None, by: str = "month",
-                     tariffs: str | Path | TariffBook | None = None) -> Tables:
-    """The IFRS 15 contract liability per month or year (SPEC §8), each period with the expected redemption
-    in force on its last day (the workbook's RedemptionEstimates, else its Setting; 80 % without one)."""
-    from .ledger.store import liability, open_ledger
-
-    book = _ledger_book(tariffs)
-    frame = liability(open_ledger(ledger, create=False), as_of or date.today(), book, by)
-    kinds = {"period": TEXT, **{c: money(book.settings.minor_units) for c in ("opening", "deferred", "recognised", "closing")}}
-    tables = {"liability": Table("liability", frame, kinds)}
-    return Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], book.settings.minor_units)
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError([Problem("api.date", f"{name} {value!r} is not a date; give ISO text such as "
+                                      "'2026-06-30' or a datetime.date")]) from None
+    raise TypeError(f"{name} must be a date or ISO text such as '2026-06-30', not {type(value).__name__}")

@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from . import __version__, api
+from . import __version__, jobs
 from .money import PCT_SCALE, format_minor
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
@@ -80,9 +80,6 @@ def handles_input_errors(command):
 @click.version_option(__version__, prog_name="erp-plugin")
 def main() -> None:
     """Loyalty programme for distributors: a tariff workbook applied to ERP sales exports."""
-    from .memory import tune_command_line_process
-
-    tune_command_line_process()  # the command's own process keeps freed memory for reuse; a library call never does
 
 
 @main.command()
@@ -91,7 +88,7 @@ def main() -> None:
 @handles_input_errors
 def init(directory: Path, force: bool) -> None:
     """Write a fresh tariff workbook and a sample 1C-style sales export into DIRECTORY."""
-    written = api.init(directory, force=force)
+    written = jobs.init(directory, force=force)
     console = _console()
     for path in written:
         console.print(f"wrote {path}")
@@ -103,7 +100,7 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON for scripts.")
 def validate(tariffs: Path, as_json: bool) -> None:
     """Check a tariff workbook: every problem with its Sheet!Cell. Exit 2 when it has errors."""
-    result = api.validate(tariffs)
+    result = jobs.validate(tariffs)
     problems = list(result.problems)
     if as_json:
         payload = {
@@ -138,7 +135,7 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
     """Read an ERP export as pricing will: the header mapping, the lines, every bad value."""
     if in_place and out is None:
         out = export
-    result = api.read(export, tariffs, out, sheet, skip_bad_lines, in_place)
+    result = jobs.read(export, tariffs, out, sheet, skip_bad_lines, in_place)
     console = _console()
     source = result.export.source
     where = f"sheet {source.sheet}, " if source.sheet else ""
@@ -175,7 +172,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
-        priced = api.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
+        priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
     if priced.posted is not None:
@@ -241,7 +238,7 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
-        result = api.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
+        result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
     if result.rewards_posted is not None:
@@ -318,7 +315,7 @@ def preview_command(tariffs: Path) -> None:
 def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool) -> None:
     """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
     with _progress() as step:
-        result = api.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
+        result = jobs.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
     frame = result.tables["accruals"].frame
     console = _console()
     units = result.minor_units
@@ -342,7 +339,7 @@ def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: 
 @handles_input_errors
 def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
     """Subscription fee lines of a month: paid tariffs whose trial has ended."""
-    result = api.fees(tariffs, month, out)
+    result = jobs.fees(tariffs, month, out)
     frame = result.tables["fees"].frame
     console = _console()
     console.print(f"{month}: {len(frame)} fee lines, "
@@ -364,7 +361,7 @@ def ledger_group() -> None:
 @handles_input_errors
 def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """Available and pending points per client as of a day (expired points taken off)."""
-    result = api.ledger_balance(ledger, as_of.date() if as_of else None, out, tariffs)
+    result = jobs.ledger_balance(ledger, as_of.date() if as_of else None, out, tariffs)
     frame = result.tables["balances"].frame
     console = _console()
     units = result.minor_units
@@ -383,7 +380,7 @@ def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path |
 @handles_input_errors
 def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """A client's entries: accruals, reversals, redemptions, refunds, expiries."""
-    result = api.ledger_history(ledger, client_id, out, tariffs, as_of.date() if as_of else None)
+    result = jobs.ledger_history(ledger, client_id, out, tariffs, as_of.date() if as_of else None)
     frame = result.tables["history"].frame
     console = _console()
     table = RichTable("booked on", "kind", "points", "available on", "line", box=None)
@@ -410,7 +407,7 @@ def _day(value) -> str:
 @handles_input_errors
 def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs: Path | None, out: Path | None) -> None:
     """A client's statement: opening balance, every movement, closing balance, points expiring soon."""
-    statement, result = api.ledger_statement(ledger, client_id, start.date() if start else None,
+    statement, result = jobs.ledger_statement(ledger, client_id, start.date() if start else None,
                                              as_of.date() if as_of else None, out, tariffs)
     console = _console()
     units = result.minor_units
@@ -438,7 +435,7 @@ def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs:
 @handles_input_errors
 def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
     """The IFRS 15 contract liability of bonus points: opening, deferred, recognised, closing."""
-    result = api.ledger_liability(ledger, as_of.date() if as_of else None, out, by, tariffs)
+    result = jobs.ledger_liability(ledger, as_of.date() if as_of else None, out, by, tariffs)
     frame = result.tables["liability"].frame
     console = _console()
     table = RichTable("period", "opening", "deferred", "recognised", "closing", box=None)

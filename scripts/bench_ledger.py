@@ -7,7 +7,7 @@ Targets (issue 14): posting overhead = ``price --ledger`` − plain ``price`` �
 ``ledger balance`` of 100 000 clients ≤ 1 s.
 
 Each job runs in its own process, as a user runs it (the tariff workbook read included):
-1. ``api.price(export, tariffs, out=x.parquet)``;
+1. ``jobs.price(export, tariffs, out=x.parquet)``;
 2. the same with ``ledger=`` a new SQLite file: read the ledger, price against it, post, write;
 3. raw SQLite (the baseline): the rows that run posted (its ``lines`` and ``entries``, read back
    beforehand) inserted with ``executemany`` in one transaction into empty tables of the same
@@ -33,9 +33,9 @@ from erp_plugin.ledger.store import SQLITE_CACHE_KB
 PRICE_JOB = """
 import json, resource, sys, time
 started = time.perf_counter()
-from erp_plugin import api
+from erp_plugin import jobs
 ledger = sys.argv[4] if len(sys.argv) > 4 else None
-result = api.price(sys.argv[1], sys.argv[2], out=sys.argv[3], ledger=ledger)
+result = jobs.price(sys.argv[1], sys.argv[2], out=sys.argv[3], ledger=ledger)
 print(json.dumps({"seconds": time.perf_counter() - started, "lines": len(result.lines),
                   "entries": result.posted.entries if result.posted else 0,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

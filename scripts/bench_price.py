@@ -4,7 +4,7 @@
     python scripts/bench_price.py                 # 1M and 10M lines (generates them under ./big)
     python scripts/bench_price.py --sizes 1000000
 
-For each size: ``erp_plugin.api.price`` with every rule on (tariffs.xlsx: all
+For each size: ``erp_plugin.jobs.price`` with every rule on (tariffs.xlsx: all
 promotion kinds, coupons), then with only the core rules (tariffs_core.xlsx:
 tariff × marker − options, bonus split, reservation cost), then DuckDB computing
 those core rules in one query over the same parquet and writing parquet. Each
@@ -26,10 +26,10 @@ from benchjobs import alternating, run, seconds
 
 PRODUCT_JOB = """
 import json, resource, sys, time
-from erp_plugin import api
-book = api.load_tariffs(sys.argv[2])
+from erp_plugin import jobs
+book = jobs.load_tariffs(sys.argv[2])
 started = time.perf_counter()
-result = api.price(sys.argv[1], book, out=sys.argv[3])
+result = jobs.price(sys.argv[1], book, out=sys.argv[3])
 print(json.dumps({"seconds": time.perf_counter() - started, "lines": len(result.lines),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -37,9 +37,9 @@ print(json.dumps({"seconds": time.perf_counter() - started, "lines": len(result.
 DUCKDB_JOB = """
 import json, resource, sys, time
 import duckdb, pandas as pd
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.money import pct_to_scaled
-book = api.load_tariffs(sys.argv[2])
+book = jobs.load_tariffs(sys.argv[2])
 s = book.settings
 clients = pd.DataFrame({"client_id": list(book.clients),
                         "tariff": [c.tariff or "BASE" for c in book.clients.values()],

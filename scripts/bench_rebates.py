@@ -20,11 +20,11 @@ from benchjobs import alternating, run, seconds
 PRODUCT_JOB = """
 import json, resource, sys, time
 import pyarrow as pa, pyarrow.parquet as pq
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.period.rebates import year_end
-book = api.load_tariffs(sys.argv[2])
+book = jobs.load_tariffs(sys.argv[2])
 started = time.perf_counter()
-lines = api.read_priced(sys.argv[1], book, columns=["source_row", "date", "doc_id", "client_id", "net", "vat"])
+lines = jobs.read_priced(sys.argv[1], book, columns=["source_row", "date", "doc_id", "client_id", "net", "vat"])
 result = year_end(lines, book, int(sys.argv[4]))
 pq.write_table(pa.table({"source_row": lines["source_row"].to_numpy(), "rebate": result.lines["rebate"].to_numpy()}),
                sys.argv[3])
@@ -36,10 +36,10 @@ print(json.dumps({"seconds": time.perf_counter() - started, "lines": len(lines),
 DUCKDB_JOB = """
 import json, resource, sys, time
 import duckdb, pandas as pd
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.money import pct_to_scaled
 from erp_plugin.period.rebates import FiscalYear
-book = api.load_tariffs(sys.argv[2])
+book = jobs.load_tariffs(sys.argv[2])
 fy = FiscalYear.of(book, int(sys.argv[4]))
 scale = pd.DataFrame([(s.from_turnover, pct_to_scaled(s.rebate_pct)) for s in book.rebate_scale],
                      columns=["from_turnover", "pct"])

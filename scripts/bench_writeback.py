@@ -7,7 +7,7 @@ Builds the export once (a title block, Russian headers, a quarter of the numbers
 as text with non-breaking spaces and decimal commas, a totals row), then runs
 each job in its own process and reports its wall time and peak memory:
 
-* product: ``erp_plugin.api.read`` — read with calamine, parse every field,
+* product: ``erp_plugin.jobs.read`` — read with calamine, parse every field,
   compute ``gross``, stream the result column back into a copy of the export;
 * openpyxl: ``load_workbook`` + write the same column into every line + ``save``.
 """
@@ -81,9 +81,9 @@ def build_export(path: Path, lines: int, seed: int = 7) -> None:
 
 PRODUCT_JOB = """
 import resource, sys, time
-from erp_plugin import api
+from erp_plugin import jobs
 started = time.perf_counter()
-result = api.read(sys.argv[1], out=sys.argv[2])
+result = jobs.read(sys.argv[1], out=sys.argv[2])
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "lines": len(result.lines)}))

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from erp_plugin.api import (
+from erp_plugin.jobs import (
     EXPORT_NAME,
     TARIFFS_NAME,
     TARIFFS_PY,

@@ -8,7 +8,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.excel.year_end import run_file as year_end_run_file
 from erp_plugin.output.charts import charts_of
 
@@ -48,7 +48,7 @@ def year_end(tmp_path, out=None, export=None):
     lines = [dict(date="2026-03-02", doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="3500000"),
              dict(date="2026-04-02", doc_id="D2", client_id="C1", sku="S", qty=1, unit_price="500000")]
     export = export or write_export(tmp_path / "export.csv", lines)
-    return api.rebates(export, tariffs, 2026, out=out)
+    return jobs.rebates(export, tariffs, 2026, out=out)
 
 
 def test_the_biggest_clients_against_the_steps_up_to_the_next_one_reachable(tmp_path):
@@ -111,9 +111,9 @@ def test_the_liability_by_month_is_charted(tmp_path):
     tariffs = write_book(tmp_path / "tariffs.xlsx", book())
     export = write_export(tmp_path / "export.csv", [
         dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="S", qty=1, unit_price="1000", marker="red")])
-    api.price(export, tariffs, ledger=ledger)
+    jobs.price(export, tariffs, ledger=ledger)
     out = tmp_path / "liability.xlsx"
-    api.ledger_liability(ledger, as_of=__import__("datetime").date(2026, 5, 31), out=out, tariffs=tariffs)
+    jobs.ledger_liability(ledger, as_of=__import__("datetime").date(2026, 5, 31), out=out, tariffs=tariffs)
     (chart,) = openpyxl.load_workbook(out)["Liability"]._charts
     series, categories = chart_refs(chart)
     assert [s[0] for s in series] == ["'Liability'!C1", "'Liability'!D1", "'Liability'!E1"]  # deferred, recognised, closing

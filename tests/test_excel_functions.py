@@ -65,9 +65,9 @@ def test_only_the_excel_layer_imports_xlwings_and_the_rest_runs_without_it(tmp_p
                        if re.search(r"^\s*(import xlwings|from xlwings)", p.read_text(encoding="utf-8"), re.M))
     assert importers == ["excel/udfs.py", "excel/xlwings_book.py"]
     job = ("import sys; sys.modules['xlwings'] = None\n"  # as if xlwings were not installed
-           "from erp_plugin import api\n"
+           "from erp_plugin import jobs\n"
            "from erp_plugin.excel import udfs, year_end, preview\n"
-           f"api.init({str(tmp_path)!r})\n"
+           f"jobs.init({str(tmp_path)!r})\n"
            f"assert year_end.run_file({str(tmp_path / 'year_end.xlsx')!r}).ok\n"
            "assert udfs.ERP_NET(100).startswith('#EXCEL?')\n")
     done = subprocess.run([sys.executable, "-c", job], capture_output=True, text=True, timeout=300)

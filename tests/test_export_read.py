@@ -7,7 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.erp.read import read_export
 from erp_plugin.problems import InputError
 
@@ -75,7 +75,7 @@ def test_broken_export_names_every_bad_cell(tmp_path):
         "export row 8, field vat_rate: vat_rate 'двадцать' is not a VAT rate, e.g. 22%",
     ])
     with pytest.raises(InputError) as raised:
-        api.read(path, out=tmp_path / "out.xlsx")
+        jobs.read(path, out=tmp_path / "out.xlsx")
     assert len(raised.value.problems) == 5
     assert not (tmp_path / "out.xlsx").exists()
 

@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table
 from openpyxl.xml.functions import tostring
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.problems import InputError
 from erp_plugin.xlsx import TargetLocked
 
@@ -79,7 +79,7 @@ def test_write_back_keeps_everything_of_the_users(tmp_path):
     src = make_export(tmp_path / "march.xlsx")
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     out = tmp_path / "march.out.xlsx"
-    api.read(src, out=out)
+    jobs.read(src, out=out)
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before  # the input is untouched
 
     old, new = openpyxl.load_workbook(src), openpyxl.load_workbook(out)
@@ -108,7 +108,7 @@ def test_write_back_keeps_everything_of_the_users(tmp_path):
 
 def test_exact_money_text_in_the_sheet_xml(tmp_path):
     out = tmp_path / "out.xlsx"
-    api.read(make_export(tmp_path / "in.xlsx"), out=out)
+    jobs.read(make_export(tmp_path / "in.xlsx"), out=out)
     xml = parts(out)["xl/worksheets/sheet1.xml"].decode()
     assert re.findall(r'<c r="H\d+" s="\d+"><v>([^<]*)</v>', xml) == ["301.50", "25.03", "-100.50"]
     assert 'spans' not in xml or 'spans="1:8"' in xml
@@ -117,7 +117,7 @@ def test_exact_money_text_in_the_sheet_xml(tmp_path):
 
 def test_an_excel_table_over_the_lines_is_widened(tmp_path):
     out = tmp_path / "out.xlsx"
-    api.read(make_export(tmp_path / "in.xlsx", table=True), out=out)
+    jobs.read(make_export(tmp_path / "in.xlsx", table=True), out=out)
     table = openpyxl.load_workbook(out)["Продажи"].tables["Lines"]
     assert table.ref == "A3:H6"
     assert [c.name for c in table.tableColumns] == HEADERS + ["gross"]
@@ -126,8 +126,8 @@ def test_an_excel_table_over_the_lines_is_widened(tmp_path):
 def test_running_again_on_its_own_output_replaces_the_results(tmp_path):
     src = make_export(tmp_path / "in.xlsx", table=True)
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
-    api.read(src, out=first)
-    api.read(first, out=second)
+    jobs.read(src, out=first)
+    jobs.read(first, out=second)
     ws = openpyxl.load_workbook(second)["Продажи"]
     assert [c.value for c in ws[3]] == HEADERS + ["gross"]
     assert ws.max_column == 8
@@ -138,14 +138,14 @@ def test_running_again_on_its_own_output_replaces_the_results(tmp_path):
 def test_in_place_and_refusals(tmp_path):
     src = make_export(tmp_path / "in.xlsx")
     with pytest.raises(InputError) as raised:
-        api.read(src, out=src)
+        jobs.read(src, out=src)
     assert raised.value.problems[0].code == "out.is_input"
     lock = tmp_path / "~$in.xlsx"
     lock.write_bytes(b"")
     with pytest.raises(TargetLocked):
-        api.read(src, out=src, in_place=True)
+        jobs.read(src, out=src, in_place=True)
     lock.unlink()
-    api.read(src, out=src, in_place=True)
+    jobs.read(src, out=src, in_place=True)
     assert openpyxl.load_workbook(src)["Продажи"]["H3"].value == "gross"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx"]  # no temp files left
 
@@ -169,9 +169,9 @@ def test_macros_survive_in_an_xlsm(tmp_path):
         for name, data in content.items():
             archive.writestr(name, data)
     with pytest.raises(InputError) as raised:
-        api.read(xlsm, out=tmp_path / "out.xlsx")
+        jobs.read(xlsm, out=tmp_path / "out.xlsx")
     assert raised.value.problems[0].code == "out.macros"
-    api.read(xlsm, out=tmp_path / "out.xlsm")
+    jobs.read(xlsm, out=tmp_path / "out.xlsm")
     after = parts(tmp_path / "out.xlsm")
     assert after["xl/vbaProject.bin"] == vba
     assert b"macroEnabled" in after["[Content_Types].xml"]
@@ -183,7 +183,7 @@ def test_result_sheets_are_added(tmp_path):
     wb["Продажи"]["E6"] = "минус один"  # a bad line, skipped
     wb.save(src)
     out = tmp_path / "out.xlsx"
-    api.read(src, out=out, skip_bad_lines=True)
+    jobs.read(src, out=out, skip_bad_lines=True)
     new = openpyxl.load_workbook(out)
     assert new.sheetnames == ["Продажи", "Итоги", "Warnings"]
     warnings = new["Warnings"]
@@ -197,14 +197,14 @@ def test_result_sheets_are_added(tmp_path):
 
 def test_csv_and_parquet_outputs(tmp_path):
     src = make_export(tmp_path / "in.xlsx")
-    api.read(src, out=tmp_path / "out.csv")
+    jobs.read(src, out=tmp_path / "out.csv")
     text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
     assert text[0] == "source_row,date,doc_id,client_id,sku,qty,unit_price,amount,gross"
     assert text[1] == "4,2026-03-02,Д-1,C1,S1,3,100.5,301.50,301.50"
     # Сумма holds formulas with cached values: amount 25.025 is read as 25.03 (half away from zero)
     assert text[2] == "5,2026-03-02,Д-1,C1,S2,2.5,10.01,25.03,25.03"
     assert text[3].startswith("6,2026-03-03,Д-2,\"'=HYPERLINK(\"\"x\"\")\",S1,-1,100.5,")  # no formula injection
-    api.read(src, out=tmp_path / "out.parquet")
+    jobs.read(src, out=tmp_path / "out.parquet")
     table = pq.read_table(tmp_path / "out.parquet")
     assert str(table.schema.field("gross").type) == "decimal128(18, 2)"  # stored as parquet INT64
     assert table.column("gross").to_pylist() == [Decimal("301.50"), Decimal("25.03"), Decimal("-100.50")]
@@ -215,7 +215,7 @@ def test_csv_and_parquet_outputs(tmp_path):
 def test_csv_export_to_xlsx_makes_a_lines_workbook(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("Дата;Документ;Контрагент;Артикул;Количество;Цена\n02.03.2026;Д-1;C1;S1;3;100,50\n", encoding="utf-8")
-    api.read(src, out=tmp_path / "out.xlsx")
+    jobs.read(src, out=tmp_path / "out.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "out.xlsx")["Lines"]
     assert [c.value for c in ws[1]] == ["source_row", "date", "doc_id", "client_id", "sku", "qty", "unit_price", "gross"]
     assert [c.value for c in ws[2]][2:] == ["Д-1", "C1", "S1", 3, 100.5, 301.5]
@@ -236,7 +236,7 @@ def test_libreoffice_opens_the_written_back_workbook(tmp_path):
     if office is None:
         pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc)")
     out = tmp_path / "out.xlsx"
-    api.read(make_export(tmp_path / "in.xlsx", table=True), out=out, skip_bad_lines=True)
+    jobs.read(make_export(tmp_path / "in.xlsx", table=True), out=out, skip_bad_lines=True)
     done = subprocess.run(
         [office, "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
          "--outdir", str(tmp_path / "lo"), str(out)],

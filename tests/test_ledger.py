@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.ledger.store import balances, open_ledger
 from erp_plugin.problems import InputError
 
@@ -49,7 +49,7 @@ def tariffs(tmp_path):
 
 
 def run(tmp_path, tariffs, lines, name="export", **options):
-    return api.price(export(tmp_path / f"{name}.csv", lines), tariffs, ledger=tmp_path / "ledger.sqlite", **options)
+    return jobs.price(export(tmp_path / f"{name}.csv", lines), tariffs, ledger=tmp_path / "ledger.sqlite", **options)
 
 
 def balance(tmp_path, day: str) -> list:
@@ -121,7 +121,7 @@ def test_expired_points_cannot_be_spent_inside_one_export_nor_split_over_two(tmp
     earned = dict(EARN_100, date="2025-01-10")  # 100.00 points, expiring on 10.01.2026
     late = spend("2026-03-01", "X1", "75")
     with pytest.raises(InputError) as raised:
-        api.price(export(tmp_path / "one.csv", [earned, late]), tariffs)
+        jobs.price(export(tmp_path / "one.csv", [earned, late]), tariffs)
     assert "available 0.00" in str(raised.value.problems[0])
     run(tmp_path, tariffs, [earned], "2025")
     with pytest.raises(InputError) as raised:
@@ -143,7 +143,7 @@ def test_spending_takes_the_oldest_lot_first_and_the_rest_expires(tmp_path, tari
     assert balance(tmp_path, "2026-01-09") == [["C1", 17_000, 0]]
     assert balance(tmp_path, "2026-01-10") == [["C1", 10_000, 0]]  # 200 − 30 − 70 expired
     assert balance(tmp_path, "2026-06-01") == [["C1", 0, 0]]  # lot 2 was spent: nothing more expires
-    history = api.ledger_history(tmp_path / "ledger.sqlite", "C1", as_of=date(2026, 12, 31)).tables["history"].frame
+    history = jobs.ledger_history(tmp_path / "ledger.sqlite", "C1", as_of=date(2026, 12, 31)).tables["history"].frame
     assert [(str(d), k, a) for d, k, a in history[["booked_on", "kind", "amount"]].values.tolist()] == [
         ("2025-01-10", "accrual", 10_000), ("2025-03-01", "redemption", -3_000), ("2025-06-01", "accrual", 10_000),
         ("2026-01-10", "expiry", -7_000), ("2026-02-01", "redemption", -10_000),
@@ -233,7 +233,7 @@ def test_a_later_exports_return_is_matched_to_a_sale_the_ledger_holds(tmp_path, 
 
 def test_a_later_export_spends_points_the_ledger_holds(tmp_path, tariffs):
     with pytest.raises(InputError):  # on its own the April export has no points to spend
-        api.price(export(tmp_path / "alone.csv", [spend("2026-04-02", "A1", "60")]), tariffs)
+        jobs.price(export(tmp_path / "alone.csv", [spend("2026-04-02", "A1", "60")]), tariffs)
     run(tmp_path, tariffs, [EARN_100], "march")
     april = run(tmp_path, tariffs, [spend("2026-04-02", "A1", "60")], "april")
     assert april.lines["bonus_redeemed"].tolist() == [6_000] and april.lines["cash_due"].tolist() == [94_000]
@@ -292,12 +292,12 @@ def test_stamp_card_and_quest_rewards_become_points_once(tmp_path):
              doc("2026-04-01", "D4"), doc("2026-05-01", "D5"), doc("2026-06-01", "D6")]
     path = export(tmp_path / "year.csv", lines)
     ledger = tmp_path / "ledger.sqlite"
-    year = api.rebates(path, tariffs, 2026, ledger=ledger)
+    year = jobs.rebates(path, tariffs, 2026, ledger=ledger)
     # stamps: D1, D2 (column 1 on 05.03), D4, D5 (column 2 on 01.05); D6 is past the card's 2 columns
     assert year.rewards_posted == 3
-    again = api.rebates(path, tariffs, 2026, ledger=ledger)
+    again = jobs.rebates(path, tariffs, 2026, ledger=ledger)
     assert again.rewards_posted == 0 and again.posted.unchanged == 6
-    history = api.ledger_history(ledger, "C2", as_of=date(2026, 12, 31)).tables["history"].frame
+    history = jobs.ledger_history(ledger, "C2", as_of=date(2026, 12, 31)).tables["history"].frame
     assert [(str(d), k, a, line) for d, k, a, line in history[["booked_on", "kind", "amount", "line"]].values.tolist()] == [
         ("2026-03-05", "reward", 5_000, "stamp/2026/C2/1"), ("2026-03-05", "reward", 3_000, "quest/Q1/2026/C2"),
         ("2026-05-01", "reward", 5_000, "stamp/2026/C2/2"),
@@ -311,7 +311,7 @@ def test_a_clients_statement(tmp_path, tariffs):
     lines = [dict(EARN_100, date="2025-12-01", doc_id="D0"), EARN_100, EARN_75, spend("2026-03-05", "X1", "40"),
              dict(EARN_75, date="2026-03-06", doc_id="R1", qty=-1, moneyback_days="")]
     run(tmp_path, tariffs, lines)
-    result, tables = api.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 3, 1), date(2026, 3, 31),
+    result, tables = jobs.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 3, 1), date(2026, 3, 31),
                                           out=tmp_path / "statement.xlsx")
     assert (result.opening, result.closing) == (10_000, 16_000)  # 100 + 100 + 75 − 40 − 75 = 160.00
     assert [tuple(r) for r in result.movements.values.tolist()] == [
@@ -322,7 +322,7 @@ def test_a_clients_statement(tmp_path, tariffs):
     ]
     # D0's 100.00, less the 40.00 spent from it first (FIFO), expire on 01.12.2026: beyond 90 days of 31.03
     assert result.expiring.empty
-    later, _ = api.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 9, 1), date(2026, 9, 30))
+    later, _ = jobs.ledger_statement(tmp_path / "ledger.sqlite", "C1", date(2026, 9, 1), date(2026, 9, 30))
     assert later.expiring.values.tolist() == [[date(2026, 12, 1), 6_000]]
     import openpyxl
 
@@ -340,11 +340,11 @@ def test_the_liability_reproduces_ifrs_15_example_52_and_never_restates_a_closed
     tariffs = write_book(tmp_path / "tariffs.xlsx", sheets)
     sale = dict(date="2026-02-01", doc_id="S1", client_id="C1", sku="A", qty=1, unit_price="100000", marker="red")
     ledger = tmp_path / "ledger.sqlite"
-    api.price(export(tmp_path / "y1.csv", [sale, spend("2026-06-01", "X1", "4500", unit_price="5000")]), tariffs,
+    jobs.price(export(tmp_path / "y1.csv", [sale, spend("2026-06-01", "X1", "4500", unit_price="5000")]), tariffs,
               ledger=ledger)
-    first = api.ledger_liability(ledger, date(2026, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
-    api.price(export(tmp_path / "y2.csv", [spend("2027-06-01", "X2", "4000", unit_price="5000")]), tariffs, ledger=ledger)
-    both = api.ledger_liability(ledger, date(2027, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
+    first = jobs.ledger_liability(ledger, date(2026, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
+    jobs.price(export(tmp_path / "y2.csv", [spend("2027-06-01", "X2", "4000", unit_price="5000")]), tariffs, ledger=ledger)
+    both = jobs.ledger_liability(ledger, date(2027, 12, 31), by="year", tariffs=tariffs).tables["liability"].frame
     assert first.values.tolist() == [["2026", 0, 8_676, 4_110, 4_566]]
     assert both.values.tolist() == [["2026", 0, 8_676, 4_110, 4_566], ["2027", 4_566, 0, 3_493, 1_073]]
 
@@ -384,8 +384,8 @@ def test_ledger_tables_write_to_every_format(tmp_path, tariffs):
     run(tmp_path, tariffs, [EARN_100, EARN_75])
     ledger = tmp_path / "ledger.sqlite"
     for suffix in (".csv", ".xlsx", ".parquet"):
-        api.ledger_history(ledger, "C1", tmp_path / f"history{suffix}", as_of=date(2026, 12, 31))
-        api.ledger_balance(ledger, date(2026, 12, 31), tmp_path / f"balances{suffix}")
+        jobs.ledger_history(ledger, "C1", tmp_path / f"history{suffix}", as_of=date(2026, 12, 31))
+        jobs.ledger_balance(ledger, date(2026, 12, 31), tmp_path / f"balances{suffix}")
     assert (tmp_path / "history.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("2026-03-02,accrual,100.00")
     assert (tmp_path / "balances.csv").read_text(encoding="utf-8-sig").splitlines()[1] == "C1,175.00,0.00,175.00"
 

@@ -19,7 +19,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.ledger.store import balances, open_ledger
 
 from .conftest import write_book
@@ -72,7 +72,7 @@ def _tariffs(folder, change: date):
 
 def _post(folder, tariffs, name: str, parts: list[list[dict]]) -> tuple[str, list[pd.DataFrame]]:
     ledger = folder / f"{name}.sqlite"
-    priced = [api.price(export(folder / f"{name}-{i}.csv", part), tariffs, ledger=ledger).lines
+    priced = [jobs.price(export(folder / f"{name}-{i}.csv", part), tariffs, ledger=ledger).lines
               for i, part in enumerate(parts) if part]
     return str(ledger), priced
 
@@ -107,7 +107,7 @@ def test_one_run_or_several_in_date_order_give_the_same_ledger(tmp_path_factory,
     for day in sorted(set(bounds)) + ["2026-12-31", "2027-06-30"]:
         as_of = date.fromisoformat(day)
         assert balances(open_ledger(whole), as_of).equals(balances(open_ledger(split), as_of))
-    liability = [api.ledger_liability(ledger, date(2027, 6, 30), tariffs=tariffs).tables["liability"].frame
+    liability = [jobs.ledger_liability(ledger, date(2027, 6, 30), tariffs=tariffs).tables["liability"].frame
                  for ledger in (whole, split)]
     assert liability[0].equals(liability[1])
 

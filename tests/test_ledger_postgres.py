@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.ledger.store import balances, open_ledger
 from erp_plugin.problems import InputError
 
@@ -18,9 +18,9 @@ def test_posting_returns_conflicts_balances_and_liability_on_postgresql(tmp_path
     tariffs = write_book(tmp_path / "tariffs.xlsx", book())
     lines = [EARN_100, EARN_75, spend("2026-03-05", "D3", "40"),
              dict(EARN_75, date="2026-03-06", doc_id="R2", qty=-1, moneyback_days="")]
-    first = api.price(export(tmp_path / "e.csv", lines), tariffs, ledger=postgres_ledger)
+    first = jobs.price(export(tmp_path / "e.csv", lines), tariffs, ledger=postgres_ledger)
     assert (first.posted.added, first.posted.entries) == (4, 4)  # 2 lots, a redemption, a reversal
-    again = api.price(export(tmp_path / "e.csv", lines), tariffs, ledger=postgres_ledger)
+    again = jobs.price(export(tmp_path / "e.csv", lines), tariffs, ledger=postgres_ledger)
     assert (again.posted.added, again.posted.unchanged) == (0, 4)  # idempotent
     engine = open_ledger(postgres_ledger)
     with engine.connect() as connection:
@@ -29,14 +29,14 @@ def test_posting_returns_conflicts_balances_and_liability_on_postgresql(tmp_path
     assert balances(engine, date(2026, 3, 6)).to_dict("list") == {
         "client_id": ["C1"], "available": [6_000], "pending": [0], "balance": [6_000],
     }
-    later = api.price(export(tmp_path / "l.csv", [dict(EARN_100, date="2026-04-02", doc_id="R1", qty=-1)]), tariffs,
+    later = jobs.price(export(tmp_path / "l.csv", [dict(EARN_100, date="2026-04-02", doc_id="R1", qty=-1)]), tariffs,
                       ledger=postgres_ledger)
     assert later.lines["matched_sale"].tolist() == ["D1 02.03.2026, line A#0 (ledger)"]
     with pytest.raises(InputError):
-        api.price(export(tmp_path / "c.csv", [dict(EARN_100, unit_price="2500")]), tariffs, ledger=postgres_ledger)
+        jobs.price(export(tmp_path / "c.csv", [dict(EARN_100, unit_price="2500")]), tariffs, ledger=postgres_ledger)
     with engine.connect() as connection:
         assert connection.execute(text("select count(*) from entries")).scalar() == 5
-    report = api.ledger_liability(postgres_ledger, date(2026, 4, 30), tariffs=tariffs).tables["liability"].frame
+    report = jobs.ledger_liability(postgres_ledger, date(2026, 4, 30), tariffs=tariffs).tables["liability"].frame
     assert report["period"].tolist() == ["2026-03", "2026-04"]
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
@@ -24,7 +24,7 @@ def test_accrual_projects_the_run_rate_and_names_the_gap_to_the_next_step(tmp_pa
         dict(date="2026-04-10", doc_id="D2", unit_price="200000"),
         dict(date="2026-04-11", doc_id="D3", unit_price="999999"),  # after the as-of day: not counted
     ]
-    result = api.accrue(export(tmp_path, lines), tariffs, date(2026, 4, 10))
+    result = jobs.accrue(export(tmp_path, lines), tariffs, date(2026, 4, 10))
     (row,) = result.tables["accruals"].frame.itertuples(index=False)
     # 600 000.00 in 100 days (31 + 28 + 31 + 10) → × 365 / 100 = 2 190 000.00 a year: the 1 % step;
     # liability to date 1 % of 600 000.00 = 6 000.00; projected rebate 21 900.00; the 2 % step at 3 000 000.00
@@ -38,7 +38,7 @@ def test_accrual_projects_the_run_rate_and_names_the_gap_to_the_next_step(tmp_pa
 def test_accrual_as_of_a_day_before_any_line_is_a_clear_error(tmp_path):
     tariffs = write_book(tmp_path / "t.xlsx", book(RebateScale=SCALE))
     with pytest.raises(InputError) as raised:
-        api.accrue(export(tmp_path, [dict(date="2026-03-01", doc_id="D1", unit_price="10")]), tariffs, date(2026, 2, 1))
+        jobs.accrue(export(tmp_path, [dict(date="2026-03-01", doc_id="D1", unit_price="10")]), tariffs, date(2026, 2, 1))
     assert str(raised.value.problems[0]).startswith(
         "no lines dated in fiscal year 2026 (01.01.2026–31.12.2026) up to 01.02.2026; the export's lines run from"
     )
@@ -48,14 +48,14 @@ def test_fees_of_a_client_whose_trial_ends_mid_month(tmp_path):
     sheets = book(TariffChanges=[["client_id", "from_date", "tariff", "bonus_mode"], ["C3", "01.05.2026", "BASE", ""]])
     sheets["Clients"][1][3] = "15.01.2026"  # C1 PRO joined 15.01.2026: 3 trial months end on 15.04.2026
     tariffs = write_book(tmp_path / "t.xlsx", sheets)
-    april = api.fees(tariffs, "2026-04").tables["fees"].frame
-    may = api.fees(tariffs, "2026-05").tables["fees"].frame
+    april = jobs.fees(tariffs, "2026-04").tables["fees"].frame
+    may = jobs.fees(tariffs, "2026-05").tables["fees"].frame
     # April: C1 is still in its trial on 01.04; C3 (PRO since 2024) pays 1 000.00; C2 is on BASE
     assert list(zip(april["client_id"], april["tariff"], april["fee"])) == [("C3", "PRO", 100_000)]
     # May: C1's trial ended on 15.04; C3 moved to BASE on 01.05
     assert list(zip(may["client_id"], may["tariff"], may["fee"])) == [("C1", "PRO", 100_000)]
     with pytest.raises(InputError):
-        api.fees(tariffs, "May 2026")
+        jobs.fees(tariffs, "May 2026")
 
 
 def test_a_quest_completes_on_the_day_the_last_category_is_first_bought(tmp_path):
@@ -71,7 +71,7 @@ def test_a_quest_completes_on_the_day_the_last_category_is_first_bought(tmp_path
         dict(date="2026-03-06", doc_id="B2", client_id="C1", category="Щиты", qty=-1, unit_price="10"),  # a return
         dict(date="2026-04-01", doc_id="B3", client_id="C1", category="Щиты", unit_price="10"),  # after the window
     ]
-    result = api.rebates(export(tmp_path, lines), tariffs, 2026)
+    result = jobs.rebates(export(tmp_path, lines), tariffs, 2026)
     quests = result.tables["quests"].frame
     assert list(zip(quests["client_id"], quests["quest_id"], quests["completed_on"].dt.strftime("%d.%m.%Y"),
                     quests["reward_points"])) == [("C2", "Q1", "10.03.2026", 50_000)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.cli import main
 from erp_plugin.excel.preview import RESULTS_LABEL
 
@@ -56,7 +56,7 @@ def test_one_basket_under_every_tariff_mode_and_payment(tmp_path):
     assert by[("PRO", "discount", "prepaid")] == (1000, 70, 930, 0, 4.46, 7.446, 1000)
     # PRO, half, deferral: 8 − 2.5 = 5.5 % → 55.00: 27.50 off, 27.50 points; net 972.50 → 4.6627 → 4.66; 5.966 %
     assert by[("PRO", "half", "deferral")] == (1000, 27.5, 972.5, 27.5, 4.66, 5.966, 1000)
-    assert api.validate(path).ok  # the tariff workbook stays a valid one after the job wrote into it
+    assert jobs.validate(path).ok  # the tariff workbook stays a valid one after the job wrote into it
 
 
 def test_the_worksheet_functions_agree_with_the_preview(tmp_path):
@@ -65,7 +65,7 @@ def test_the_worksheet_functions_agree_with_the_preview(tmp_path):
     path = workbook_with_basket(tmp_path, ["S", None, "red", 1, 1000, 7, 0])
     CliRunner().invoke(main, ["preview", str(path)])
     by = {r[:3]: r for r in results(path)[1:]}
-    tariff_book = api.load_tariffs(path)
+    tariff_book = jobs.load_tariffs(path)
     for (tariff, mode, payment), row in by.items():
         assert functions.net(tariff_book, 1000, tariff, "red", 7, 0, payment, mode) == Decimal(str(row[5]))
         assert functions.bonus(tariff_book, 1000, tariff, "red", 7, 0, payment, mode) == Decimal(str(row[6]))
@@ -96,4 +96,4 @@ def test_init_writes_a_preview_and_its_script_fills_it(tmp_path):
     assert "wrote 72 rows into the Preview sheet" in done.stdout  # 6 tariffs × 3 modes × 4 payments
     rows = results(folder / "tariffs.xlsx")
     assert len(rows) == 73 and rows[1][:3] == ("BASE", "bonus", "prepaid")
-    assert api.validate(folder / "tariffs.xlsx").ok
+    assert jobs.validate(folder / "tariffs.xlsx").ok

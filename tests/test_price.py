@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
@@ -55,7 +55,7 @@ def write_export(path: Path, lines: list[dict], **defaults) -> Path:
 def price(tmp_path: Path, lines: list[dict], sheets=None, **options):
     tariffs = write_book(tmp_path / "tariffs.xlsx", sheets or book())
     export = write_export(tmp_path / "export.csv", lines, date="2026-03-02")
-    return api.price(export, tariffs, **options)
+    return jobs.price(export, tariffs, **options)
 
 
 def rules(priced):
@@ -409,7 +409,7 @@ def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
         dict(doc_id="D2", client_id="C3", sku="S2", qty=3, unit_price="333.33", marker="yellow"),
         dict(date="2025-12-31", doc_id="D3", client_id="C9", sku="S3", qty=1, unit_price="100", marker="green"),
     ], out=out)
-    lines = api.read_priced(out, columns=["source_row", "date", "client_id", "qty", "net", "vat", "kit_pct",
+    lines = jobs.read_priced(out, columns=["source_row", "date", "client_id", "qty", "net", "vat", "kit_pct",
                                           "concession_pct", "vat_rate", "promo_rules"])
     # the figures of test_kit_figures_options_rounding_vat_and_a_mirrored_return, back from the file
     assert lines["source_row"].tolist() == [2, 3]
@@ -420,17 +420,17 @@ def test_priced_parquet_is_read_back_as_pricing_held_it(tmp_path):
     # concession 5000 / 99999 = 5.00005 % and 100 / 10000 = 1 %, in percent units
     assert lines["concession_pct"].tolist() == [50_001, 10_000]
     assert lines["vat_rate"].isna().all() and lines["promo_rules"].isna().all()
-    assert set(api.read_priced(out).columns) >= {"source_row", "gross", "net", "cash_due", "promo_rules"}
+    assert set(jobs.read_priced(out).columns) >= {"source_row", "gross", "net", "cash_due", "promo_rules"}
     with pytest.raises(InputError) as missing:
-        api.read_priced(out, columns=["net", "rebate"])
+        jobs.read_priced(out, columns=["net", "rebate"])
     assert [str(p) for p in missing.value.problems] == [f"{out}: rebate is not a column erp-plugin price writes"]
     with pytest.raises(InputError) as absent:
-        api.read_priced(tmp_path / "none.parquet", columns=["net"])
+        jobs.read_priced(tmp_path / "none.parquet", columns=["net"])
     assert absent.value.problems[0].code == "file.corrupt"
     other = tmp_path / "other.parquet"
     pq.write_table(pa.table({"x": [1]}), other)
     with pytest.raises(InputError) as unrelated:
-        api.read_priced(other)
+        jobs.read_priced(other)
     assert [str(p) for p in unrelated.value.problems] == [
         f"{other}: has none of the columns erp-plugin price writes; expected the parquet output of erp-plugin price"]
 
@@ -449,19 +449,19 @@ def test_an_export_without_a_line_to_price_is_a_clear_error(tmp_path):
                               ("sku", pa.string()), ("qty", pa.int64()), ("unit_price", pa.int64())]).empty_table(), empty_parquet)
     for export in (empty_csv, empty_parquet):
         with pytest.raises(InputError) as raised:
-            api.price(export, tariffs, out=tmp_path / "out.xlsx")
+            jobs.price(export, tariffs, out=tmp_path / "out.xlsx")
         assert [str(p) for p in raised.value.problems] == [
             "the export has no lines under its header row: nothing to price; check the file (and --sheet)"]
     assert not (tmp_path / "out.xlsx").exists()
     bad = write_export(tmp_path / "bad.csv", [dict(date="2026-03-02", doc_id="D1", client_id="C2", sku="S", qty=1,
                                                    unit_price="10", payment="cash")])
     with pytest.raises(InputError) as raised:  # the pipeline leaves the only line out
-        api.price(bad, tariffs, skip_bad_lines=True)
+        jobs.price(bad, tariffs, skip_bad_lines=True)
     assert [p.code for p in raised.value.problems] == ["price.payment", "price.no_lines"]
     unreadable = write_export(tmp_path / "unreadable.csv", [dict(date="2026-03-02", doc_id="D1", client_id="C2", sku="S",
                                                                  qty="many", unit_price="10")])
     with pytest.raises(InputError) as raised:  # the reader leaves the only line out
-        api.price(unreadable, tariffs, skip_bad_lines=True)
+        jobs.price(unreadable, tariffs, skip_bad_lines=True)
     assert [p.code for p in raised.value.problems] == ["export.value", "price.no_lines"]
     assert str(raised.value.problems[-1]) == ("every line had a problem and was left out (--skip-bad-lines): "
                                               "nothing is left to price")

@@ -6,7 +6,7 @@ discount applies and net = gross: the turnovers below are the sums of gross.
 
 import pytest
 
-from erp_plugin import api
+from erp_plugin import jobs
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
@@ -22,7 +22,7 @@ def run(tmp_path, lines, year=2026, settings=(), scale=SCALE, **sheets):
     workbook = book(RebateScale=scale, **sheets)
     workbook["Settings"] += [list(s) for s in settings]
     tariffs = write_book(tmp_path / "tariffs.xlsx", workbook)
-    return api.rebates(write_export(tmp_path / "export.csv", lines, client_id="C2"), tariffs, year)
+    return jobs.rebates(write_export(tmp_path / "export.csv", lines, client_id="C2"), tariffs, year)
 
 
 def sale(day, doc, amount, **extra):

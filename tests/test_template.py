@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from erp_plugin.api import init
+from erp_plugin.jobs import init
 from erp_plugin.tariffs import read_tariffs
 from erp_plugin.tariffs.schema import SETTINGS, SHEETS
 

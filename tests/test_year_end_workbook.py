@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from erp_plugin.api import init
+from erp_plugin.jobs import init
 from erp_plugin.cli import main
 
 from .conftest import write_book
@@ -108,13 +108,13 @@ def test_a_missing_export_and_a_year_without_lines_are_answers_not_tracebacks(tm
 
 
 def test_a_ledger_named_in_setup_adds_the_liability_by_month(tmp_path):
-    from erp_plugin import api
+    from erp_plugin import jobs
 
     workbook = folder_with(tmp_path, {"ledger": "ledger.sqlite"})
     tariffs, export = tmp_path / "tariffs.xlsx", tmp_path / "export.csv"
     write_export(export, [dict(date="2026-03-02", doc_id="D1", client_id="C1", sku="S", qty=1, unit_price="1000",
                                marker="red")])
-    api.price(export, tariffs, ledger=tmp_path / "ledger.sqlite")
+    jobs.price(export, tariffs, ledger=tmp_path / "ledger.sqlite")
     assert CliRunner().invoke(main, ["year-end", str(workbook)]).exit_code == 0
     liability = sheet_rows(workbook, "Liability")
     assert liability[0] == ("period", "opening", "deferred", "recognised", "closing")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from .. import api
+from .. import jobs
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
@@ -172,11 +172,11 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
                                       "tariff workbook with one (copy it over)")])
         values = book.values(PREVIEW)
         basket = read_basket(values, today)
-        tariff_book = api.load_tariffs(tariffs)
+        tariff_book = jobs.load_tariffs(tariffs)
         table = what_if(tariff_book, basket)
     except InputError as exc:
         if PREVIEW in book.sheet_names():
-            book.put_table(PREVIEW, api.problems_table(exc.problems), first_row=_results_row(values))
+            book.put_table(PREVIEW, jobs.problems_table(exc.problems), first_row=_results_row(values))
             book.save()
         return Outcome(list(exc.problems), None)
     book.put_table(PREVIEW, table, first_row=basket.results_row)

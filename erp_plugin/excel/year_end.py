@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import api
+from .. import jobs
 from ..output.year_end_book import FIRST_SETTING_ROW, SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
@@ -105,22 +105,22 @@ def run_year_end(book: Book, progress=None) -> Outcome:
     On an error nothing is computed and only Warnings changes, listing every problem."""
     try:
         setup = read_setup(book)
-        tariffs = api.load_tariffs(setup.tariffs)
-        result = api.rebates(setup.export, tariffs, setup.year, sheet=setup.sheet,
+        tariffs = jobs.load_tariffs(setup.tariffs)
+        result = jobs.rebates(setup.export, tariffs, setup.year, sheet=setup.sheet,
                              skip_bad_lines=setup.skip_bad_lines, progress=progress)
         tables = [t for name, t in result.tables.items() if name != "warnings"]
         if setup.ledger:
             end = pd.Timestamp(result.tables["summary"].frame["to"].iat[0]).date()
-            tables.append(api.ledger_liability(setup.ledger, as_of=end, tariffs=tariffs).tables["liability"])
+            tables.append(jobs.ledger_liability(setup.ledger, as_of=end, tariffs=tariffs).tables["liability"])
         problems = list(result.problems.warnings)
     except InputError as exc:
-        book.put_table(WARNINGS, api.problems_table(exc.problems))
+        book.put_table(WARNINGS, jobs.problems_table(exc.problems))
         book.show(WARNINGS)
         book.save()
         return Outcome(list(exc.problems), [WARNINGS])
     for table in tables:
         book.put_table(table.title, table)
-    book.put_table(WARNINGS, api.problems_table(problems))
+    book.put_table(WARNINGS, jobs.problems_table(problems))
     book.show("Summary")
     book.save()
     return Outcome(problems, [t.title for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
