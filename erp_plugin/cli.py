@@ -80,6 +80,9 @@ def handles_input_errors(command):
 @click.version_option(__version__, prog_name="erp-plugin")
 def main() -> None:
     """Loyalty programme for distributors: a tariff workbook applied to ERP sales exports."""
+    from .memory import tune_command_line_process
+
+    tune_command_line_process()  # the command's own process keeps freed memory for reuse; a library call never does
 
 
 @main.command()
