@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from pathlib import Path
 
@@ -22,10 +23,14 @@ def read_tariffs(path: str | Path, today: date | None = None) -> tuple[TariffBoo
     if problem is not None:
         problems.extend([problem])
         return None, problems
-    try:
+    collecting = gc.isenabled()
+    gc.disable()  # a big Clients sheet makes ~a million objects without cycles: the collector would walk
+    try:  # every object of the process again and again (a third of the read in a process that holds pandas)
         book, defined = read_book(workbook, problems)
     finally:
         workbook.close()
+        if collecting:
+            gc.enable()
     check_book(book, defined, problems, today or date.today())
     return (None if problems.errors else book), problems
 

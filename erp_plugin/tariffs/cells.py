@@ -170,6 +170,42 @@ class CellReader:
         return number
 
 
+# ---------------------------------------------------------------- whole columns
+
+LATER = object()  # a cell the whole-column pass leaves to ``CellReader.read``
+
+
+def _list(text: str) -> tuple[str, ...] | None:
+    text = text.strip()
+    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
+
+
+def _raw(value):
+    return None if type(value) is str and not value.strip() else value
+
+
+def common_values(values, kind: str, required: bool) -> list:
+    """A column's values typed in one pass where that is plain: text, date cells, blanks.
+
+    Every other cell (a number to check, a date written as text, a blank where a value is
+    required) is ``LATER``, for ``CellReader.read`` to type or report one by one: the result is
+    the same as reading each cell, only faster on the long text columns of a big Clients sheet.
+    """
+    if kind in ("text", "key"):
+        typed = [(v.strip() or None) if type(v) is str else LATER for v in values]
+    elif kind == "list":
+        typed = [_list(v) if type(v) is str else LATER for v in values]
+    elif kind == "date":
+        typed = [v.date() if type(v) is datetime else v if type(v) is date else None if v == "" else LATER for v in values]
+    elif kind == "raw":
+        typed = [_raw(v) for v in values]
+    else:  # numbers and booleans: every one is checked by the cell reader
+        typed = [None if v == "" else LATER for v in values]
+    if required and None in typed:
+        typed = [LATER if v is None else v for v in typed]
+    return typed
+
+
 def plain(number: Decimal) -> str:
     """A decimal as a person writes it: ``Decimal('7.50')`` -> ``7.5``, ``Decimal('1E+1')`` -> ``10``."""
     return format(number.normalize(), "f")

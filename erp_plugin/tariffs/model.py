@@ -4,6 +4,12 @@ Money is in integer minor units, percentages are ``Decimal`` (``2.5`` means
 2.5 %), dates are ``datetime.date``. Every record carries a ``Src`` so that any
 later check or computation can point the user at the cell to fix
 (``book.tariffs["PRO"].src.at("red")`` -> ``Tariffs!E5``).
+
+A record is also the description of its sheet: each field a column holds says
+so with ``column(kind, aliases, ...)`` (``columns.py``), in the sheet's column
+order, and the reader and ``init``'s template take the columns from here. A
+field without ``column`` is worked out by the reader (``Tariff.discounts`` from
+the marker columns, ``Quest.reward_points`` from ``reward``).
 """
 
 from __future__ import annotations
@@ -12,23 +18,31 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
+from .columns import column, setting
 
-from ..money import pct_to_scaled
+if TYPE_CHECKING:
+    import numpy as np
+
+ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 
 
-@dataclass(frozen=True)
-class Src:
+class Src(NamedTuple):
+    """Where a record was read: its sheet, its Excel row, and the column letter of each of its fields.
+
+    A named tuple, not a dataclass: one is made per row of a 100 000-client sheet, five times faster.
+    """
+
     sheet: str
     row: int
-    cells: tuple[tuple[str, str], ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()  # (field's column name, column letter), shared by a sheet's rows
 
     def at(self, name: str) -> str:
         """``Sheet!Cell`` of the field ``name`` on this record's row (``Sheet!row`` if unknown)."""
-        for key, ref in self.cells:
+        for key, letter in self.columns:
             if key == name:
-                return f"{self.sheet}!{ref}"
+                return f"{self.sheet}!{letter}{self.row}"
         return f"{self.sheet}!{self.row}:{self.row}"
 
 
@@ -37,23 +51,27 @@ NO_SRC = Src("", 0)
 
 @dataclass(frozen=True)
 class Settings:
-    currency: str = "RUB"
-    minor_units: int = 2
-    vat_rate_pct: Decimal | None = None  # None: the statutory Russian rate by date (20 %, 22 % from 2026)
-    prices_include_vat: bool = True
-    carrying_rate_pct: Decimal = Decimal(25)
-    trial_months: int = 3
-    fiscal_year_start: tuple[int, int] = (1, 1)  # (month, day)
-    rebate_mode: str = "retroactive"
-    rebate_basis: str = "net"
-    bonus_expiry_months: int = 12
-    expected_redemption_pct: Decimal = Decimal(80)
-    unknown_client: str = "base"
-    default_payment: str | None = None  # None: the first payment option of the Options sheet
-    on_overdraw: str = "error"
-    new_client_days: int = 365
-    rebate_reduces_price: bool = False
-    ledger: str | None = None
+    """The Settings sheet: one key per row; a key left out takes the default here (SPEC §4)."""
+
+    currency: str = setting("RUB", "text", about="ISO currency code")
+    minor_units: int = setting(2, "int", min=0, max=4, about="decimals of the currency")
+    # None: the statutory Russian rate by date (20 %, 22 % from 2026)
+    vat_rate_pct: Decimal | None = setting(None, "pct", about="VAT % where the export has none; blank: 20 before 2026, 22 from 2026")
+    prices_include_vat: bool = setting(True, "bool")
+    carrying_rate_pct: Decimal = setting(Decimal(25), "pct", about="annual cost of holding reserved stock (capital + storage)")
+    trial_months: int = setting(3, "int", min=0, about="free months for a new client")
+    fiscal_year_start: tuple[int, int] = setting((1, 1), "month_day", about="MM-DD")  # (month, day)
+    rebate_mode: str = setting("retroactive", "choice", ("retroactive", "stepped"))
+    rebate_basis: str = setting("net", "choice", ("net", "net_ex_vat"))
+    bonus_expiry_months: int = setting(12, "int", min=0, about="0 = never")
+    expected_redemption_pct: Decimal = setting(Decimal(80), "pct", about="share of points expected to be redeemed (IFRS 15)")
+    unknown_client: str = setting("base", "choice", ("base", "error"))
+    # None: the first payment option of the Options sheet
+    default_payment: str | None = setting(None, "text", about="blank: the first payment option")
+    on_overdraw: str = setting("error", "choice", ("error", "cap"))
+    new_client_days: int = setting(365, "int", min=1, about="how long a client counts as new")
+    rebate_reduces_price: bool = setting(False, "bool", about="TRUE: the rebate lowers the price and carries VAT")
+    ledger: str | None = setting(None, "text", about="SQLite path or SQLAlchemy URL of the bonus ledger")
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
 
     def at(self, key: str) -> str:
@@ -63,17 +81,17 @@ class Settings:
 
 @dataclass(frozen=True)
 class Marker:
-    marker: str
-    min_pct: Decimal
-    max_pct: Decimal
+    marker: str = column("key", ("маркер", "цвет"), required=True)
+    min_pct: Decimal = column("pct", ("мин_%", "мин", "минимум", "мин_скидка"), required=True, min=ZERO, max=HUNDRED)
+    max_pct: Decimal = column("pct", ("макс_%", "макс", "максимум", "макс_скидка"), required=True, min=ZERO, max=HUNDRED)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Tariff:
-    tariff: str
-    monthly_fee: int
-    discounts: tuple[tuple[str, Decimal], ...]  # (marker, pct) in Markers order
+    tariff: str = column("key", ("тариф",), required=True)
+    monthly_fee: int = column("money", ("абонплата", "абонентская_плата", "плата_в_месяц"), required=True, min=ZERO)
+    discounts: tuple[tuple[str, Decimal], ...]  # (marker, pct) in Markers order: read from one column per marker
     src: Src = NO_SRC
 
     def discount(self, marker: str) -> Decimal:
@@ -82,84 +100,86 @@ class Tariff:
 
 @dataclass(frozen=True)
 class OptionValue:
-    option: str  # reservation_days | moneyback_days | payment
-    value: int | str  # days for the day options, the payment method's name for payment
-    weight_pct: Decimal
+    option: str = column("key", ("опция",), required=True, hint="reservation_days, moneyback_days or payment")
+    # days for the day options, the payment method's name for payment
+    value: int | str = column("text", ("значение",), required=True)
+    weight_pct: Decimal = column("pct", ("вес_%", "вес"), required=True, min=ZERO, max=HUNDRED)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class BonusMode:
-    mode: str
-    bonus_share_pct: Decimal
+    mode: str = column("key", ("режим",), required=True)
+    bonus_share_pct: Decimal = column("pct", ("доля_бонусов_%", "доля_бонусов", "бонусы_%"), required=True,
+                                      min=ZERO, max=HUNDRED)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Client:
-    client_id: str
-    tariff: str | None = None  # None: BASE
-    bonus_mode: str | None = None  # None: discount
-    joined: date | None = None
-    name: str | None = None
-    inn: str | None = None
-    segments: tuple[str, ...] = ()
-    tier: str | None = None
-    birthday: date | None = None
-    email: str | None = None
-    phone: str | None = None
+    client_id: str = column("key", ("клиент", "код_клиента", "контрагент", "id"), required=True)
+    tariff: str | None = column("key", ("тариф",), hint="blank = BASE")  # None: BASE
+    bonus_mode: str | None = column("key", ("режим_бонусов", "режим"), hint="blank = discount")  # None: discount
+    joined: date | None = column("date", ("дата_подключения", "подключен", "с"))
+    name: str | None = column("text", ("наименование", "название", "имя"))
+    inn: str | None = column("key", ("инн",))
+    segments: tuple[str, ...] = column("list", ("сегменты", "сегмент"), default=())
+    tier: str | None = column("key", ("уровень", "карта"))
+    birthday: date | None = column("date", ("день_рождения", "др"))
+    email: str | None = column("text", ("почта", "e_mail", "эл_почта"))
+    phone: str | None = column("text", ("телефон",))
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class TariffChange:
-    client_id: str
-    from_date: date
-    tariff: str | None = None
-    bonus_mode: str | None = None
+    client_id: str = column("key", ("клиент", "код_клиента"), required=True)
+    from_date: date = column("date", ("с_даты", "дата", "дата_начала"), required=True)
+    tariff: str | None = column("key", ("тариф",))
+    bonus_mode: str | None = column("key", ("режим_бонусов", "режим"))
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Product:
-    sku: str
-    marker: str | None = None
-    category: str | None = None
+    sku: str = column("key", ("артикул", "код"), required=True)
+    marker: str | None = column("key", ("маркер", "цвет"))
+    category: str | None = column("text", ("категория", "группа"))
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Promotion:
-    rule_id: str
-    reward: str  # discount_pct | bonus_multiplier
-    value: Decimal
-    active_from: date | None = None
-    active_to: date | None = None
-    segment: str | None = None
-    marker: str | None = None
-    skus: tuple[str, ...] = ()
-    category: str | None = None
-    payment: str | None = None
-    min_qty: Decimal | None = None
-    requires_sku: str | None = None
-    every_nth: int | None = None
-    group: str | None = None
-    priority: int = 0
+    rule_id: str = column("key", ("правило", "код_правила", "акция"), required=True)
+    reward: str = column("key", ("награда", "тип"), required=True, hint="discount_pct or bonus_multiplier")
+    value: Decimal = column("number", ("значение",), required=True, min=ZERO)
+    active_from: date | None = column("date", ("действует_с", "с"))
+    active_to: date | None = column("date", ("действует_по", "по"))
+    segment: str | None = column("key", ("сегмент",), hint="new, tier:<name> or a client segment")
+    marker: str | None = column("key", ("маркер",))
+    skus: tuple[str, ...] = column("list", ("артикул", "артикулы"), header="sku", default=())
+    category: str | None = column("text", ("категория",))
+    payment: str | None = column("key", ("оплата",))
+    min_qty: Decimal | None = column("number", ("мин_количество", "от_количества"), min=ZERO)
+    requires_sku: str | None = column("key", ("требует_артикул", "при_покупке"))
+    every_nth: int | None = column("int", ("каждый_n_й", "каждый"), min=ONE)
+    group: str | None = column("key", ("группа",))
+    priority: int = column("int", ("приоритет",), default=0)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class RebateStep:
-    from_turnover: int
-    rebate_pct: Decimal
+    from_turnover: int = column("money", ("оборот_от", "от"), required=True, min=ZERO)
+    rebate_pct: Decimal = column("pct", ("скидка_%", "ретро_бонус_%", "процент"), required=True, min=ZERO, max=HUNDRED)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Tier:
-    tier: str
-    min_turnover: int | None = None
-    min_single_document: int | None = None
+    tier: str = column("key", ("уровень", "карта"), required=True)
+    min_turnover: int | None = column("money", ("мин_оборот", "оборот_от"), min=ZERO)
+    min_single_document: int | None = column("money", ("мин_документ", "разовая_покупка_от"), min=ZERO)
     src: Src = NO_SRC
 
     @property
@@ -169,45 +189,50 @@ class Tier:
 
 @dataclass(frozen=True)
 class StampCard:
-    columns: int = 3
-    cells_per_column: int = 4
-    min_document: int = 0
-    reward: str | None = None
+    """The StampCard sheet: one key per row."""
+
+    columns: int = setting(3, "int")
+    cells_per_column: int = setting(4, "int")
+    min_document: int = setting(0, "money")
+    reward: str | None = setting(None, "text")
     reward_points: int | None = None  # the reward in minor units when it is a number of bonus points
 
 
 @dataclass(frozen=True)
 class CouponRule:
-    rule_id: str
-    every_n_documents: int
-    discount_pct: Decimal
-    valid_days: int | None  # None: valid through the end of the issue month
-    min_document: int = 0
+    rule_id: str = column("key", ("правило", "код_правила"), required=True)
+    every_n_documents: int = column("int", ("каждый_n_й_документ", "каждый"), required=True, min=ONE)
+    discount_pct: Decimal = column("pct", ("скидка_%", "скидка"), required=True, min=ZERO, max=HUNDRED)
+    # the column valid: end_of_month (None: valid through the end of the issue month) or days:N
+    valid_days: int | None = column("key", ("срок", "действует"), header="valid", hint="end_of_month or days:N")
+    min_document: int = column("money", ("мин_документ", "от_суммы"), min=ZERO, default=0)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class Quest:
-    quest_id: str
-    categories: tuple[str, ...]
-    active_from: date | None = None
-    active_to: date | None = None
-    reward: str | None = None
+    quest_id: str = column("key", ("квест", "код"), required=True)
+    categories: tuple[str, ...] = column("list", ("категории",), required=True)
+    active_from: date | None = column("date", ("действует_с", "с"))
+    active_to: date | None = column("date", ("действует_по", "по"))
+    reward: str | None = column("text", ("награда",))
     reward_points: int | None = None
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    field: str
-    header: str
+    field: str = column("key", ("поле",), required=True)
+    header: str = column("text", ("заголовок", "колонка"), required=True)
     src: Src = NO_SRC
 
 
 @dataclass(frozen=True)
 class RedemptionEstimate:
-    from_date: date
-    expected_redemption_pct: Decimal
+    from_date: date = column("date", ("с_даты", "дата", "дата_начала"), required=True)
+    expected_redemption_pct: Decimal = column(
+        "pct", ("ожидаемое_погашение_%", "погашение_%", "ожидаемое_погашение"), required=True, min=ZERO, max=HUNDRED
+    )
     src: Src = NO_SRC
 
 
@@ -263,6 +288,10 @@ class TariffBook:
         One binary search over the from_dates for the whole array; a NaT day sorts after every
         date and gets the latest estimate.
         """
+        import numpy as np  # here: reading and validating a workbook needs no numpy
+
+        from ..money import pct_to_scaled
+
         days = np.asarray(days, dtype="datetime64[D]")
         starts = np.array([e.from_date for e in self.redemption_estimates], dtype="datetime64[D]")
         scaled = np.array(

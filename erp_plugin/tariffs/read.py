@@ -1,8 +1,9 @@
 """Reading the tariff workbook into a TariffBook, collecting every problem on the way.
 
-Each sheet is read by its spec (schema.py): headers found case-insensitively or
-by a Russian alias, every cell typed by its column's kind, keys checked for
-duplicates. Names that other sheets refer to (tariffs, markers, modes, tiers,
+Each sheet is read by its spec (schema.py, its columns described on its record
+in model.py): headers found case-insensitively or by a Russian alias, every
+cell typed by its column's kind, a whole column at a time, keys checked for
+duplicates, and each row made into its record by ``Row.record``. Names that other sheets refer to (tariffs, markers, modes, tiers,
 options) are matched case-insensitively and stored in the spelling of the sheet
 that defines them; client ids and SKUs are matched exactly, as ERPs write them.
 Cross-sheet rules and lint warnings live in validate.py.
@@ -17,13 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from ..erp.fields import normalize_header
 from ..parsing import to_minor
 from ..problems import Problems
 from . import model as m
-from .cells import CellReader, parse_date, plain, text_of
+from .cells import LATER, CellReader, common_values, parse_date, plain, text_of
 from .schema import (
     DEFAULT_BONUS_MODES,
     DEFAULT_MARKERS,
@@ -34,15 +33,53 @@ from .schema import (
     Col,
     SheetSpec,
 )
-from .workbook import RawCell, Region, Workbook
+from .workbook import RawCell, Region, Workbook, column_letter, column_number
+
+
+class Row:
+    """One data row of a sheet: its typed values by column name, and where it is.
+
+    ``row["tariff"]`` / ``row.get("tariff")`` is the typed value (None when blank or absent);
+    ``row.cell("tariff")`` the cell itself, for a message; ``row.record(Client)`` the record
+    the row becomes, each column into its field.
+    """
+
+    __slots__ = ("number", "src", "_at", "_values", "_sheet")
+
+    def __init__(self, number: int, src: m.Src, at: int, values: dict[str, list], sheet: _Sheet):
+        self.number = number
+        self.src = src
+        self._at = at  # the row's position among the region's data rows
+        self._values = values  # column name -> typed values of every data row
+        self._sheet = sheet
+
+    def __getitem__(self, name: str):
+        return self._values[name][self._at]
+
+    def get(self, name: str):
+        values = self._values.get(name)
+        return None if values is None else values[self._at]
+
+    def cell(self, name: str) -> RawCell:
+        return self._sheet.region.cell(self._at, self._sheet.columns[name][1])
+
+    def record(self, record: type, **fields):
+        """``record`` from this row: each of its columns' values (a blank leaves the field's default),
+        then ``fields`` as given."""
+        for field, values in self._sheet.fields:
+            if field not in fields:
+                value = values[self._at]
+                if value is not None:
+                    fields[field] = value
+        return record(**fields, src=self.src)
 
 
 @dataclass
-class Row:
-    number: int
-    values: dict[str, object]
-    cells: dict[str, RawCell]
-    src: m.Src
+class _Sheet:
+    spec: SheetSpec
+    region: Region
+    columns: dict[str, tuple[Col, int]]  # column name -> (its description, its index in the region)
+    fields: list[tuple[str, list]]  # (record field, typed values) of each of the record's columns in the sheet
 
 
 class Names:
@@ -103,7 +140,7 @@ class BookReader:
                 resolved[col.name] = (col, header.index)
             elif col.required:
                 first_col = region.headers[0].letter if region.headers else "A"
-                letter = get_column_letter(column_index_from_string(first_col) + next_free)
+                letter = column_letter(column_number(first_col) + next_free)
                 aka = f" (or {col.aliases[0]!r})" if col.aliases else ""
                 self.problems.error(
                     "column.missing",
@@ -115,35 +152,51 @@ class BookReader:
         return resolved
 
     def _typed_rows(self, region: Region, spec: SheetSpec, columns: dict[str, tuple[Col, int]]) -> Iterator[Row]:
+        """Every whole row, typed. Columns are typed a whole column at a time where that is plain
+        (``common_values``); the other cells one by one as their row comes, so that problems are
+        reported row by row, in the order a person reads the sheet."""
         reader = CellReader(region.sheet, self.problems, self.minor_units)
+        values: dict[str, list] = {}
+        later: set[int] = set()  # rows with a cell left to the reader
+        for name, (col, index) in columns.items():
+            typed = common_values(region.column(index), col.kind, col.required)
+            for at in region.marked(index):
+                typed[at] = LATER
+            if LATER in typed:
+                later.update(at for at, value in enumerate(typed) if value is LATER)
+            values[name] = typed
+        sheet = _Sheet(spec, region, columns, [(c.field, values[c.name]) for c in spec.columns if c.name in values])
+        letters = tuple((name, region.letter(index)) for name, (_col, index) in columns.items())
+        first = values.get(spec.columns[0].name)
+        keys = [values[k] for k in spec.key] if all(k in values for k in spec.key) else []
+        key_letter = region.letter(columns[spec.key[0]][1]) if keys else ""
+        required = [values[c.name] for c in spec.columns if c.required and c.name in columns]
+        defined = self.defined[spec.name]
         seen: dict[tuple, str] = {}  # key -> the cell of its first row
-        for number, cells in region.rows:
-            values: dict[str, object] = {}
-            raw: dict[str, RawCell] = {}
-            for name, (col, index) in columns.items():
-                cell = cells[index] if index < len(cells) else None
-                if cell is None:
-                    continue
-                raw[name] = cell
-                values[name] = reader.read(cell, col.kind, col.name, col.required, col.min, col.max)
-            src = m.Src(region.sheet, number, tuple((name, cell.ref) for name, cell in raw.items()))
-            if isinstance(values.get(spec.columns[0].name), str):
-                self.defined[spec.name].add(values[spec.columns[0].name].casefold())
-            if spec.key and all(values.get(k) is not None for k in spec.key):
-                key = tuple(_key_of(values[k]) for k in spec.key)
-                if key in seen:
-                    shown = " + ".join(text_of(raw[k].value) for k in spec.key)
-                    self.problems.error(
-                        "key.duplicate",
-                        f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{seen[key]}; each must appear once",
-                        sheet=region.sheet,
-                        cell=raw[spec.key[0]].ref,
-                    )
-                    continue
-                seen[key] = raw[spec.key[0]].ref
-            if any(values.get(c.name) is None for c in spec.columns if c.required and c.name in columns):
+        for at, number in enumerate(region.numbers):
+            if at in later:
+                for name, (col, index) in columns.items():
+                    if values[name][at] is LATER:
+                        values[name][at] = reader.read(region.cell(at, index), col.kind, col.name, col.required, col.min, col.max)
+            if first is not None and type(first[at]) is str:
+                defined.add(first[at].casefold())
+            if keys:
+                key = tuple(_key_of(k[at]) for k in keys)
+                if None not in key:
+                    if key in seen:
+                        shown = " + ".join(text_of(region.cell(at, columns[k][1]).value) for k in spec.key)
+                        self.problems.error(
+                            "key.duplicate",
+                            f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{seen[key]}; each must appear once",
+                            sheet=region.sheet,
+                            cell=f"{key_letter}{number}",
+                        )
+                        continue
+                    seen[key] = f"{key_letter}{number}"
+            # a blank required cell was left to the reader (common_values), so only such rows can lack one
+            if at in later and any(column[at] is None for column in required):
                 continue  # the problem is recorded; a half-read row is not used
-            yield Row(number, values, raw, src)
+            yield Row(number, m.Src(region.sheet, number, letters), at, values, sheet)
 
     # ---------------------------------------------------------------- sheets
 
@@ -153,13 +206,13 @@ class BookReader:
         refs: dict[str, str] = {}
         reader = CellReader("Settings", self.problems)
         for row in rows or ():
-            key = normalize_header(row.values["key"])
+            key = normalize_header(row["key"])
             spec = SETTING.get(key)
-            cell = row.cells["value"]
+            cell = row.cell("value")
             if spec is None:
                 near = difflib.get_close_matches(key, list(SETTING), n=1)
                 hint = f"; did you mean {near[0]}?" if near else f"; known keys: {', '.join(SETTING)}"
-                reader.warning(row.cells["key"], "settings.unknown_key", f"unknown setting {row.values['key']!r} is ignored{hint}")
+                reader.warning(row.cell("key"), "settings.unknown_key", f"unknown setting {row['key']!r} is ignored{hint}")
                 continue
             value = self._setting(reader, spec, cell)
             if value is not None:
@@ -227,16 +280,15 @@ class BookReader:
             return {name: m.Marker(name, Decimal(lo), Decimal(hi)) for name, lo, hi in DEFAULT_MARKERS}
         markers = {}
         for row in rows:
-            v = row.values
-            if v["min_pct"] > v["max_pct"]:
+            if row["min_pct"] > row["max_pct"]:
                 self.problems.error(
                     "marker.range",
-                    f"{v['marker']} range {plain(v['min_pct'])}–{plain(v['max_pct'])} has min above max; swap them",
+                    f"{row['marker']} range {plain(row['min_pct'])}–{plain(row['max_pct'])} has min above max; swap them",
                     sheet=row.src.sheet,
-                    cell=row.cells["min_pct"].ref,
+                    cell=row.cell("min_pct").ref,
                 )
                 continue
-            markers[v["marker"]] = m.Marker(v["marker"], v["min_pct"], v["max_pct"], row.src)
+            markers[row["marker"]] = row.record(m.Marker)
         if not markers and not self._has_errors_on("Markers"):
             self.problems.error("sheet.empty", "Markers has no rows; add the markers, e.g. white 0 0", sheet="Markers")
         return markers
@@ -248,11 +300,10 @@ class BookReader:
             return {}
         tariffs: dict[str, m.Tariff] = {}
         for row in rows:
-            v = row.values
-            name = "BASE" if v["tariff"].casefold() == "base" else v["tariff"]
+            name = "BASE" if row["tariff"].casefold() == "base" else row["tariff"]
             discounts = []
             for marker in markers.values():
-                pct = v.get(marker.marker)
+                pct = row.get(marker.marker)
                 if pct is None:
                     continue
                 if not marker.min_pct <= pct <= marker.max_pct:
@@ -261,11 +312,11 @@ class BookReader:
                         f"{marker.marker} discount {plain(pct)} is outside the {marker.marker} range "
                         f"{plain(marker.min_pct)}–{plain(marker.max_pct)}",
                         sheet=row.src.sheet,
-                        cell=row.cells[marker.marker].ref,
+                        cell=row.cell(marker.marker).ref,
                     )
                 discounts.append((marker.marker, pct))
             if len(discounts) == len(markers):
-                tariffs[name] = m.Tariff(name, v["monthly_fee"], tuple(discounts), row.src)
+                tariffs[name] = m.Tariff(name, row["monthly_fee"], tuple(discounts), row.src)
         return tariffs
 
     def options(self) -> tuple[m.OptionValue, ...]:
@@ -274,66 +325,53 @@ class BookReader:
         seen_payment: dict[str, str] = {}  # payment -> the cell of its first row
         reader = CellReader("Options", self.problems)
         for row in rows or ():
-            v = row.values
-            option = normalize_header(v["option"])
+            option = normalize_header(row["option"])
             if option not in OPTIONS:
                 near = difflib.get_close_matches(option, OPTIONS, n=1)
                 hint = f"; did you mean {near[0]}?" if near else ""
-                reader.error(row.cells["option"], "option.unknown", f"option {v['option']!r} is not one of {', '.join(OPTIONS)}{hint}")
+                reader.error(row.cell("option"), "option.unknown", f"option {row['option']!r} is not one of {', '.join(OPTIONS)}{hint}")
                 continue
             if option == "payment":
-                value: int | str = text_of(v["value"])
+                value: int | str = text_of(row["value"])
                 if value.casefold() in seen_payment:
                     reader.error(
-                        row.cells["value"], "key.duplicate",
+                        row.cell("value"), "key.duplicate",
                         f"payment {value!r} is already in Options!{seen_payment[value.casefold()]}; each must appear once",
                     )
                     continue
-                seen_payment[value.casefold()] = row.cells["value"].ref
+                seen_payment[value.casefold()] = row.cell("value").ref
             else:
-                days = reader.read(row.cells["value"], "int", f"{option} value", True, Decimal(0))
+                days = reader.read(row.cell("value"), "int", f"{option} value", True, Decimal(0))
                 if days is None:
                     continue
                 value = days
-            options.append(m.OptionValue(option, value, v["weight_pct"], row.src))
+            options.append(m.OptionValue(option, value, row["weight_pct"], row.src))
         return tuple(options)
 
     def bonus_modes(self) -> dict[str, m.BonusMode]:
         rows = self.rows("BonusModes")
         if rows is None:
             return {name: m.BonusMode(name, Decimal(share)) for name, share in DEFAULT_BONUS_MODES}
-        return {r.values["mode"]: m.BonusMode(r.values["mode"], r.values["bonus_share_pct"], r.src) for r in rows}
+        return {r["mode"]: r.record(m.BonusMode) for r in rows}
 
     def tiers(self) -> tuple[m.Tier, ...]:
-        return tuple(
-            m.Tier(r.values["tier"], r.values.get("min_turnover"), r.values.get("min_single_document"), r.src)
-            for r in self.rows("Tiers") or ()
-        )
+        return tuple(r.record(m.Tier) for r in self.rows("Tiers") or ())
 
     def clients(self, tariffs: Names, modes: Names, tiers: Names) -> dict[str, m.Client]:
         clients = {}
         reader = CellReader("Clients", self.problems)
         for row in self.rows("Clients") or ():
-            v = row.values
-            inn = v.get("inn")
+            inn = row.get("inn")
             if inn and not re.fullmatch(r"\d{10}|\d{12}", inn):
-                reader.warning(row.cells["inn"], "client.inn", f"ИНН/INN {inn!r} should be 10 digits (a company) or 12 (a sole trader)")
-            email = v.get("email")
+                reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r} should be 10 digits (a company) or 12 (a sole trader)")
+            email = row.get("email")
             if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-                reader.warning(row.cells["email"], "client.email", f"email {email!r} does not look like an address (name@example.ru)")
-            clients[v["client_id"]] = m.Client(
-                client_id=v["client_id"],
-                tariff=_base_or(tariffs.canonical(v.get("tariff"))),
-                bonus_mode=modes.canonical(v.get("bonus_mode")),
-                joined=v.get("joined"),
-                name=v.get("name"),
-                inn=inn,
-                segments=v.get("segments") or (),
-                tier=tiers.canonical(v.get("tier")),
-                birthday=v.get("birthday"),
-                email=email,
-                phone=v.get("phone"),
-                src=row.src,
+                reader.warning(row.cell("email"), "client.email", f"email {email!r} does not look like an address (name@example.ru)")
+            clients[row["client_id"]] = row.record(
+                m.Client,
+                tariff=_base_or(tariffs.canonical(row.get("tariff"))),
+                bonus_mode=modes.canonical(row.get("bonus_mode")),
+                tier=tiers.canonical(row.get("tier")),
             )
         return clients
 
@@ -341,20 +379,17 @@ class BookReader:
         changes = []
         reader = CellReader("TariffChanges", self.problems)
         for row in self.rows("TariffChanges") or ():
-            v = row.values
-            if v.get("tariff") is None and v.get("bonus_mode") is None:
-                reader.warning(row.cells["from_date"], "change.empty", "row changes neither tariff nor bonus_mode; fill one or delete the row")
+            if row.get("tariff") is None and row.get("bonus_mode") is None:
+                reader.warning(row.cell("from_date"), "change.empty", "row changes neither tariff nor bonus_mode; fill one or delete the row")
             changes.append(
-                m.TariffChange(
-                    v["client_id"], v["from_date"], _base_or(tariffs.canonical(v.get("tariff"))),
-                    modes.canonical(v.get("bonus_mode")), row.src,
-                )
+                row.record(m.TariffChange, tariff=_base_or(tariffs.canonical(row.get("tariff"))),
+                           bonus_mode=modes.canonical(row.get("bonus_mode")))
             )
         return tuple(sorted(changes, key=lambda c: (c.client_id, c.from_date)))
 
     def products(self, markers: Names) -> dict[str, m.Product]:
         return {
-            r.values["sku"]: m.Product(r.values["sku"], markers.canonical(r.values.get("marker")), r.values.get("category"), r.src)
+            r["sku"]: r.record(m.Product, marker=markers.canonical(r.get("marker")))
             for r in self.rows("Products") or ()
         }
 
@@ -362,39 +397,28 @@ class BookReader:
         promotions = []
         reader = CellReader("Promotions", self.problems)
         for row in self.rows("Promotions") or ():
-            v = row.values
-            reward = v["reward"].casefold()
+            reward = row["reward"].casefold()
             if reward not in ("discount_pct", "bonus_multiplier"):
-                reader.error(row.cells["reward"], "promo.reward", f"reward {v['reward']!r} is not one of discount_pct, bonus_multiplier")
+                reader.error(row.cell("reward"), "promo.reward", f"reward {row['reward']!r} is not one of discount_pct, bonus_multiplier")
                 continue
-            value: Decimal = v["value"]
+            value: Decimal = row["value"]
             if reward == "discount_pct" and not Decimal(0) < value <= Decimal(100):
-                reader.error(row.cells["value"], "promo.value", f"discount {plain(value)} % is outside 0–100; expected e.g. 5")
+                reader.error(row.cell("value"), "promo.value", f"discount {plain(value)} % is outside 0–100; expected e.g. 5")
                 continue
             if reward == "bonus_multiplier" and value <= 0:
-                reader.error(row.cells["value"], "promo.value", f"multiplier {plain(value)} must be above 0; expected e.g. 2 for double points")
+                reader.error(row.cell("value"), "promo.value", f"multiplier {plain(value)} must be above 0; expected e.g. 2 for double points")
                 continue
-            if reward == "bonus_multiplier" and v.get("every_nth") is not None:
-                reader.error(row.cells["every_nth"], "promo.every_nth", "every_nth applies to discount_pct rules only; clear it or set reward to discount_pct")
+            if reward == "bonus_multiplier" and row.get("every_nth") is not None:
+                reader.error(row.cell("every_nth"), "promo.every_nth", "every_nth applies to discount_pct rules only; clear it or set reward to discount_pct")
                 continue
-            segment = v.get("segment")
+            segment = row.get("segment")
             if segment and segment.casefold() == "new":
                 segment = "new"
-            promotions.append(
-                m.Promotion(
-                    rule_id=v["rule_id"], reward=reward, value=value,
-                    active_from=v.get("active_from"), active_to=v.get("active_to"),
-                    segment=segment, marker=markers.canonical(v.get("marker")), skus=v.get("sku") or (),
-                    category=v.get("category"), payment=v.get("payment"), min_qty=v.get("min_qty"),
-                    requires_sku=v.get("requires_sku"), every_nth=v.get("every_nth"), group=v.get("group"),
-                    priority=v.get("priority") or 0, src=row.src,
-                )
-            )
+            promotions.append(row.record(m.Promotion, reward=reward, segment=segment, marker=markers.canonical(row.get("marker"))))
         return tuple(promotions)
 
     def rebate_scale(self) -> tuple[m.RebateStep, ...]:
-        steps = [m.RebateStep(r.values["from_turnover"], r.values["rebate_pct"], r.src) for r in self.rows("RebateScale") or ()]
-        return tuple(steps)
+        return tuple(r.record(m.RebateStep) for r in self.rows("RebateScale") or ())
 
     def stamp_card(self) -> m.StampCard | None:
         rows = self.rows("StampCard")
@@ -403,15 +427,15 @@ class BookReader:
         reader = CellReader("StampCard", self.problems, self.minor_units)
         found: dict[str, object] = {}
         for row in rows:
-            key = normalize_header(row.values["key"])
+            key = normalize_header(row["key"])
             if key not in STAMP_KEYS:
-                reader.warning(row.cells["key"], "stamp.unknown_key", f"unknown key {row.values['key']!r} is ignored; known keys: {', '.join(STAMP_KEYS)}")
+                reader.warning(row.cell("key"), "stamp.unknown_key", f"unknown key {row['key']!r} is ignored; known keys: {', '.join(STAMP_KEYS)}")
                 continue
             kind, _default = STAMP_KEYS[key]
-            if row.cells["value"].formula is not None:
+            if row.cell("value").formula is not None:
                 continue  # reported when the row was read
             low = Decimal(1) if kind == "int" else Decimal(0)
-            value = reader.read(row.cells["value"], kind, key, True, low)
+            value = reader.read(row.cell("value"), kind, key, True, low)
             if value is not None:
                 found[key] = value
         reward = found.pop("reward", None)
@@ -421,46 +445,34 @@ class BookReader:
         rules = []
         reader = CellReader("CouponRules", self.problems)
         for row in self.rows("CouponRules") or ():
-            v = row.values
-            valid = (v.get("valid") or "end_of_month").strip().casefold()
+            valid = (row.get("valid") or "end_of_month").strip().casefold()
             match = re.fullmatch(r"days\s*:\s*(\d+)", valid)
             if valid != "end_of_month" and not (match and int(match.group(1)) > 0):
-                reader.error(row.cells["valid"], "coupon.valid", f"valid {v['valid']!r} is not end_of_month or days:N (e.g. days:30)")
+                reader.error(row.cell("valid"), "coupon.valid", f"valid {row['valid']!r} is not end_of_month or days:N (e.g. days:30)")
                 continue
-            if v["discount_pct"] == 0:
-                reader.error(row.cells["discount_pct"], "coupon.discount", "a coupon discount of 0 % gives nothing; expected e.g. 30")
+            if row["discount_pct"] == 0:
+                reader.error(row.cell("discount_pct"), "coupon.discount", "a coupon discount of 0 % gives nothing; expected e.g. 30")
                 continue
-            rules.append(
-                m.CouponRule(
-                    v["rule_id"], v["every_n_documents"], v["discount_pct"],
-                    int(match.group(1)) if match else None, v.get("min_document") or 0, row.src,
-                )
-            )
+            rules.append(row.record(m.CouponRule, valid_days=int(match.group(1)) if match else None))
         return tuple(rules)
 
     def quests(self) -> tuple[m.Quest, ...]:
         quests = []
         for row in self.rows("Quests") or ():
-            v = row.values
-            if not v["categories"]:
-                self.problems.error("quest.categories", "categories is empty; list them separated by commas", sheet=row.src.sheet, cell=row.cells["categories"].ref)
+            if not row["categories"]:
+                self.problems.error("quest.categories", "categories is empty; list them separated by commas", sheet=row.src.sheet, cell=row.cell("categories").ref)
                 continue
-            reward = v.get("reward")
-            quests.append(
-                m.Quest(v["quest_id"], v["categories"], v.get("active_from"), v.get("active_to"), reward, self._points(reward), row.src)
-            )
+            reward = row.get("reward")
+            quests.append(row.record(m.Quest, reward_points=self._points(reward)))
         return tuple(quests)
 
     def columns(self) -> tuple[m.ColumnMapping, ...]:
         return tuple(
-            m.ColumnMapping(normalize_header(r.values["field"]), r.values["header"], r.src) for r in self.rows("Columns") or ()
+            r.record(m.ColumnMapping, field=normalize_header(r["field"])) for r in self.rows("Columns") or ()
         )
 
     def redemption_estimates(self) -> tuple[m.RedemptionEstimate, ...]:
-        estimates = [
-            m.RedemptionEstimate(r.values["from_date"], r.values["expected_redemption_pct"], r.src)
-            for r in self.rows("RedemptionEstimates") or ()
-        ]
+        estimates = [r.record(m.RedemptionEstimate) for r in self.rows("RedemptionEstimates") or ()]
         return tuple(sorted(estimates, key=lambda e: e.from_date))
 
     # ---------------------------------------------------------------- helpers

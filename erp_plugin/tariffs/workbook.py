@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import zip_longest
 from pathlib import Path
-
-from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import ooxml
 from ..erp.fields import normalize_header
@@ -46,16 +46,56 @@ class Header:
 
 @dataclass
 class Region:
-    """A sheet's (or an Excel Table's) header row and the data rows below it."""
+    """A sheet's (or an Excel Table's) header row and the data rows below it, blank rows left out.
+
+    The values are kept as calamine gives them (``""`` for an empty cell), row by row; the reader
+    takes them a whole column at a time (``column``) and makes a ``RawCell``, which knows its
+    address, only for a cell it must look at closely (``cell``).
+    """
 
     sheet: str
     header_row: int
     headers: list[Header]
-    rows: list[tuple[int, list[RawCell]]]  # (Excel row number, cells in header order)
+    numbers: list[int]  # the Excel row number of each data row
+    rows: list[list]  # each data row's values, from the region's first column
+    first_column: int  # 1-based
+    formulas: dict[str, str]  # cell -> "=formula" of the formulas with no computed value
+    percent: set[str]  # cells formatted as Excel percent
 
     def find(self, names: tuple[str, ...]) -> Header | None:
         wanted = {normalize_header(n) for n in names}
         return next((h for h in self.headers if h.key in wanted), None)
+
+    def letter(self, index: int) -> str:
+        return column_letter(self.first_column + index)
+
+    def column(self, index: int) -> tuple:
+        """The values of the region's column ``index``, one per data row (``""`` where a row is short)."""
+        return self._columns[index] if index < len(self._columns) else ("",) * len(self.rows)
+
+    @cached_property
+    def _columns(self) -> list[tuple]:
+        return list(zip_longest(*self.rows, fillvalue=""))  # the rows turned into columns, in one pass
+
+    def cell(self, position: int, index: int) -> RawCell:
+        """The cell of data row ``position`` (0-based) in column ``index``."""
+        row = self.rows[position]
+        return _cell(row[index] if index < len(row) else "", f"{self.letter(index)}{self.numbers[position]}",
+                     self.percent, self.formulas)
+
+    def marked(self, index: int) -> list[int]:
+        """The data rows whose cell in column ``index`` is a formula with no value or formatted as percent."""
+        return self._marked.get(self.letter(index), [])
+
+    @cached_property
+    def _marked(self) -> dict[str, list[int]]:
+        position = {number: i for i, number in enumerate(self.numbers)}
+        found: dict[str, set[int]] = {}
+        for ref in (*self.formulas, *self.percent):
+            letters, number = _split_ref(ref)
+            if int(number) in position:
+                found.setdefault(letters, set()).add(position[int(number)])
+        return {letters: sorted(rows) for letters, rows in found.items()}
 
 
 class Workbook:
@@ -114,30 +154,67 @@ class Workbook:
         formulas = ooxml.uncomputed_formulas(xml)
         percent = ooxml.percent_cells(xml, self._percent_styles)
         if ref:
-            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            first, _, last = ref.partition(":")
+            first_letters, min_row = _split_ref(first)
+            last_letters, max_row = _split_ref(last or first)
+            min_col, max_col = column_number(first_letters), column_number(last_letters)
+            min_row, max_row = int(min_row), int(max_row)
+            rows = [row[min_col - 1 : max_col] for row in rows[min_row - 1 : max_row]]
         else:
-            min_col, min_row = 1, 1
-            max_row = max(len(rows), 1)
-            max_col = max([len(r) for r in rows] + [1])
-        grid = []
-        for r in range(min_row, max_row + 1):
-            values = rows[r - 1] if r - 1 < len(rows) else []
-            grid.append([
-                _cell(values[c - 1] if c - 1 < len(values) else None, f"{get_column_letter(c)}{r}", percent, formulas)
-                for c in range(min_col, max_col + 1)
-            ])
-        header_at = 0 if ref else _header_index(grid, spec)
+            min_col, min_row, max_col = 1, 1, None
+        header_at = 0 if ref else _header_index(rows, spec, min_col, min_row, percent, formulas)
+        header_cells = [
+            _cell(value, f"{column_letter(min_col + i)}{min_row + header_at}", percent, formulas)
+            for i, value in enumerate(rows[header_at] if header_at < len(rows) else [])
+        ]
         headers = [
-            Header(i, get_column_letter(min_col + i), str(cell.value).strip(), normalize_header(cell.value))
-            for i, cell in enumerate(grid[header_at] if grid else [])
+            Header(i, column_letter(min_col + i), str(cell.value).strip(), normalize_header(cell.value))
+            for i, cell in enumerate(header_cells)
             if not cell.blank
         ]
-        body = [
-            (min_row + i, cells)
-            for i, cells in enumerate(grid[header_at + 1 :], start=header_at + 1)
-            if not all(c.blank for c in cells)
-        ]
-        return Region(title, min_row + header_at, headers, body)
+        last_col = max_col or max((len(row) for row in rows), default=0)
+        formula_rows = set()  # a formula with no value inside the region makes its row a data row, to be reported
+        for letters, number in map(_split_ref, formulas):
+            if min_col <= column_number(letters) <= last_col:
+                formula_rows.add(int(number))
+        numbers, body = [], []
+        for number, values in enumerate(rows[header_at + 1 :], start=min_row + header_at + 1):
+            if _filled(values) or number in formula_rows:
+                numbers.append(number)
+                body.append(values)
+        return Region(title, min_row + header_at, headers, numbers, body, min_col, formulas, percent)
+
+
+def _filled(values: list) -> bool:
+    """Not a blank row: some cell holds a value (text that is not only spaces, a number, a date, ...)."""
+    first = values[0] if values else ""
+    if type(first) is str and first.strip():
+        return True  # the common case, told without looking further
+    return any(v.strip() if type(v) is str else v is not None for v in values)
+
+
+def column_letter(number: int) -> str:
+    """``1`` -> ``A``, ``27`` -> ``AA``."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """``A`` -> ``1``, ``AA`` -> ``27``."""
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """``"AB12"`` -> ``("AB", "12")`` (a ``$`` is dropped)."""
+    ref = ref.replace("$", "")
+    digits = len(ref) - len(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+    return ref[:digits].upper(), ref[digits:]
 
 
 def _cell(value, ref: str, percent: set[str], formulas: dict[str, str]) -> RawCell:
@@ -151,17 +228,18 @@ def _table_key(name: str) -> str:
     return key[3:].lstrip("_") if key.startswith("tbl") else key
 
 
-def _header_index(grid: list[list[RawCell]], spec: SheetSpec) -> int:
+def _header_index(rows: list[list], spec: SheetSpec, min_col: int, min_row: int, percent, formulas) -> int:
     """Row 1, unless row 1 lacks the required headers and a row within the first few has them all."""
     required = [c for c in spec.columns if c.required]
 
-    def has_all(cells: list[RawCell]) -> bool:
+    def has_all(at: int) -> bool:
+        cells = [_cell(v, f"{column_letter(min_col + i)}{min_row + at}", percent, formulas) for i, v in enumerate(rows[at])]
         keys = {normalize_header(c.value) for c in cells if not c.blank}
         return all(keys & {normalize_header(n) for n in (c.name, *c.aliases)} for c in required)
 
-    if not grid or has_all(grid[0]):
+    if not rows or has_all(0):
         return 0
-    for i, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        if has_all(cells):
-            return i
+    for at in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        if has_all(at):
+            return at
     return 0
