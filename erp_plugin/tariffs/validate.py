@@ -95,24 +95,37 @@ class Checker:
     def clients(self) -> None:
         book = self.book
         tiers = [t.tier for t in book.tiers]
-        for client in book.clients.values():
-            self._tariff_ref(client.src, client.tariff)
-            self._mode_ref(client.src, client.bonus_mode)
-            if client.tier is not None and not self.known("Tiers", client.tier, tiers):
-                listing = ", ".join(tiers) if tiers else "none: add a Tiers sheet"
-                self.error(client.src, "tier", "ref.tier", f"tier {client.tier!r} is not in Tiers; expected one of {listing}")
+        # 100 000 clients name a handful of tariffs, modes and tiers: each distinct triple is checked,
+        # and the clients are walked, to report each wrong one in sheet order, only when one is wrong
+        named = {(c.tariff, c.bonus_mode, c.tier) for c in book.clients.values()}
+        if any(self._unknown_tariff(t) or self._unknown_mode(m) or self._unknown_tier(r) for t, m, r in named):
+            for client in book.clients.values():
+                self._tariff_ref(client.src, client.tariff)
+                self._mode_ref(client.src, client.bonus_mode)
+                if self._unknown_tier(client.tier):
+                    listing = ", ".join(tiers) if tiers else "none: add a Tiers sheet"
+                    self.error(client.src, "tier", "ref.tier", f"tier {client.tier!r} is not in Tiers; expected one of {listing}")
         for change in book.tariff_changes:
             if not self.known("Clients", change.client_id, book.clients):
                 self.error(change.src, "client_id", "ref.client", f"client {change.client_id!r} is not in Clients; add it there or fix the id")
             self._tariff_ref(change.src, change.tariff)
             self._mode_ref(change.src, change.bonus_mode)
 
+    def _unknown_tariff(self, tariff: str | None) -> bool:
+        return tariff is not None and bool(self.book.tariffs) and not self.known("Tariffs", tariff, self.book.tariffs)
+
+    def _unknown_mode(self, mode: str | None) -> bool:
+        return mode is not None and not self.known("BonusModes", mode, self.book.bonus_modes)
+
+    def _unknown_tier(self, tier: str | None) -> bool:
+        return tier is not None and not self.known("Tiers", tier, [t.tier for t in self.book.tiers])
+
     def _tariff_ref(self, src: Src, tariff: str | None) -> None:
-        if tariff is not None and self.book.tariffs and not self.known("Tariffs", tariff, self.book.tariffs):
+        if self._unknown_tariff(tariff):
             self.error(src, "tariff", "ref.tariff", f"tariff {tariff!r} is not in Tariffs; expected one of {', '.join(self.book.tariffs)}")
 
     def _mode_ref(self, src: Src, mode: str | None) -> None:
-        if mode is not None and not self.known("BonusModes", mode, self.book.bonus_modes):
+        if self._unknown_mode(mode):
             self.error(src, "bonus_mode", "ref.bonus_mode", f"bonus mode {mode!r} is not in BonusModes; expected one of {', '.join(self.book.bonus_modes)}")
 
     def products(self) -> None:
