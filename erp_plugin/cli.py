@@ -9,19 +9,24 @@ from functools import wraps
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from . import __version__, jobs
-from .money import PCT_SCALE, format_minor
+from . import __version__
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
 INVALID_INPUT = 2
 WARNINGS_SHOWN = 10
+
+
+def _money(value, units: int) -> str:
+    """A figure in minor units as text (1 234,56); money.py (and numpy) loaded only when a job prints one."""
+    from .money import format_minor
+
+    return format_minor(int(value), units, grouped=True)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -91,6 +96,8 @@ def main() -> None:
 @handles_input_errors
 def init(directory: Path, force: bool) -> None:
     """Write a fresh tariff workbook and a sample 1C-style sales export into DIRECTORY."""
+    from . import jobs
+
     written = jobs.init(directory, force=force)
     console = _console()
     for path in written:
@@ -103,6 +110,8 @@ def init(directory: Path, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON for scripts.")
 def validate(tariffs: Path, as_json: bool) -> None:
     """Check a tariff workbook: every problem with its Sheet!Cell. Exit 2 when it has errors."""
+    from . import jobs
+
     result = jobs.validate(tariffs)
     problems = list(result.problems)
     if as_json:
@@ -138,6 +147,8 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
     """Read an ERP export as pricing will: the header mapping, the lines, every bad value."""
     if in_place and out is None:
         out = export
+    from . import jobs
+
     result = jobs.read(export, tariffs, out, sheet, skip_bad_lines, in_place)
     console = _console()
     source = result.export.source
@@ -149,7 +160,7 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
     lines = result.lines
     console.print(
         f"{len(lines)} lines, {lines['doc_id'].nunique()} documents, {lines['client_id'].nunique()} clients, "
-        f"gross {format_minor(int(lines['gross'].sum()), result.minor_units, grouped=True)}"
+        f"gross {_money(lines['gross'].sum(), result.minor_units)}"
     )
     warnings = result.export.problems.warnings
     if warnings:
@@ -175,6 +186,8 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
+        from . import jobs
+
         priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
@@ -217,7 +230,7 @@ def _print_summary(priced, console: Console) -> None:
     for label in ("lines", "documents", "clients"):
         table.add_row(label, f"{int(row[label]):,}".replace(",", " "))
     for label in ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due"):
-        table.add_row(label, format_minor(int(row[label]), units, grouped=True))
+        table.add_row(label, _money(row[label], units))
     table.add_row("warnings", str(len(priced.problems.warnings)))
     console.print(table)
 
@@ -241,6 +254,8 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
     with _progress() as step:
+        from . import jobs
+
         result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
@@ -258,7 +273,7 @@ def _print_year_summary(row, units: int, console: Console) -> None:
     table.add_row("clients", str(row["clients"]))
     table.add_row("clients with a rebate", str(row["clients_with_rebate"]))
     for label in ("turnover", "rebate", "credit_note_vat"):
-        table.add_row(label, format_minor(int(row[label]), units, grouped=True))
+        table.add_row(label, _money(row[label], units))
     console.print(table)
 
 
@@ -289,6 +304,7 @@ def preview_command(tariffs: Path) -> None:
     """Fill the tariff workbook's Preview sheet: its sample basket under every tariff × bonus mode × payment
     option (price, discount, bonus, concession). Problems go on the sheet too. Exit 2 on errors."""
     from .excel.preview import run_file
+    from .money import PCT_SCALE
 
     outcome = run_file(tariffs)
     if outcome.table is None:
@@ -299,8 +315,8 @@ def preview_command(tariffs: Path) -> None:
     for name in ("net", "bonus", "concession"):
         table.add_column(name, justify="right")
     for row in frame.itertuples(index=False):
-        table.add_row(row.tariff, row.bonus_mode, str(row.payment or ""), format_minor(row.net, units, grouped=True),
-                      format_minor(row.bonus_accrued, units, grouped=True), f"{row.concession_pct / PCT_SCALE:.2f} %")
+        table.add_row(row.tariff, row.bonus_mode, str(row.payment or ""), _money(row.net, units),
+                      _money(row.bonus_accrued, units), f"{row.concession_pct / PCT_SCALE:.2f} %")
     console = _console()
     console.print(table)
     console.print(f"wrote {len(frame)} rows into the Preview sheet of {tariffs}")
@@ -318,18 +334,22 @@ def preview_command(tariffs: Path) -> None:
 def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool) -> None:
     """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
     with _progress() as step:
+        from . import jobs
+
         result = jobs.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
+    import pandas as pd
+
     frame = result.tables["accruals"].frame
     console = _console()
     units = result.minor_units
     console.print(f"as of {as_of:%d.%m.%Y}: {len(frame)} clients, liability "
-                  f"{format_minor(int(frame['liability'].sum()), units, grouped=True)}")
+                  f"{_money(frame['liability'].sum(), units)}")
     table = RichTable("client", "to date", "projected", "gap to next step", "extra rebate", box=None)
     for row in frame.head(10).itertuples(index=False):
-        gap = "" if row.gap_to_next_step is pd.NA else format_minor(int(row.gap_to_next_step), units, grouped=True)
-        extra = "" if row.extra_rebate is pd.NA else format_minor(int(row.extra_rebate), units, grouped=True)
-        table.add_row(str(row.client_id), format_minor(int(row.turnover_to_date), units, grouped=True),
-                      format_minor(int(row.projected_turnover), units, grouped=True), gap, extra)
+        gap = "" if row.gap_to_next_step is pd.NA else _money(row.gap_to_next_step, units)
+        extra = "" if row.extra_rebate is pd.NA else _money(row.extra_rebate, units)
+        table.add_row(str(row.client_id), _money(row.turnover_to_date, units),
+                      _money(row.projected_turnover, units), gap, extra)
     console.print(table)
     for path in result.written:
         console.print(f"wrote {path}")
@@ -342,11 +362,13 @@ def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: 
 @handles_input_errors
 def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
     """Subscription fee lines of a month: paid tariffs whose trial has ended."""
+    from . import jobs
+
     result = jobs.fees(tariffs, month, out)
     frame = result.tables["fees"].frame
     console = _console()
     console.print(f"{month}: {len(frame)} fee lines, "
-                  f"{format_minor(int(frame['fee'].sum()), result.minor_units, grouped=True)} in all")
+                  f"{_money(frame['fee'].sum(), result.minor_units)} in all")
     for path in result.written:
         console.print(f"wrote {path}")
 
@@ -364,12 +386,14 @@ def ledger_group() -> None:
 @handles_input_errors
 def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """Available and pending points per client as of a day (expired points taken off)."""
+    from . import jobs
+
     result = jobs.ledger_balance(ledger, as_of.date() if as_of else None, out, tariffs)
     frame = result.tables["balances"].frame
     console = _console()
     units = result.minor_units
-    console.print(f"{len(frame)} clients: available {format_minor(int(frame['available'].sum()), units, grouped=True)}, "
-                  f"pending {format_minor(int(frame['pending'].sum()), units, grouped=True)}")
+    console.print(f"{len(frame)} clients: available {_money(frame['available'].sum(), units)}, "
+                  f"pending {_money(frame['pending'].sum(), units)}")
     for path in result.written:
         console.print(f"wrote {path}")
 
@@ -383,12 +407,14 @@ def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path |
 @handles_input_errors
 def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """A client's entries: accruals, reversals, redemptions, refunds, expiries."""
+    from . import jobs
+
     result = jobs.ledger_history(ledger, client_id, out, tariffs, as_of.date() if as_of else None)
     frame = result.tables["history"].frame
     console = _console()
     table = RichTable("booked on", "kind", "points", "available on", "line", box=None)
     for row in frame.itertuples(index=False):
-        table.add_row(f"{row.booked_on:%d.%m.%Y}", row.kind, format_minor(int(row.amount), result.minor_units, grouped=True),
+        table.add_row(f"{row.booked_on:%d.%m.%Y}", row.kind, _money(row.amount, result.minor_units),
                       _day(row.available_on), str(row.line))
     console.print(table)
     for path in result.written:
@@ -396,6 +422,8 @@ def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | N
 
 
 def _day(value) -> str:
+    import pandas as pd
+
     return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d.%m.%Y}"
 
 
@@ -410,11 +438,13 @@ def _day(value) -> str:
 @handles_input_errors
 def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs: Path | None, out: Path | None) -> None:
     """A client's statement: opening balance, every movement, closing balance, points expiring soon."""
+    from . import jobs
+
     statement, result = jobs.ledger_statement(ledger, client_id, start.date() if start else None,
                                              as_of.date() if as_of else None, out, tariffs)
     console = _console()
     units = result.minor_units
-    money = lambda v: format_minor(int(v), units, grouped=True)  # noqa: E731
+    money = lambda v: _money(v, units)  # noqa: E731
     console.print(f"client {client_id}, {statement.start:%d.%m.%Y} – {statement.end:%d.%m.%Y}")
     console.print(f"opening balance {money(statement.opening)}")
     table = RichTable("date", "movement", "document", "points", "balance", box=None)
@@ -438,12 +468,14 @@ def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs:
 @handles_input_errors
 def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
     """The IFRS 15 contract liability of bonus points: opening, deferred, recognised, closing."""
+    from . import jobs
+
     result = jobs.ledger_liability(ledger, as_of.date() if as_of else None, out, by, tariffs)
     frame = result.tables["liability"].frame
     console = _console()
     table = RichTable("period", "opening", "deferred", "recognised", "closing", box=None)
     for row in frame.itertuples(index=False):
-        table.add_row(str(row.period), *(format_minor(int(v), result.minor_units, grouped=True)
+        table.add_row(str(row.period), *(_money(v, result.minor_units)
                                         for v in (row.opening, row.deferred, row.recognised, row.closing)))
     console.print(table)
     for path in result.written:

@@ -24,7 +24,7 @@ from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
-from .tables import INT, PCT, TEXT, ColumnKind, Table, money
+from .tables import INT, PCT, TEXT, Table, money
 from .tariffs import TariffBook, read_tariffs
 
 TARIFFS_NAME = "tariffs.xlsx"
