@@ -36,6 +36,10 @@ from .schema import (
 from .workbook import RawCell, Region, Workbook, column_letter, column_number
 
 
+_INN = re.compile(r"\d{10}|\d{12}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 class Row:
     """One data row of a sheet: its typed values by column name, and where it is.
 
@@ -63,14 +67,12 @@ class Row:
     def cell(self, name: str) -> RawCell:
         return self._sheet.region.cell(self._at, self._sheet.columns[name][1])
 
-    def record(self, record: type, **fields):
-        """``record`` from this row: each of its columns' values (a blank leaves the field's default),
-        then ``fields`` as given."""
-        for field, values in self._sheet.fields:
-            if field not in fields:
-                value = values[self._at]
-                if value is not None:
-                    fields[field] = value
+    def record(self, record: type, **given):
+        """``record`` from this row: each of its columns' values into its field (a blank leaves the
+        field's default), then the fields ``given`` (worked out by the sheet's reader)."""
+        at = self._at
+        fields = {field: values[at] for field, values in self._sheet.fields if values[at] is not None}
+        fields.update(given)
         return record(**fields, src=self.src)
 
 
@@ -87,13 +89,19 @@ class Names:
 
     def __init__(self, names=()):
         self._by_key = {str(n).casefold(): str(n) for n in names}
+        self._canonical: dict[str, str] = {}  # each spelling met, answered once (100 000 clients, few names)
 
     def get(self, name: str | None) -> str | None:
         return None if name is None else self._by_key.get(name.casefold())
 
     def canonical(self, name: str | None) -> str | None:
         """The defined spelling of ``name``, or ``name`` as written when it is not defined."""
-        return None if name is None else self._by_key.get(name.casefold(), name)
+        if name is None:
+            return None
+        known = self._canonical.get(name)
+        if known is None:
+            known = self._canonical[name] = self._by_key.get(name.casefold(), name)
+        return known
 
     def __contains__(self, name: str) -> bool:
         return name.casefold() in self._by_key
@@ -362,10 +370,10 @@ class BookReader:
         reader = CellReader("Clients", self.problems)
         for row in self.rows("Clients") or ():
             inn = row.get("inn")
-            if inn and not re.fullmatch(r"\d{10}|\d{12}", inn):
+            if inn and not _INN.fullmatch(inn):
                 reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r} should be 10 digits (a company) or 12 (a sole trader)")
             email = row.get("email")
-            if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            if email and not _EMAIL.fullmatch(email):
                 reader.warning(row.cell("email"), "client.email", f"email {email!r} does not look like an address (name@example.ru)")
             clients[row["client_id"]] = row.record(
                 m.Client,
