@@ -4,15 +4,18 @@
     python scripts/bench_price.py                 # 1M and 10M lines (generates them under ./big)
     python scripts/bench_price.py --sizes 1000000
 
-For each size: ``erp_plugin.jobs.price`` with every rule on (tariffs.xlsx: all
-promotion kinds, coupons), then with only the core rules (tariffs_core.xlsx:
-tariff × marker − options, bonus split, reservation cost), then DuckDB computing
-those core rules in one query over the same parquet and writing parquet. Each
-job runs in its own process; its wall time and peak memory are printed. The
-tariff workbook (100 000 clients) is read before the clock starts, for both.
-DuckDB's core figures are then compared with the product's, line by line: they
-must be equal to the kopeck. Returns matched to their sale (SPEC §5 Returns) take
-that sale's figures, which the one-query SQL does not do: they are counted apart.
+For each size: ``erp-plugin price EXPORT --tariffs T --out priced.parquet`` as a
+user runs it, with every rule on (tariffs.xlsx: all promotion kinds, coupons),
+then with only the core rules (tariffs_core.xlsx: tariff × marker − options,
+bonus split, reservation cost), then DuckDB computing those core rules in one
+query over the same parquet and writing parquet. Each job runs in its own
+process; its wall time and peak memory are printed. Both sides are timed whole:
+the product's command from its start (imports, the 100 000-client tariff
+workbook read, pricing, writing), DuckDB's job from its start too (imports, the
+same workbook read into its lookup tables, the query). DuckDB's core figures are
+then compared with the product's, line by line: they must be equal to the
+kopeck. Returns matched to their sale (SPEC §5 Returns) take that sale's
+figures, which the one-query SQL does not do: they are counted apart.
 """
 
 from __future__ import annotations
@@ -22,20 +25,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchjobs import alternating, run, seconds
-
-PRODUCT_JOB = """
-import json, resource, sys, time
-from erp_plugin import jobs
-book = jobs.load_tariffs(sys.argv[2])
-started = time.perf_counter()
-result = jobs.price(sys.argv[1], book, out=sys.argv[3])
-print(json.dumps({"seconds": time.perf_counter() - started, "lines": len(result.lines),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from benchjobs import ERP_PLUGIN, alternating, command, run, seconds
 
 DUCKDB_JOB = """
 import json, resource, sys, time
+started = time.perf_counter()
 import duckdb, pandas as pd
 from erp_plugin import jobs
 from erp_plugin.money import pct_to_scaled
@@ -61,7 +55,6 @@ con.execute("SET threads TO 2")
 tables = dict(clients=clients, kit=kit, share=share, reserve=reserve, moneyback=moneyback, payment=payment, products=products)
 for name, frame in tables.items():
     con.register(name, frame)
-started = time.perf_counter()
 con.execute(f'''
 COPY (
   WITH priced AS (
@@ -123,8 +116,9 @@ def main() -> None:
                             "--out", str(folder)], check=True)
         export = folder / "export.parquet"
         full, core, duck = alternating([
-            (PRODUCT_JOB, export, folder / "tariffs.xlsx", folder / "priced.parquet"),
-            (PRODUCT_JOB, export, folder / "tariffs_core.xlsx", folder / "priced_core.parquet"),
+            command(ERP_PLUGIN, "price", export, "--tariffs", folder / "tariffs.xlsx", "--out", folder / "priced.parquet"),
+            command(ERP_PLUGIN, "price", export, "--tariffs", folder / "tariffs_core.xlsx", "--out",
+                    folder / "priced_core.parquet"),
             (DUCKDB_JOB, export, folder / "tariffs_core.xlsx", folder / "duckdb_core.parquet"),
         ], args.repeat)
         same = run(COMPARE_JOB, folder / "priced_core.parquet", folder / "duckdb_core.parquet")

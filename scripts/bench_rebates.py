@@ -8,6 +8,11 @@ retroactive rebate on the workbook's scale, split it over the client's lines
 with net > 0 by largest remainder (ties to the earlier line), and write the
 per-line rebate to parquet. Each runs in its own process; then their per-line
 rebates are compared: they must be equal to the kopeck.
+
+The product's job is a batch script's, as a user writes one (``read_priced`` +
+``year_end``: no command line does a year end over lines priced earlier), so it
+runs without the command line's allocator tuning (memory.py), like any library
+call. Both sides read the tariff workbook before their clocks start.
 """
 
 from __future__ import annotations

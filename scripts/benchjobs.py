@@ -5,6 +5,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+ERP_PLUGIN = str(Path(sys.executable).with_name("erp-plugin"))  # the command a user runs, from this environment
+
+# a command run as a user runs it: its whole wall time (interpreter start and imports included) and its
+# peak memory (the one child's), measured from a small process of its own
+COMMAND = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - started
+if done.returncode:
+    raise SystemExit(done.stdout + done.stderr)
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                  "stdout": done.stdout}))
+"""
+
+
+def command(*argv) -> tuple:
+    """A job for ``run``/``alternating`` that runs ``argv`` (``erp-plugin price ...``) as a user does."""
+    return (COMMAND, *argv)
 
 
 def run(job: str, *args) -> dict:

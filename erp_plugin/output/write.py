@@ -16,7 +16,6 @@ touched unless ``in_place``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
