@@ -176,31 +176,35 @@ class BookReader:
         sheet = _Sheet(spec, region, columns, [(c.field, values[c.name]) for c in spec.columns if c.name in values])
         letters = tuple((name, region.letter(index)) for name, (_col, index) in columns.items())
         first = values.get(spec.columns[0].name)
-        keys = [values[k] for k in spec.key] if all(k in values for k in spec.key) else []
-        key_letter = region.letter(columns[spec.key[0]][1]) if keys else ""
-        required = [values[c.name] for c in spec.columns if c.required and c.name in columns]
         defined = self.defined[spec.name]
-        seen: dict[tuple, str] = {}  # key -> the cell of its first row
+        if first is not None:
+            defined.update(v.casefold() for v in first if type(v) is str)  # the later rows' are added below
+        key_columns = [values[k] for k in spec.key] if all(k in values for k in spec.key) else []
+        keys = [tuple(_key_of(v) for v in key) for key in zip(*key_columns)]  # updated for the later rows below
+        key_letter = region.letter(columns[spec.key[0]][1]) if key_columns else ""
+        required = [values[c.name] for c in spec.columns if c.required and c.name in columns]
+        seen: dict[tuple, int] = {}  # key -> the row number of its first row
         for at, number in enumerate(region.numbers):
             if at in later:
                 for name, (col, index) in columns.items():
                     if values[name][at] is LATER:
                         values[name][at] = reader.read(region.cell(at, index), col.kind, col.name, col.required, col.min, col.max)
-            if first is not None and type(first[at]) is str:
-                defined.add(first[at].casefold())
-            if keys:
-                key = tuple(_key_of(k[at]) for k in keys)
-                if None not in key:
-                    if key in seen:
-                        shown = " + ".join(text_of(region.cell(at, columns[k][1]).value) for k in spec.key)
-                        self.problems.error(
-                            "key.duplicate",
-                            f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{seen[key]}; each must appear once",
-                            sheet=region.sheet,
-                            cell=f"{key_letter}{number}",
-                        )
-                        continue
-                    seen[key] = f"{key_letter}{number}"
+                if first is not None and type(first[at]) is str:
+                    defined.add(first[at].casefold())
+                if keys:
+                    keys[at] = tuple(_key_of(key[at]) for key in key_columns)
+            if keys and None not in keys[at]:
+                if keys[at] in seen:
+                    shown = " + ".join(text_of(region.cell(at, columns[k][1]).value) for k in spec.key)
+                    self.problems.error(
+                        "key.duplicate",
+                        f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{key_letter}{seen[keys[at]]}; "
+                        "each must appear once",
+                        sheet=region.sheet,
+                        cell=f"{key_letter}{number}",
+                    )
+                    continue
+                seen[keys[at]] = number
             # a blank required cell was left to the reader (common_values), so only such rows can lack one
             if at in later and any(column[at] is None for column in required):
                 continue  # the problem is recorded; a half-read row is not used
