@@ -189,3 +189,44 @@ def test_minor_units_setting_applies_to_money(book_path):
     book, _ = read_ok(book_path(sheets))
     assert book.settings.currency == "JPY"
     assert book.tariffs["PRO"].monthly_fee == 9990
+
+
+def test_problems_in_row_order_though_columns_are_read_whole(book_path):
+    sheets = minimal_sheets()
+    sheets["Clients"] = [
+        ["client_id", "tariff", "joined", "email"],
+        ["C1", "PRO", "31.02.2026", "a@b.ru"],  # no such day
+        ["C2", "PRO", "01.03.2026", "nobody"],  # not an address
+        ["C1", "", "", ""],  # the same id again
+        ["", "PRO", 45000, ""],  # a date serial is fine; the id is blank
+    ]
+    _, problems = read_tariffs(book_path(sheets), TODAY)
+    assert [(p.cell, p.code) for p in problems] == [
+        ("C2", "type.date"), ("D3", "client.email"), ("A4", "key.duplicate"), ("A5", "value.blank")
+    ]
+
+
+def test_a_table_with_a_header_and_no_rows_yet(tmp_path, capfd):
+    sheets = minimal_sheets()
+    sheets["Products"] = [["sku", "marker", "category"]]
+    path = write_book(tmp_path / "t.xlsx", sheets)
+    wb = openpyxl.load_workbook(path)
+    wb["Products"].add_table(Table(displayName="tblProducts", ref="A1:C1"))  # Insert > Table on a header row
+    wb.save(path)
+    book, _ = read_ok(path)
+    assert book.products == {}
+    assert capfd.readouterr().err == ""  # nothing from a library on stderr
+
+
+def test_each_sheet_is_described_once_by_its_record():
+    from dataclasses import fields
+
+    from erp_plugin.tariffs.schema import SHEETS
+
+    for spec in SHEETS:
+        if spec.record is None:  # Settings and StampCard: key/value rows, their keys on the record
+            continue
+        names = {f.name for f in fields(spec.record)}
+        assert all(col.field in names for col in spec.columns), spec.name
+    promotion = next(s for s in SHEETS if s.name == "Promotions")
+    assert promotion.column("sku").field == "skus"  # a header other than the field's name
