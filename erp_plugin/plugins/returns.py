@@ -23,7 +23,7 @@ import pandas as pd
 from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..lines import SOURCE_ROW, with_columns
-from ..money import exact_round, format_minor
+from ..money import format_minor, mul_div_round
 from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, RunContext
 
 LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the ledger's
@@ -32,30 +32,20 @@ LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the
 def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     found = Findings()
     count = len(lines)
-    label = np.full(count, None, dtype=object)
     sale_ref = np.full(count, -1, dtype=np.int64)
     deferred = np.zeros(count, dtype=np.int64)
     returns = np.flatnonzero(lines["sign"].to_numpy() < 0)
-    columns: dict[str, np.ndarray] = {}
+    columns = {"matched_sale": _categorical(count, returns[:0], np.zeros(0, dtype=object))}
     if len(returns):
-        candidates = _candidates(lines, ctx, returns)
-        reversed_figures = _match(lines, ctx, found, returns, candidates, label, sale_ref, deferred)
-        if reversed_figures:  # the figure columns copied once, only when a return was matched
-            at = np.fromiter(reversed_figures, dtype=np.int64)
-            values = np.array(list(reversed_figures.values()), dtype=np.int64)
-            for j, name in enumerate(LINE_FIGURES):
-                column = lines[name].to_numpy(dtype=np.int64).copy()
-                column[at] = values[:, j]
-                columns[name] = column
-    return found.result(with_columns(lines, **columns, matched_sale=_categorical(label), sale_ref=sale_ref,
-                                     return_deferred=deferred))
+        columns = _match(lines, ctx, found, returns, _candidates(lines, ctx, returns), sale_ref, deferred)
+    return found.result(with_columns(lines, **columns, sale_ref=sale_ref, return_deferred=deferred))
 
 
-def _categorical(label: np.ndarray) -> pd.Categorical:
-    """The matched sales' names as a categorical, as the lines hold text: codes for the few named, -1 elsewhere."""
-    named = np.flatnonzero(pd.notna(label))
-    codes = np.full(len(label), -1, dtype=np.int32)
-    values, codes[named] = np.unique(label[named].astype(str), return_inverse=True) if len(named) else ([], [])
+def _categorical(count: int, at: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """The matched sales' ``names`` at positions ``at`` as a categorical of ``count`` lines (the lines hold
+    text so): codes for the few named, -1 elsewhere."""
+    codes = np.full(count, -1, dtype=np.int32)
+    values, codes[at] = np.unique(names.astype(str), return_inverse=True) if len(at) else ([], [])
     return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
 
 
@@ -97,90 +87,118 @@ def _candidates(lines: pd.DataFrame, ctx: RunContext, returns: np.ndarray) -> pd
     return own
 
 
-def _labels(candidates: pd.DataFrame) -> list:
-    """How the write-back names each candidate sale: ``(doc_id, day, row or line, from the ledger)``, made
-    into text for the matched ones only (``_label``)."""
-    return list(zip(candidates["doc_id"].astype(str).tolist(), candidates["day"].tolist(),
-                    candidates["line"].astype(str).tolist(), (candidates["position"] < 0).tolist()))
+def _match(lines, ctx, found, returns, candidates, sale_ref, deferred) -> dict[str, object]:
+    """Match the returns to candidate sales and reverse the sales' figures; the changed figure columns.
 
-
-def _label(parts: tuple) -> str:
-    doc, day, line, stored = parts
-    when = f"{pd.Timestamp(int(day), unit='D'):%d.%m.%Y}"
-    return f"{doc} {when}, line {line} (ledger)" if stored else f"{doc} {when}, row {line}"
-
-
-def _match(lines, ctx, found, returns, candidates, label, sale_ref, deferred) -> dict[int, list[int]]:
-    """Match each return in ledger order (earlier returns first); its figures (LINE_FIGURES) by position."""
+    Returns of different (client, SKU) pairs never compete for a sale, so they are matched in
+    rounds: round k takes each pair's k-th return in ledger order, all pairs at once, and what the
+    round's returns take is subtracted before the next round. Each return takes the latest candidate
+    earlier than it in ledger order that covers its quantity (in its ``base_doc`` when given).
+    """
     client, clients = text_codes(lines["client_id"])
     sku, skus = text_codes(lines["sku"])
-    return_pair = (client[returns].astype(np.int64) * (len(skus) + 1) + sku[returns]).tolist()
-    client_names, sku_names = np.asarray(clients, dtype=object), np.asarray(skus, dtype=object)
-    base = text_values(lines["base_doc"]) if "base_doc" in lines else None
-    has_base = lines["base_doc"].notna().to_numpy() if base is not None else np.zeros(len(lines), dtype=bool)
-    qty = lines["qty"].to_numpy(dtype=np.int64)
-    rows = lines[SOURCE_ROW].to_numpy()
+    return_pair = client[returns].astype(np.int64) * (len(skus) + 1) + sku[returns]
+    want = -lines["qty"].to_numpy(dtype=np.int64)[returns]
     stored = int((candidates["position"] < 0).sum())
     # every candidate and return in one ledger order: the ledger's sales first (as they were posted)
-    at = np.r_[candidates["position"].to_numpy()[stored:], returns]
-    ranks = line_ranks(lines, at)
-    cand_rank = np.r_[np.arange(-stored, 0), ranks[:len(at) - len(returns)]].tolist()
-    return_rank = ranks[len(at) - len(returns):]
-    # each (client, SKU)'s candidates in ledger order: one sort, then a slice per pair
-    pairs = candidates["pair"].to_numpy(dtype=np.int64)
-    in_order = np.lexsort((np.asarray(cand_rank), pairs))
-    starts = np.flatnonzero(np.r_[True, pairs[in_order][1:] != pairs[in_order][:-1]]) if len(pairs) else np.zeros(0, int)
-    ends = np.r_[starts[1:], len(pairs)]
-    by_pair = {int(pairs[in_order[a]]): in_order[a:b].tolist() for a, b in zip(starts.tolist(), ends.tolist())}
-    left_qty = candidates["qty_left"].to_numpy(dtype=np.int64).tolist()
-    sold = candidates["qty"].to_numpy(dtype=np.int64).tolist()
-    original = candidates[list(FIGURES)].to_numpy(dtype=np.int64).tolist()
-    left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64).tolist()
-    docs = [str(doc) for doc in candidates["doc_id"].to_numpy(dtype=object)]
-    labels = _labels(candidates)
-    refs = candidates["ref"].to_numpy(dtype=np.int64).tolist()
-    reversed_figures: dict[int, list[int]] = {}
-    gross = lines["gross"].to_numpy(dtype=np.int64)
-    units = ctx.minor_units
-    unmatched = []
-    for k in np.argsort(return_rank, kind="stable").tolist():
-        i, r = int(returns[k]), int(return_rank[k])
-        if return_pair[k] not in by_pair:  # no sale of this SKU to this client at all
-            unmatched.append(i)
-            continue
-        want = -int(qty[i])
-        chosen = -1
-        for c in reversed(by_pair[return_pair[k]]):
-            if cand_rank[c] < r and left_qty[c] >= want and not (has_base[i] and docs[c] != str(base[i])):
-                chosen = c
-                break
-        if chosen < 0:
-            unmatched.append(i)
-            continue
-        if left_qty[chosen] == want:  # the completing return takes exactly what is left
-            values = list(left[chosen])
-        else:
-            values = [exact_round(v * want, sold[chosen]) for v in original[chosen]]
-        left[chosen] = [a - b for a, b in zip(left[chosen], values)]
-        left_qty[chosen] -= want
-        own_gross = int(gross[i])
-        reversed_figures[i] = [-v for v in values[:-1]]
-        deferred[i] = -values[-1]
-        label[i] = _label(labels[chosen])
-        if own_gross != -values[0]:
-            found.warn("price.return_amount", f"the return's amount {format_minor(-own_gross, units, grouped=True)} "
-                       f"differs from what its sale charged for the quantity, "
-                       f"{format_minor(values[0], units, grouped=True)} ({label[i]}): the sale's figures are reversed",
-                       row=int(rows[i]), field_name="amount")
-        sale_ref[i] = refs[chosen]
-    for i in sorted(unmatched)[:MAX_LINE_PROBLEMS]:
-        where = f"in document {base[i]} " if has_base[i] else ""
-        found.warn("price.return_unmatched", f"no earlier sale of {sku_names[sku[i]]} to {client_names[client[i]]} "
-                   f"{where}has {-qty[i] / 1000:g} not yet returned: the return is priced at this date's terms",
-                   row=int(rows[i]), field_name="qty")
+    ranks = line_ranks(lines, np.r_[candidates["position"].to_numpy()[stored:], returns])
+    cand_rank = np.r_[np.arange(-stored, 0), ranks[:len(candidates) - stored]]
+    return_rank = ranks[len(candidates) - stored:]
+    docs, bases = _documents(lines, returns, candidates)
+    # candidates by pair, each pair's in ledger order; returns likewise, numbered within their pair
+    c_order = np.lexsort((cand_rank, candidates["pair"].to_numpy(dtype=np.int64)))
+    c_pair, c_rank, c_doc = candidates["pair"].to_numpy(dtype=np.int64)[c_order], cand_rank[c_order], docs[c_order]
+    sold = candidates["qty"].to_numpy(dtype=np.int64)[c_order]
+    left_qty = candidates["qty_left"].to_numpy(dtype=np.int64)[c_order]
+    original = candidates[list(FIGURES)].to_numpy(dtype=np.int64)[c_order]
+    left = candidates[[f"left_{name}" for name in FIGURES]].to_numpy(dtype=np.int64)[c_order]
+    r_order = np.lexsort((return_rank, return_pair))
+    r_pair = return_pair[r_order]
+    first = np.r_[True, r_pair[1:] != r_pair[:-1]]
+    nth = np.arange(len(r_order)) - np.maximum.accumulate(np.where(first, np.arange(len(r_order)), 0))
+    chosen = np.full(len(returns), -1, dtype=np.int64)  # per return (as ``returns``): its sale, in c_order
+    values = np.zeros((len(returns), len(FIGURES)), dtype=np.int64)
+    for k in range(int(nth.max()) + 1 if len(nth) else 0):
+        now = r_order[nth == k]  # each pair's k-th return
+        lo, hi = np.searchsorted(c_pair, return_pair[now], "left"), np.searchsorted(c_pair, return_pair[now], "right")
+        owner = np.repeat(np.arange(len(now)), hi - lo)
+        at = np.arange(len(owner)) - np.repeat(np.cumsum(hi - lo) - (hi - lo), hi - lo) + np.repeat(lo, hi - lo)
+        fits = (c_rank[at] < return_rank[now][owner]) & (left_qty[at] >= want[now][owner]) \
+            & ((bases[now][owner] < 0) | (c_doc[at] == bases[now][owner]))
+        latest = np.full(len(now), -1, dtype=np.int64)
+        np.maximum.at(latest, owner[fits], at[fits])
+        now, sale = now[latest >= 0], latest[latest >= 0]
+        taken = want[now]
+        rest = left_qty[sale] == taken  # the completing return takes exactly what is left
+        share = mul_div_round(original[sale].ravel(), np.repeat(taken, len(FIGURES)),
+                              np.repeat(sold[sale], len(FIGURES))).reshape(-1, len(FIGURES))
+        values[now] = np.where(rest[:, None], left[sale], share)
+        left[sale] -= values[now]
+        left_qty[sale] -= taken
+        chosen[now] = sale
+    matched = chosen >= 0
+    at, sale = returns[matched], c_order[chosen[matched]]
+    deferred[at] = -values[matched, -1]
+    sale_ref[at] = candidates["ref"].to_numpy(dtype=np.int64)[sale]
+    names = np.full(len(returns), None, dtype=object)
+    names[matched] = _labels(candidates, sale)
+    _warn(lines, ctx, found, returns, matched, return_rank, values, names, skus[sku[returns]], clients[client[returns]],
+          bases >= 0, want)
+    columns: dict[str, object] = {"matched_sale": _categorical(len(lines), at, names[matched])}
+    for j, name in enumerate(LINE_FIGURES):  # a column copied only when a return changes it
+        column = lines[name].to_numpy(dtype=np.int64)
+        if (column[at] != -values[matched, j]).any():
+            column = column.copy()
+            column[at] = -values[matched, j]
+            columns[name] = column
+    return columns
+
+
+def _documents(lines: pd.DataFrame, returns: np.ndarray, candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' documents and the returns' ``base_doc`` as codes of one numbering (-1: no base_doc)."""
+    given = lines["base_doc"].notna().to_numpy()[returns] if "base_doc" in lines else np.zeros(len(returns), dtype=bool)
+    if not given.any():
+        return np.zeros(len(candidates), dtype=np.int64), np.full(len(returns), -1, dtype=np.int64)
+    base = text_values(lines["base_doc"], returns[given])
+    codes, _ = pd.factorize(np.r_[candidates["doc_id"].to_numpy(dtype=object), base].astype(str))
+    bases = np.full(len(returns), -1, dtype=np.int64)
+    bases[given] = codes[len(candidates):]
+    return codes[:len(candidates)], bases
+
+
+def _labels(candidates: pd.DataFrame, sale: np.ndarray) -> np.ndarray:
+    """How the write-back names the sales at ``sale``: ``D2 02.03.2026, row 3`` for an export line,
+    ``D1 02.03.2026, line A#0 (ledger)`` for one the ledger holds. Each distinct day is formatted once."""
+    day_codes, day_values = pd.factorize(candidates["day"].to_numpy(dtype=np.int64)[sale])
+    when = pd.to_datetime(day_values, unit="D").strftime("%d.%m.%Y").to_numpy(dtype=object)[day_codes]
+    doc = candidates["doc_id"].to_numpy(dtype=object)[sale].astype(str)
+    line = candidates["line"].to_numpy(dtype=object)[sale].astype(str)
+    stored = candidates["position"].to_numpy()[sale] < 0
+    return (pd.Series(doc, dtype=object) + " " + when + np.where(stored, ", line ", ", row ") + line
+            + np.where(stored, " (ledger)", "")).to_numpy(dtype=object)
+
+
+def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_names, client_names, has_base, want):
+    """A matched return credited at another amount than its sale charged (in ledger order); the returns
+    no sale matched (in the lines' order)."""
+    units, rows = ctx.minor_units, lines[SOURCE_ROW].to_numpy()
+    gross = lines["gross"].to_numpy(dtype=np.int64)[returns]
+    differs = np.flatnonzero(matched & (gross != -values[:, 0]))
+    for k in differs[np.argsort(return_rank[differs], kind="stable")].tolist():
+        i = int(returns[k])
+        found.warn("price.return_amount", f"the return's amount {format_minor(-int(gross[k]), units, grouped=True)} "
+                   f"differs from what its sale charged for the quantity, "
+                   f"{format_minor(int(values[k, 0]), units, grouped=True)} ({names[k]}): the sale's figures are reversed",
+                   row=int(rows[i]), field_name="amount")
+    unmatched = np.flatnonzero(~matched)
+    base = text_values(lines["base_doc"], returns) if "base_doc" in lines else None
+    for k in unmatched[:MAX_LINE_PROBLEMS].tolist():
+        where = f"in document {base[k]} " if has_base[k] else ""
+        found.warn("price.return_unmatched", f"no earlier sale of {sku_names[k]} to {client_names[k]} "
+                   f"{where}has {want[k] / 1000:g} not yet returned: the return is priced at this date's terms",
+                   row=int(rows[returns[k]]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
         found.warn("price.return_unmatched", f"and {len(unmatched) - MAX_LINE_PROBLEMS} more returns with no sale to match")
-    return reversed_figures
 
 
 PLUGIN = LinePlugin("returns", 900, needs=("sign", "client_id", "sku", "qty", "date", *LINE_FIGURES),
