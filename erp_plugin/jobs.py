@@ -13,19 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
-from .output.sample import write_sample_export
-from .output.template import write_template
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
 from .tables import INT, PCT, TEXT, Table, money
 from .tariffs import TariffBook, read_tariffs
+
+if TYPE_CHECKING:  # a name for the annotations; the ledger (SQLAlchemy) is loaded only when a run posts
+    from .ledger.store import Posted
 
 TARIFFS_NAME = "tariffs.xlsx"
 EXPORT_NAME = "sales_export.xlsx"
@@ -79,6 +81,8 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     Refuses to replace existing files unless ``force``; every file is checked
     before any is written.
     """
+    from .output.sample import write_sample_export
+    from .output.template import write_template
     from .output.xlwings_scripts import TARIFFS_SCRIPT, YEAR_END_SCRIPT
     from .output.year_end_book import write_workbook as write_year_end
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -62,6 +62,18 @@ def side_by_side(compute: Callable[[A], T], jobs: list[A]) -> list[T]:
         return [compute(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=workers(len(jobs))) as pool:
         return list(pool.map(compute, jobs))
+
+
+def ahead(produce: Callable[[int], T], count: int) -> Iterator[T]:
+    """``produce(0)``, ..., ``produce(count - 1)`` in order, each next one made on a helper thread while the
+    caller works on the one it has: two stages of a pipeline (converting a slice, writing the one before)
+    overlap. At most two results exist at once."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coming = pool.submit(produce, 0) if count else None
+        for k in range(count):
+            current = coming.result()
+            coming = pool.submit(produce, k + 1) if k + 1 < count else None
+            yield current
 
 
 def client_parts(clients: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ import pandas as pd
 from ..erp.fields import FIELDS
 from ..erp.read import ExportSource
 from ..lines import SOURCE_ROW
+from ..parallel import ahead
 from ..problems import InputError, Problem
 from ..tables import TEXT, ColumnKind, Table
 from ..xlsx import atomic_write_all
@@ -160,13 +161,14 @@ def _write_parquet(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path
     whole dictionary for every row group (at 10M lines that was 40 % of the write). The Arrow schema is
     not stored: readers take the parquet types (decimal128) and need no Arrow newer than theirs.
 
-    One pyarrow writer, a slice at a time, so only one slice is ever in Arrow beside the frame
+    One pyarrow writer, a slice at a time, the next slice converted on a second thread while the writer
+    encodes one (it lets go of the GIL), so at most two slices are in Arrow beside the frame
     (docs/decisions.md: *Parquet written by one pyarrow writer* has the measured alternatives).
     """
     columns = _ParquetColumns(frame, kinds, slice_rows)
     with columns.open_writer(temp) as writer:
-        for g in range(max(1, -(-len(frame) // slice_rows))):
-            writer.write_table(columns.table(g))
+        for table in ahead(columns.table, max(1, -(-len(frame) // slice_rows))):  # the next slice converted meanwhile
+            writer.write_table(table)
 
 
 class _ParquetColumns:
