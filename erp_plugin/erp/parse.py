@@ -11,6 +11,7 @@ The column parsers are in values.py, arrow_values.py and parsing.py.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Iterator
 from itertools import chain
 
@@ -18,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..lines import SOURCE_ROW, input_kinds
+from ..money import MoneyError
 from ..parallel import side_by_side
-from ..parsing import parse_scaled_column
+from ..parsing import EXCEL_DIGITS, decimals_of, parse_decimal, parse_scaled_column
 from ..problems import Problems
 from ..tables import ColumnKind
 from .arrow_values import parse_arrow_column
@@ -77,7 +79,7 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
         if name in REQUIRED_FIELDS:
             report(name, blank, "export.blank", lambda _value, n=name, k=kind: f"{n} is blank; expected {EXPECTED[k.name]}")
             bad_rows |= blank
-        report(name, bad, "export.value", lambda value, n=name, k=kind: f"{n} {shown(value)} is not {EXPECTED[k.name]}")
+        report(name, bad, "export.value", lambda value, n=name, k=kind: bad_value(n, k, value))
         bad_rows |= bad
         lines[name] = values
     frame = pd.DataFrame(lines, copy=False)  # the parsed arrays as they are: no copy, no consolidation
@@ -247,7 +249,26 @@ def _column(values, missing: np.ndarray, kind: ColumnKind):
     return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
 
 
+def bad_value(name: str, kind: ColumnKind, value) -> str:
+    """Why a value of field ``name`` is bad: a number finer than the field keeps says so (it is never
+    rounded: SPEC §6), anything else what was expected."""
+    if kind.name not in ("text", "date", "int"):
+        try:
+            number = parse_decimal(value)
+        except MoneyError:
+            pass
+        else:
+            places = decimals_of(EXCEL_DIGITS.plus(number) if isinstance(value, float) else number)
+            if places > kind.decimals:
+                return (f"{name} {shown(value)} has {places} decimals; {name} keeps {kind.decimals} and is never "
+                        f"rounded: give it with at most {kind.decimals}")
+    return f"{name} {shown(value)} is not {EXPECTED[kind.name]}"
+
+
 def shown(value) -> str:
+    """A cell's value as the user would recognise it: text quoted, numbers (Decimals too) as they read."""
+    if isinstance(value, Decimal):
+        return str(value)
     return repr(value.strip() if isinstance(value, str) else value)
 
 
