@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
+# what R, Excel (#N/A, Russian #Н/Д), databases and people write for "no value" (SPEC §6): blank, never a value
+PLACEHOLDERS = frozenset({"na", "n/a", "#n/a", "#н/д", "null", "none", "nan", "-", "—", "–"})
 CELL_BLANK, CELL_TEXT, CELL_NUMBER, CELL_DATE, CELL_OTHER = range(5)  # a cell's kind code
 _CODES = {
     type(None): CELL_BLANK,
@@ -29,20 +31,27 @@ _CODES = {
 class CellKinds:
     """One mask per kind over a column's cells; every cell is in exactly one."""
 
-    blank: np.ndarray
+    blank: np.ndarray  # empty, white space, NaN or a placeholder
     text: np.ndarray
     number: np.ndarray
     date: np.ndarray
     other: np.ndarray
+    placeholder: np.ndarray  # the blanks written as a placeholder (``-`` is also "no VAT" in a VAT column)
+
+
+def blank_text(text: pd.Series) -> np.ndarray:
+    """Text cells that hold no value: empty, white space or a placeholder (PLACEHOLDERS), whatever the case."""
+    trimmed = text.str.strip()
+    return (trimmed.isna() | trimmed.eq("") | trimmed.str.casefold().isin(PLACEHOLDERS)).to_numpy(dtype=bool)
 
 
 def cell_kinds(values) -> CellKinds:
-    """Masks of the kinds in an object column; white-space text and NaN count as blank."""
+    """Masks of the kinds in an object column; white-space text, placeholders and NaN count as blank."""
     cells = np.asarray(values, dtype=object)
     n = len(cells)
+    placeholder = np.zeros(n, dtype=bool)
     if n == 0:
-        empty = np.zeros(0, dtype=bool)
-        return CellKinds(empty, empty, empty, empty, empty)
+        return CellKinds(placeholder, placeholder, placeholder, placeholder, placeholder, placeholder)
     codes = pd.Series(_TYPE_OF(cells), dtype=object).map(_CODES).fillna(CELL_OTHER).to_numpy(dtype=np.int8)
     text, number, date, blank = codes == CELL_TEXT, codes == CELL_NUMBER, codes == CELL_DATE, codes == CELL_BLANK
     if number.any():
@@ -51,8 +60,10 @@ def cell_kinds(values) -> CellKinds:
         blank |= nan
     if text.any():
         positions = np.flatnonzero(text)
-        empty_text = pd.Series(cells[positions], dtype=object).str.strip().eq("").to_numpy()
+        strings = pd.Series(cells[positions], dtype=object)
+        empty_text = blank_text(strings)
         blank[positions[empty_text]] = True
         text[positions[empty_text]] = False
+        placeholder[positions[empty_text & strings.str.strip().ne("").to_numpy(dtype=bool)]] = True
     other = ~(blank | text | number | date)
-    return CellKinds(blank, text, number, date, other)
+    return CellKinds(blank, text, number, date, other, placeholder)

@@ -506,3 +506,40 @@ def test_numbers_are_exact_or_an_error_never_rounded_nor_regrouped(tmp_path):
     ])
     good = read_export(path, skip_bad_lines=True).lines
     assert good["source_row"].tolist() == [10] and good["unit_price"].tolist() == [3_000]  # 0.30000000000000004 is 0.3
+
+
+def test_placeholders_are_blanks_in_every_format(tmp_path):
+    """SPEC §6: NA, N/A, #N/A, null, None, - and — are blank: never a client called "NA" that wins a tier;
+    in a VAT column "-" and "—" still mean no VAT."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv = tmp_path / "r_export.csv"
+    csv.write_text(
+        "Date,Invoice,Customer Code,Item Code,Qty,Rate,VAT Rate\n"
+        "2026-03-02,INV-1,NA,SKU-1,1,10.00,20\n"
+        "2026-03-02,INV-1,C1,N/A,1,10.00,-\n"
+        "2026-03-02,INV-2,C2,SKU-2,#N/A,10.00,—\n"
+        "2026-03-03,INV-3,C2,SKU-2,2,null,\n"
+        "NA,NA,NA,NA,NA,NA,NA\n"  # a row of nothing but placeholders is not a line
+        "2026-03-04,INV-4,C3,SKU-3,1,10.00,None\n",
+        encoding="utf-8",
+    )
+    export = read_export(csv)
+    assert sorted(str(p) for p in export.problems.errors) == [
+        "export row 2, field client_id: client_id is blank; expected a value",
+        "export row 3, field sku: sku is blank; expected a value",
+        "export row 4, field qty: qty is blank; expected a quantity, e.g. 5 or 2,5",
+        "export row 5, field unit_price: unit_price is blank; expected a price, e.g. 1 234,56",
+    ]
+    lines = read_export(csv, skip_bad_lines=True).lines
+    assert lines["source_row"].tolist() == [7]
+    assert lines["vat_rate"].isna().tolist() == [True]  # "None": blank, the book's VAT rate applies
+    table = pa.table({"date": [date(2026, 3, 2)] * 3, "doc_id": ["D1", "D1", "D2"],
+                      "client_id": pa.array(["#Н/Д", "C1", "C2"]).dictionary_encode(),
+                      "sku": ["S1", "S2", "S3"], "qty": [1, 1, 1], "unit_price": [10, 10, 10], "vat_rate": ["-", "—", "20"]})
+    pq.write_table(table, tmp_path / "export.parquet")
+    export = read_export(tmp_path / "export.parquet")
+    assert [str(p) for p in export.problems.errors] == ["export row 2, field client_id: client_id is blank; expected a value"]
+    lines = read_export(tmp_path / "export.parquet", skip_bad_lines=True).lines
+    assert lines["vat_rate"].tolist() == [0, 200_000]  # "—" is no VAT

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..cellkinds import PLACEHOLDERS
 from ..parsing import scale_arrow_decimals, scale_ints
 from ..tables import ColumnKind
 from .values import WHOLE_DECIMALS, vat_rates, whole_numbers
@@ -98,9 +99,10 @@ def dictionary_text(column: pa.ChunkedArray):
         used = np.unique(positions[valid])
         distinct = distinct.take(pa.array(used))
         positions = np.searchsorted(used, positions)
-    # trimmed as parse_text_column trims a string column; an empty value is blank
+    # trimmed as parse_text_column trims a string column; an empty value or a placeholder is blank
     trimmed = pc.utf8_trim_whitespace(distinct)
-    encoded = pc.dictionary_encode(pc.if_else(pc.equal(trimmed, ""), None, trimmed))
+    empty = pc.or_(pc.equal(trimmed, ""), pc.is_in(pc.utf8_lower(trimmed), pa.array(sorted(PLACEHOLDERS))))
+    encoded = pc.dictionary_encode(pc.if_else(empty, None, trimmed))
     inverse = encoded.indices.fill_null(-1).to_numpy()
     if valid.all():
         codes = inverse[positions]

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..problems import Problem
-from .fields import FIELD_ALIASES, FIELDS, REQUIRED_FIELDS, normalize_header
+from .fields import (
+    FIELD_ALIASES,
+    FIELDS,
+    REQUIRED_FIELDS,
+    header_keys,
+    normalize_header,
+)
 
 HEADER_SCAN_ROWS = 30  # the header may sit under a title block this deep
 
@@ -44,17 +50,18 @@ class ExportError(Exception):
 
 def match_fields(headers: list, columns: Mapping[str, str]) -> dict[str, int]:
     """Field -> column index for one header row: the Columns sheet first, then the built-in aliases."""
-    keys = [normalize_header(h) if isinstance(h, str) and h.strip() else "" for h in headers]
+    keys = [header_keys(h) if isinstance(h, str) and h.strip() else [] for h in headers]
     found: dict[str, int] = {}
     taken: set[int] = set()
 
     def claim(name: str, wanted: str) -> bool:
         key = normalize_header(wanted)
-        for index, header in enumerate(keys):
-            if header == key and index not in taken:
-                found[name] = index
-                taken.add(index)
-                return True
+        for depth in range(3):  # a header's whole text before its shorter keys, over every column
+            for index, header in enumerate(keys):
+                if len(header) > depth and header[depth] == key and index not in taken:
+                    found[name] = index
+                    taken.add(index)
+                    return True
         return False
 
     for name, header in columns.items():

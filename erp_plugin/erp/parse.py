@@ -11,13 +11,14 @@ The column parsers are in values.py, arrow_values.py and parsing.py.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 
+from ..cellkinds import blank_text
 from ..lines import SOURCE_ROW, input_kinds
 from ..money import MoneyError
 from ..parallel import side_by_side
@@ -125,7 +126,7 @@ def _line_rows(raw: pd.DataFrame) -> np.ndarray:
         if name in raw.columns:
             column = raw[name]
             if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
-                filled |= ~_per_value(column, lambda s: (s.isna() | s.astype(str).str.strip().eq("")).to_numpy(), True)
+                filled |= ~_per_value(column, lambda s: s.isna().to_numpy() | blank_text(s.astype(str)), True)
             else:  # a typed column: only a null is blank
                 filled |= ~column.isna().to_numpy()
     totals = np.zeros(len(raw), dtype=bool)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..cellkinds import cell_kinds
+from ..cellkinds import blank_text, cell_kinds
 from ..money import PCT_DECIMALS
 from ..parsing import parse_scaled_column
 
@@ -67,7 +67,7 @@ def parse_text_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     n = len(series)
     if not pd.api.types.is_object_dtype(series.dtype) and pd.api.types.is_string_dtype(series.dtype):
         text = series.str.strip()
-        blank = (text.isna() | (text == "")).to_numpy()
+        blank = blank_text(text)
         return text.astype(object).where(~blank, None), np.zeros(n, dtype=bool), blank
     kinds = cell_kinds(series.to_numpy(dtype=object))
     out = pd.Series([None] * n, dtype=object)
@@ -108,8 +108,9 @@ def parse_vat_column(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
         kinds = cell_kinds(series.to_numpy(dtype=object))
         numeric = kinds.number
-        if kinds.text.any():
-            lowered = series[kinds.text].astype(str).str.strip().str.casefold()
+        written = kinds.text | kinds.placeholder  # "-" and "—" are "no VAT" here, not blanks
+        if written.any():
+            lowered = series[written].astype(str).str.strip().str.casefold()
             no_vat = lowered.isin(NO_VAT)
             series = series.copy()
             series[no_vat[no_vat].index] = "0"
