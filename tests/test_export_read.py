@@ -543,3 +543,55 @@ def test_placeholders_are_blanks_in_every_format(tmp_path):
     assert [str(p) for p in export.problems.errors] == ["export row 2, field client_id: client_id is blank; expected a value"]
     lines = read_export(tmp_path / "export.parquet", skip_bad_lines=True).lines
     assert lines["vat_rate"].tolist() == [0, 200_000]  # "—" is no VAT
+
+
+def test_a_1c_grouped_report_has_group_and_subtotal_rows_that_are_not_lines(tmp_path):
+    """1C's «Продажи» grouped by warehouse and product group: a group row names the group and sums qty and
+    amount, with no SKU and no price; those rows are not lines, and nothing stops the run."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Продажи"])
+    ws.append(["Дата", "Документ", "Код контрагента", "Артикул", "Количество", "Цена", "Сумма"])
+    ws.append(["Склад «Основной»", None, None, None, 13, None, "1 300,00"])  # warehouse group
+    ws.append(["Автоматы", None, None, None, 10, None, "1 000,00"])  # product group
+    ws.append(["02.03.2026", "РТУ-1", "00-101", "АВТ-1", 10, "100,00", "1 000,00"])
+    ws.append(["Кабель", None, None, None, 3, None, "300,00"])
+    ws.append(["03.03.2026", "РТУ-2", "00-102", "КАБ-1", 3, "100,00", "300,00"])
+    ws.append(["Итого", None, None, None, 13, None, "1 300,00"])
+    wb.save(tmp_path / "grouped.xlsx")
+    export = read_export(tmp_path / "grouped.xlsx")
+    assert list(export.problems) == []
+    assert export.lines["source_row"].tolist() == [5, 7]
+    assert export.lines["amount"].tolist() == [100_000, 30_000]
+
+
+def test_an_odoo_sale_order_line_export(tmp_path):
+    """Odoo 17's list export of sale.order.line: relation paths in the headers, the SKU inside the product's
+    display name, a free line's price left empty, taxes as fractions (0.07 for 7 %)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Order Reference", "Order Reference/Order Date", "Order Reference/Customer/Name", "Product",
+               "Quantity", "Unit Price", "Subtotal", "Tax Rate"])
+    ws.append(["S00012", "2026-03-02 10:15:00", "Azure Interior", "[SL5077] Cable 5m", 2, 12.5, 25, 0.07])
+    ws.append(["S00012", "2026-03-02 10:15:00", "Azure Interior", "[FURN_0001] Office chair", 1, None, 0, 0.07])
+    ws.append(["S00013", "2026-03-03 09:00:00", "Deco Addict", "[SL5077] Cable 5m", 4, 12.5, 50, 0.07])
+    wb.save(tmp_path / "sale.order.line.xlsx")
+    export = read_export(tmp_path / "sale.order.line.xlsx")
+    assert [p.code for p in export.problems.errors] == []
+    assert [str(p) for p in export.problems.warnings] == [
+        "export field vat_rate: vat_rate holds fractions (0.07, …), not percentages: read ×100 (7 %)"]
+    lines = export.lines
+    assert lines["doc_id"].astype(str).tolist() == ["S00012", "S00012", "S00013"]
+    assert lines["client_id"].astype(str).tolist() == ["Azure Interior", "Azure Interior", "Deco Addict"]
+    assert lines["sku"].astype(str).tolist() == ["SL5077", "FURN_0001", "SL5077"]
+    assert lines["unit_price"].tolist() == [125_000, 0, 125_000]  # the chair is free: its price left empty, amount 0
+    assert lines["vat_rate"].tolist() == [70_000] * 3  # 7 %
+    assert lines["date"].astype(str).tolist() == ["2026-03-02", "2026-03-02", "2026-03-03"]
+
+
+def test_names_without_a_code_and_no_sku_column_say_so_once(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("Date,Invoice,Customer Code,Product,Qty,Unit Price\n2026-03-02,I1,C1,Cable 5m,1,10\n",
+                    encoding="utf-8")
+    export = read_export(path)
+    assert [(p.code, p.field) for p in export.problems.errors] == [("export.no_sku", "sku")]

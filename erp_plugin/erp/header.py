@@ -73,12 +73,18 @@ def match_fields(headers: list, columns: Mapping[str, str]) -> dict[str, int]:
     return found
 
 
+def is_complete(fields: Mapping[str, int]) -> bool:
+    """Every required field has a column; sku may instead come from names that carry it (``[SL5077] Cable``)."""
+    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    return not missing or (missing == ["sku"] and "name" in fields)
+
+
 def find_header(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict[str, int], bool]:
     """The first row holding every required field; else the row that maps the most (complete=False)."""
     best = (0, {}, False)
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         fields = match_fields(list(row), columns)
-        if all(f in fields for f in REQUIRED_FIELDS):
+        if is_complete(fields):
             return index, fields, True
         if len(fields) > len(best[1]):
             best = (index, fields, False)

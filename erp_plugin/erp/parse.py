@@ -20,13 +20,14 @@ import pandas as pd
 
 from ..cellkinds import blank_text
 from ..lines import SOURCE_ROW, input_kinds
-from ..money import MoneyError
+from ..money import PCT_DECIMALS, MoneyError
 from ..parallel import side_by_side
 from ..parsing import EXCEL_DIGITS, decimals_of, parse_decimal, parse_scaled_column
-from ..problems import Problems
+from ..problems import Problem, Problems
 from ..tables import ColumnKind
 from .arrow_values import parse_arrow_column
 from .fields import FIELDS, REQUIRED_FIELDS
+from .header import ExportError
 from .read_parquet import ArrowBatch
 from .values import (
     parse_date_column,
@@ -37,7 +38,11 @@ from .values import (
 
 MAX_PROBLEMS_PER_FIELD = 1000  # beyond this a field's bad values are counted, not listed one by one
 TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand total|gesamt)\b", re.IGNORECASE)
-LINE_FIELDS = ("doc_id", "client_id", "sku", "qty", "unit_price")  # a row with all of them blank is not a line
+# a line names what was sold or at what price: a row with neither is blank, a group heading or a subtotal
+# (1C's grouped reports put a group's name and its sums of qty and amount there), not a line
+LINE_FIELDS = ("sku", "unit_price")
+CODE_IN_NAME = r"^\s*\[([^\]]+)\]"  # Odoo's "[SL5077] Name": the product's internal reference
+VAT_FRACTION_MAX = 10**PCT_DECIMALS  # a VAT rate below 1 % is a fraction written for a percentage
 EXPECTED = {
     "date": "a date, e.g. 31.12.2026",
     "text": "a value",
@@ -68,12 +73,23 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
             parsed = {name: tuple(part[filled] for part in column) for name, column in parsed.items()}
     else:
         raw = raw.reset_index(drop=True)
+        if "sku" not in raw.columns and "name" in raw.columns:  # no sku column: the code inside the name
+            raw = raw.assign(sku=_codes_in_names(raw["name"]))
+            present = [f for f in FIELDS if f in raw.columns]
+            if raw["sku"].isna().all() and raw["name"].notna().any():
+                raise ExportError(Problem("export.no_sku", "no column for sku, and the names carry no code in "
+                                          "brackets ([SL5077] Cable); map the sku column on the Columns sheet of the "
+                                          "tariff workbook", field="sku"))
         raw = raw[_line_rows(raw)].reset_index(drop=True)
         parsed = parse_fields(raw, {name: kinds[name] for name in present})
+    if "vat_rate" in parsed:
+        parsed["vat_rate"] = _vat_fractions(*parsed["vat_rate"], problems, counts)
     rows = np.asarray(raw[SOURCE_ROW])
     lines = {SOURCE_ROW: rows}
     bad_rows = np.zeros(len(raw), dtype=bool)
     report = Reporter(problems, counts, skip_bad, raw, rows)
+    if "unit_price" in parsed and "amount" in parsed:
+        parsed["unit_price"] = _free_lines(parsed["unit_price"], parsed["amount"])
     for name in present:
         kind = kinds[name]
         values, bad, blank = parsed[name]
@@ -87,6 +103,48 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
     if skip_bad and bad_rows.any():
         frame = frame[~bad_rows].reset_index(drop=True)
     return frame
+
+
+def _codes_in_names(names: pd.Series) -> pd.Series:
+    """The ``[CODE]`` at the start of each name (Odoo's product display name), None where there is none."""
+    text = names.astype(object).where(names.notna(), "").astype(str)
+    return text.str.extract(CODE_IN_NAME, expand=False).str.strip().astype(object).where(lambda c: c.notna(), None)
+
+
+def _free_lines(price: tuple, amount: tuple) -> tuple:
+    """A blank unit_price on a line whose amount is given as 0 is a price of 0 (Odoo leaves a free line's
+    price empty); any other blank price stays blank (an error)."""
+    values, bad, blank = price
+    free = blank & ~amount[1] & ~amount[2] & (_zero_filled(amount[0]) == 0)
+    if not free.any():
+        return price
+    values = np.where(free, 0, _zero_filled(values))
+    blank = blank & ~free
+    return (pd.arrays.IntegerArray(values, blank.copy()) if blank.any() else values), bad, blank
+
+
+def _zero_filled(values) -> np.ndarray:
+    """A parsed number column as int64, 0 where it is missing."""
+    if isinstance(values, pd.arrays.IntegerArray):
+        return values.to_numpy(dtype=np.int64, na_value=0)
+    return np.asarray(values, dtype=np.int64)
+
+
+def _vat_fractions(values: np.ndarray, bad: np.ndarray, blank: np.ndarray, problems: Problems, counts: dict):
+    """VAT rates written as fractions (Odoo's ``0.07`` for 7 %): when every rate given, but zero, is below 1 %,
+    the column is read ×100 with a notice (once per export); otherwise a rate below 1 % is bad."""
+    given = ~bad & ~blank & (values != 0)
+    tiny = given & (np.abs(values) < VAT_FRACTION_MAX)
+    if not tiny.any():
+        return values, bad, blank
+    if tiny.sum() == given.sum():
+        if ("vat_rate", "export.vat_fraction") not in counts:
+            counts[("vat_rate", "export.vat_fraction")] = 0  # noticed: not again for the next chunks
+            example = int(values[np.flatnonzero(tiny)[0]])
+            problems.warning("export.vat_fraction", f"vat_rate holds fractions ({example / VAT_FRACTION_MAX:g}, …), "
+                             f"not percentages: read ×100 ({example / VAT_FRACTION_MAX * 100:g} %)", field="vat_rate")
+        return np.where(tiny, values * 100, values), bad, blank
+    return np.where(tiny, 0, values), bad | tiny, blank
 
 
 class Reporter:

@@ -122,11 +122,16 @@ def parse_vat_column(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def vat_rates(scaled: np.ndarray, bad: np.ndarray, blank: np.ndarray, numeric: np.ndarray):
     """Parsed VAT rates checked: from 0 to 100 %.
 
-    A number (``numeric``) strictly between 0 and 1 is a cell formatted as Excel
-    percent (no VAT rate is a fraction of one percent), so it is multiplied by 100.
+    A number (``numeric``) strictly between 0 and 1 among rates of 1 % or more is a
+    cell formatted as Excel percent (no VAT rate is a fraction of one percent), so it
+    is multiplied by 100. When every rate given is below 1 %, the column is left as it
+    is for the reader to read ×100 with a notice (Odoo's ``0.07``).
     """
     one = 10**PCT_DECIMALS
-    fraction = numeric & ~bad & ~blank & (scaled > 0) & (scaled < one)
+    below_one = ~bad & ~blank & (scaled > 0) & (scaled < one)
+    if below_one.sum() == (~bad & ~blank & (scaled != 0)).sum():
+        return scaled, bad, blank  # every rate a fraction: a fraction column, read ×100 with a notice (parse.py)
+    fraction = numeric & below_one
     scaled = np.where(fraction, scaled * 100, scaled)
     bad = bad | (~blank & ((scaled < 0) | (scaled > 100 * one)))
     return scaled, bad, blank
