@@ -164,7 +164,8 @@ def test_columns_sheet_maps_any_header_and_sheet_found_by_headers(tmp_path):
     wb["TDSheet"]["D5"] = "Client No."  # not an alias: mapped on the Columns sheet
     wb["TDSheet"]["E5"] = "Наименование контрагента"  # nor is this (else Контрагент would be used)
     wb.save(wb_path)
-    assert "client_id (e.g. код контрагента" in str(read_export(wb_path).problems.errors[0])
+    assert ("has no column for client_id. client_id: 'Client No.' (column 4: its header is like 'client code' and "
+            "its values are codes); add the Columns row client_id | Client No.") in str(read_export(wb_path).problems.errors[0])
     export = read_export(wb_path, columns={"client_id": "client no."})
     assert list(export.problems) == [] and export.source.sheet == "TDSheet"
     assert export.lines["client_id"].tolist() == ["C1"]

@@ -41,11 +41,13 @@ class ExportSource:
 
 
 class ExportError(Exception):
-    """The export cannot be read at all (no such file, no header row); carries the problem."""
+    """The export cannot be read at all (no such file, no header row); carries the problem, and for a header
+    that lacks fields the Columns rows proposed for them (field -> header; ``erp-plugin read --save-columns``)."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, proposed: dict[str, str] | None = None):
         super().__init__(str(problem))
         self.problem = problem
+        self.proposed = proposed or {}
 
 
 def match_fields(headers: list, columns: Mapping[str, str]) -> dict[str, int]:
@@ -92,17 +94,32 @@ def find_header(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict
 
 
 def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where: str) -> ExportError:
+    """The header row lacks required fields: the row that looks most like it, and for each missing field the
+    columns that could be it (proposals.py) with the Columns row to add."""
+    from .proposals import best, candidates
+
     index, fields, _complete = find_header(scanned, columns)
-    if fields:
-        missing = [f for f in REQUIRED_FIELDS if f not in fields]
-        hints = "; ".join(f"{f} (e.g. {', '.join(FIELD_ALIASES[f][:3])})" for f in missing)
-        message = (
-            f"{where}: row {index + 1} looks like the header but has no column for {hints}; "
-            "rename the column or map it on the Columns sheet of the tariff workbook"
-        )
-    else:
+    if not fields:
         message = (
             f"{where}: no header row with the fields {', '.join(REQUIRED_FIELDS)} in the first "
             f"{HEADER_SCAN_ROWS} rows; map your headers on the Columns sheet of the tariff workbook"
         )
-    return ExportError(Problem("export.no_header", message, file=file))
+        return ExportError(Problem("export.no_header", message, file=file))
+    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    taken = set(fields.values())
+    header_row, below = list(scanned[index]), scanned[index + 1:]
+    hints, proposed = [], {}
+    for name in missing:
+        found = candidates(name, header_row, below, taken)
+        chosen = best(found)
+        if chosen is not None:
+            proposed[name] = chosen.header
+            hints.append(f"{name}: {chosen.describe()}; add the Columns row {name} | {chosen.header}")
+        elif found:
+            hints.append(f"{name}: {' or '.join(c.describe() for c in found[:3])}; add the Columns row for the right one")
+        else:
+            hints.append(f"{name}: no column looks like it (headers such as {', '.join(FIELD_ALIASES[name][:3])})")
+    save = " (erp-plugin read EXPORT --save-columns TARIFFS writes the proposed rows)" if proposed else ""
+    message = (f"{where}: row {index + 1} looks like the header but has no column for {', '.join(missing)}. "
+               + "; ".join(hints) + f" — on the Columns sheet of the tariff workbook{save}")
+    return ExportError(Problem("export.no_header", message, file=file), proposed)
