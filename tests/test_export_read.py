@@ -596,3 +596,40 @@ def test_names_without_a_code_and_no_sku_column_say_so_once(tmp_path):
                     encoding="utf-8")
     export = read_export(path)
     assert [(p.code, p.field) for p in export.problems.errors] == [("export.no_sku", "sku")]
+
+
+def test_an_erpnext_data_export_writes_a_documents_further_items_on_rows_of_their_own(tmp_path, monkeypatch):
+    """ERPNext's Data Export (Sales Invoice with its Items): the 2nd…nth item of an invoice is on a row whose
+    ID, Date and Customer are blank; each takes them from the row above, across chunks too, with one notice."""
+    import erp_plugin.erp.read as reader
+
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 2)  # the invoice's items fall into two chunks
+    path = tmp_path / "Sales_Invoice.csv"
+    path.write_text(
+        "ID,Posting Date,Customer,Item Code (Items),Qty (Items),Rate (Items),Amount (Items)\n"
+        "ACC-SINV-2026-00001,2026-03-02,CUST-0001,SKU-001,3,100.00,300.00\n"
+        ",,,SKU-002,1,50.00,50.00\n"
+        ",,,SKU-003,2,10.00,20.00\n"
+        "ACC-SINV-2026-00002,2026-03-03,CUST-0002,SKU-001,1,100.00,100.00\n"
+        ",,,SKU-004,5,1.00,5.00\n",
+        encoding="utf-8",
+    )
+    export = read_export(path)
+    assert export.problems.errors == []
+    assert [str(p) for p in export.problems.warnings] == [
+        "3 rows carry only an item: each takes its document's date, doc_id and client_id from the row above "
+        "(ERPNext's Data Export writes a document so)"]
+    lines = export.lines
+    assert lines["doc_id"].astype(str).tolist() == ["ACC-SINV-2026-00001"] * 3 + ["ACC-SINV-2026-00002"] * 2
+    assert lines["client_id"].astype(str).tolist() == ["CUST-0001"] * 3 + ["CUST-0002"] * 2
+    assert lines["sku"].astype(str).tolist() == ["SKU-001", "SKU-002", "SKU-003", "SKU-001", "SKU-004"]
+    assert lines["date"].astype(str).tolist() == ["2026-03-02"] * 3 + ["2026-03-03"] * 2
+    assert lines["amount"].tolist() == [30_000, 5_000, 2_000, 10_000, 500]
+
+
+def test_a_line_missing_only_some_document_fields_is_still_an_error(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("ID,Posting Date,Customer,Item Code,Qty,Rate\nI1,2026-03-02,C1,S1,1,10\nI1,,C1,S2,1,10\n",
+                    encoding="utf-8")
+    assert [str(p) for p in read_export(path).problems.errors] == [
+        "export row 3, field date: date is blank; expected a date, e.g. 31.12.2026"]

@@ -41,6 +41,10 @@ TOTALS = re.compile(r"^\s*(итого|всего|итог|total|totals|grand tot
 # a line names what was sold or at what price: a row with neither is blank, a group heading or a subtotal
 # (1C's grouped reports put a group's name and its sums of qty and amount there), not a line
 LINE_FIELDS = ("sku", "unit_price")
+# the fields of a document, not of its item: ERPNext's Data Export and Shopify leave them blank on a
+# document's 2nd…nth item; the three that say which document a row belongs to come first
+DOCUMENT_FIELDS = ("date", "doc_id", "client_id", "payment", "coupon", "base_doc")
+ITEM_FIELDS = ("sku", "qty")
 CODE_IN_NAME = r"^\s*\[([^\]]+)\]"  # Odoo's "[SL5077] Name": the product's internal reference
 VAT_FRACTION_MAX = 10**PCT_DECIMALS  # a VAT rate below 1 % is a fraction written for a percentage
 EXPECTED = {
@@ -103,6 +107,52 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
     if skip_bad and bad_rows.any():
         frame = frame[~bad_rows].reset_index(drop=True)
     return frame
+
+
+def continued(chunks: Iterator, problems: Problems) -> Iterator:
+    """The chunks with continuation rows filled: a row with an item (sku or qty) whose date, doc_id and
+    client_id are all blank takes the document's fields from the row above (across chunks), as ERPNext's
+    Data Export and Shopify write a document's further items. One notice says how many rows did.
+    Parquet batches (typed, written by programs) pass as they are."""
+    above: dict[str, object] = {}
+    filled = 0
+    for raw in chunks:
+        if isinstance(raw, ArrowBatch) or not all(f in raw.columns for f in DOCUMENT_FIELDS[:3]):
+            yield raw
+            continue
+        raw = raw.reset_index(drop=True)
+        fields = [f for f in DOCUMENT_FIELDS if f in raw.columns]
+        if len(raw) and not _blanks(raw["doc_id"]).any():  # the common case: every row names its document
+            above = {f: raw[f].iloc[-1] for f in fields}
+            yield raw
+            continue
+        blank = {f: _blanks(raw[f]) for f in fields}
+        item = np.zeros(len(raw), dtype=bool)
+        for name in ITEM_FIELDS:
+            if name in raw.columns:
+                item |= ~_blanks(raw[name])
+        continuing = item & blank["date"] & blank["doc_id"] & blank["client_id"]
+        if continuing.any() and (above or not continuing[0]):
+            raw = raw.copy()
+            for f in fields:
+                known = raw[f].astype(object).where(~blank[f], None)
+                if f in above:  # the last document of the chunk before, for rows at the top of this one
+                    known = pd.concat([pd.Series([above[f]], dtype=object), known], ignore_index=True)
+                spread = known.ffill().iloc[-len(raw):].reset_index(drop=True)
+                raw.loc[continuing, f] = spread[continuing].to_numpy()
+            filled += int(continuing.sum())
+        last = np.flatnonzero(~(blank["date"] & blank["doc_id"] & blank["client_id"]) | continuing)
+        if len(last):
+            above = {f: raw[f].iloc[last[-1]] for f in fields}
+        yield raw
+    if filled:
+        problems.warning("export.continued", f"{filled} rows carry only an item: each takes its document's date, "
+                         "doc_id and client_id from the row above (ERPNext's Data Export writes a document so)")
+
+
+def _blanks(cells: pd.Series) -> np.ndarray:
+    """Raw cells that hold no value: missing, empty, white space or a placeholder."""
+    return cells.isna().to_numpy() | blank_text(cells.astype(str))
 
 
 def _codes_in_names(names: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ header.py, and the raw rows become lines in parse.py.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,15 @@ from ..tables import ColumnKind
 from ..xlsx import check_workbook
 from .fields import REQUIRED_FIELDS
 from .header import ExportError, ExportSource
-from .parse import EXPECTED, Reporter, parse_chunk, parse_fields, report_overflow, shown
+from .parse import (
+    EXPECTED,
+    Reporter,
+    continued,
+    parse_chunk,
+    parse_fields,
+    report_overflow,
+    shown,
+)
 from .read_csv import load_csv
 from .read_parquet import ArrowBatch, ParquetColumns, load_parquet
 from .read_xlsx import load_xlsx
@@ -47,6 +55,7 @@ class Export:
     lines: pd.DataFrame
     source: ExportSource | None
     problems: Problems
+    proposed: dict[str, str] = field(default_factory=dict)  # Columns rows for a header lacking fields (proposals.py)
 
 
 def read_export(
@@ -69,11 +78,11 @@ def read_export(
     parts: list[pd.DataFrame] = []
     try:
         source, chunks = _load(path, columns or {}, sheet)
-        for raw in chunks:
+        for raw in continued(chunks, problems):
             parts.append(parse_chunk(raw, minor_units, skip_bad_lines, problems, counts))
     except ExportError as exc:
         problems.extend([exc.problem])
-        return Export(pd.DataFrame(), None, problems)
+        return Export(pd.DataFrame(), None, problems, exc.proposed)
     report_overflow(problems, counts, skip_bad_lines)
     return Export(_concat(parts), source, problems)
 
