@@ -142,15 +142,20 @@ def validate(tariffs: Path, as_json: bool) -> None:
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out lines with bad values and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write into the export itself (--out may then be the export).")
+@click.option("--save-columns", type=click.Path(path_type=Path),
+              help="Tariff workbook to write the proposed Columns rows into, for headers the reader does not know.")
 @handles_input_errors
-def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool) -> None:
+def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
+                 save_columns: Path | None) -> None:
     """Read an ERP export as pricing will: the header mapping, the lines, every bad value."""
     if in_place and out is None:
         out = export
     from . import jobs
 
-    result = jobs.read(export, tariffs, out, sheet, skip_bad_lines, in_place)
+    result = jobs.read(export, tariffs, out, sheet, skip_bad_lines, in_place, save_columns)
     console = _console()
+    for row in result.saved_columns:
+        console.print(Text(f"saved to {save_columns}, Columns: {row}"))
     source = result.export.source
     where = f"sheet {source.sheet}, " if source.sheet else ""
     console.print(f"{export}: {where}header on row {source.header_row}")

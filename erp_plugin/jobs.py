@@ -10,7 +10,7 @@ InputError carrying every problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,6 +110,7 @@ class ReadResult:
     lines: pd.DataFrame  # the lines with gross
     written: list[Path]
     minor_units: int
+    saved_columns: list[str] = field(default_factory=list)  # Columns rows written by --save-columns
 
 
 def read(
@@ -119,13 +120,28 @@ def read(
     sheet: str | None = None,
     skip_bad_lines: bool = False,
     in_place: bool = False,
+    save_columns: str | Path | None = None,
 ) -> ReadResult:
     """Read an export as pricing will (with the tariff workbook's Columns mapping, if given).
 
-    With ``out``, write ``gross`` back (and a Warnings table of skipped lines).
+    With ``out``, write ``gross`` back (and a Warnings table of skipped lines). With ``save_columns`` (a
+    tariff workbook), a header lacking required fields gets the Columns rows the reader proposes written
+    there (erp/proposals.py), and the export is read again with them.
     Raises InputError with every problem when the export has errors; nothing is written then.
     """
     book = _book(tariffs)
+    saved: list[str] = []
+    if save_columns is not None and not isinstance(export, Export):
+        columns = {c.field: c.header for c in book.columns} if book else {}
+        proposed = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2).proposed
+        if proposed:
+            from .output.columns_sheet import save_columns as write_columns
+
+            saved = write_columns(save_columns, proposed)
+            if book is None or (isinstance(tariffs, (str, Path)) and Path(tariffs).resolve() == Path(save_columns).resolve()):
+                book = _book(save_columns)
+            else:  # the mapping just saved elsewhere applies to this read too
+                book = replace(book, columns=(*book.columns, *_book(save_columns).columns))
     minor_units = book.settings.minor_units if book else 2
     data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
     lines = add_gross(data.lines, minor_units)
@@ -134,7 +150,7 @@ def read(
         tables = [warnings_table(data.problems)] if data.problems.warnings else []
         kinds = input_kinds(minor_units)
         written = write_output(data.source, lines, {"gross": money(minor_units)}, tables, out, in_place, kinds)
-    return ReadResult(data, lines, written, minor_units)
+    return ReadResult(data, lines, written, minor_units, saved)
 
 
 def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool) -> Export:

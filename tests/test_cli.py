@@ -165,3 +165,31 @@ def test_price_refuses_bad_lines_with_exit_2(tmp_path):
     assert ("export row 6, field payment: payment 'cash' is not a payment option; expected one of prepaid, "
             "on_delivery, deferral_30, deferral_60") in result.output
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_read_proposes_columns_for_unknown_headers_and_save_columns_writes_them(tmp_path):
+    """A header the reader does not know: the run stops naming the candidate columns and the Columns rows to
+    add; --save-columns writes them into the tariff workbook (nothing else of it changes), and then the export
+    reads, and prices, with them."""
+    import openpyxl
+
+    run("init", tmp_path / "prog")
+    tariffs = tmp_path / "prog" / "tariffs.xlsx"
+    before = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in openpyxl.load_workbook(tariffs)}
+    export = tmp_path / "ledger_export.csv"
+    export.write_text("Posting Date,Voucher No,Customer Ref,Item Code,Qty,Rate\n"
+                      "2026-03-02,SINV-0001,C001,SKU-1,2,100.00\n2026-03-03,SINV-0002,C002,SKU-2,1,50.00\n",
+                      encoding="utf-8")
+    refused = run("read", export, "--tariffs", tariffs)
+    assert refused.exit_code == 2
+    message = " ".join(refused.output.split())
+    assert "has no column for doc_id, client_id" in message
+    assert "add the Columns row doc_id | Voucher No" in message and "add the Columns row client_id | Customer Ref" in message
+    saved = run("read", export, "--tariffs", tariffs, "--save-columns", tariffs)
+    assert saved.exit_code == 0, saved.output
+    assert "Columns: doc_id | Voucher No" in saved.output and "Columns: client_id | Customer Ref" in saved.output
+    assert "2 lines, 2 documents, 2 clients, gross 250.00" in saved.output
+    after = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in openpyxl.load_workbook(tariffs)}
+    assert after["Columns"][1:] == [["doc_id", "Voucher No"], ["client_id", "Customer Ref"]]
+    assert {k: v for k, v in after.items() if k != "Columns"} == {k: v for k, v in before.items() if k != "Columns"}
+    assert run("read", export, "--tariffs", tariffs).exit_code == 0  # the mapping is the workbook's now

@@ -96,7 +96,7 @@ def find_header(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict
 def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where: str) -> ExportError:
     """The header row lacks required fields: the row that looks most like it, and for each missing field the
     columns that could be it (proposals.py) with the Columns row to add."""
-    from .proposals import best, candidates
+    from .proposals import best, propose
 
     index, fields, _complete = find_header(scanned, columns)
     if not fields:
@@ -109,8 +109,7 @@ def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where:
     taken = set(fields.values())
     header_row, below = list(scanned[index]), scanned[index + 1:]
     hints, proposed = [], {}
-    for name in missing:
-        found = candidates(name, header_row, below, taken)
+    for name, found in propose(missing, header_row, below, taken).items():
         chosen = best(found)
         if chosen is not None:
             proposed[name] = chosen.header

@@ -77,6 +77,22 @@ def best(found: list[Candidate]) -> Candidate | None:
     return None
 
 
+def propose(missing: list[str], header_row: list, rows: list[list], taken: set[int]) -> dict[str, list[Candidate]]:
+    """Each missing field's candidates, best first, a column proposed for one field (``best``) left out of
+    the others' (so ``Customer Ref`` proposed for client_id is no longer a doc_id candidate)."""
+    taken = set(taken)
+    found = {name: candidates(name, header_row, rows, taken) for name in missing}
+    for _ in missing:  # until no proposal frees another field's choice
+        chosen = {name: best(c) for name, c in found.items()}
+        claimed = {c.column for c in chosen.values() if c is not None}
+        narrowed = {name: [c for c in cands if chosen[name] is not None or c.column not in claimed]
+                    for name, cands in found.items()}
+        if narrowed == found:
+            break
+        found = narrowed
+    return found
+
+
 def _likeness(field: str, header: str) -> tuple[str, float]:
     """How close ``header`` is to the closest of the field's names: 1 when it is one of them (by any of its
     keys), 0.9 when it holds all the words of one, else the spelling's similarity."""
