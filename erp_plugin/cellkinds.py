@@ -17,7 +17,7 @@ import pandas as pd
 
 _TYPE_OF = np.frompyfunc(type, 1, 1)
 # what R, Excel (#N/A, Russian #Н/Д), databases and people write for "no value" (SPEC §6): blank, never a value
-PLACEHOLDERS = frozenset({"na", "n/a", "#n/a", "#н/д", "null", "none", "nan", "-", "—", "–"})
+PLACEHOLDERS = frozenset({"na", "n/a", "#n/a", "#н/д", "null", "none", "-", "—", "–"})
 CELL_BLANK, CELL_TEXT, CELL_NUMBER, CELL_DATE, CELL_OTHER = range(5)  # a cell's kind code
 _CODES = {
     type(None): CELL_BLANK,

@@ -633,3 +633,34 @@ def test_a_line_missing_only_some_document_fields_is_still_an_error(tmp_path):
                     encoding="utf-8")
     assert [str(p) for p in read_export(path).problems.errors] == [
         "export row 3, field date: date is blank; expected a date, e.g. 31.12.2026"]
+
+
+def test_an_uncalculated_formula_says_so_not_blank(tmp_path):
+    """A workbook saved by a program that does not calculate holds formulas without values: the reader names
+    the formula and the fix, not "qty is blank"."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Дата", "Документ", "Код контрагента", "Артикул", "Количество", "Цена"])
+    ws.append(["02.03.2026", "Д-1", "C1", "S1", "=2+3", 10])
+    ws.append(["02.03.2026", "Д-1", "C1", "S2", None, 10])
+    wb.save(tmp_path / "formulas.xlsx")
+    assert [str(p) for p in read_export(tmp_path / "formulas.xlsx").problems.errors] == [
+        "export row 2, field qty: qty is a formula with no calculated value (=2+3): the file was saved by a program "
+        "that does not calculate; open it in Excel or LibreOffice and save it, then run again",
+        "export row 3, field qty: qty is blank; expected a quantity, e.g. 5 or 2,5",
+    ]
+
+
+def test_nan_in_a_typed_export_is_not_a_blank(tmp_path):
+    """A NaN (a failed calculation where the export was made) is a bad value; a null is the blank."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"date": [date(2026, 3, 2)] * 3, "doc_id": ["D1"] * 3, "client_id": ["C1"] * 3,
+                      "sku": ["S1", "S2", "S3"], "qty": pa.array([1.5, float("nan"), None]), "unit_price": [10, 10, 10]})
+    pq.write_table(table, tmp_path / "nan.parquet")
+    assert sorted(str(p) for p in read_export(tmp_path / "nan.parquet").problems.errors) == [
+        "export row 3, field qty: qty is NaN, not a number: a calculation failed where the export was made; "
+        "give a quantity, e.g. 5 or 2,5",
+        "export row 4, field qty: qty is blank; expected a quantity, e.g. 5 or 2,5",
+    ]

@@ -305,10 +305,24 @@ def _parse_field(values, kind: ColumnKind):
         parsed = parse_arrow_column(values, kind)
         if parsed is not None:
             return parsed
+        nan = _not_a_number(values)
         values = values.to_pandas(types_mapper=_keep_decimals, date_as_object=False)
+        if nan.any():  # NaN is a failed calculation, not a blank (a null is the blank)
+            parsed, bad, blank = _parse_values(values, kind)
+            return parsed, bad | nan, blank & ~nan
     if isinstance(values.dtype, pd.CategoricalDtype):
         return _parse_categories(values, kind)
     return _parse_values(values, kind)
+
+
+def _not_a_number(values) -> np.ndarray:
+    """Where an Arrow column of floats holds NaN (its nulls are not NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_floating(values.type):
+        return np.zeros(len(values), dtype=bool)
+    return pc.fill_null(pc.is_nan(values), False).to_numpy(zero_copy_only=False)
 
 
 def _parse_categories(values: pd.Series, kind: ColumnKind):
@@ -361,6 +375,8 @@ def _column(values, missing: np.ndarray, kind: ColumnKind):
 def bad_value(name: str, kind: ColumnKind, value) -> str:
     """Why a value of field ``name`` is bad: a number finer than the field keeps says so (it is never
     rounded: SPEC §6), anything else what was expected."""
+    if isinstance(value, float) and value != value:
+        return f"{name} is NaN, not a number: a calculation failed where the export was made; give {EXPECTED[kind.name]}"
     if kind.name not in ("text", "date", "int"):
         try:
             number = parse_decimal(value)

@@ -27,6 +27,7 @@ from ..problems import InputError, Problem, Problems
 from ..tables import ColumnKind
 from ..xlsx import check_workbook
 from .fields import REQUIRED_FIELDS
+from .formulas import explain_uncalculated
 from .header import ExportError, ExportSource
 from .parse import (
     EXPECTED,
@@ -84,6 +85,8 @@ def read_export(
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems, exc.proposed)
     report_overflow(problems, counts, skip_bad_lines)
+    if source.format == "xlsx":  # a blank that is an uncalculated formula says so
+        problems = Problems(explain_uncalculated(path, source.sheet, source.fields, problems.items))
     return Export(_concat(parts), source, problems)
 
 
