@@ -30,17 +30,17 @@ FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 # Within a field, earlier aliases win when an export carries several of them. Headers are compared by
 # ``header_keys``: CamelCase split, ERPNext's " (Items)" suffix and Odoo's relation paths understood.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "date": ("дата", "дата документа", "дата реализации", "дата продажи", "дата отгрузки", "период", "posting date",
-             "invoice date", "order date", "date order", "transaction date", "docdate", "fkdat", "date"),
-    "doc_id": ("документ", "номер", "номер документа", "регистратор", "invoice", "invoice no", "invoice number",
+    "date": ("дата", "дата документа", "дата реализации", "дата продажи", "дата отгрузки", "дата заказа", "период", "posting date",
+             "invoice date", "order date", "date order", "transaction date", "created at", "docdate", "fkdat", "date"),
+    "doc_id": ("документ", "номер", "номер документа", "регистратор", "номер заказа", "заказ", "invoice", "invoice no", "invoice number",
                "bill no", "sales invoice", "order reference", "order number", "order id", "docnum", "doc num",
-               "number", "vbeln", "id"),
+               "number", "vbeln", "id", "name"),  # Shopify's order is its "Name" (#1001)
     "line_no": ("№", "n", "номер строки", "№ строки", "№ п/п", "строка", "line", "line no", "line number",
                 "linenum", "posnr", "item", "idx", "sequence"),
     "client_id": (  # a code column wins over a name column when an export has both
         "код контрагента", "код клиента", "код покупателя", "инн", "инн контрагента", "инн покупателя",
         "customer code", "customer id", "customer no", "client code", "client id", "cardcode", "kunag", "kunrg",
-        "контрагент", "покупатель", "клиент", "customer", "customer name", "partner", "cardname",
+        "контрагент", "покупатель", "клиент", "customer", "customer name", "partner", "cardname", "email",
     ),
     "sku": ("артикул", "код", "код номенклатуры", "код товара", "item code", "product code", "stock code", "sku",
             "lineitem sku", "internal reference", "default code", "itemcode", "product id", "material", "matnr"),
@@ -78,7 +78,7 @@ def normalize_header(text: object) -> str:
 def header_keys(text: object) -> list[str]:
     """The keys an export's header is known by, most specific first: the whole header; without ERPNext's
     `` (Items)`` suffix of child-table columns; for Odoo's relation paths (``Order Lines/Product/Internal
-    Reference``) the last two parts and the last one."""
+    Reference``) the last two parts and the last one; the whole as one word (``DocDate`` is ``docdate``)."""
     whole = str(text).strip()
     keys = [normalize_header(whole)]
     plain = re.sub(r"\s*\((items|позиции|товары)\)$", "", whole, flags=re.IGNORECASE)
@@ -87,4 +87,7 @@ def header_keys(text: object) -> list[str]:
         key = normalize_header(variant)
         if key and key not in keys:
             keys.append(key)
+    squashed = keys[0].replace("_", "")  # SAP's DocDate, CardCode: the alias written as one word
+    if squashed not in keys:
+        keys.append(squashed)
     return keys

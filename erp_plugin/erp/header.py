@@ -58,7 +58,7 @@ def match_fields(headers: list, columns: Mapping[str, str]) -> dict[str, int]:
 
     def claim(name: str, wanted: str) -> bool:
         key = normalize_header(wanted)
-        for depth in range(3):  # a header's whole text before its shorter keys, over every column
+        for depth in range(4):  # a header's whole text before its shorter keys, over every column
             for index, header in enumerate(keys):
                 if len(header) > depth and header[depth] == key and index not in taken:
                     found[name] = index

@@ -17,14 +17,18 @@ from ..parsing import parse_scaled_column
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MAX_SERIAL = 2958465  # 9999-12-31
 DATE_FORMATS = (
-    "%d.%m.%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y", "%d.%m.%y", "%Y%m%d",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%y", "%Y%m%d",
 )
+MONTH_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S": "%m/%d/%Y %H:%M:%S"}
+# a time's fraction of a second and its UTC offset, left aside: the day is the one the ERP wrote
+UTC_OFFSET = r"(?<=:\d{2})\.\d+|(?<=\d)\s*(?:[+-]\d{2}:?\d{2}|Z|UTC)$"
 NO_VAT = ("без ндс", "без налога", "не облагается", "ндс не облагается", "no vat", "exempt", "vat exempt", "—", "-")
 
 
 def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Dates from date cells, ``dd.mm.yyyy`` / ISO text (with or without a time) or Excel serials.
+    """Dates from date cells, ``dd.mm.yyyy`` / ISO text (with or without a time, a UTC offset left aside: the
+    day is the one the ERP wrote), ``dd/mm/yyyy`` (``mm/dd/yyyy`` when the column shows it) or Excel serials.
 
     Returns ``(datetime64 series at midnight, bad, blank)``.
     """
@@ -46,9 +50,9 @@ def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         result[kinds.number] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(serial.where(ok, 0)), unit="D")).where(ok)
         bad[np.flatnonzero(kinds.number)[~ok.to_numpy()]] = True
     if kinds.text.any():
-        text = series[kinds.text].astype(str).str.strip()
+        text = series[kinds.text].astype(str).str.strip().str.replace(UTC_OFFSET, "", regex=True)
         parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
-        for fmt in DATE_FORMATS:
+        for fmt in _formats_for(text):
             todo = parsed.isna()
             if not todo.any():
                 break
@@ -59,6 +63,18 @@ def parse_date_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         result[kinds.text] = parsed.dt.normalize()
         bad[np.flatnonzero(kinds.text)[parsed.isna().to_numpy()]] = True
     return result, bad, blank
+
+
+def _formats_for(text: pd.Series) -> tuple[str, ...]:
+    """The date formats to try on a column's text: ``dd/mm/yyyy`` as written in Russia and Europe, unless the
+    column shows itself month first (a second part above 12, none first: ``12/13/2010``, the US order)."""
+    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/\d{2,4}")
+    if parts[0].isna().all():
+        return DATE_FORMATS
+    first, second = parts[0].dropna().astype(int), parts[1].dropna().astype(int)
+    if (second > 12).any() and not (first > 12).any():
+        return tuple(MONTH_FIRST.get(fmt, fmt) for fmt in DATE_FORMATS)
+    return DATE_FORMATS
 
 
 def parse_text_column(values) -> tuple[pd.Series, np.ndarray, np.ndarray]:
