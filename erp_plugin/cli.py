@@ -88,6 +88,20 @@ def main() -> None:
     from .memory import tune_command_line_process
 
     tune_command_line_process()  # the command's own process keeps freed memory for reuse; a library call never does
+    _exit_cleanly_on_signals()
+
+
+def _exit_cleanly_on_signals() -> None:
+    """SIGTERM (a killed run) exits through Python, so the writers' temp files are removed; a file-size limit
+    (SIGXFSZ) makes the write fail with EFBIG, reported with its target, instead of killing the process."""
+    import signal
+
+    def terminated(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 @main.command()

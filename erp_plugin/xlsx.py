@@ -7,12 +7,13 @@ instead of a traceback from deep inside a library.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import zipfile
 from pathlib import Path
 
-from .problems import Problem
+from .problems import InputError, Problem
 
 MAX_UNPACKED_BYTES = 4 * 1024**3  # a zip that unpacks past this is refused (a "zip bomb")
 _CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE compound file: encrypted xlsx or old .xls
@@ -85,24 +86,64 @@ def atomic_write(path: Path, write) -> None:
     atomic_write_all([(Path(path), write)])
 
 
+def temp_path(path: Path, pid: int | None = None) -> Path:
+    """The temp file a write to ``path`` goes through: hidden, beside it, named for the writing process."""
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove the temp files of ours beside ``path`` that a killed run left (their process is gone)."""
+    removed = []
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = temp.name[len(path.name) + 2:-len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            temp.unlink()
+            removed.append(temp)
+        except OSError:  # another user's, or gone meanwhile: not ours to insist on
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def atomic_write_all(jobs) -> None:
     """Write every ``(path, write)`` to a temp file beside it, then rename them all: all or nothing.
 
     Refuses (TargetLocked) before writing anything when Excel has a target open.
     Temp files sit in the target's folder, so the renames stay on one file system;
-    they are removed on failure.
+    they are removed on any failure (the command line turns SIGTERM into an exit,
+    so a killed run removes them too), and a run removes the ones a killed run
+    left. A failure of the file system (a full disk, a file-size limit, no
+    permission) is an InputError naming the target, after the temp files are gone.
     """
     for path, _ in jobs:
         if lock_file(path).exists():
             raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
     temps: list[Path] = []
+    target = None
     try:
         for path, write in jobs:
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            remove_stale_temps(path)
+            target = path
+            temp = temp_path(path)
             temps.append(temp)
             write(temp)
         for (path, _), temp in zip(jobs, temps):
+            target = path
             os.replace(temp, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError([Problem("out.write", f"cannot be written: {reason}; nothing was written", file=str(target))]) from exc
     finally:
         for temp in temps:
             if temp.exists():

@@ -16,6 +16,7 @@ touched unless ``in_place``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,11 @@ def _place_problem(out: Path) -> Problem | None:
                        file=str(out))
     if not out.parent.exists():
         return Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))
+    if out.is_dir():
+        return Problem("out.folder", f"is a folder; give a file in it, such as {out / ('priced' + out.suffix)}", file=str(out))
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        return Problem("out.denied", f"the folder {out.parent} cannot be written to (no permission); choose another --out",
+                       file=str(out))
     return None
 
 
