@@ -1,8 +1,10 @@
 """Opening .xlsx files users hand us: refuse clearly what is not a readable workbook.
 
 Checks happen before any parser touches the file, so a missing, foreign,
-password-protected, damaged or absurdly large file gets one plain sentence
-instead of a traceback from deep inside a library.
+password-protected, damaged, hostile or absurdly large file gets one plain
+sentence instead of a traceback (or an abort) from deep inside a library: every
+part is inflated and looked at first (``xlsx_scan``: real sizes, DOCTYPEs, how
+far each sheet's cells reach).
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ import zipfile
 from pathlib import Path
 
 from .problems import InputError, Problem
+from .xlsx_scan import Refused, limits, scan
 
-MAX_UNPACKED_BYTES = 4 * 1024**3  # a zip that unpacks past this is refused (a "zip bomb")
+MAX_UNPACKED_BYTES = 4 * 1024**3  # a zip that unpacks past this is refused (a "zip bomb"); less on a smaller machine
 _CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # OLE compound file: encrypted xlsx or old .xls
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 
 
-def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_UNPACKED_BYTES) -> Problem | None:
-    """None when ``path`` looks like a readable .xlsx/.xlsm, else the one problem that stops it."""
+def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_UNPACKED_BYTES,
+                   max_cells: int | None = None) -> Problem | None:
+    """None when ``path`` is a readable .xlsx/.xlsm, else the one problem that stops it.
+
+    Every part is inflated and looked at (xlsx_scan.scan): the package is refused when a part is
+    damaged, unpacks past its limit or to another size than its header says, declares a DOCTYPE,
+    or its sheets span more than ``max_cells`` cells (rows x columns; by default what a quarter of
+    this machine's memory holds).
+    """
     file = str(path)
 
     def stop(code: str, message: str) -> Problem:
@@ -53,19 +63,15 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+                return stop("file.not_xlsx", "is a zip archive but not an Excel workbook; expected an .xlsx file")
+            if "xl/workbook.bin" in names:
+                return stop("file.xlsb", "is a binary .xlsb workbook; save it from Excel as .xlsx")
+            scan(path, archive, limits(max_unpacked, max_cells))
+    except Refused as refused:
+        return stop(refused.code, refused.message)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         return stop("file.corrupt", f"is damaged and cannot be opened ({exc}); save it again from Excel")
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-        return stop("file.not_xlsx", "is a zip archive but not an Excel workbook; expected an .xlsx file")
-    if "xl/workbook.bin" in names:
-        return stop("file.xlsb", "is a binary .xlsb workbook; save it from Excel as .xlsx")
-    if unpacked > max_unpacked:
-        return stop(
-            "file.too_large",
-            f"would unpack to {unpacked / 1024**2:,.0f} MiB, more than the "
-            f"{max_unpacked / 1024**2:,.0f} MiB allowed; this is not a normal workbook",
-        )
     return None
 
 
