@@ -75,6 +75,12 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
     return None
 
 
+def library_failed(exc: BaseException) -> bool:
+    """True for what a library raised reading a file, to be turned into a problem: any Exception, and a
+    Rust panic (pyo3 raises it as a BaseException); never Ctrl+C or an exit."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 class TargetLocked(Exception):
     """Excel holds the target open; writing now would fail on Windows or be lost on save."""
 

@@ -131,8 +131,9 @@ def scan(path: Path, archive: zipfile.ZipFile, allowed: Limits) -> None:
             del spans[info.filename]
             span = _measure(archive, info, _Span(allowed.cells - _cells(spans)))
             spans[info.filename] = (span.rows, span.cols)
-    except _TooWide as exc:
+    except _TooWide as exc:  # refused as soon as seen: the cells may reach farther still
         spans[exc.name] = (exc.span.rows, exc.span.cols)
+        _refuse_spans(archive, spans, allowed, exc.name)
     if _cells(spans) > allowed.cells:
         _refuse_spans(archive, spans, allowed)
 
@@ -441,17 +442,19 @@ def _position(ref: str) -> tuple[int, int]:
     return (int(digits) - 1 if digits else 0), max(column - 1, 0)
 
 
-def _refuse_spans(archive: zipfile.ZipFile, spans: dict[str, tuple[int, int]], allowed: Limits) -> None:
+def _refuse_spans(archive: zipfile.ZipFile, spans: dict[str, tuple[int, int]], allowed: Limits,
+                  unfinished: str | None = None) -> None:
     total = sum(rows * cols for rows, cols in spans.values())
     part, (rows, cols) = max(spans.items(), key=lambda item: item[1][0] * item[1][1])
+    at_least = "at least " if part == unfinished else ""
     sheet = _sheet_names(archive).get(part)
     where = f"sheet {sheet} ({part})" if sheet else f"part {part}"
     alone = rows * cols
-    raise Refused("file.too_large", f"{where} spans A1:{_letters(cols)}{rows}, {alone:,} cells"
+    raise Refused("file.too_large", f"{where} spans {at_least}A1:{_letters(cols)}{rows}, {alone:,} cells"
                   + (f" ({total:,} with the other sheets)" if total != alone else "")
-                  + f", more than the {allowed.cells:,} this reader holds; a stray value far from the data or rows "
-                  "of blank cells make it so (Ctrl+End in Excel goes to the last one): delete those rows and "
-                  "columns and save")
+                  + f", more than the {allowed.cells:,} allowed here; a stray value far from the data or rows of "
+                  "blank cells make it so (Ctrl+End in Excel goes to the last one): delete those rows and columns "
+                  "and save")
 
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:

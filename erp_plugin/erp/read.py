@@ -84,6 +84,9 @@ def read_export(
     except ExportError as exc:
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems, exc.proposed)
+    except OSError as exc:  # the file went away, a folder named .csv, no permission, a disk error
+        problems.error("file.unreadable", f"cannot be read: {exc.strerror or exc}", file=str(path))
+        return Export(pd.DataFrame(), None, problems)
     report_overflow(problems, counts, skip_bad_lines)
     if source.format == "xlsx":  # a blank that is an uncalculated formula says so
         problems = Problems(explain_uncalculated(path, source.sheet, source.fields, problems.items))

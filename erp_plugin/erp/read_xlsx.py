@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..lines import SOURCE_ROW
 from ..problems import Problem
+from ..xlsx import library_failed
 from .header import HEADER_SCAN_ROWS, ExportError, ExportSource, find_header, no_header
 
 
@@ -28,16 +29,19 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
     file = str(path)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(file)
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise ExportError(Problem("file.corrupt", f"cannot be read as a workbook ({exc}); save it again from Excel", file=file)) from None
+    except BaseException as exc:  # calamine raises its own error types for damaged files
+        raise _unreadable(exc, file, None) from None
     names = workbook.sheet_names
     if sheet is not None and sheet not in names:
         raise ExportError(Problem("export.sheet", f"no sheet {sheet!r}; the workbook has {', '.join(names)}", file=file))
     candidates = [sheet] if sheet else names
     closest: tuple[int, str, list[list]] = (-1, candidates[0] if candidates else "", [])
     for name in candidates:
-        ws = workbook.get_sheet_by_name(name)
-        scanned = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+        try:  # the sheet's span was measured by check_workbook: calamine allocates no more than that
+            ws = workbook.get_sheet_by_name(name)
+            scanned = ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS)
+        except BaseException as exc:
+            raise _unreadable(exc, file, name) from None
         header_index, fields, complete = find_header(scanned, columns)
         if len(fields) > closest[0]:
             closest = (len(fields), name, scanned)
@@ -48,6 +52,15 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
             source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields)
             return source, _xlsx_chunks(ws, header_index, fields, first_col, chunk_rows)
     raise no_header(file, closest[2], columns, f"sheet {closest[1]}")
+
+
+def _unreadable(exc: BaseException, file: str, sheet: str | None) -> BaseException:
+    """A library's failure on a damaged workbook as the one problem to report (Ctrl+C and exits go on as they are)."""
+    if not library_failed(exc):
+        return exc
+    where = f"sheet {sheet} " if sheet else ""
+    return ExportError(Problem("file.corrupt", f"{where}cannot be read as a workbook ({type(exc).__name__}: {exc}); "
+                               "save it again from Excel", file=file))
 
 
 def _xlsx_chunks(ws, header_index: int, fields: dict[str, int], first_col: int,

@@ -123,4 +123,13 @@ def file_book(path: str | Path, role: str) -> "FileBook":
     problem = check_workbook(Path(path), role)
     if problem:
         raise InputError([problem])
-    return FileBook(path)
+    try:
+        return FileBook(path)
+    except BaseException as exc:  # openpyxl's and the XML parser's own errors on a damaged workbook
+        from ..problems import Problem
+        from ..xlsx import library_failed
+
+        if not library_failed(exc):
+            raise
+        raise InputError([Problem("file.corrupt", f"cannot be read as a workbook ({type(exc).__name__}: {exc}); "
+                                  "save it again from Excel", file=str(path))]) from None

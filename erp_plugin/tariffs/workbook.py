@@ -18,10 +18,11 @@ from pathlib import Path
 from .. import ooxml
 from ..erp.fields import normalize_header
 from ..problems import Problem
-from ..xlsx import check_workbook
+from ..xlsx import check_workbook, library_failed
 from .schema import SheetSpec
 
 HEADER_SEARCH_ROWS = 10  # a header may sit below a short title block
+MAX_CELLS = 3_000_000  # cells (rows x columns) the sheets may span: ~270 000 clients, 2.7x the 100 000-client benchmark
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,11 @@ class Region:
 
 
 class Workbook:
-    """Values from calamine (fast); formulas never calculated, percent formats and Tables from the XML."""
+    """Values from calamine (fast); formulas never calculated, percent formats and Tables from the XML.
+
+    Every sheet is parsed when the workbook is opened, so that a library's failure on a damaged
+    part is one problem naming the file and the sheet, never an exception in the middle of reading.
+    """
 
     def __init__(self, path: str, values, archive: zipfile.ZipFile):
         self.path = path
@@ -107,21 +112,37 @@ class Workbook:
         self._archive = archive
         self._parts = ooxml.sheet_parts(archive)
         self._percent_styles = ooxml.percent_styles(archive)
+        self._sheets: dict[str, _Sheet] = {}
 
     @classmethod
     def open(cls, path: str | Path) -> tuple[Workbook | None, Problem | None]:
         import python_calamine
 
         path = Path(path)
-        problem = check_workbook(path, "tariff workbook")
+        problem = check_workbook(path, "tariff workbook", max_cells=MAX_CELLS)
         if problem:
             return None, problem
+        archive, title = None, None
         try:
             archive = zipfile.ZipFile(path)
-            values = python_calamine.CalamineWorkbook.from_path(str(path))
-            return cls(str(path), values, archive), None
-        except Exception as exc:  # calamine and the zip reader raise their own types for damaged files
-            return None, Problem("file.corrupt", f"cannot be read as a workbook ({exc}); save it again from Excel", file=str(path))
+            workbook = cls(str(path), python_calamine.CalamineWorkbook.from_path(str(path)), archive)
+            for title in workbook.sheet_titles():
+                workbook._sheets[title] = workbook._load(title)
+            return workbook, None
+        except BaseException as exc:  # calamine, zipfile and defusedxml raise their own types for damaged files
+            if not library_failed(exc):
+                raise
+            if archive is not None:
+                archive.close()
+            where = f"sheet {title} " if title else ""
+            return None, Problem("file.corrupt", f"{where}cannot be read as a workbook ({type(exc).__name__}: {exc}); "
+                                 "save it again from Excel", file=str(path))
+
+    def _load(self, title: str) -> _Sheet:
+        part = self._parts.get(title)
+        xml = self._archive.read(part) if part else b""
+        return _Sheet(self._values.get_sheet_by_name(title), ooxml.uncomputed_formulas(xml),
+                      ooxml.percent_cells(xml, self._percent_styles), ooxml.tables(self._archive, part) if part else [])
 
     def close(self) -> None:
         self._archive.close()
@@ -144,15 +165,12 @@ class Workbook:
         return None
 
     def _tables(self, title: str) -> list[tuple[str, str]]:
-        part = self._parts.get(title)
-        return ooxml.tables(self._archive, part) if part else []
+        return self._sheets[title].tables
 
     def _read(self, title: str, ref: str | None, spec: SheetSpec) -> Region:
-        rows = self._values.get_sheet_by_name(title).to_python(skip_empty_area=False)
-        part = self._parts.get(title)
-        xml = self._archive.read(part) if part else b""
-        formulas = ooxml.uncomputed_formulas(xml)
-        percent = ooxml.percent_cells(xml, self._percent_styles)
+        sheet = self._sheets[title]
+        rows = sheet.values.to_python(skip_empty_area=False)  # its span measured by check_workbook
+        formulas, percent = sheet.formulas, sheet.percent
         if ref:
             first, _, last = ref.partition(":")
             first_letters, min_row = _split_ref(first)
@@ -183,6 +201,16 @@ class Workbook:
                 numbers.append(number)
                 body.append(values)
         return Region(title, min_row + header_at, headers, numbers, body, min_col, formulas, percent)
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A sheet as parsed when the workbook opens: calamine's values and what the XML tells."""
+
+    values: object  # python_calamine.CalamineSheet
+    formulas: dict[str, str]
+    percent: set[str]
+    tables: list[tuple[str, str]]
 
 
 def _filled(values: list) -> bool:
