@@ -65,12 +65,13 @@ class Limits:
 
 
 class Refused(Exception):
-    """The package is refused before parsing: ``code`` and a sentence saying why."""
+    """The package is refused before parsing: ``code`` and a sentence saying why (about ``part`` if given)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, part: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.part = part
 
 
 def memory_bytes() -> int:
@@ -107,6 +108,15 @@ def limits(max_unpacked: int, max_cells: int | None = None) -> Limits:
 
 def scan(path: Path, archive: zipfile.ZipFile, allowed: Limits) -> None:
     """Inflate and look at every part of ``archive``; Refused at the first thing a parser must not meet."""
+    try:
+        _scan(path, archive, allowed)
+    except Refused as refused:
+        if refused.part:
+            refused.message = f"{_where(archive, refused.part)} {refused.message}"
+        raise
+
+
+def _scan(path: Path, archive: zipfile.ZipFile, allowed: Limits) -> None:
     infos = archive.infolist()
     _check_directory(path, infos, allowed)
     spans: dict[str, tuple[int, int]] = {}
@@ -161,23 +171,23 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo], allowed: Limits) 
                       "allowed; this is not a normal workbook")
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Refused("file.corrupt", f"part {info.filename} is packed with zip method {info.compress_type}, which "
-                          "Excel never writes; save it again from Excel")
+            raise Refused("file.corrupt", f"is packed with zip method {info.compress_type}, which "
+                          "Excel never writes; save it again from Excel", part=info.filename)
         if info.flag_bits & 0x1:
-            raise Refused("file.encrypted", f"part {info.filename} is encrypted; save the workbook again from Excel "
-                          "without a password")
+            raise Refused("file.encrypted", f"is encrypted; save the workbook again from Excel "
+                          "without a password", part=info.filename)
         _check_size(info.filename, info.file_size, info, allowed)
 
 
 def _check_size(name: str, size: int, info: zipfile.ZipInfo, allowed: Limits) -> None:
     if size > allowed.part:
-        raise Refused("file.too_large", f"part {name} would unpack to {_mib(size)} MiB, more than the "
+        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the "
                       f"{_mib(allowed.part)} MiB one part may take on this machine (an eighth of its "
-                      f"{_mib(allowed.memory)} MiB of memory); this is not a normal workbook")
+                      f"{_mib(allowed.memory)} MiB of memory); this is not a normal workbook", part=name)
     if size > max(RATIO_GRACE, MAX_RATIO * info.compress_size):
-        raise Refused("file.too_large", f"part {name} would unpack to {_mib(size)} MiB from "
+        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB from "
                       f"{info.compress_size:,} bytes, more than {MAX_RATIO} times its packed size: a zip bomb, "
-                      "not a workbook")
+                      "not a workbook", part=name)
 
 
 @dataclass
@@ -232,7 +242,7 @@ class _Part:
     def _danger(self, chunk: bytes) -> None:
         edge = self.danger_tail + chunk[:16]  # a <!DOCTYPE cut by the end of the last piece
         if (chunk.find(b"!") >= 0 and _DANGER.search(chunk)) or _DANGER.search(edge):  # find: memchr, fast
-            raise Refused("file.unsafe", _doctype_message(self.name))
+            raise Refused("file.unsafe", _doctype_message(), part=self.name)
         self.danger_tail = chunk[-16:]
 
 
@@ -313,9 +323,9 @@ class _Prolog:
         except _Reached:
             self.done = True
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
-            raise Refused("file.unsafe", _doctype_message(self.name)) from None
+            raise Refused("file.unsafe", _doctype_message(), part=self.name) from None
         except ParseError as exc:
-            raise Refused("file.corrupt", f"part {self.name} is not XML ({exc}); save it again from Excel") from None
+            raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=self.name) from None
 
     def close(self) -> None:
         try:
@@ -323,12 +333,12 @@ class _Prolog:
         except _Reached:
             pass
         except ParseError as exc:
-            raise Refused("file.corrupt", f"part {self.name} is not XML ({exc}); save it again from Excel") from None
+            raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=self.name) from None
         self.done = True
 
 
-def _doctype_message(name: str) -> str:
-    return (f"part {name} declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
+def _doctype_message() -> str:
+    return (f"declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
             "refused unread")
 
 
@@ -350,17 +360,18 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > declared:
-                    raise Refused("file.corrupt", f"part {info.filename} is damaged: it unpacks to more than the "
-                                  f"{declared:,} bytes its header says; save it again from Excel")
+                    raise Refused("file.corrupt", f"is damaged: it unpacks to more than the "
+                                  f"{declared:,} bytes its header says; save it again from Excel", part=info.filename)
                 if before + size > allowed.total:
                     raise Refused("file.too_large", f"would unpack to more than the {_mib(allowed.total)} MiB "
                                   "allowed; this is not a normal workbook")
                 part.feed(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
-        raise Refused("file.corrupt", f"part {info.filename} is damaged ({_plain(exc)}); save it again from Excel") from None
+        raise Refused("file.corrupt", f"is damaged ({_plain(exc)}); save it again from Excel",
+                      part=info.filename) from None
     if size != declared:
-        raise Refused("file.corrupt", f"part {info.filename} is damaged: it unpacks to {size:,} bytes, its header "
-                      f"says {declared:,}; save it again from Excel")
+        raise Refused("file.corrupt", f"is damaged: it unpacks to {size:,} bytes, its header "
+                      f"says {declared:,}; save it again from Excel", part=info.filename)
     part.finish()
     return size
 
@@ -424,7 +435,7 @@ def _measure_with_expat(archive: zipfile.ZipFile, info: zipfile.ZipInfo, span: _
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
-        raise Refused("file.corrupt", f"part {info.filename} is not XML ({exc}); save it again from Excel") from None
+        raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=info.filename) from None
     except _TooWide as exc:
         exc.name = info.filename
         raise
@@ -447,14 +458,17 @@ def _refuse_spans(archive: zipfile.ZipFile, spans: dict[str, tuple[int, int]], a
     total = sum(rows * cols for rows, cols in spans.values())
     part, (rows, cols) = max(spans.items(), key=lambda item: item[1][0] * item[1][1])
     at_least = "at least " if part == unfinished else ""
-    sheet = _sheet_names(archive).get(part)
-    where = f"sheet {sheet} ({part})" if sheet else f"part {part}"
     alone = rows * cols
-    raise Refused("file.too_large", f"{where} spans {at_least}A1:{_letters(cols)}{rows}, {alone:,} cells"
+    raise Refused("file.too_large", f"spans {at_least}A1:{_letters(cols)}{rows}, {alone:,} cells"
                   + (f" ({total:,} with the other sheets)" if total != alone else "")
                   + f", more than the {allowed.cells:,} allowed here; a stray value far from the data or rows of "
                   "blank cells make it so (Ctrl+End in Excel goes to the last one): delete those rows and columns "
-                  "and save")
+                  "and save", part=part)
+
+
+def _where(archive: zipfile.ZipFile, part: str) -> str:
+    sheet = _sheet_names(archive).get(part)
+    return f"sheet {sheet} ({part})" if sheet else f"part {part}"
 
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
