@@ -296,6 +296,44 @@ def _print_year_summary(row, units: int, console: Console) -> None:
     console.print(table)
 
 
+@main.command("impact")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The current tariff workbook.")
+@click.option("--against", type=click.Path(path_type=Path), required=True, help="The proposed tariff workbook.")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write the tables: .xlsx, .csv or .parquet.")
+@click.option("--year", type=int, help="The fiscal year whose rebates count (default: the one of the latest line).")
+@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@handles_input_errors
+def impact_command(export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None, sheet: str | None,
+                   skip_bad_lines: bool) -> None:
+    """What a proposed tariff workbook would have given away on this export, against the current one."""
+    with _progress() as step:
+        from . import jobs
+
+        result = jobs.impact(export, tariffs, against, out, year, sheet, skip_bad_lines, progress=step)
+    console = _console()
+    row = result.tables["summary"].frame.iloc[0]
+    units = result.minor_units
+    console.print(f"fiscal year {result.year}, {row['clients']} clients: the concession (discounts, bonus, reservation "
+                  f"cost and rebates) goes from {_money(row['concession_current'], units)} to "
+                  f"{_money(row['concession_proposed'], units)}, {_signed(row['concession_delta'], units)}")
+    table = RichTable(box=None, pad_edge=False)
+    for name, justify in (("tariff", "left"), ("concession now", "right"), ("proposed", "right"), ("change", "right")):
+        table.add_column(name, justify=justify)
+    for _, t in result.tables["impact_by_tariff"].frame.iterrows():
+        table.add_row(str(t["tariff"]), _money(t["concession_current"], units), _money(t["concession_proposed"], units),
+                      _signed(t["concession_delta"], units))
+    console.print(table)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+def _signed(minor: int, units: int) -> str:
+    """A change of money with its sign: ``+1 234.50``, ``-80.00``, ``0.00``."""
+    return ("+" if minor > 0 else "") + _money(minor, units)
+
+
 @main.command("year-end")
 @click.argument("workbook", type=click.Path(path_type=Path))
 @handles_input_errors

@@ -417,6 +417,58 @@ class Tables:
     minor_units: int
 
 
+@dataclass(frozen=True)
+class Impact(Tables):
+    year: int = 0  # the fiscal year whose rebates are compared
+    problems: Problems = field(default_factory=Problems)  # both runs' warnings
+
+
+def impact(
+    export: str | Path,
+    current: str | Path | TariffBook,
+    proposed: str | Path | TariffBook,
+    out: str | Path | None = None,
+    year: int | None = None,
+    sheet: str | None = None,
+    skip_bad_lines: bool = False,
+    progress=None,
+) -> Impact:
+    """What the ``proposed`` tariff workbook would have given away on this export, against the ``current``
+    one (SPEC §9): the export read once (with the current workbook's Columns), priced and rebated under each
+    for fiscal ``year`` (default: the one holding the export's latest line), compared per client, tariff
+    and marker (period/impact.py), with a ``summary`` of the total change in concession."""
+    from .period.impact import impact_tables, line_figures
+    from .period.rebates import FiscalYear, year_end
+
+    step = progress or (lambda stage: None)
+    books = {"current": _book(current), "proposed": _book(proposed)}
+    minor = books["current"].settings.minor_units
+    if books["proposed"].settings.minor_units != minor:
+        raise InputError([Problem("impact.currency", "the two tariff workbooks keep money in different minor units "
+                                  "(Settings minor_units); compare workbooks of one currency")])
+    step("reading the export")
+    data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False)
+    if year is None and len(data.lines):
+        latest = pd.Timestamp(data.lines["date"].max()).date()
+        year = latest.year if latest >= FiscalYear.of(books["current"], latest.year).start else latest.year - 1
+    figures, problems = {}, Problems()
+    for run, book in books.items():
+        step(f"pricing under the {run} workbook")
+        priced = price(data, book)
+        problems.extend(priced.problems.warnings)
+        _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
+        figures[run] = line_figures(year_end(priced.lines, book, year).lines)
+    tables = impact_tables(figures["current"], figures["proposed"], minor)
+    totals = {run: int(figures[run]["concession"].sum()) for run in books}
+    tables["summary"] = Table("summary", pd.DataFrame([{
+        "fiscal_year": year, "clients": len(tables["impact"].frame), "concession_current": totals["current"],
+        "concession_proposed": totals["proposed"], "concession_delta": totals["proposed"] - totals["current"],
+    }]), {"fiscal_year": INT, "clients": INT, **{f"concession_{p}": money(minor) for p in ("current", "proposed", "delta")}})
+    step("writing")
+    written = write_tables(list(tables.values()), out) if out is not None else []
+    return Impact(tables, written, minor, year, problems)
+
+
 def accrue(
     export: str | Path,
     tariffs: str | Path | TariffBook,

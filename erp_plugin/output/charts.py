@@ -40,6 +40,9 @@ def charts_of(table) -> tuple[Chart, ...]:
                       ("turnover",), steps),)
     if table.name == "rebate_by_tier":
         return (Chart("Rebate by tier / Ретро-бонус по уровням", "tier", ("rebate",)),)
+    if table.name == "impact_by_tariff":
+        return (Chart("Change by tariff / Изменение по тарифам", "tariff",
+                      ("price_discount_delta", "bonus_accrued_delta", "rebate_delta", "concession_delta")),)
     if table.name == "liability":
         return (Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
                       ("closing",)),)
