@@ -7,7 +7,7 @@ The operations for scripts (``erp_plugin.price``, ``erp_plugin.rebates``, …) a
 
 __version__ = "0.1.0"
 
-OPERATIONS = ("init", "validate", "load_tariffs", "read", "price", "rebates", "accrue", "fees", "read_priced",
+OPERATIONS = ("init", "validate", "load_tariffs", "read", "price", "rebates", "accrue", "fees", "impact", "read_priced",
               "ledger_balance", "ledger_history", "ledger_statement", "ledger_liability", "Result")
 __all__ = ["__version__", *OPERATIONS, "InputError", "Problem"]
 

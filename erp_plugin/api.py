@@ -119,6 +119,20 @@ def accrue(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, 
     return Result(None, user_tables(result.tables), [], result.written)
 
 
+def impact(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, against: str | Path | TariffBook,
+           out: str | Path | None = None, year: int | None = None, sheet: str | None = None,
+           skip_bad_lines: bool = False) -> Result:
+    """What the ``against`` (proposed) tariff workbook would have given away on this export, against
+    ``tariffs`` (current), SPEC §9: tables impact (per client), impact_by_tariff, impact_by_marker and
+    summary, money in currency units; ``year`` the fiscal year of the rebates (default: the latest line's)."""
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise TypeError(f"year must be an int such as 2026 or None, not {type(year).__name__}")
+    current, proposed = load_tariffs(_book(tariffs)), load_tariffs(_book(against))
+    result = jobs.impact(_export(export, current, skip_bad_lines), current, proposed, _out(out), year, sheet,
+                         skip_bad_lines)
+    return Result(None, user_tables(result.tables), result.problems.warnings, result.written)
+
+
 def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Result:
     """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7): table ``fees``."""
     if not isinstance(month, str):

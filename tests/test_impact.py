@@ -77,3 +77,17 @@ def test_the_xlsx_has_the_tables_and_a_chart_of_the_changes_by_tariff(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Impact", "ImpactByTariff", "ImpactByMarker", "Summary"]
     assert len(wb["ImpactByTariff"]._charts) == 1
+
+
+def test_the_api_gives_the_same_tables_with_exact_decimals(tmp_path):
+    import pytest
+
+    import erp_plugin
+
+    current = write_book(tmp_path / "current.xlsx", tariffs(8))
+    proposed = write_book(tmp_path / "proposed.xlsx", tariffs(7))
+    result = erp_plugin.impact(export(tmp_path / "sales.xlsx"), current, proposed)
+    summary = result.tables["summary"].iloc[0]
+    assert (summary["concession_current"], summary["concession_delta"]) == (Decimal("140.00"), Decimal("-15.00"))
+    with pytest.raises(TypeError, match="year must be an int"):
+        erp_plugin.impact(tmp_path / "sales.xlsx", current, proposed, year="2026")
