@@ -60,6 +60,7 @@ class Limits:
 
     part: int  # bytes one part may inflate to
     total: int  # bytes all parts together
+    unpacked: int  # the caller's limit on all parts (check_workbook's max_unpacked)
     cells: int  # cells (rows x columns) the sheets may span, summed
     memory: int  # the memory they were scaled to
 
@@ -103,7 +104,8 @@ def limits(max_unpacked: int, max_cells: int | None = None) -> Limits:
     a quarter of memory at ``CELL_BYTES`` a cell."""
     memory = memory_bytes()
     cells = max_cells if max_cells is not None else memory // 4 // CELL_BYTES
-    return Limits(part=memory // 8, total=min(max_unpacked, memory // 4), cells=cells, memory=memory)
+    return Limits(part=memory // 8, total=min(max_unpacked, memory // 4), unpacked=max_unpacked, cells=cells,
+                  memory=memory)
 
 
 def scan(path: Path, archive: zipfile.ZipFile, allowed: Limits) -> None:
@@ -166,28 +168,33 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo], allowed: Limits) 
         raise Refused("file.corrupt", f"is damaged: its parts claim {packed:,} packed bytes in a file of "
                       f"{path.stat().st_size:,}; save it again from Excel")
     declared = sum(info.file_size for info in infos)
-    if declared > allowed.total:
-        raise Refused("file.too_large", f"would unpack to {_mib(declared)} MiB, more than the {_mib(allowed.total)} MiB "
-                      "allowed; this is not a normal workbook")
+    if declared > allowed.unpacked:  # the caller's own limit, said as it always was
+        raise _too_large(declared, allowed.unpacked)
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Refused("file.corrupt", f"is packed with zip method {info.compress_type}, which "
                           "Excel never writes; save it again from Excel", part=info.filename)
         if info.flag_bits & 0x1:
-            raise Refused("file.encrypted", f"is encrypted; save the workbook again from Excel "
+            raise Refused("file.encrypted", "is encrypted; save the workbook again from Excel "
                           "without a password", part=info.filename)
         _check_size(info.filename, info.file_size, info, allowed)
+    if declared > allowed.total:
+        raise _too_large(declared, allowed.total)
+
+
+def _too_large(size: int, limit: int) -> Refused:
+    return Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the {_mib(limit)} MiB "
+                   "allowed; this is not a normal workbook")
 
 
 def _check_size(name: str, size: int, info: zipfile.ZipInfo, allowed: Limits) -> None:
-    if size > allowed.part:
-        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the "
-                      f"{_mib(allowed.part)} MiB one part may take on this machine (an eighth of its "
-                      f"{_mib(allowed.memory)} MiB of memory); this is not a normal workbook", part=name)
     if size > max(RATIO_GRACE, MAX_RATIO * info.compress_size):
-        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB from "
-                      f"{info.compress_size:,} bytes, more than {MAX_RATIO} times its packed size: a zip bomb, "
-                      "not a workbook", part=name)
+        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB from {info.compress_size:,} bytes, more "
+                      f"than {MAX_RATIO} times its packed size: a zip bomb, not a workbook", part=name)
+    if size > allowed.part:
+        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the {_mib(allowed.part)} MiB "
+                      f"one part may take on this machine (an eighth of its {_mib(allowed.memory)} MiB of memory); "
+                      "this is not a normal workbook", part=name)
 
 
 @dataclass
@@ -354,17 +361,19 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
     declared = info.file_size
     probe = copy.copy(info)
     probe.file_size = declared + 1  # zipfile stops at the declared size; one byte more shows a longer stream
-    size = 0
+    del probe.CRC  # checked here, after the size: a stream longer than it says is told as such
+    size, crc = 0, 0
     try:
         with archive.open(probe) as stream:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > declared:
-                    raise Refused("file.corrupt", f"is damaged: it unpacks to more than the "
+                    raise Refused("file.corrupt", "is damaged: it unpacks to more than the "
                                   f"{declared:,} bytes its header says; save it again from Excel", part=info.filename)
                 if before + size > allowed.total:
                     raise Refused("file.too_large", f"would unpack to more than the {_mib(allowed.total)} MiB "
                                   "allowed; this is not a normal workbook")
+                crc = zlib.crc32(chunk, crc)
                 part.feed(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         raise Refused("file.corrupt", f"is damaged ({_plain(exc)}); save it again from Excel",
@@ -372,6 +381,9 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
     if size != declared:
         raise Refused("file.corrupt", f"is damaged: it unpacks to {size:,} bytes, its header "
                       f"says {declared:,}; save it again from Excel", part=info.filename)
+    if crc != info.CRC:
+        raise Refused("file.corrupt", "is damaged (its checksum does not match its content); save it again from Excel",
+                      part=info.filename)
     part.finish()
     return size
 
