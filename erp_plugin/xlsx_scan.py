@@ -40,7 +40,7 @@ MAX_RATIO = 100  # a part may inflate to 100x its packed size (Apache POI's defa
 RATIO_GRACE = 1024 * 1024  # ... once past 1 MiB: small parts of repeated markup pack tighter
 MAX_PARTS = 10_000  # a workbook of a thousand sheets has ~5 000 parts
 DEFAULT_MEMORY = 8 * 1024**3  # when the machine does not say (no sysconf)
-CELL_BYTES = 256  # memory a spanned cell may take: calamine's 32-byte cell, its text, our objects, and room
+CELL_BYTES = 64  # memory a spanned cell takes: calamine's 32-byte cell and as much again for its text
 
 _DANGER = re.compile(rb"<!(?i:doctype|entity)")
 _DIMENSION = re.compile(rb'<(?:[^\s<>/!?:]+:)?dimension\s+ref="(?:[A-Z]{1,3}[1-9][0-9]{0,6}:)?([A-Z]{1,3})([1-9][0-9]{0,6})"')
