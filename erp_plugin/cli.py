@@ -196,21 +196,34 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
 @click.option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="dask: client buckets priced on a Dask cluster (a parquet export, a parquet dataset out).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --engine dask: the LocalCluster's worker processes.")
+@click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786).")
 @handles_input_errors
 def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
-                  ledger: str | None) -> None:
+                  ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Price every line of an ERP export under the tariff workbook and write the results back."""
     if in_place and out is None:
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
+    if engine == "dask" and (in_place or ledger or sheet):
+        raise click.UsageError("--engine dask does not take --in-place, --ledger or --sheet yet")
     with _progress() as step:
         from . import jobs
 
-        priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
+        if engine == "dask":
+            from . import dask_engine
+
+            priced = dask_engine.price(export, tariffs, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
+                                       progress=step)
+        else:
+            priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
     _print_summary(priced, console)
-    if priced.posted is not None:
+    if getattr(priced, "posted", None) is not None:
         console.print(f"ledger: posted {priced.posted.added} new lines ({priced.posted.entries} point entries); "
                       f"{priced.posted.unchanged} lines were posted before and are unchanged")
     _print_warnings(priced.problems.warnings, "in the Warnings table", console)

@@ -24,21 +24,28 @@ def markers_table(lines: pd.DataFrame, book: TariffBook) -> Table:
     """Per marker: lines, gross, what is given away (discount, bonus, reservation cost) and its share of gross.
 
     Markers in the order of the Markers sheet, then any other the export named."""
-    given = ("price_discount", "bonus_accrued", "reservation_cost")
     marker = pd.Categorical(lines["marker"])
     codes, count = marker.codes.astype(np.intp), len(marker.categories)  # every line has a marker
     grouped = pd.DataFrame({
         "lines": np.bincount(codes, minlength=count),
-        **{name: group_sums(lines[name].to_numpy(), codes, count) for name in ("gross", *given)},
+        **{name: group_sums(lines[name].to_numpy(), codes, count) for name in ("gross", *GIVEN)},
     }, index=marker.categories.astype(str))
-    grouped = grouped[grouped["lines"] > 0]
-    order = [m for m in book.markers if m in grouped.index] + sorted(set(grouped.index) - set(book.markers))
-    frame = grouped.reindex(order).rename_axis("marker").reset_index()
+    return finish_markers(grouped[grouped["lines"] > 0], book)
+
+
+GIVEN = ("price_discount", "bonus_accrued", "reservation_cost")  # what a line gives away
+
+
+def finish_markers(sums: pd.DataFrame, book: TariffBook) -> Table:
+    """The markers table from its sums per marker (index: marker; lines, gross and GIVEN) — one run's, or
+    several client buckets' added up (the Dask engine): ordered, with the concession's share of gross."""
+    order = [m for m in book.markers if m in sums.index] + sorted(set(sums.index) - set(book.markers))
+    frame = sums.reindex(order).rename_axis("marker").reset_index()
     gross = frame["gross"].to_numpy(dtype=np.int64)
-    concession = sum(frame[name].to_numpy(dtype=np.int64) for name in given)
+    concession = sum(frame[name].to_numpy(dtype=np.int64) for name in GIVEN)
     frame["concession_pct"] = share_pct(concession, gross)
     m = money(book.settings.minor_units)
-    kinds = {"marker": TEXT, "lines": INT, "gross": m, **{name: m for name in given}, "concession_pct": PCT}
+    kinds = {"marker": TEXT, "lines": INT, "gross": m, **{name: m for name in GIVEN}, "concession_pct": PCT}
     return Table("markers", frame, kinds)
 
 

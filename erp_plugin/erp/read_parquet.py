@@ -38,23 +38,33 @@ def load_parquet(path: Path, columns: Mapping[str, str], batch_rows: int) -> tup
         raise no_header(file, [headers], columns, "the file")
     source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
     text = {name for name in fields if name in TEXT_FIELDS}
+    numbered = SOURCE_ROW in headers  # a part of a bigger export (the Dask engine's buckets) keeps its rows
     return source, _parquet_batches(path, metadata, {name: headers[index] for name, index in fields.items()}, text,
-                                    batch_rows)
+                                    batch_rows, numbered)
 
 
 def _parquet_batches(path: Path, metadata, headers: dict[str, str], text: set[str],
-                     batch_rows: int) -> Iterator[ArrowBatch]:
-    """The file's row groups in batches of up to ``batch_rows`` lines (a bigger row group alone)."""
+                     batch_rows: int, numbered: bool = False) -> Iterator[ArrowBatch]:
+    """The file's row groups in batches of up to ``batch_rows`` lines (a bigger row group alone). A row's
+    number is its record's + 1 (as if a header sat on row 1), or its ``source_row`` when the file has one."""
     first_row, groups, rows = 2, [], 0
+
+    def batch() -> ArrowBatch:
+        columns = ParquetColumns(path, metadata, groups, headers, text)
+        if numbered:
+            numbers = ParquetColumns(path, metadata, groups, {SOURCE_ROW: SOURCE_ROW}, set())[SOURCE_ROW]
+            return ArrowBatch(columns, numbers.to_numpy().astype(np.int64))
+        return ArrowBatch(columns, np.arange(first_row, first_row + rows))
+
     for g in range(metadata.num_row_groups):
         group_rows = metadata.row_group(g).num_rows
         if groups and rows + group_rows > batch_rows:
-            yield ArrowBatch(ParquetColumns(path, metadata, groups, headers, text), np.arange(first_row, first_row + rows))
+            yield batch()
             first_row, groups, rows = first_row + rows, [], 0
         groups.append(g)
         rows += group_rows
     if groups or not metadata.num_row_groups:
-        yield ArrowBatch(ParquetColumns(path, metadata, groups, headers, text), np.arange(first_row, first_row + rows))
+        yield batch()
 
 
 class ParquetColumns(Mapping):

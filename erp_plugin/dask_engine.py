@@ -1,0 +1,240 @@
+"""The Dask engine (SPEC §9 ``--engine dask``): the same pricing, one client bucket at a time on a Dask cluster.
+
+Every rule of SPEC §5 is per client or per document, so an export split into
+buckets of whole clients prices bucket by bucket with the ordinary job
+(``jobs.price``), and the figures are the in-process engine's. The split is
+pyarrow's dataset partitioning (``bucket`` = a stable hash of the client id,
+trimmed as the reader trims it, modulo the number of buckets), streamed batch
+by batch, each line keeping its export row in ``source_row``; the buckets are
+priced on a ``distributed`` cluster — a ``LocalCluster`` the command starts
+and closes (``workers`` processes), or an existing one (``scheduler``). Each
+bucket writes its lines as one part of a parquet dataset (a folder readable
+as one table by pandas, DuckDB and Spark) and hands back its small tables,
+which are combined exactly: sums per marker and in the summary, coupons and
+warnings in export-row order.
+
+Not yet: the other period jobs, csv and xlsx outputs, the ledger (see the
+README); exports other than parquet are priced by the local engine.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import jobs
+from .lines import SOURCE_ROW, input_kinds, result_kinds
+from .problems import InputError, Problem, Problems
+from .tables import Table
+from .tariffs import TariffBook
+
+BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
+BUCKET = "bucket"
+
+
+@dataclass(frozen=True)
+class DaskPriced:
+    tables: dict[str, Table]
+    problems: Problems
+    written: list[Path]
+    minor_units: int
+    buckets: int
+    lines: int = 0
+    parts: list[Path] = field(default_factory=list)
+
+
+def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
+          scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
+          progress=None) -> DaskPriced:
+    """Price a parquet export on a Dask cluster into ``out`` (a parquet dataset: a folder of parts), with the
+    tables beside it as ``<stem>.<table>.parquet``. Raises InputError with every problem of every bucket;
+    nothing is written then."""
+    step = progress or (lambda stage: None)
+    export, out = Path(export), Path(out)
+    _refuse(export, out)
+    book = jobs.load_tariffs(tariffs)
+    count = buckets or max(1, workers * BUCKETS_PER_WORKER)
+    work = out.with_name(f".{out.name}.work")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        step("splitting the export into client buckets")
+        folders = _split(export, work / "buckets", count)
+        step(f"pricing {len(folders)} buckets")
+        results = _run(folders, book, work / "parts", workers, scheduler, skip_bad_lines)
+        problems = Problems()
+        for result in results:
+            problems.extend(result.get("errors", []))
+        if problems.errors:
+            raise InputError(sorted(problems.errors, key=lambda p: (p.row is None, p.row or 0)))
+        problems.extend(capped([w for result in results for w in result["warnings"]]))
+        tables = combine([r["tables"] for r in results], book)
+        if problems.warnings:
+            tables["warnings"] = jobs.warnings_table(problems)
+        step("writing")
+        written = _publish(work / "parts", out, tables)
+        parts = sorted(out.glob("*.parquet"))
+        return DaskPriced(tables, problems, written, book.settings.minor_units, len(folders),
+                          sum(r["lines"] for r in results), parts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _refuse(export: Path, out: Path) -> None:
+    """What the Dask engine cannot do with these files, before any work."""
+    problems = []
+    if export.suffix.casefold() not in (".parquet", ".pq"):
+        problems.append(Problem("engine.format", "the Dask engine reads parquet exports; price this one with "
+                                "--engine local (or save it as parquet)", file=str(export)))
+    if out.suffix.casefold() != ".parquet":
+        problems.append(Problem("engine.out", "with the Dask engine --out is a parquet dataset (a folder of parts): "
+                                "give a name ending in .parquet", file=str(out)))
+    elif out.exists() and not out.is_dir():
+        problems.append(Problem("engine.out", "is a file; the Dask engine writes a folder of parts there: give "
+                                "another name or remove it", file=str(out)))
+    elif not out.parent.exists():
+        problems.append(Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out)))
+    if problems:
+        raise InputError(problems)
+
+
+def bucket_of(client_ids, count: int) -> np.ndarray:
+    """Each client id's bucket: a stable hash (pandas' SipHash with its fixed key, the same in every process)
+    of the id as the reader reads it (trimmed; a whole number as its digits), modulo ``count``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = client_ids if isinstance(client_ids, (pa.Array, pa.ChunkedArray)) else pa.array(client_ids)
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    text = pc.utf8_trim_whitespace(ids.cast(pa.string())).fill_null("")
+    hashes = pd.util.hash_array(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object), categorize=True)
+    return (hashes % np.uint64(count)).astype(np.int32)
+
+
+def _split(export: Path, folder: Path, count: int) -> list[Path]:
+    """The export as ``count`` buckets of whole clients (pyarrow dataset partitioning, a batch at a time), each
+    line with its export row; the bucket folders that got lines."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from .erp.fields import FIELD_ALIASES
+    from .erp.header import match_fields
+
+    try:
+        source = ds.dataset(export, format="parquet")
+        headers = source.schema.names
+    except Exception as exc:  # pyarrow's own error types
+        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+    fields = match_fields(headers, {})
+    if "client_id" not in fields:
+        aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
+        raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
+                                  file=str(export))])
+    client = headers[fields["client_id"]]
+
+    def batches():
+        first = 2
+        for batch in source.to_batches():
+            rows = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+            first += batch.num_rows
+            yield batch.append_column(SOURCE_ROW, rows).append_column(
+                BUCKET, pa.array(bucket_of(batch.column(client), count)))
+
+    schema = source.schema.append(pa.field(SOURCE_ROW, pa.int64())).append(pa.field(BUCKET, pa.int32()))
+    ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
+                     partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
+                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore")
+    return sorted(p for p in folder.iterdir() if p.is_dir())
+
+
+def _run(folders: list[Path], book: TariffBook, parts: Path, workers: int, scheduler: str | None,
+         skip_bad_lines: bool) -> list[dict]:
+    """Each bucket priced on the cluster (the tariff book sent to every worker once); the buckets' results."""
+    from distributed import Client, LocalCluster
+
+    parts.mkdir(parents=True, exist_ok=True)
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                 dashboard_address=":0")
+    try:
+        with Client(scheduler or cluster) as client:
+            shared = client.scatter(book, broadcast=True)
+            futures = [client.submit(price_bucket, folder, shared, parts / f"part-{i:05d}.parquet", skip_bad_lines,
+                                     pure=False)
+                       for i, folder in enumerate(folders)]
+            return client.gather(futures)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def price_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: bool = False) -> dict:
+    """One bucket priced by the ordinary job, its lines written as ``part``; its tables and problems as plain
+    values (an InputError's problems travel back as data)."""
+    from .output.write import write_output
+
+    files = sorted(Path(folder).glob("*.parquet"))
+    try:
+        priced = jobs.price(files[0], book, skip_bad_lines=skip_bad_lines)
+    except InputError as exc:
+        return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
+    lines = priced.lines.drop(columns=[BUCKET], errors="ignore")
+    write_output(priced.source, lines, result_kinds(priced.minor_units), [], part, input_kinds=input_kinds(priced.minor_units))
+    tables = {name: t for name, t in priced.tables.items() if name != "warnings"}
+    return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines)}
+
+
+def capped(warnings: list[Problem]) -> list[Problem]:
+    """The buckets' warnings as one run lists them: per code (in the order codes first come), in export-row
+    order, the first MAX_LINE_PROBLEMS — each bucket listed its first ones, so these are the run's first."""
+    from .pipeline import MAX_LINE_PROBLEMS
+
+    by_code: dict[str, list[Problem]] = {}
+    for warning in warnings:
+        by_code.setdefault(warning.code, []).append(warning)
+    kept = []
+    for listed in by_code.values():
+        rowed = sorted((w for w in listed if w.row is not None), key=lambda w: w.row)[:MAX_LINE_PROBLEMS]
+        kept += rowed + list(dict.fromkeys(w for w in listed if w.row is None))
+    return kept
+
+
+def combine(parts: list[dict[str, Table]], book: TariffBook) -> dict[str, Table]:
+    """The buckets' tables as one run's: the summary and the markers summed (the buckets' clients, and so
+    their documents, are disjoint), coupons joined in export order."""
+    from .overviews import finish_markers
+
+    tables: dict[str, Table] = {}
+    present = [t for t in parts if t]
+    if not present:
+        return tables
+    summary = pd.concat([t["summary"].frame for t in present], ignore_index=True)
+    tables["summary"] = Table("summary", summary.sum(numeric_only=True).to_frame().T.astype(np.int64),
+                              present[0]["summary"].kinds)
+    markers = pd.concat([t["markers"].frame for t in present], ignore_index=True)
+    sums = markers.drop(columns=["concession_pct"]).groupby("marker", sort=False).sum()
+    tables["markers"] = finish_markers(sums, book)
+    coupons = [t["coupons"] for t in present if "coupons" in t]
+    if coupons:
+        frame = pd.concat([c.frame for c in coupons], ignore_index=True)
+        tables["coupons"] = Table("coupons", frame, coupons[0].kinds)
+    return tables
+
+
+def _publish(parts: Path, out: Path, tables: dict[str, Table]) -> list[Path]:
+    """The parts folder renamed to ``out`` (an earlier dataset there replaced) and the tables written beside
+    it, all or nothing as far as the file system allows: tables first, then the folder."""
+    from .output.write import write_tables
+
+    written = []
+    for table in tables.values():
+        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}.parquet"))
+    old = out.with_name(f".{out.name}.old")
+    if out.exists():
+        out.rename(old)
+    parts.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return [out, *written]

@@ -1,0 +1,121 @@
+"""The Dask engine gives the in-process engine's figures, to the kopeck (SPEC §9 ``--engine dask``).
+
+A real ``distributed.LocalCluster`` of two worker processes started by the command, and a real ``dask
+scheduler`` with two ``dask worker`` processes on loopback for ``--scheduler``. The export is the
+benchmark generator's (every promotion kind, coupons, returns matched to their sale, bonus redemptions).
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+ERP_PLUGIN = [sys.executable, "-m", "erp_plugin"]
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ("summary", "markers", "coupons", "warnings")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_big_export.py"), "--lines", "6000", "--out",
+                    str(folder)], check=True, capture_output=True)
+    local = folder / "local.parquet"
+    done = subprocess.run([*ERP_PLUGIN, "price", str(folder / "export.parquet"), "--tariffs", str(folder / "tariffs.xlsx"),
+                           "--out", str(local)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def same_as_local(folder: Path, out: Path) -> None:
+    """Every column of every line, and every table, equal to the in-process run's (rows and unordered
+    tables compared in one order)."""
+    dask_lines = ds.dataset(out, format="parquet").to_table().to_pandas().sort_values("source_row").reset_index(drop=True)
+    local_lines = pq.read_table(folder / "local.parquet").to_pandas().sort_values("source_row").reset_index(drop=True)
+    assert list(dask_lines.columns) == list(local_lines.columns)
+    assert len(dask_lines) == len(local_lines) == 6000
+    for column in local_lines.columns:
+        assert dask_lines[column].equals(local_lines[column]), column
+    for table in TABLES:
+        mine = pq.read_table(out.with_name(f"{out.stem}.{table}.parquet")).to_pandas()
+        theirs = pq.read_table(folder / f"local.{table}.parquet").to_pandas()
+        if table in ("coupons", "warnings"):
+            mine, theirs = (t.sort_values(list(t.columns)).reset_index(drop=True) for t in (mine, theirs))
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+def test_a_local_cluster_of_two_processes_prices_as_the_local_engine(sample, tmp_path):
+    out = tmp_path / "priced.parquet"
+    done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--out", str(out), "--engine", "dask", "--workers", "2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.is_dir() and len(list(out.glob("part-*.parquet"))) > 1  # a dataset of parts
+    same_as_local(sample, out)
+    assert "lines 6 000" in " ".join(done.stdout.split())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_existing_cluster_through_scheduler(sample, tmp_path):
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask, "the dask command comes with dask[distributed]"
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address",
+                                  ":0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--dashboard-address", ":0"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        out = tmp_path / "priced.parquet"
+        done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs",
+                               str(sample / "tariffs.xlsx"), "--out", str(out), "--engine", "dask", "--scheduler", address],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        same_as_local(sample, out)
+    finally:
+        for process in [*workers, scheduler]:
+            process.terminate()
+        for process in [*workers, scheduler]:
+            process.wait(timeout=30)
+
+
+def test_bad_lines_in_a_bucket_come_back_with_their_rows_and_nothing_is_written(sample, tmp_path):
+    import pyarrow as pa
+
+    table = pq.read_table(sample / "export.parquet")
+    qty = table.column("qty").to_pylist()
+    qty[41] = None  # export row 43: a blank quantity
+    broken = tmp_path / "broken.parquet"
+    pq.write_table(table.set_column(table.schema.get_field_index("qty"), "qty", pa.array(qty, table.schema.field("qty").type)),
+                   broken)
+    out = tmp_path / "priced.parquet"
+    started = time.perf_counter()
+    done = subprocess.run([*ERP_PLUGIN, "price", str(broken), "--tariffs", str(sample / "tariffs.xlsx"), "--out", str(out),
+                           "--engine", "dask", "--workers", "2"], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "export row 43, field qty: qty is blank" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.parquet"]  # no dataset, no tables, no work folder
+    assert time.perf_counter() - started < 300
+
+
+def test_what_the_dask_engine_does_not_take_is_said_before_any_work(sample, tmp_path):
+    done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--out", str(tmp_path / "priced.xlsx"), "--engine", "dask"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "with the Dask engine --out is a parquet dataset" in " ".join(done.stderr.split())
