@@ -33,7 +33,9 @@ from .tables import Table
 from .tariffs import TariffBook
 
 BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
+BUCKET_LINES = 500_000  # at most about this many lines a bucket: a worker's memory does not grow with the export
 BUCKET = "bucket"
+SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written: bounds the split's memory
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path,
     export, out = Path(export), Path(out)
     _refuse(export, out)
     book = jobs.load_tariffs(tariffs)
-    count = buckets or max(1, workers * BUCKETS_PER_WORKER)
+    count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
     try:
@@ -101,6 +103,16 @@ def _refuse(export: Path, out: Path) -> None:
         raise InputError(problems)
 
 
+def _rows(export: Path) -> int:
+    """The export's lines, from its parquet footer (0 when it cannot be read: the split says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(export).num_rows
+    except Exception:  # noqa: BLE001 - pyarrow's own error types; _split reports the file
+        return 0
+
+
 def bucket_of(client_ids, count: int) -> np.ndarray:
     """Each client id's bucket: a stable hash (pandas' SipHash with its fixed key, the same in every process)
     of the id as the reader reads it (trimmed; a whole number as its digits), modulo ``count``."""
@@ -138,7 +150,7 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
 
     def batches():
         first = 2
-        for batch in source.to_batches():
+        for batch in source.to_batches(batch_readahead=1, fragment_readahead=1):  # a batch at a time
             rows = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
             first += batch.num_rows
             yield batch.append_column(SOURCE_ROW, rows).append_column(
@@ -147,7 +159,8 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
     schema = source.schema.append(pa.field(SOURCE_ROW, pa.int64())).append(pa.field(BUCKET, pa.int32()))
     ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
                      partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
-                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore")
+                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
+                     max_rows_per_group=SPLIT_GROUP_ROWS, min_rows_per_group=SPLIT_GROUP_ROWS // 2, use_threads=False)
     return sorted(p for p in folder.iterdir() if p.is_dir())
 
 
