@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from erp_plugin.output import write as writer
+from erp_plugin.problems import InputError
 from erp_plugin.tables import DATE, INT, PCT, PRICE, QTY, TEXT, Table, money
 
 # seven lines in four row groups of 2, 2, 2 and 1 (slice_rows=2); a blank in every nullable column
@@ -103,8 +104,8 @@ def test_an_empty_frame_is_a_file_with_its_columns_and_no_lines(tmp_path):
 
 
 def test_a_write_that_fails_leaves_no_file_behind(tmp_path, monkeypatch):
-    """The lines are written, then the summary table beside them cannot be: the error comes out, and neither
-    file nor a temp file is left in the folder (the files of one output are all written or none)."""
+    """The lines are written, then the summary table beside them cannot be: the error comes out as one problem
+    naming the target, and neither file nor a temp file is left in the folder (all written or none)."""
     making, made = writer._ParquetColumns.table, []
 
     def table(self, g, rows=None):
@@ -117,7 +118,7 @@ def test_a_write_that_fails_leaves_no_file_behind(tmp_path, monkeypatch):
     source = writer.ExportSource(path=tmp_path / "export.parquet", format="parquet")
     summary = Table("summary", pd.DataFrame({"lines": [7]}), {"lines": INT})
     (tmp_path / "out").mkdir()
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="cannot be written: disk full; nothing was written"):
         writer.write_output(source, FRAME, {"net": money(2), "fee": money(0)}, [summary], tmp_path / "out" / "priced.parquet",
                             input_kinds=KINDS)
     assert made == [0]  # the lines were written in full before the failure
