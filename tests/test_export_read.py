@@ -664,3 +664,11 @@ def test_nan_in_a_typed_export_is_not_a_blank(tmp_path):
         "give a quantity, e.g. 5 or 2,5",
         "export row 4, field qty: qty is blank; expected a quantity, e.g. 5 or 2,5",
     ]
+
+
+def test_a_csv_value_too_long_for_the_header_scan_is_one_problem(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("Дата;Документ;Код контрагента;Артикул;Количество;Цена\n02.03.2026;D1;C1;" + "x" * 300_000 + ";1;10\n",
+                    encoding="utf-8")
+    [problem] = read_export(path).problems.errors
+    assert problem.code == "export.csv" and "field larger than field limit" in problem.message

@@ -316,7 +316,11 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
     text = sample.decode(encoding, errors="replace")
     head_lines = text.splitlines()[:HEADER_SCAN_ROWS]
     delimiter = _sniff_delimiter(head_lines)
-    scanned = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter))
+    try:
+        scanned = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter))
+    except csv.Error as exc:  # a value longer than the csv module takes (128 KiB), a stray NUL: not an export's
+        raise ExportError(Problem("export.csv", f"cannot be read as {delimiter!r}-separated text within its first "
+                                  f"{HEADER_SCAN_ROWS} lines ({exc})", file=file)) from None
     header_index, fields, complete = find_header(scanned, columns)
     if not complete:
         raise no_header(file, scanned, columns, "the file")
