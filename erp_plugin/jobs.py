@@ -133,7 +133,8 @@ def read(
     saved: list[str] = []
     if save_columns is not None and not isinstance(export, Export):
         columns = {c.field: c.header for c in book.columns} if book else {}
-        proposed = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2).proposed
+        first = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
+        proposed = first.proposed or (getattr(first.source.fields, "guessed", {}) if first.source else {})
         if proposed:
             from .output.columns_sheet import save_columns as write_columns
 

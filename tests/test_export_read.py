@@ -672,3 +672,17 @@ def test_a_csv_value_too_long_for_the_header_scan_is_one_problem(tmp_path):
                     encoding="utf-8")
     [problem] = read_export(path).problems.errors
     assert problem.code == "export.csv" and "field larger than field limit" in problem.message
+
+
+def test_an_unambiguous_column_is_taken_and_said(tmp_path):
+    """SPEC §6: one candidate whose header is like the field's and whose values fit is used without a Columns
+    row, with a notice naming it and how to make it the workbook's."""
+    path = tmp_path / "register.csv"
+    path.write_text("Posting Date,Invoice,Customer Ref,Item Code,Qty,Rate\n"
+                    "2026-03-02,SINV-1,C-001,S1,1,10\n2026-03-03,SINV-2,C-002,S2,2,10\n", encoding="utf-8")
+    export = read_export(path)
+    assert export.problems.errors == []
+    assert [str(p) for p in export.problems.warnings] == [
+        "columns taken because header and values agree: client_id <- 'Customer Ref' (add these rows to the Columns "
+        "sheet, or run erp-plugin read EXPORT --save-columns TARIFFS, to make the mapping the workbook's)"]
+    assert export.lines["client_id"].astype(str).tolist() == ["C-001", "C-002"]

@@ -81,7 +81,43 @@ def is_complete(fields: Mapping[str, int]) -> bool:
     return not missing or (missing == ["sku"] and "name" in fields)
 
 
+class HeaderFields(dict):
+    """Field -> column index, and the columns taken without a Columns row because header and content agreed
+    (``guessed``: field -> header), which the reader tells the user about."""
+
+    def __init__(self, fields: Mapping[str, int], guessed: Mapping[str, str] | None = None):
+        super().__init__(fields)
+        self.guessed = dict(guessed or {})
+
+
 def find_header(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict[str, int], bool]:
+    """The first row holding every required field; else the row that maps the most, completed by the
+    unambiguous candidates for its missing fields (``unambiguous``), or left incomplete (complete=False)."""
+    index, fields, complete = _closest_row(rows, columns)
+    if complete or not fields:
+        return index, fields, complete
+    taken = unambiguous([f for f in REQUIRED_FIELDS if f not in fields], list(rows[index]), rows[index + 1:],
+                        set(fields.values()))
+    if taken is None:
+        return index, fields, False
+    return index, HeaderFields({**fields, **{f: c.column for f, c in taken.items()}},
+                               {f: c.header for f, c in taken.items()}), True
+
+
+def unambiguous(missing: list[str], header_row: list, below: list[list], taken: set[int]):
+    """For each missing field its one candidate whose header is like the field's and whose values fit it
+    (SPEC §6: a mapping is used without a Columns row only then); None when any field has no such one."""
+    from .proposals import LIKE, propose
+
+    chosen = {}
+    for name, found in propose(missing, header_row, below, taken).items():
+        if len(found) != 1 or found[0].likeness < LIKE or not found[0].fits:
+            return None
+        chosen[name] = found[0]
+    return chosen
+
+
+def _closest_row(rows: list[list], columns: Mapping[str, str]) -> tuple[int, dict[str, int], bool]:
     """The first row holding every required field; else the row that maps the most (complete=False)."""
     best = (0, {}, False)
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -98,7 +134,7 @@ def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where:
     columns that could be it (proposals.py) with the Columns row to add."""
     from .proposals import best, propose
 
-    index, fields, _complete = find_header(scanned, columns)
+    index, fields, _complete = _closest_row(scanned, columns)
     if not fields:
         message = (
             f"{where}: no header row with the fields {', '.join(REQUIRED_FIELDS)} in the first "

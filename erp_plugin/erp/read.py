@@ -88,6 +88,11 @@ def read_export(
         problems.error("file.unreadable", f"cannot be read: {exc.strerror or exc}", file=str(path))
         return Export(pd.DataFrame(), None, problems)
     report_overflow(problems, counts, skip_bad_lines)
+    guessed = getattr(source.fields, "guessed", {})
+    if guessed:  # taken without a Columns row: said, with the row that makes it the workbook's
+        problems.warning("export.columns_taken", "columns taken because header and values agree: " + "; ".join(
+            f"{field} <- {header!r}" for field, header in guessed.items()) + " (add these rows to the Columns sheet, "
+            "or run erp-plugin read EXPORT --save-columns TARIFFS, to make the mapping the workbook's)")
     if source.format == "xlsx":  # a blank that is an uncalculated formula says so
         problems = Problems(explain_uncalculated(path, source.sheet, source.fields, problems.items))
     return Export(_concat(parts), source, problems)
