@@ -345,7 +345,7 @@ class _Prolog:
 
 
 def _doctype_message() -> str:
-    return (f"declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
+    return ("declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
             "refused unread")
 
 

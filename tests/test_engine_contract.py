@@ -19,7 +19,13 @@ import pytest
 
 from erp_plugin import jobs
 from erp_plugin.lines import COLUMNS, RESULT_COLUMNS, with_columns
-from erp_plugin.pipeline import LinePlugin, PluginResult, RunContext, line_plugins, price_lines
+from erp_plugin.pipeline import (
+    LinePlugin,
+    PluginResult,
+    RunContext,
+    line_plugins,
+    price_lines,
+)
 from erp_plugin.problems import InputError
 
 from .conftest import write_book

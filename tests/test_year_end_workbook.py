@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from erp_plugin.jobs import init
 from erp_plugin.cli import main
+from erp_plugin.jobs import init
 
 from .conftest import write_book
 from .test_price import book, write_export

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
-from ..output.year_end_book import FIRST_SETTING_ROW, SETTINGS, SETUP
+from ..output.year_end_book import SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
 from .book import Book, file_book

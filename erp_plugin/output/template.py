@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..tables import DATE, PCT, money
 from ..tariffs.model import Settings
 from ..tariffs.schema import (
     DEFAULT_BONUS_MODES,
@@ -29,7 +30,6 @@ from ..tariffs.schema import (
     SHEETS,
     Col,
 )
-from ..tables import DATE, PCT, money
 from ..xlsx import save_workbook
 from .formats import number_format
 

@@ -35,7 +35,6 @@ from .schema import (
 )
 from .workbook import RawCell, Region, Workbook, column_letter, column_number
 
-
 _INN = re.compile(r"\d{10}|\d{12}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
