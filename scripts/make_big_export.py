@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 import pyarrow.parquet as pq
 
 from erp_plugin.output.write import decimal_array
@@ -32,8 +33,8 @@ MARKERS = np.array(["white", "green", "yellow", "red"])
 PAYMENTS = np.array(["prepaid", "on_delivery", "deferral_30", "deferral_60"])
 
 
-def labels(prefix: str, count: int, width: int) -> pa.Array:
-    return pa.array(np.char.add(prefix, np.char.zfill(np.arange(1, count + 1).astype(str), width)))
+def labels(prefix: str, count: int, width: int, first: int = 1) -> pa.Array:
+    return pa.array(np.char.add(prefix, np.char.zfill(np.arange(first, first + count).astype(str), width)))
 
 
 def text(indices: np.ndarray, values: pa.Array) -> pa.Array:
@@ -41,7 +42,9 @@ def text(indices: np.ndarray, values: pa.Array) -> pa.Array:
     return values.take(pa.array(indices.astype(np.int32)))
 
 
-def export_table(lines: int, seed: int) -> pa.Table:
+def export_table(lines: int, seed: int, first_doc: int = 1) -> pa.Table:
+    """``lines`` lines of documents numbered from ``first_doc`` (a chunk of a bigger export starts after the
+    documents of the chunks before it)."""
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=lines // 4 + 10)
     ends = np.cumsum(sizes)
@@ -66,7 +69,7 @@ def export_table(lines: int, seed: int) -> pa.Table:
     category_names = labels("Категория ", CATEGORIES, 2)
     return pa.table({
         "date": pa.array(dates, type=pa.date32()),
-        "doc_id": text(doc_of_line, labels("D", docs, 8)),
+        "doc_id": text(doc_of_line, labels("D", docs, 9, first_doc)),
         "line_no": pa.array(np.arange(lines) - np.searchsorted(doc_of_line, doc_of_line) + 1),
         "client_id": text(doc_client[doc_of_line], labels("C", CLIENTS, 6)),
         "sku": text(sku, labels("SKU-", SKUS, 5)),
@@ -132,14 +135,35 @@ def tariff_workbooks(folder: Path, seed: int) -> None:
     wb.save(folder / "tariffs_core.xlsx")
 
 
+def write_in_chunks(path: Path, lines: int, chunk: int, seed: int) -> None:
+    """The export written ``chunk`` lines at a time, each chunk's documents numbered after the ones before
+    (a chunk's last document may be cut short: it goes on with the next number)."""
+    writer, first_doc, done = None, 1, 0
+    try:
+        while done < lines:
+            table = export_table(min(chunk, lines - done), seed + done // chunk, first_doc)
+            writer = writer or pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=chunk)
+            first_doc += len(pa.compute.unique(table.column("doc_id")))
+            done += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("big"))
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--chunk", type=int, default=0,
+                        help="write the export this many lines at a time (a row group each), never whole in memory")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(export_table(args.lines, args.seed), args.out / "export.parquet", row_group_size=1_000_000)
+    if args.chunk:
+        write_in_chunks(args.out / "export.parquet", args.lines, args.chunk, args.seed)
+    else:
+        pq.write_table(export_table(args.lines, args.seed), args.out / "export.parquet", row_group_size=1_000_000)
     tariff_workbooks(args.out, args.seed)
     print(f"wrote {args.out / 'export.parquet'} ({args.lines:,} lines), tariffs.xlsx, tariffs_core.xlsx")
 
