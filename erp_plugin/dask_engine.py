@@ -190,6 +190,8 @@ def price_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: boo
     from .output.write import write_output
 
     files = sorted(Path(folder).glob("*.parquet"))
+    if len(files) != 1:  # the split keeps every bucket's file open, so it writes one: never price part of a bucket
+        raise RuntimeError(f"bucket {folder} holds {len(files)} files, not one; nothing was written")
     try:
         priced = jobs.price(files[0], book, skip_bad_lines=skip_bad_lines)
     except InputError as exc:
