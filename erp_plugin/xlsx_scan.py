@@ -39,6 +39,10 @@ CHUNK = 1024 * 1024  # bytes inflated at a time
 MAX_RATIO = 100  # a part may inflate to 100x its packed size (Apache POI's default guard) ...
 RATIO_GRACE = 1024 * 1024  # ... once past 1 MiB: small parts of repeated markup pack tighter
 MAX_PARTS = 10_000  # a workbook of a thousand sheets has ~5 000 parts
+# what zipfile and zlib raise for a part they cannot inflate: a damaged stream or header (BadZipFile, zlib.error,
+# EOFError, OSError, ValueError), an encrypted member (RuntimeError) or a compression zipfile lacks, such as
+# Deflate64 (NotImplementedError)
+INFLATE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
 DEFAULT_MEMORY = 8 * 1024**3  # when the machine does not say (no sysconf)
 CELL_BYTES = 64  # memory a spanned cell takes: calamine's 32-byte cell and as much again for its text
 
@@ -375,7 +379,7 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
                                   "allowed; this is not a normal workbook")
                 crc = zlib.crc32(chunk, crc)
                 part.feed(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except INFLATE_ERRORS as exc:
         raise Refused("file.corrupt", f"is damaged ({_plain(exc)}); save it again from Excel",
                       part=info.filename) from None
     if size != declared:
