@@ -309,8 +309,8 @@ def test_parquet_columns_without_a_blank_are_required(tmp_path):
 
 
 def test_parquet_encodings_follow_the_values(tmp_path):
-    """Export rows as deltas; numbers with few distinct values (a percentage) dictionary-encoded like text;
-    distinct money plain. Every value reads back exactly."""
+    """Export rows and distinct money as deltas, uncompressed; numbers with few distinct values (a percentage)
+    dictionary-encoded like text, snappy-compressed. Every value reads back exactly, in pyarrow and DuckDB."""
     import numpy as np
     import pandas as pd
 
@@ -325,12 +325,34 @@ def test_parquet_encodings_follow_the_values(tmp_path):
     writer._write_parquet(frame, {"source_row": INT, "kit_pct": PCT, "net": money(2)}, tmp_path / "e.parquet")
     column = pq.ParquetFile(tmp_path / "e.parquet").metadata.row_group(0).column
     assert "DELTA_BINARY_PACKED" in column(0).encodings
-    assert "RLE_DICTIONARY" in column(1).encodings
-    assert "RLE_DICTIONARY" not in column(2).encodings
+    assert "RLE_DICTIONARY" in column(1).encodings and column(1).compression == "SNAPPY"
+    assert "DELTA_BINARY_PACKED" in column(2).encodings and "RLE_DICTIONARY" not in column(2).encodings
+    assert column(2).compression == "UNCOMPRESSED"
     table = pq.read_table(tmp_path / "e.parquet")
     assert table.column("source_row").to_pylist() == list(range(2, 2002))
     assert table.column("kit_pct").to_pylist()[:3] == [Decimal("5.0000"), Decimal("8.0000"), Decimal("5.0000")]
     assert table.column("net").to_pylist()[-1] == Decimal("108300.81")  # (1999 × 7919 − 5 000 000) / 100
+    duckdb = pytest.importorskip("duckdb")
+    assert duckdb.connect().execute(f"SELECT sum(net), min(net), max(source_row) FROM read_parquet('{tmp_path / 'e.parquet'}')"
+                                    ).fetchone() == (Decimal("58300810.00"), Decimal("-50000.00"), 2001)
+    # sum: (7919 × (0 + … + 1999) − 2000 × 5 000 000) / 100 = (7919 × 1 999 000 − 10^10) / 100
+
+
+def test_parquet_money_past_decimal64_is_not_delta_encoded(tmp_path):
+    """An amount of 10^18 minor units or more goes as decimal128(19), a fixed-length byte array that
+    DELTA_BINARY_PACKED cannot encode: plain, and exact."""
+    import numpy as np
+    import pandas as pd
+
+    from erp_plugin.output import write as writer
+    from erp_plugin.tables import money
+
+    frame = pd.DataFrame({"net": np.array([10**18, -5, 7], dtype=np.int64)})
+    writer._write_parquet(frame, {"net": money(2)}, tmp_path / "w.parquet")
+    column = pq.ParquetFile(tmp_path / "w.parquet").metadata.row_group(0).column(0)
+    assert column.physical_type == "FIXED_LEN_BYTE_ARRAY" and "DELTA_BINARY_PACKED" not in column.encodings
+    assert pq.read_table(tmp_path / "w.parquet").column("net").to_pylist() == [
+        Decimal("10000000000000000.00"), Decimal("-0.05"), Decimal("0.07")]
 
 
 def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
