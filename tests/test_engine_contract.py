@@ -147,6 +147,42 @@ def test_the_runner_checks_what_a_plugin_declares(tmp_path):
         assert words in caught.value.problems[0].message
 
 
+def test_a_patch_changes_its_lines_of_an_existing_column_and_nothing_else(tmp_path):
+    """A plugin may give back existing columns changed at a few lines, as (positions, values): the runner
+    copies the column and sets them; the frame the plugin was given keeps its own values."""
+    lines, book_ = _lines(tmp_path, [GREEN, dict(GREEN, doc_id="D2"), dict(GREEN, doc_id="D3")])
+    given = {}
+
+    def halve_second(lines, ctx):
+        given["frame"] = lines
+        return PluginResult(lines, patches={"net": (np.array([1]), np.array([99_000]))})
+
+    plugins = (*line_plugins(), LinePlugin("patcher", 850, needs=("net",), adds=(), apply=halve_second))
+    priced = price_lines(lines, RunContext(book_), tuple(sorted(plugins, key=lambda p: p.slot))).lines
+    # net 1 980.00 on every line (module docstring); the patch sets the second to 990.00, before returns
+    # and redemption run (they keep it: no return, no bonus paid)
+    assert priced["net"].tolist() == [198_000, 99_000, 198_000]
+    assert priced["cash_due"].tolist() == [198_000, 99_000, 198_000]
+    assert given["frame"]["net"].tolist() == [198_000, 198_000, 198_000]
+
+
+@pytest.mark.parametrize("patches, words", [
+    ({"no_such": (np.array([0]), np.array([1]))}, "patches no_such, which is not a column it was given"),
+    ({"net": (np.array([0, 1]), np.array([1]))}, "patches net with other than (positions, values) of one length"),
+    ({"net": (np.array([0.5]), np.array([1]))}, "patches net with other than (positions, values) of one length"),
+    ({"net": (np.array([3]), np.array([1]))}, "patches net at positions beyond its 1 lines"),
+    ({"net": (np.array([0]), np.array([1.5]))}, "patches net (int64) with float64 values"),
+    ({"promo_rules": (np.array([0]), np.array([1]))}, "patches promo_rules (category) with int64 values"),
+])
+def test_a_wrong_patch_is_named(tmp_path, patches, words):
+    lines, book_ = _lines(tmp_path, [GREEN])
+    plugin = LinePlugin("patcher", 850, needs=(), adds=(), apply=lambda lines, ctx: PluginResult(lines, patches=patches))
+    with pytest.raises(InputError) as caught:
+        price_lines(lines, RunContext(book_), tuple(sorted((*line_plugins(), plugin), key=lambda p: p.slot)))
+    [problem] = caught.value.problems
+    assert problem.code == "plugin.columns" and "'patcher'" in problem.message and words in problem.message
+
+
 def test_pricing_whole_clients_apart_gives_the_same_figures(tmp_path):
     """Plugins are pure on any part that keeps whole clients together (the Dask engine buckets by client)."""
     rows = [dict(GREEN, doc_id=f"D{i}", client_id=client, qty=1 + i % 3, marker=marker, payment=payment,

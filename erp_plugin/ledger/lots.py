@@ -85,7 +85,11 @@ def simulate(lots: pd.DataFrame, debits: pd.DataFrame, debts: dict[str, int] | N
     codes, names = pd.factorize(pd.concat([debits["client_id"], lots["client_id"]], ignore_index=True).astype(str))
     d_client, l_client = codes[:count], codes[count:]
     d_order = np.lexsort((debits["rank"].to_numpy(), d_client))
-    l_order = np.lexsort((lots["fifo"].to_numpy(), l_client))
+    # a lot made after its client's last debit (or of a client with none) takes part in no debit: left out
+    last = np.full(len(names), np.iinfo(np.int64).min)
+    np.maximum.at(last, d_client, debits["rank"].to_numpy(dtype=np.int64))
+    useful = np.flatnonzero(lots["rank"].to_numpy(dtype=np.int64) < last[l_client])
+    l_order = useful[np.lexsort((lots["fifo"].to_numpy()[useful], l_client[useful]))]
     l_sorted = l_client[l_order]
     # Python lists, not arrays: a client has a few dozen lots, and a loop over them in Python is several
     # times faster than numpy's calls on arrays that short (measured at 10M lines: 3.6 s -> 1.2 s)

@@ -50,7 +50,15 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
     of_spender[spenders] = True
     wanted = refunds.copy()  # points given back on returns (< 0): lots
     wanted[spending] = paid[spending]
-    counted = of_spender[client] & ((lines["bonus_accrued"].to_numpy() != 0) | (wanted != 0))
+    accrued = lines["bonus_accrued"].to_numpy()
+    counted = of_spender[client] & ((accrued != 0) | (wanted != 0))
+    # a line dated after its client's last debit makes a lot no debit can take from: left out (ledger
+    # order is by date first; simulate leaves out the same day's later lots too)
+    debit = counted & ((wanted > 0) | (accrued < 0))
+    day = lines["date"].to_numpy().view(np.int64)
+    last = np.full(len(of_spender), np.iinfo(np.int64).min)
+    np.maximum.at(last, client[debit], day[debit])
+    counted &= day <= last[client]
     opening = ctx.opening or Opening.empty()
     names = set(lines["client_id"].cat.categories[spenders].astype(str))
     mine = opening.lots[opening.lots["client_id"].isin(names)] if len(opening.lots) else opening.lots

@@ -35,10 +35,11 @@ def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     sale_ref = np.full(count, -1, dtype=np.int64)
     deferred = np.zeros(count, dtype=np.int64)
     returns = np.flatnonzero(lines["sign"].to_numpy() < 0)
-    columns = {"matched_sale": _categorical(count, returns[:0], np.zeros(0, dtype=object))}
+    matched_sale, patches = _categorical(count, returns[:0], np.zeros(0, dtype=object)), {}
     if len(returns):
-        columns = _match(lines, ctx, found, returns, _candidates(lines, ctx, returns), sale_ref, deferred)
-    return found.result(with_columns(lines, **columns, sale_ref=sale_ref, return_deferred=deferred))
+        matched_sale, patches = _match(lines, ctx, found, returns, _candidates(lines, ctx, returns), sale_ref, deferred)
+    return found.result(with_columns(lines, matched_sale=matched_sale, sale_ref=sale_ref, return_deferred=deferred),
+                        patches)
 
 
 def _categorical(count: int, at: np.ndarray, names: np.ndarray) -> pd.Categorical:
@@ -87,8 +88,9 @@ def _candidates(lines: pd.DataFrame, ctx: RunContext, returns: np.ndarray) -> pd
     return own
 
 
-def _match(lines, ctx, found, returns, candidates, sale_ref, deferred) -> dict[str, object]:
-    """Match the returns to candidate sales and reverse the sales' figures; the changed figure columns.
+def _match(lines, ctx, found, returns, candidates, sale_ref, deferred) -> tuple[pd.Categorical, dict[str, tuple]]:
+    """Match the returns to candidate sales and reverse the sales' figures: ``matched_sale``, and the
+    figures of the matched returns as patches (PluginResult), where they differ from the return's own.
 
     Returns of different (client, SKU) pairs never compete for a sale, so they are matched in
     rounds: round k takes each pair's k-th return in ledger order, all pairs at once, and what the
@@ -144,14 +146,9 @@ def _match(lines, ctx, found, returns, candidates, sale_ref, deferred) -> dict[s
     names[matched] = _labels(candidates, sale)
     _warn(lines, ctx, found, returns, matched, return_rank, values, names, skus[sku[returns]], clients[client[returns]],
           bases >= 0, want)
-    columns: dict[str, object] = {"matched_sale": _categorical(len(lines), at, names[matched])}
-    for j, name in enumerate(LINE_FIGURES):  # a column copied only when a return changes it
-        column = lines[name].to_numpy(dtype=np.int64)
-        if (column[at] != -values[matched, j]).any():
-            column = column.copy()
-            column[at] = -values[matched, j]
-            columns[name] = column
-    return columns
+    patches = {name: (at, -values[matched, j]) for j, name in enumerate(LINE_FIGURES)
+               if (lines[name].to_numpy()[at] != -values[matched, j]).any()}  # a column copied only when a return changes it
+    return _categorical(len(lines), at, names[matched]), patches
 
 
 def _documents(lines: pd.DataFrame, returns: np.ndarray, candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
