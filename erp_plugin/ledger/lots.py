@@ -259,15 +259,15 @@ def lots_and_debits(lines: pd.DataFrame, at: np.ndarray, opening: Opening, expir
     """The lots and debits of the lines at positions ``at`` (with the ledger's lots of their clients).
 
     A line with bonus_accrued > 0 makes an accrual lot (pending for its moneyback_days),
-    one with ``redeemed`` < 0 a refund lot (available at once); ``redeemed`` > 0 is a
-    redemption debit (wanted = the amount), bonus_accrued < 0 a return's reversal, of
-    its sale's lot when ``sale_ref`` matched one.
+    one with ``redeemed`` (the points of each line at ``at``) < 0 a refund lot (available at
+    once); ``redeemed`` > 0 is a redemption debit (wanted = the amount), bonus_accrued < 0 a
+    return's reversal, of its sale's lot when ``sale_ref`` matched one.
     """
     at = np.asarray(at, dtype=np.int64)
     ranks = line_ranks(lines, at)
     day = days(lines["date"].to_numpy()[at])
     accrued = lines["bonus_accrued"].to_numpy(dtype=np.int64)[at]
-    spent = np.asarray(redeemed, dtype=np.int64)[at]
+    spent = np.asarray(redeemed, dtype=np.int64)
     mb = lines["moneyback_days"].to_numpy(dtype=np.int64, na_value=0)[at] if "moneyback_days" in lines else 0
     client = text_values(lines["client_id"], at)
     lot = (accrued > 0) | (spent < 0)

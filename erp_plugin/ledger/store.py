@@ -311,7 +311,7 @@ class Session:
                 "(SELECT id FROM own)")).all())
             lot_id.update({int(r): stored[int(line_id[p])] for p, r in zip(
                 np.flatnonzero(seen), export_ref(np.flatnonzero(seen)).tolist()) if int(line_id[p]) in stored})
-        lots_frame, debits = lots_and_debits(priced, at, opening, self.months, redeemed)
+        lots_frame, debits = lots_and_debits(priced, at, opening, self.months, redeemed[at])
         run = simulate(lots_frame, debits, opening.debts, "post")
         pieces = run.pieces
         debit_at = debits["at"].to_numpy()[pieces["debit"].to_numpy()]

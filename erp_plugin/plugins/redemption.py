@@ -25,50 +25,69 @@ from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, Ru
 def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     found = Findings()
     net = lines["net"].to_numpy()
-    paid = np.abs(lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0)) if "bonus_paid" in lines else np.zeros(len(lines), np.int64)
-    sign = lines["sign"].to_numpy()
+    paid_at, paid = _bonus_paid(lines)
+    sign = lines["sign"].to_numpy()[paid_at]
     redeemed = np.zeros(len(lines), dtype=np.int64)
-    returns = (sign < 0) & (paid > 0)
-    redeemed[returns] = -np.minimum(paid[returns], np.abs(net[returns]))
-    spending = np.flatnonzero((sign > 0) & (paid > 0))
+    back = paid_at[sign < 0]  # returns giving points back: at most the return's net, no balance check
+    redeemed[back] = -np.minimum(paid[sign < 0], np.abs(net[back]))
+    spending, wanted = paid_at[sign > 0], paid[sign > 0]
     if len(spending) or (ctx.opening is not None and (lines["bonus_accrued"].to_numpy() < 0).any()):
-        redeemed[spending] = _spend(lines, ctx, found, spending, paid, net, redeemed)
+        redeemed[spending] = _spend(lines, ctx, found, spending, wanted, net, back, redeemed[back])
     return found.result(with_columns(lines, bonus_redeemed=redeemed, cash_due=net - redeemed))
 
 
-def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.ndarray, paid: np.ndarray, net: np.ndarray,
-           refunds: np.ndarray) -> np.ndarray:
-    """Redemptions in ledger order over the lots (ledger.lots) of the clients that spend points (and, with a
-    ledger, of those that return points: the ledger may hold their spending): their lines that accrue,
-    reverse or give back points, and the ledger's lots of those clients. A return whose points were
-    spent already is warned about: the client's balance goes below 0. Without a ledger, a client that
-    spends nothing in the export has spent nothing: its returns need no look."""
+def _bonus_paid(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The lines that pay with points (positions, ascending) and how many each pays (> 0)."""
+    if "bonus_paid" not in lines:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    paid = lines["bonus_paid"].to_numpy(dtype=np.int64, na_value=0)
+    at = np.flatnonzero(paid)
+    return at, np.abs(paid[at])
+
+
+def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.ndarray, wanted: np.ndarray,
+           net: np.ndarray, back: np.ndarray, refunds: np.ndarray) -> np.ndarray:
+    """What each of the ``spending`` lines (paying ``wanted`` points) may take: redemptions in ledger
+    order over the lots (ledger.lots) of the clients that spend points (and, with a ledger, of those that
+    return points: the ledger may hold their spending): their lines that accrue, reverse or give back
+    points (``back``, ``refunds`` < 0), and the ledger's lots of those clients. A return whose points
+    were spent already is warned about: the client's balance goes below 0. Without a ledger, a client
+    that spends nothing in the export has spent nothing: its returns need no look.
+
+    Only the lines of those clients are looked at, so the work follows the clients that spend,
+    not the export's length."""
     client = lines["client_id"].array.codes
-    returning = client[lines["bonus_accrued"].to_numpy() < 0] if ctx.opening is not None else client[:0]
+    accrued = lines["bonus_accrued"].to_numpy()
+    returning = client[accrued < 0] if ctx.opening is not None else client[:0]
     spenders = np.unique(np.r_[client[spending], returning])
     of_spender = np.zeros(len(lines["client_id"].cat.categories) + 1, dtype=bool)  # the last: a line without client
     of_spender[spenders] = True
-    wanted = refunds.copy()  # points given back on returns (< 0): lots
-    wanted[spending] = paid[spending]
-    accrued = lines["bonus_accrued"].to_numpy()
-    counted = of_spender[client] & ((accrued != 0) | (wanted != 0))
+    counted = of_spender[client] & (accrued != 0)
+    counted[spending] = True
+    given_back = back[(refunds != 0) & of_spender[client[back]]]
+    counted[given_back] = True
+    at = np.flatnonzero(counted)
+    points = np.zeros(len(at), dtype=np.int64)  # > 0 spent, < 0 given back (a lot), per line at ``at``
+    points[np.searchsorted(at, spending)] = wanted
+    points[np.searchsorted(at, given_back)] = refunds[(refunds != 0) & of_spender[client[back]]]
     # a line dated after its client's last debit makes a lot no debit can take from: left out (ledger
     # order is by date first; simulate leaves out the same day's later lots too)
-    debit = counted & ((wanted > 0) | (accrued < 0))
-    day = lines["date"].to_numpy().view(np.int64)
+    debit = (points > 0) | (accrued[at] < 0)
+    day = lines["date"].to_numpy().view(np.int64)[at]
     last = np.full(len(of_spender), np.iinfo(np.int64).min)
-    np.maximum.at(last, client[debit], day[debit])
-    counted &= day <= last[client]
+    np.maximum.at(last, client[at][debit], day[debit])
+    kept = day <= last[client[at]]
+    at, points = at[kept], points[kept]
     opening = ctx.opening or Opening.empty()
     names = set(lines["client_id"].cat.categories[spenders].astype(str))
     mine = opening.lots[opening.lots["client_id"].isin(names)] if len(opening.lots) else opening.lots
-    lots, debits = lots_and_debits(lines, np.flatnonzero(counted), Opening(mine, opening.debts, opening.sales),
-                                   ctx.book.settings.bonus_expiry_months, wanted)
+    lots, debits = lots_and_debits(lines, at, Opening(mine, opening.debts, opening.sales),
+                                   ctx.book.settings.bonus_expiry_months, points)
     run = simulate(lots, debits, opening.debts, "cap" if ctx.book.settings.on_overdraw == "cap" else "refuse")
     redemption = debits["redemption"].to_numpy()
     at = debits["at"].to_numpy()[redemption]
-    result = np.zeros(len(lines), dtype=np.int64)
-    result[at] = run.taken[redemption]
+    result = np.zeros(len(spending), dtype=np.int64)
+    result[np.searchsorted(spending, at)] = run.taken[redemption]
     units, rows = ctx.minor_units, lines["source_row"].to_numpy()
     debit_at, debit_wanted = debits["at"].to_numpy(), debits["wanted"].to_numpy()
     shorts = np.flatnonzero(run.short > 0)
@@ -87,10 +106,10 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
         mask = np.zeros(len(lines), dtype=bool)
         mask[bad] = True
         found.flag(lines, mask, "bonus_paid", "price.overdraw", [
-            f"bonus_paid {format_minor(int(paid[i]), units)} is more than the client can spend here: "
+            f"bonus_paid {format_minor(int(wanted[np.searchsorted(spending, i)]), units)} is more than the client can spend here: "
             f"available {format_minor(max(balance[i], 0), units)}, net {format_minor(int(net[i]), units)} "
             "(on_overdraw = cap would take what is available)" for i in bad.tolist()])
-    return result[spending]
+    return result
 
 
 PLUGIN = LinePlugin("redemption", 1000, needs=("net", "sign", "client_id", "bonus_accrued"),
