@@ -188,6 +188,26 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
         console.print(f"wrote {path}")
 
 
+def engine_options(command):
+    """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
+    for option in reversed([
+        click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help="dask: client buckets computed on a Dask cluster (a parquet export, a parquet dataset out)."),
+        click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+                     help="With --engine dask: the LocalCluster's worker processes."),
+        click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _refuse_for_dask(engine: str, **given) -> None:
+    """What --engine dask does not take yet, said before any work."""
+    taken = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    if engine == "dask" and taken:
+        raise click.UsageError(f"--engine dask does not take {', '.join(taken)} yet")
+
+
 @main.command("price")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
@@ -196,11 +216,7 @@ def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: st
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
 @click.option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="dask: client buckets priced on a Dask cluster (a parquet export, a parquet dataset out).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-              help="With --engine dask: the LocalCluster's worker processes.")
-@click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786).")
+@engine_options
 @handles_input_errors
 def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
                   ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
@@ -209,8 +225,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
-    if engine == "dask" and (in_place or ledger or sheet):
-        raise click.UsageError("--engine dask does not take --in-place, --ledger or --sheet yet")
+    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
     with _progress() as step:
         from . import jobs
 
@@ -277,18 +292,27 @@ def _print_summary(priced, console: Console) -> None:
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
 @click.option("--ledger", help="The bonus ledger: the lines are posted and numeric stamp-card and quest rewards "
                                "become points (default: Settings ledger).")
+@engine_options
 @handles_input_errors
 def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None, skip_bad_lines: bool,
-                    in_place: bool, ledger: str | None) -> None:
+                    in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
     if in_place and out is None:
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
+    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
     with _progress() as step:
         from . import jobs
 
-        result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
+        if engine == "dask":
+            from . import dask_engine
+
+            result = dask_engine.rebates(export, tariffs, year, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
+                                         progress=step)
+        else:
+            result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step,
+                                  ledger=ledger)
     console = _console()
     _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
     if result.rewards_posted is not None:
@@ -400,13 +424,24 @@ def preview_command(tariffs: Path) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm, .csv or .parquet.")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@engine_options
 @handles_input_errors
-def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool) -> None:
+def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool,
+                   engine: str, workers: int, scheduler: str | None) -> None:
     """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
+    _refuse_for_dask(engine, sheet=sheet)
+    if engine == "dask" and out is None:
+        raise click.UsageError("--engine dask writes a parquet dataset: give --out")
     with _progress() as step:
         from . import jobs
 
-        result = jobs.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
+        if engine == "dask":
+            from . import dask_engine
+
+            result = dask_engine.accrue(export, tariffs, as_of.date(), out, workers, scheduler,
+                                        skip_bad_lines=skip_bad_lines, progress=step)
+        else:
+            result = jobs.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
     import pandas as pd
 
     frame = result.tables["accruals"].frame

@@ -13,12 +13,19 @@ as one table by pandas, DuckDB and Spark) and hands back its small tables,
 which are combined exactly: sums per marker and in the summary, coupons and
 warnings in export-row order.
 
-Not yet: the other period jobs, csv and xlsx outputs, the ledger (see the
+``rebates`` runs the same way: each bucket priced and rebated (the year end is per
+client), its per-client tables joined in the export's client order, and the
+overviews and the summary worked out from them once.
+
+``accrue`` likewise, its accruals joined in the in-process engine's order.
+
+Not yet: reports and impact, csv and xlsx outputs, the ledger (see the
 README); exports other than parquet are priced by the local engine.
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +46,9 @@ SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is 
 
 
 @dataclass(frozen=True)
-class DaskPriced:
+class DaskRun:
+    """What a Dask run gives back: the combined tables, the warnings, the files written."""
+
     tables: dict[str, Table]
     problems: Problems
     written: list[Path]
@@ -47,18 +56,50 @@ class DaskPriced:
     buckets: int
     lines: int = 0
     parts: list[Path] = field(default_factory=list)
+    rewards_posted: None = None  # the ledger is not posted by the Dask engine
 
 
 def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
           scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
-          progress=None) -> DaskPriced:
+          progress=None) -> DaskRun:
     """Price a parquet export on a Dask cluster into ``out`` (a parquet dataset: a folder of parts), with the
     tables beside it as ``<stem>.<table>.parquet``. Raises InputError with every problem of every bucket;
     nothing is written then."""
+    book = jobs.load_tariffs(tariffs)
+    return _run_buckets(export, book, out, _priced, combine, workers, scheduler,
+                        buckets, skip_bad_lines, progress)
+
+
+def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out: str | Path, workers: int = 2,
+            scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
+            progress=None) -> DaskRun:
+    """Year-end rebates of fiscal ``year`` (jobs.rebates) on a Dask cluster: each bucket priced and rebated,
+    its lines (with ``rebate``) a part of the dataset ``out``; the per-client tables joined in the
+    export's client order and the overviews and summary worked out from them (jobs.year_end_tables)."""
+    book = jobs.load_tariffs(tariffs)
+    return _run_buckets(export, book, out, functools.partial(_rebated, year=year),
+                        functools.partial(combine_year_end, year=year), workers, scheduler, buckets, skip_bad_lines,
+                        progress)
+
+
+def accrue(export: str | Path, tariffs: str | Path | TariffBook, as_of, out: str | Path, workers: int = 2,
+           scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
+           progress=None) -> DaskRun:
+    """Rebate accruals as of ``as_of`` (jobs.accrue) on a Dask cluster: each bucket priced and accrued (per
+    client), the accruals joined in the in-process engine's order."""
+    book = jobs.load_tariffs(tariffs)
+    return _run_buckets(export, book, out, functools.partial(_accrued, as_of=as_of),
+                        functools.partial(combine_accruals, as_of=as_of), workers, scheduler, buckets, skip_bad_lines,
+                        progress)
+
+
+def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
+                 scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress) -> DaskRun:
+    """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
+    ``join`` their results into the run's tables, and publish the parts and tables as ``out``."""
     step = progress or (lambda stage: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
-    book = jobs.load_tariffs(tariffs)
     count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
@@ -66,21 +107,21 @@ def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path,
         step("splitting the export into client buckets")
         folders = _split(export, work / "buckets", count)
         step(f"pricing {len(folders)} buckets")
-        results = _run(folders, book, work / "parts", workers, scheduler, skip_bad_lines)
+        results = _run(folders, book, work / "parts", workers, scheduler, skip_bad_lines, finish)
         problems = Problems()
         for result in results:
             problems.extend(result.get("errors", []))
         if problems.errors:
             raise InputError(sorted(problems.errors, key=lambda p: (p.row is None, p.row or 0)))
         problems.extend(capped([w for result in results for w in result["warnings"]]))
-        tables = combine([r["tables"] for r in results], book)
+        tables = join(results, book)
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
         step("writing")
         written = _publish(work / "parts", out, tables)
         parts = sorted(out.glob("*.parquet"))
-        return DaskPriced(tables, problems, written, book.settings.minor_units, len(folders),
-                          sum(r["lines"] for r in results), parts)
+        return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
+                       sum(r["lines"] for r in results), parts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -165,8 +206,9 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
 
 
 def _run(folders: list[Path], book: TariffBook, parts: Path, workers: int, scheduler: str | None,
-         skip_bad_lines: bool) -> list[dict]:
-    """Each bucket priced on the cluster (the tariff book sent to every worker once); the buckets' results."""
+         skip_bad_lines: bool, finish) -> list[dict]:
+    """Each bucket priced and finished on the cluster (the tariff book sent to every worker once); the
+    buckets' results."""
     from distributed import Client, LocalCluster
 
     parts.mkdir(parents=True, exist_ok=True)
@@ -175,8 +217,8 @@ def _run(folders: list[Path], book: TariffBook, parts: Path, workers: int, sched
     try:
         with Client(scheduler or cluster) as client:
             shared = client.scatter(book, broadcast=True)
-            futures = [client.submit(price_bucket, folder, shared, parts / f"part-{i:05d}.parquet", skip_bad_lines,
-                                     pure=False)
+            futures = [client.submit(run_bucket, folder, shared, parts / f"part-{i:05d}.parquet", skip_bad_lines,
+                                     finish, pure=False)
                        for i, folder in enumerate(folders)]
             return client.gather(futures)
     finally:
@@ -184,9 +226,10 @@ def _run(folders: list[Path], book: TariffBook, parts: Path, workers: int, sched
             cluster.close()
 
 
-def price_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: bool = False) -> dict:
-    """One bucket priced by the ordinary job, its lines written as ``part``; its tables and problems as plain
-    values (an InputError's problems travel back as data)."""
+def run_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: bool, finish) -> dict:
+    """One bucket priced by the ordinary job and ``finish``ed (``finish(priced, book)``: the lines to write,
+    their result kinds, the tables and what else the join needs), its lines written as ``part``; its
+    tables and problems as plain values (an InputError's problems travel back as data)."""
     from .output.write import write_output
 
     files = sorted(Path(folder).glob("*.parquet"))
@@ -194,12 +237,49 @@ def price_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: boo
         raise RuntimeError(f"bucket {folder} holds {len(files)} files, not one; nothing was written")
     try:
         priced = jobs.price(files[0], book, skip_bad_lines=skip_bad_lines)
+        lines, results, tables, more = finish(priced, book)
     except InputError as exc:
         return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
-    lines = priced.lines.drop(columns=[BUCKET], errors="ignore")
-    write_output(priced.source, lines, result_kinds(priced.minor_units), [], part, input_kinds=input_kinds(priced.minor_units))
+    lines = lines.drop(columns=[BUCKET], errors="ignore")
+    write_output(priced.source, lines, results, [], part, input_kinds=input_kinds(priced.minor_units))
+    return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), **more}
+
+
+def _priced(priced: jobs.Priced, book: TariffBook) -> tuple:
+    """What a priced bucket writes and hands back: every result column, the pricing tables."""
     tables = {name: t for name, t in priced.tables.items() if name != "warnings"}
-    return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines)}
+    return priced.lines, result_kinds(priced.minor_units), tables, {}
+
+
+def _rebated(priced: jobs.Priced, book: TariffBook, year: int) -> tuple:
+    """What a rebated bucket writes and hands back: the ``rebate`` column, its per-client tables, where each
+    client first comes in the export, and its dates (for a year no bucket has lines in)."""
+    from .period.rebates import FiscalYear, year_end
+    from .tables import money
+
+    result = year_end(priced.lines, book, year)
+    fy = FiscalYear.of(book, year)
+    days = priced.lines["date"]
+    more = {"first_rows": first_rows(priced.lines), "dates": (days.min(), days.max()),
+            "in_year": bool(((days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))).any())}
+    return result.lines, {"rebate": money(priced.minor_units)}, jobs.client_tables(result, priced, book), more
+
+
+def _accrued(priced: jobs.Priced, book: TariffBook, as_of) -> tuple:
+    """What an accrued bucket writes and hands back: the lines as read, its accruals, where each client
+    first comes, and its dates up to ``as_of`` (for a year no bucket has lines in)."""
+    from .period.accrual import accrual, fiscal_year_of
+
+    days = priced.lines["date"]
+    up_to = days[days <= pd.Timestamp(as_of)]
+    more = {"first_rows": first_rows(priced.lines), "dates": (up_to.min(), up_to.max()) if len(up_to) else None,
+            "in_year": bool((up_to >= pd.Timestamp(fiscal_year_of(book, as_of).start)).any())}
+    return priced.lines, {}, {"accruals": accrual(priced.lines, book, as_of)}, more
+
+
+def first_rows(lines: pd.DataFrame) -> pd.Series:
+    """Each client's first export row, by client id: the order the in-process engine lists clients in."""
+    return pd.Series(lines[SOURCE_ROW].to_numpy()).groupby(lines["client_id"].astype(str).to_numpy()).min()
 
 
 def capped(warnings: list[Problem]) -> list[Problem]:
@@ -217,13 +297,13 @@ def capped(warnings: list[Problem]) -> list[Problem]:
     return kept
 
 
-def combine(parts: list[dict[str, Table]], book: TariffBook) -> dict[str, Table]:
-    """The buckets' tables as one run's: the summary and the markers summed (the buckets' clients, and so
-    their documents, are disjoint), coupons joined in export order."""
+def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
+    """The buckets' pricing tables as one run's: the summary and the markers summed (the buckets' clients,
+    and so their documents, are disjoint), coupons joined in bucket order."""
     from .overviews import finish_markers
 
     tables: dict[str, Table] = {}
-    present = [t for t in parts if t]
+    present = [r["tables"] for r in results if r["tables"]]
     if not present:
         return tables
     summary = pd.concat([t["summary"].frame for t in present], ignore_index=True)
@@ -237,6 +317,58 @@ def combine(parts: list[dict[str, Table]], book: TariffBook) -> dict[str, Table]
         frame = pd.concat([c.frame for c in coupons], ignore_index=True)
         tables["coupons"] = Table("coupons", frame, coupons[0].kinds)
     return tables
+
+
+def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[str, Table]:
+    """The buckets' year-end tables as one run's: per-client tables joined in the export's client order
+    (credit notes per rate by client and rate, quests by quest and client, as the in-process engine sorts them),
+    coupons as pricing joins them, then the overviews and the summary (jobs.year_end_tables). A year
+    no bucket has lines in is the in-process engine's error."""
+    from .period.rebates import FiscalYear
+
+    _refuse_empty_year(results, FiscalYear.of(book, year))
+    present = [r["tables"] for r in results]
+    quest_order = {quest.quest_id: k for k, quest in enumerate(book.quests)}
+    per_client: dict[str, Table] = {}
+    for name, first in present[0].items():
+        frame = pd.concat([t[name].frame for t in present], ignore_index=True)
+        if name == "credit_notes" and book.settings.rebate_reduces_price:  # per client and rate: sorted so
+            frame = frame.sort_values(["client_id", "vat_rate"], kind="stable", ignore_index=True)
+        elif name == "quests":
+            frame = frame.assign(_quest=frame["quest_id"].map(quest_order)).sort_values(
+                ["_quest", "client_id"], kind="stable", ignore_index=True).drop(columns="_quest")
+        elif name != "coupons":
+            frame = _in_client_order(frame, results)
+        per_client[name] = Table(name, frame, first.kinds)
+    return jobs.year_end_tables(per_client, book, year)
+
+
+def combine_accruals(results: list[dict], book: TariffBook, as_of) -> dict[str, Table]:
+    """The buckets' accruals as one run's: in the export's client order, then by the gap to the next step
+    (as period.accrual sorts them)."""
+    from .period.accrual import fiscal_year_of
+
+    _refuse_empty_year(results, fiscal_year_of(book, as_of), f"up to {as_of:%d.%m.%Y}")
+    tables = [r["tables"]["accruals"] for r in results]
+    frame = _in_client_order(pd.concat([t.frame for t in tables], ignore_index=True), results)
+    frame = frame.sort_values("gap_to_next_step", na_position="last", kind="stable", ignore_index=True)
+    return {"accruals": Table("accruals", frame, tables[0].kinds)}
+
+
+def _in_client_order(frame: pd.DataFrame, results: list[dict]) -> pd.DataFrame:
+    """A per-client table's rows in the order the in-process engine lists clients: by first export row."""
+    order = pd.concat([r["first_rows"] for r in results])
+    at = np.argsort(frame["client_id"].astype(str).map(order).to_numpy(), kind="stable")
+    return frame.iloc[at].reset_index(drop=True)
+
+
+def _refuse_empty_year(results: list[dict], fy, within: str = "") -> None:
+    """No bucket has a line in the fiscal year: the in-process engine's error, with the export's dates."""
+    if any(r["in_year"] for r in results):
+        return
+    dates = [r["dates"] for r in results if r["dates"] is not None]
+    first, last = (min(d[0] for d in dates), max(d[1] for d in dates)) if dates else (None, None)
+    raise jobs.empty_year(fy, first, last, within)
 
 
 def _publish(parts: Path, out: Path, tables: dict[str, Table]) -> list[Path]:

@@ -359,24 +359,7 @@ def rebates(
     step("rebates")
     result = year_end(priced.lines, book, year)
     minor = book.settings.minor_units
-    summary = pd.DataFrame([{
-        "fiscal_year": year, "from": pd.Timestamp(result.fiscal_year.start), "to": pd.Timestamp(result.fiscal_year.end),
-        "clients": len(result.rebates.frame), "clients_with_rebate": int((result.rebates.frame["rebate"] != 0).sum()),
-        "turnover": int(result.rebates.frame["turnover"].sum()), "rebate": int(result.rebates.frame["rebate"].sum()),
-        "credit_note_vat": int(result.credit_notes.frame["vat"].sum()),
-    }])
-    from .period.quests import quests
-    from .tables import DATE
-
-    tables = {
-        "rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
-        "tiers": result.tiers, "stamps": result.stamps, "quests": quests(priced.lines, book),
-        "turnover_steps": turnover_steps_table(result.rebates.frame, book),
-        "rebate_by_tier": rebate_by_tier_table(result.rebates.frame, book),
-        "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
-                                              "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
-                                              "credit_note_vat": money(minor)}),
-    }
+    tables = year_end_tables(client_tables(result, priced, book), book, year)
     if priced.problems.warnings:
         tables["warnings"] = warnings_table(priced.problems)
     rewarded = None
@@ -397,13 +380,52 @@ def rebates(
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
 
+def client_tables(result, priced: Priced, book: TariffBook) -> dict[str, Table]:
+    """A year end's tables that hold clients (a bucket of whole clients holds all of each of its clients'
+    rows): rebates, credit notes, the pricing's coupons, tiers, stamps, quests."""
+    from .period.quests import quests
+
+    return {"rebates": result.rebates, "credit_notes": result.credit_notes, **priced.tables_for_period(),
+            "tiers": result.tiers, "stamps": result.stamps, "quests": quests(priced.lines, book)}
+
+
+def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -> dict[str, Table]:
+    """The year end's tables: ``per_client`` (client_tables) with the overviews and the summary worked out
+    from them — so a run in client buckets joins its buckets' per-client tables and calls this once."""
+    from .period.rebates import FiscalYear
+    from .tables import DATE
+
+    fy, minor = FiscalYear.of(book, year), book.settings.minor_units
+    rebates = per_client["rebates"].frame
+    summary = pd.DataFrame([{
+        "fiscal_year": year, "from": pd.Timestamp(fy.start), "to": pd.Timestamp(fy.end),
+        "clients": len(rebates), "clients_with_rebate": int((rebates["rebate"] != 0).sum()),
+        "turnover": int(rebates["turnover"].sum()), "rebate": int(rebates["rebate"].sum()),
+        "credit_note_vat": int(per_client["credit_notes"].frame["vat"].sum()),
+    }])
+    return {
+        **per_client,
+        "turnover_steps": turnover_steps_table(rebates, book),
+        "rebate_by_tier": rebate_by_tier_table(rebates, book),
+        "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
+                                              "clients_with_rebate": INT, "turnover": money(minor), "rebate": money(minor),
+                                              "credit_note_vat": money(minor)}),
+    }
+
+
 def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
     days = lines["date"]
     inside = (days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))
     if inside.any():
         return
-    span = f"{days.min():%d.%m.%Y} to {days.max():%d.%m.%Y}" if len(days) else "no lines at all"
-    raise InputError([Problem(
+    raise empty_year(fy, days.min() if len(days) else None, days.max() if len(days) else None, within)
+
+
+def empty_year(fy, first, last, within: str = "") -> InputError:
+    """No line dated in fiscal year ``fy`` (``within`` says where else it was looked for); the export's
+    lines run from ``first`` to ``last`` (None: it has none)."""
+    span = f"{first:%d.%m.%Y} to {last:%d.%m.%Y}" if first is not None else "no lines at all"
+    return InputError([Problem(
         "rebates.empty_year",
         f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}){' ' + within if within else ''}; "
         f"the export's lines run "
@@ -480,7 +502,8 @@ def accrue(
     in_place: bool = False,
     progress=None,
 ) -> Tables:
-    """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step."""
+    """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step;
+    the pricing's warnings in a ``warnings`` table when there are any."""
     from .period.accrual import accrual, fiscal_year_of
 
     book = _book(tariffs)
@@ -489,6 +512,8 @@ def accrue(
     _check_year_has_lines(priced.lines[priced.lines["date"] <= pd.Timestamp(as_of)], fy, f"up to {as_of:%d.%m.%Y}")
     _refuse_unwritable(priced.source, out, in_place)
     tables = {"accruals": accrual(priced.lines, book, as_of)}
+    if priced.problems.warnings:  # the pricing's warnings, as rebates lists them
+        tables["warnings"] = warnings_table(priced.problems)
     written = []
     if out is not None:
         written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,

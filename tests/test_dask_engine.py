@@ -27,25 +27,26 @@ def sample(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sample")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_big_export.py"), "--lines", "6000", "--out",
                     str(folder)], check=True, capture_output=True)
-    local = folder / "local.parquet"
-    done = subprocess.run([*ERP_PLUGIN, "price", str(folder / "export.parquet"), "--tariffs", str(folder / "tariffs.xlsx"),
-                           "--out", str(local)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    for command, out in ((["price"], "local.parquet"), (["rebates", "--year", "2026"], "local_rebates.parquet"),
+                         (["accrue", "--as-of", "2026-09-30"], "local_accrue.parquet")):
+        done = subprocess.run([*ERP_PLUGIN, *command, str(folder / "export.parquet"), "--tariffs",
+                               str(folder / "tariffs.xlsx"), "--out", str(folder / out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
     return folder
 
 
-def same_as_local(folder: Path, out: Path) -> None:
+def same_as_local(folder: Path, out: Path, local: str = "local", tables: tuple[str, ...] = TABLES) -> None:
     """Every column of every line, and every table, equal to the in-process run's (rows and unordered
-    tables compared in one order)."""
+    tables compared in one order; the rest in the order written)."""
     dask_lines = ds.dataset(out, format="parquet").to_table().to_pandas().sort_values("source_row").reset_index(drop=True)
-    local_lines = pq.read_table(folder / "local.parquet").to_pandas().sort_values("source_row").reset_index(drop=True)
+    local_lines = pq.read_table(folder / f"{local}.parquet").to_pandas().sort_values("source_row").reset_index(drop=True)
     assert list(dask_lines.columns) == list(local_lines.columns)
     assert len(dask_lines) == len(local_lines) == 6000
     for column in local_lines.columns:
         assert dask_lines[column].equals(local_lines[column]), column
-    for table in TABLES:
+    for table in tables:
         mine = pq.read_table(out.with_name(f"{out.stem}.{table}.parquet")).to_pandas()
-        theirs = pq.read_table(folder / f"local.{table}.parquet").to_pandas()
+        theirs = pq.read_table(folder / f"{local}.{table}.parquet").to_pandas()
         if table in ("coupons", "warnings"):
             mine, theirs = (t.sort_values(list(t.columns)).reset_index(drop=True) for t in (mine, theirs))
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
@@ -59,6 +60,41 @@ def test_a_local_cluster_of_two_processes_prices_as_the_local_engine(sample, tmp
     assert out.is_dir() and len(list(out.glob("part-*.parquet"))) > 1  # a dataset of parts
     same_as_local(sample, out)
     assert "lines 6 000" in " ".join(done.stdout.split())
+
+
+def test_rebates_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
+    """Year-end rebates in client buckets: the lines' rebate and every table — per-client ones in the
+    export's client order, the overviews and summary worked out from them — equal to the in-process run's."""
+    out = tmp_path / "rebated.parquet"
+    done = subprocess.run([*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--year", "2026", "--out", str(out), "--engine", "dask", "--workers", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name.replace("local_rebates", "rebated") for p in sample.glob("local_rebates*"))
+    same_as_local(sample, out, "local_rebates", ("rebates", "credit_notes", "coupons", "tiers", "stamps", "quests",
+                                                  "turnover_steps", "rebate_by_tier", "summary", "warnings"))
+    assert pq.read_table(out.with_name("rebated.rebates.parquet")).num_rows > 100  # clients of every bucket
+    assert "fiscal year 2026" in done.stdout
+
+
+def test_accruals_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
+    out = tmp_path / "accrued.parquet"
+    done = subprocess.run([*ERP_PLUGIN, "accrue", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--as-of", "2026-09-30", "--out", str(out), "--engine", "dask", "--workers", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    same_as_local(sample, out, "local_accrue", ("accruals", "warnings"))
+    assert "as of 30.09.2026" in done.stdout
+
+
+def test_a_year_without_lines_is_the_local_engines_error(sample, tmp_path):
+    done = subprocess.run([*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--year", "2019", "--out", str(tmp_path / "r.parquet"), "--engine", "dask"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "no lines dated in fiscal year 2019" in " ".join(done.stderr.split())
+    assert list(tmp_path.iterdir()) == []
 
 
 def _free_port() -> int:
