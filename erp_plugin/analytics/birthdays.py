@@ -23,6 +23,7 @@ from ..money import format_minor
 from ..problems import Problem
 from ..tables import DATE, INT, TEXT, Table
 from ..tariffs.model import MonthDay, TariffBook
+from .sales import blanks_as_none
 from .sms import sms_parts
 
 PLACEHOLDERS = ("name", "tier", "balance")
@@ -91,8 +92,9 @@ def birthdays(book: TariffBook, as_of: date, days: int, balances: dict[str, int]
         balance = "" if balances is None else format_minor(balances.get(client.client_id, 0), units, grouped=True)
         greetings.append(fill(template, name=client.name or client.client_id, tier=client.tier or "", balance=balance))
     frame = pd.DataFrame({
-        "client_id": [c.client_id for c in chosen], "name": [c.name for c in chosen],
-        "date": when.astype("datetime64[s]"), "age": age, "phone": phones, "email": [c.email for c in chosen],
+        "client_id": [c.client_id for c in chosen], "name": blanks_as_none([c.name for c in chosen]),
+        "date": when.astype("datetime64[s]"), "age": age, "phone": blanks_as_none(phones),
+        "email": blanks_as_none([c.email for c in chosen]),
         "greeting": greetings, "sms_parts": np.array([sms_parts(g) for g in greetings], dtype=np.int64),
     }).sort_values(["date", "client_id"], kind="stable", ignore_index=True)
     kinds = {"client_id": TEXT, "name": TEXT, "date": DATE, "age": INT, "phone": TEXT, "email": TEXT,

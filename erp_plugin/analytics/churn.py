@@ -22,7 +22,7 @@ import pandas as pd
 from ..problems import InputError, Problem
 from ..tables import DATE, FLOAT, INT, TEXT, Table, money
 from . import bgnbd
-from .sales import day_number, sales
+from .sales import client_names, day_number, sales
 
 HORIZON_DAYS = 90
 AT_RISK = 0.5  # churn_risk from which a client is more likely gone than not
@@ -93,7 +93,7 @@ def churn(lines: pd.DataFrame, names: dict[str, str], as_of: date, minor_units: 
     ids = found.names[h.codes]
     value = found.client_net[h.codes]
     frame = pd.DataFrame({
-        "client_id": ids, "name": pd.Series(ids).map(names).to_numpy(dtype=object), "x": h.x, "t_x": h.t_x,
+        "client_id": ids, "name": client_names(ids, names), "x": h.x, "t_x": h.t_x,
         "T": h.T, "p_alive": alive, "expected_purchases_90d": expected, "churn_risk": risk,
     })
     kinds = {"client_id": TEXT, "name": TEXT, "x": INT, "t_x": FLOAT, "T": FLOAT, "p_alive": FLOAT,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..problems import InputError, Problem
 from ..tables import INT, TEXT, Table, money
-from .sales import day_number, day_of, sales
+from .sales import client_names, day_number, day_of, sales
 
 SEGMENTS = ("champions", "loyal", "potential_loyalist", "new", "promising", "need_attention", "about_to_sleep",
             "cant_lose", "at_risk", "hibernating")
@@ -89,7 +89,7 @@ def rfm(lines: pd.DataFrame, names: dict[str, str], as_of: date, months: int, mi
     segment = np.asarray(SEGMENTS, dtype=object)[GRID[r - 1, f - 1]]
     ids = found.names[codes]
     frame = pd.DataFrame({
-        "client_id": ids, "name": pd.Series(ids).map(names).to_numpy(dtype=object),
+        "client_id": ids, "name": client_names(ids, names),
         "recency_days": recency, "frequency": frequency, "monetary": monetary, "r": r, "f": f, "m": m,
         "segment": segment,
     }).sort_values(["monetary", "client_id"], ascending=[False, True], kind="stable", ignore_index=True)

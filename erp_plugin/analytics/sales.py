@@ -52,6 +52,18 @@ def resolve_as_of(lines: pd.DataFrame, as_of: date | None) -> date:
     return as_of
 
 
+def client_names(ids: np.ndarray, names: dict[str, str]) -> pd.Series:
+    """The Clients sheet's name of each client id; None (a blank cell, never NaN) where it has none."""
+    return blanks_as_none(pd.Series(ids, dtype=object).map(names))
+
+
+def blanks_as_none(values) -> pd.Series:
+    """Text kept as Python objects with None for a blank: pandas' own string dtype would hold NaN there, and
+    a frame handed to a script shows no NaN."""
+    series = pd.Series(values, dtype=object)
+    return series.where(series.notna(), None).reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Sales:
     """Sale documents in a span, and per client code (the lines' ``client_id`` categories) what it bought."""
