@@ -14,7 +14,6 @@ import pytest
 import erp_plugin
 from erp_plugin import reports
 from erp_plugin.analytics.rfm import months_before, score_down, score_up
-from erp_plugin.problems import InputError
 
 from .conftest import write_book
 from .test_charts import coloured_pixels

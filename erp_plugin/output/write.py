@@ -116,8 +116,8 @@ def tables_out_problem(out: str | Path) -> Problem | None:
 def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, ...] = ()) -> list[Path]:
     """Tables with no export behind them (fees): sheets of a new workbook, or the first table in ``out``
     and each other beside it as ``<stem>.<table>.<suffix>``. ``csv_beside``: tables written as
-    ``<stem>.<table>.csv`` whatever ``out`` is (a file for another program: an SMS gateway's), in the
-    same atomic write."""
+    ``<stem>.<table>.csv`` whatever ``out`` is, for another program (an SMS gateway): plain UTF-8, values
+    as they are (a phone's ``+`` is not escaped as a formula would be for Excel), in the same atomic write."""
     out = Path(out)
     problem = _place_problem(out)
     if problem:
@@ -130,7 +130,7 @@ def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, 
         writer = _write_csv if suffix == ".csv" else _write_parquet
         jobs = [(out if i == 0 else out.with_name(f"{out.stem}.{t.name}{out.suffix}"),
                  lambda temp, t=t: writer(t.frame, t.kinds, temp)) for i, t in enumerate(tables)]
-    jobs += [(out.with_name(f"{out.stem}.{t.name}.csv"), lambda temp, t=t: _write_csv(t.frame, t.kinds, temp))
+    jobs += [(out.with_name(f"{out.stem}.{t.name}.csv"), lambda temp, t=t: _write_plain_csv(t.frame, t.kinds, temp))
              for t in csv_beside]
     atomic_write_all(jobs)
     return [path for path, _ in jobs]
@@ -157,6 +157,12 @@ def _write_csv(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path) ->
             series[present] = escape_formula(series[present].astype(str))
         text[name] = series
     pd.DataFrame(text).to_csv(temp, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _write_plain_csv(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path) -> None:
+    """CSV for a program, not a spreadsheet: UTF-8 without a BOM, text unescaped."""
+    text = {name: column_text(frame[name], kinds.get(name, TEXT)) for name in frame.columns}
+    pd.DataFrame(text, columns=list(frame.columns)).to_csv(temp, index=False, encoding="utf-8", lineterminator="\n")
 
 
 PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time (a row group each): bounds the memory of a big write
