@@ -182,10 +182,9 @@ def report_rfm(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBo
     """RFM per client over the ``months`` calendar months to ``as_of`` (default: the export's last date), SPEC §10:
     tables ``rfm`` (scores 1–5, ties alike, and the segment) and ``rfm_segments``. ``save_segments``: a tariff
     workbook whose Clients ``segments`` get each client's RFM segment. ``export`` may be the priced parquet."""
-    if isinstance(months, bool) or not isinstance(months, int):
-        raise TypeError(f"months must be an int such as 12, not {type(months).__name__}")
     book = load_tariffs(_book(tariffs))
-    result = reports.rfm(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"), months,
+    result = reports.rfm(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"),
+                         _int(months, "months", 12),
                          _optional_path(save_segments, "save_segments"), sheet, skip_bad_lines)
     return Result(None, user_tables(result.tables), result.warnings, result.written)
 
@@ -206,10 +205,9 @@ def report_birthdays(export: str | Path | pd.DataFrame, tariffs: str | Path | Ta
                      sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
     """Clients whose birthday falls in [as_of, as_of + days], SPEC §10: table ``birthdays`` (date, age, E.164
     phone, greeting, sms_parts) and ``sms`` (phone, text; written beside ``out`` as ``<stem>.sms.csv``)."""
-    if isinstance(days, bool) or not isinstance(days, int):
-        raise TypeError(f"days must be an int such as 14, not {type(days).__name__}")
     book = load_tariffs(_book(tariffs))
-    result = reports.birthdays(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"), days,
+    result = reports.birthdays(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"),
+                               _int(days, "days", 14),
                                _optional_path(ledger, "ledger"), sheet, skip_bad_lines)
     return Result(None, user_tables(result.tables), result.warnings, result.written)
 
@@ -264,6 +262,12 @@ def _book(value):
 
 def _optional_book(value) -> TariffBook | None:
     return None if value is None else load_tariffs(_book(value))
+
+
+def _int(value, name: str, example: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int such as {example}, not {type(value).__name__}")
+    return value
 
 
 def _text(value, name: str) -> str:

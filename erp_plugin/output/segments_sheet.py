@@ -17,20 +17,15 @@ from ..erp.fields import normalize_header
 from ..problems import InputError, Problem
 from ..tariffs.cells import text_of
 from ..tariffs.schema import SHEET
-from ..xlsx import check_workbook, save_workbook
+from ..xlsx import save_workbook
+from .columns_sheet import open_tariff_workbook
 
 
 def save_segments(path: str | Path, segments: dict[str, str], rfm_names: tuple[str, ...]) -> int:
     """Write ``segments`` (client_id -> RFM segment) into the Clients sheet of the tariff workbook at
     ``path``, where ``rfm_names`` are the segments an earlier run may have written; the rows changed."""
-    import openpyxl
-
     path = Path(path)
-    problem = check_workbook(path, "tariff workbook") if path.exists() else Problem(
-        "file.missing", "no such file; give the tariff workbook to write the segments into", file=str(path))
-    if problem:
-        raise InputError([problem])
-    workbook = openpyxl.load_workbook(path, keep_vba=path.suffix.casefold() == ".xlsm")
+    workbook = open_tariff_workbook(path, "the segments")
     spec = SHEET["Clients"]
     titles = {normalize_header(n) for n in (spec.name, *spec.aliases)}
     sheet = next((workbook[t] for t in workbook.sheetnames if normalize_header(t) in titles), None)
