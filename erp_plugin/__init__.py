@@ -8,7 +8,8 @@ The operations for scripts (``erp_plugin.price``, ``erp_plugin.rebates``, …) a
 __version__ = "0.1.0"
 
 OPERATIONS = ("init", "validate", "load_tariffs", "read", "price", "rebates", "accrue", "fees", "impact", "read_priced",
-              "ledger_balance", "ledger_history", "ledger_statement", "ledger_liability", "Result")
+              "ledger_balance", "ledger_history", "ledger_statement", "ledger_liability", "report_rfm", "report_churn",
+              "report_birthdays", "Result")
 __all__ = ["__version__", *OPERATIONS, "InputError", "Problem"]
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import jobs
+from . import jobs, reports
 from .erp.read_frame import conform
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .output.frames import user_frame, user_lines, user_tables
@@ -176,6 +176,42 @@ def ledger_liability(ledger: str | Path, as_of: date | str | None = None, out: s
     return Result(None, user_tables(result.tables), [], result.written)
 
 
+def report_rfm(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, out: str | Path | None = None,
+               as_of: date | str | None = None, months: int = 12, save_segments: str | Path | None = None,
+               sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
+    """RFM per client over the ``months`` calendar months to ``as_of`` (default: the export's last date), SPEC §10:
+    tables ``rfm`` (scores 1–5, ties alike, and the segment) and ``rfm_segments``. ``save_segments``: a tariff
+    workbook whose Clients ``segments`` get each client's RFM segment. ``export`` may be the priced parquet."""
+    book = load_tariffs(_book(tariffs))
+    result = reports.rfm(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"),
+                         _int(months, "months", 12),
+                         _optional_path(save_segments, "save_segments"), sheet, skip_bad_lines)
+    return Result(None, user_tables(result.tables), result.warnings, result.written)
+
+
+def report_churn(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, out: str | Path | None = None,
+                 as_of: date | str | None = None, sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
+    """Churn risk per client from the BG/NBD model fitted by maximum likelihood on the sales up to ``as_of``,
+    SPEC §10: tables ``churn`` (p_alive, expected_purchases_90d, churn_risk: floats), ``churn_model`` (r, alpha,
+    a, b, log_likelihood), ``churn_bands`` and ``churn_at_risk``."""
+    book = load_tariffs(_book(tariffs))
+    result = reports.churn(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"), sheet,
+                           skip_bad_lines)
+    return Result(None, user_tables(result.tables), result.warnings, result.written)
+
+
+def report_birthdays(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, out: str | Path | None = None,
+                     as_of: date | str | None = None, days: int = 14, ledger: str | Path | None = None,
+                     sheet: str | None = None, skip_bad_lines: bool = False) -> Result:
+    """Clients whose birthday falls in [as_of, as_of + days], SPEC §10: table ``birthdays`` (date, age, E.164
+    phone, greeting, sms_parts) and ``sms`` (phone, text; written beside ``out`` as ``<stem>.sms.csv``)."""
+    book = load_tariffs(_book(tariffs))
+    result = reports.birthdays(_export(export, book, skip_bad_lines), book, _out(out), _day(as_of, "as_of"),
+                               _int(days, "days", 14),
+                               _optional_path(ledger, "ledger"), sheet, skip_bad_lines)
+    return Result(None, user_tables(result.tables), result.warnings, result.written)
+
+
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,
                 columns: list[str] | None = None) -> pd.DataFrame:
     """The lines ``price --out x.parquet`` wrote, read back with exact decimals."""
@@ -226,6 +262,12 @@ def _book(value):
 
 def _optional_book(value) -> TariffBook | None:
     return None if value is None else load_tariffs(_book(value))
+
+
+def _int(value, name: str, example: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int such as {example}, not {type(value).__name__}")
+    return value
 
 
 def _text(value, name: str) -> str:

@@ -585,3 +585,103 @@ def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, 
     console.print(table)
     for path in result.written:
         console.print(f"wrote {path}")
+
+
+@main.group("report")
+def report_group() -> None:
+    """Analytics: RFM segments, churn risk, upcoming birthdays with greetings."""
+
+
+def _report_options(command):
+    """The arguments every report takes: EXPORT, --tariffs, --out, --as-of, --sheet, --skip-bad-lines."""
+    for option in reversed([
+        click.argument("export", type=click.Path(path_type=Path)),
+        click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook."),
+        click.option("--out", type=click.Path(path_type=Path), required=True,
+                     help="Where to write: .xlsx (sheets with charts), .csv or .parquet (each table beside OUT)."),
+        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
+                     help="The report's day (default: the export's last date)."),
+        click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit)."),
+        click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _print_report_end(result, console: Console) -> None:
+    _print_warnings(result.warnings, "in the Warnings table", console)
+    for path in result.written:
+        console.print(f"wrote {path}")
+
+
+@report_group.command("rfm")
+@_report_options
+@click.option("--months", type=click.IntRange(min=1), default=12, show_default=True,
+              help="The window: this many calendar months up to --as-of.")
+@click.option("--save-segments", type=click.Path(path_type=Path),
+              help="Tariff workbook whose Clients segments get each client's RFM segment (for promotions).")
+@handles_input_errors
+def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
+                       months: int, save_segments: Path | None) -> None:
+    """RFM: recency, frequency, monetary per client, scored 1–5, and its segment (champions … hibernating)."""
+    with _progress() as step:
+        from . import reports
+
+        result = reports.rfm(export, tariffs, out, as_of.date() if as_of else None, months, save_segments, sheet,
+                             skip_bad_lines, progress=step)
+    console = _console()
+    frame = result.tables["rfm_segments"].frame
+    console.print(f"RFM as of {result.as_of:%d.%m.%Y}, {months} months: {int(frame['clients'].sum())} clients")
+    table = RichTable("segment", "clients", "monetary", box=None, pad_edge=False)
+    for row in frame.itertuples(index=False):
+        table.add_row(row.segment, str(row.clients), _money(row.monetary, result.minor_units))
+    console.print(table)
+    if result.segments_saved is not None:
+        console.print(f"saved the segments into {save_segments}: {result.segments_saved} Clients rows changed")
+    _print_report_end(result, console)
+
+
+@report_group.command("churn")
+@_report_options
+@handles_input_errors
+def report_churn_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
+                         skip_bad_lines: bool) -> None:
+    """Churn risk per client: the BG/NBD model fitted on the clients' purchase days (p_alive, purchases in 90 days)."""
+    with _progress() as step:
+        from . import reports
+
+        result = reports.churn(export, tariffs, out, as_of.date() if as_of else None, sheet, skip_bad_lines,
+                               progress=step)
+    console = _console()
+    model = result.tables["churn_model"].frame.iloc[0]
+    console.print(f"churn as of {result.as_of:%d.%m.%Y}: BG/NBD over {int(model['clients'])} clients, r {model['r']:.4f}, "
+                  f"alpha {model['alpha']:.4f}, a {model['a']:.4f}, b {model['b']:.4f}, "
+                  f"log-likelihood {model['log_likelihood']:.1f}")
+    table = RichTable("churn risk", "clients", "net to date", box=None, pad_edge=False)
+    for row in result.tables["churn_bands"].frame.itertuples(index=False):
+        table.add_row(row.churn_risk, str(row.clients), _money(row.net_to_date, result.minor_units))
+    console.print(table)
+    _print_report_end(result, console)
+
+
+@report_group.command("birthdays")
+@_report_options
+@click.option("--days", type=click.IntRange(min=0, max=365), default=14, show_default=True,
+              help="The window: birthdays from --as-of to this many days after it, both included.")
+@click.option("--ledger", help="The bonus ledger (SQLite path or URL): fills {balance} in the greeting.")
+@handles_input_errors
+def report_birthdays_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
+                             days: int, ledger: str | None) -> None:
+    """Upcoming birthdays of clients' contacts, each with its greeting and an SMS file for a gateway."""
+    with _progress() as step:
+        from . import reports
+
+        result = reports.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger, sheet,
+                                   skip_bad_lines, progress=step)
+    console = _console()
+    frame = result.tables["birthdays"].frame
+    console.print(f"birthdays from {result.as_of:%d.%m.%Y}, {days} days: {len(frame)} clients, "
+                  f"{len(result.tables['sms'].frame)} with a phone for SMS")
+    for row in frame.head(WARNINGS_SHOWN).itertuples(index=False):
+        console.print(Text(f"  {row.date:%d.%m} {row.client_id} {row.name or ''}: {row.greeting}"))
+    _print_report_end(result, console)

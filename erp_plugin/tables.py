@@ -22,7 +22,7 @@ PRICE_DECIMALS = 4
 class ColumnKind:
     """How a column is held: ``decimals`` is the scale of its integers."""
 
-    name: str  # text, date, int, money, qty, price, pct, percent
+    name: str  # text, date, int, money, qty, price, pct, percent, float
     decimals: int = 0
 
 
@@ -32,6 +32,7 @@ INT = ColumnKind("int")
 QTY = ColumnKind("qty", QTY_DECIMALS)
 PRICE = ColumnKind("price", PRICE_DECIMALS)
 PCT = ColumnKind("pct", PCT_DECIMALS)
+FLOAT = ColumnKind("float")  # a model's estimate (a probability, a parameter): float64, never money, never NaN
 
 
 def money(minor_units: int) -> ColumnKind:

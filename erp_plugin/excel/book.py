@@ -57,7 +57,8 @@ def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], 
         else:
             text = column_text(values, kind)
             number = Decimal if exact else float
-            cells = [None if t is None else (int(t) if kind.decimals == 0 else number(t)) for t in text]
+            cells = [None if t is None else (float(t) if kind.name == "float" else int(t) if kind.decimals == 0
+                                             else number(t)) for t in text]
         columns.append(list(cells))
         formats.append(number_format(kind))
     return [str(n) for n in frame.columns], [list(row) for row in zip(*columns)], formats

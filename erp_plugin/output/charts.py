@@ -26,6 +26,7 @@ class Chart:
     bars: tuple[str, ...]
     lines: tuple[str, ...] = ()  # drawn as lines on the same axes: thresholds, running totals
     y_title: str = ""
+    lines_title: str = ""  # set: the lines get their own axis on the right, so titled (counts beside money)
 
 
 def charts_of(table) -> tuple[Chart, ...]:
@@ -43,6 +44,11 @@ def charts_of(table) -> tuple[Chart, ...]:
     if table.name == "impact_by_tariff":
         return (Chart("Change by tariff / Изменение по тарифам", "tariff",
                       ("price_discount_delta", "bonus_accrued_delta", "rebate_delta", "concession_delta")),)
+    if table.name == "rfm_segments":
+        return (Chart("Clients and monetary by RFM segment / Клиенты и выручка по RFM-сегментам", "segment",
+                      ("monetary",), ("clients",), "monetary", "clients"),)
+    if table.name == "churn_bands":
+        return (Chart("Clients by churn risk / Клиенты по риску оттока", "churn_risk", ("clients",)),)
     if table.name == "liability":
         return (Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
                       ("closing",)),)
@@ -83,6 +89,12 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
         for name in chart.lines:
             over.add_data(ref(name, header=True), titles_from_data=True)
         over.set_categories(ref(chart.categories, header=False))
+        if chart.lines_title:  # a second value axis on the right, crossing where the categories end
+            over.y_axis.axId = 200
+            over.y_axis.title = chart.lines_title
+            over.y_axis.number_format = AXIS_FORMAT
+            over.y_axis.crosses = "max"
+            over.y_axis.delete = False
         bars += over
     for axis in (bars.x_axis, bars.y_axis):
         axis.delete = False  # openpyxl 3.1 otherwise writes hidden axes

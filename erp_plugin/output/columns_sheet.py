@@ -21,14 +21,8 @@ from ..xlsx import check_workbook, save_workbook
 def save_columns(path: str | Path, rows: dict[str, str]) -> list[str]:
     """Write ``rows`` (field -> the export's header) into the Columns sheet of the tariff workbook at
     ``path``; the rows written, as ``field | header``. Raises InputError when the file is not a workbook."""
-    import openpyxl
-
     path = Path(path)
-    problem = check_workbook(path, "tariff workbook") if path.exists() else Problem(
-        "file.missing", "no such file; give the tariff workbook to write the Columns rows into", file=str(path))
-    if problem:
-        raise InputError([problem])
-    workbook = openpyxl.load_workbook(path, keep_vba=path.suffix.casefold() == ".xlsm")
+    workbook = open_tariff_workbook(path, "the Columns rows")
     spec = SHEET["Columns"]
     names = {normalize_header(n): n for n in (spec.name, *spec.aliases)}
     sheet = next((workbook[t] for t in workbook.sheetnames if normalize_header(t) in names), None)
@@ -49,6 +43,18 @@ def save_columns(path: str | Path, rows: dict[str, str]) -> list[str]:
         written.append(f"{field} | {header}")
     save_workbook(workbook, path)
     return written
+
+
+def open_tariff_workbook(path: Path, what: str):
+    """The tariff workbook at ``path`` opened by openpyxl to write ``what`` into (macros kept for .xlsm), or
+    InputError when it is missing or not a readable workbook."""
+    import openpyxl
+
+    problem = check_workbook(path, "tariff workbook") if path.exists() else Problem(
+        "file.missing", f"no such file; give the tariff workbook to write {what} into", file=str(path))
+    if problem:
+        raise InputError([problem])
+    return openpyxl.load_workbook(path, keep_vba=path.suffix.casefold() == ".xlsm")
 
 
 def _columns_of(sheet, spec) -> dict[str, int]:

@@ -16,8 +16,9 @@ PRICE_FORMAT = "#,##0.00##"  # a unit price: cents always, up to four decimals
 PCT_FORMAT = '0.0###" %"'  # shows 2.5 as "2.5 %"; the cell holds 2.5, not Excel's 0.025
 DATE_FORMAT = "DD.MM.YYYY"
 INT_FORMAT = "0"
+FLOAT_FORMAT = "0.0000"  # a model's estimate shown to four decimals; the cell holds it at full precision
 FORMATS = {"qty": QTY_FORMAT, "price": PRICE_FORMAT, "pct": PCT_FORMAT, "percent": PCT_FORMAT, "date": DATE_FORMAT,
-           "int": INT_FORMAT}  # by kind name; money's depends on its decimals; other kinds (text, codes) show as General
+           "int": INT_FORMAT, "float": FLOAT_FORMAT}  # by kind name; money's depends on its decimals; other kinds (text, codes) show as General
 
 
 def money_format(decimals: int) -> str:

@@ -48,10 +48,20 @@ def column_text(values, kind: ColumnKind, missing: np.ndarray | None = None, dat
     if kind.name == "text":
         series = pd.Series(values, copy=False).astype(object)
         return np.where(series.isna().to_numpy(), None, series.astype(str).to_numpy(dtype=object))
+    if kind.name == "float":
+        return float_text(values)
     ints, gaps = int_values(values)
     text = scaled_text(ints, kind.decimals, trim=kind.name in ("qty", "pct", "price")).astype(object)
     gaps = gaps if missing is None else gaps | missing
     return np.where(gaps, None, text)
+
+
+def float_text(values) -> np.ndarray:
+    """Floats as the shortest text that reads back as the same float (``0.243``, ``-9582.4295``); None for a
+    blank. numpy's ``str`` of a float64 is that shortest round-trip form."""
+    floats = pd.Series(values, copy=False).to_numpy(dtype=np.float64, na_value=np.nan)
+    text = floats.astype(str).astype(object)
+    return np.where(np.isfinite(floats), text, None)
 
 
 def int_values(values) -> tuple[np.ndarray, np.ndarray]:

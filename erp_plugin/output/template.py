@@ -169,7 +169,7 @@ def _sheet(wb: Workbook, name: str, rows, lists: dict[str, str] | None = None, e
         width = max([len(col.name)] + [len(str(v[c - 1])) for v in rows if c - 1 < len(v) and v[c - 1] is not None])
         ws.column_dimensions[letter].width = min(max(width + 3, 10), 48)
     for c, col in enumerate(columns, start=1):
-        if col.kind in ("money", "pct", "date"):  # pre-format the rows a manager is likely to add
+        if col.kind in ("money", "pct", "date", "birthday"):  # pre-format the rows a manager is likely to add
             for r in range(len(rows) + 2, len(rows) + 2 + FORMATTED_SPARE_ROWS):
                 ws.cell(row=r, column=c).number_format = _format(col)
     return ws
@@ -193,7 +193,7 @@ def _header(ws, columns) -> None:
 
 def _format(col: Col) -> str:
     """Money (in the default minor units), percentages and dates formatted as in every output; the rest General."""
-    kind = {"money": money(Settings().minor_units), "pct": PCT, "date": DATE}.get(col.kind)
+    kind = {"money": money(Settings().minor_units), "pct": PCT, "date": DATE, "birthday": DATE}.get(col.kind)
     return number_format(kind) if kind else "General"
 
 

@@ -108,9 +108,16 @@ def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Co
     xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
 
 
-def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
+def tables_out_problem(out: str | Path) -> Problem | None:
+    """Why ``write_tables`` could not write ``out`` (its format, its folder), checked before any work."""
+    return _place_problem(Path(out))
+
+
+def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, ...] = ()) -> list[Path]:
     """Tables with no export behind them (fees): sheets of a new workbook, or the first table in ``out``
-    and each other beside it as ``<stem>.<table>.<suffix>``."""
+    and each other beside it as ``<stem>.<table>.<suffix>``. ``csv_beside``: tables written as
+    ``<stem>.<table>.csv`` whatever ``out`` is, for another program (an SMS gateway): plain UTF-8, values
+    as they are (a phone's ``+`` is not escaped as a formula would be for Excel), in the same atomic write."""
     out = Path(out)
     problem = _place_problem(out)
     if problem:
@@ -123,6 +130,8 @@ def write_tables(tables: list[Table], out: str | Path) -> list[Path]:
         writer = _write_csv if suffix == ".csv" else _write_parquet
         jobs = [(out if i == 0 else out.with_name(f"{out.stem}.{t.name}{out.suffix}"),
                  lambda temp, t=t: writer(t.frame, t.kinds, temp)) for i, t in enumerate(tables)]
+    jobs += [(out.with_name(f"{out.stem}.{t.name}.csv"), lambda temp, t=t: _write_plain_csv(t.frame, t.kinds, temp))
+             for t in csv_beside]
     atomic_write_all(jobs)
     return [path for path, _ in jobs]
 
@@ -148,6 +157,12 @@ def _write_csv(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path) ->
             series[present] = escape_formula(series[present].astype(str))
         text[name] = series
     pd.DataFrame(text).to_csv(temp, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _write_plain_csv(frame: pd.DataFrame, kinds: dict[str, ColumnKind], temp: Path) -> None:
+    """CSV for a program, not a spreadsheet: UTF-8 without a BOM, text unescaped."""
+    text = {name: column_text(frame[name], kinds.get(name, TEXT)) for name in frame.columns}
+    pd.DataFrame(text, columns=list(frame.columns)).to_csv(temp, index=False, encoding="utf-8", lineterminator="\n")
 
 
 PARQUET_SLICE_ROWS = 1_000_000  # rows converted to Arrow at a time (a row group each): bounds the memory of a big write
@@ -188,7 +203,7 @@ class _ParquetColumns:
         self.frame, self.kinds, self.slice_rows, self.pa = frame, kinds, slice_rows, pa
         self.dictionaries = {n: _categories(frame[n], pa) for n in frame.columns if kinds.get(n, TEXT).name == "text"}
         self.wide = {n for n in frame.columns
-                     if kinds.get(n, TEXT).name not in ("text", "date", "int") and not _fits_decimal64(frame[n])}
+                     if kinds.get(n, TEXT).name not in ("text", "date", "int", "float") and not _fits_decimal64(frame[n])}
         # numbers with few distinct values (dates, days, percentages, mostly-zero money) dictionary-encoded too
         self.repeated = [n for n in frame.columns if n not in self.dictionaries and n != SOURCE_ROW and _few_values(frame[n])]
         # a column without a blank is REQUIRED: the writer has no definition levels to encode
@@ -251,6 +266,9 @@ def _arrow(values: pd.Series, kind: ColumnKind, pa, wide: bool = False):
     if kind.name == "date":
         stamps = pd.to_datetime(pd.Series(values))
         return pa.array(stamps.to_numpy(dtype="datetime64[D]"), type=pa.date32(), mask=stamps.isna().to_numpy())
+    if kind.name == "float":
+        floats = pd.Series(values, copy=False).to_numpy(dtype=np.float64, na_value=np.nan)
+        return pa.array(floats, mask=~np.isfinite(floats), type=pa.float64())
     ints, missing = int_values(values)
     if kind.name == "int":
         return pa.array(ints, mask=missing, type=pa.int64())

@@ -37,6 +37,7 @@ from .render import (
     column_text,
     escape_formula,
     excel_serial,
+    float_text,
     int_values,
     scaled_text,
     xml_text,
@@ -203,6 +204,10 @@ def _cells(letter: str, row_text: np.ndarray, values, kind: ColumnKind, style: i
     if kind.name == "date":
         ints, missing = excel_serial(values)
         text = ints.astype(str).astype(object)
+    elif kind.name == "float":
+        text = float_text(values)
+        missing = pd.isna(text)
+        text = np.where(missing, "", text)
     else:
         ints, missing = int_values(values)
         text = scaled_text(ints, kind.decimals).astype(object)

@@ -17,6 +17,7 @@ EXPECTED = {
     "number": "a number, e.g. 2.5",
     "int": "a whole number, e.g. 3",
     "date": "a date, e.g. 31.12.2026",
+    "birthday": "a date, e.g. 31.12.1980, or a day and month without the year, e.g. 31.12",
     "bool": "TRUE or FALSE",
     "text": "a value",
     "key": "a value",
@@ -62,6 +63,18 @@ def parse_date(value: object) -> date:
     if re.fullmatch(r"\d{5}(\.0+)?", text):
         return _EXCEL_EPOCH + timedelta(days=int(float(text)))
     raise ValueError
+
+
+def parse_birthday(value: object):
+    """A birthday: a date as ``parse_date`` reads one, or ``dd.mm`` when the year is not known (a MonthDay)."""
+    from .model import MonthDay
+
+    match = re.fullmatch(r"(\d{1,2})[./](\d{1,2})\.?", str(value).strip()) if isinstance(value, str) else None
+    if match:
+        day, month = map(int, match.groups())
+        date(2000, month, day)  # a leap year: 29.02 is a day; 31.04 raises ValueError
+        return MonthDay(month, day)
+    return parse_date(value)
 
 
 def parse_bool(value: object) -> bool:
@@ -130,6 +143,8 @@ class CellReader:
             return tuple(part.strip() for part in text_of(value).split(",") if part.strip())
         if kind == "date":
             return parse_date(value)
+        if kind == "birthday":
+            return parse_birthday(value)
         if kind == "bool":
             return parse_bool(value)
         number = self._number(cell, kind)
@@ -195,7 +210,7 @@ def common_values(values, kind: str, required: bool) -> list:
         typed = [(v.strip() or None) if type(v) is str else LATER for v in values]
     elif kind == "list":
         typed = [_list(v) if type(v) is str else LATER for v in values]
-    elif kind == "date":
+    elif kind in ("date", "birthday"):
         typed = [v.date() if type(v) is datetime else v if type(v) is date else None if v == "" else LATER for v in values]
     elif kind == "raw":
         typed = [_raw(v) for v in values]

@@ -49,6 +49,16 @@ class Src(NamedTuple):
 NO_SRC = Src("", 0)
 
 
+class MonthDay(NamedTuple):
+    """A birthday whose year is not known: ``dd.mm`` on the Clients sheet (29.02 allowed)."""
+
+    month: int
+    day: int
+
+
+DEFAULT_GREETING = "{name}, с днём рождения! Желаем здоровья, счастья и удачи!"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The Settings sheet: one key per row; a key left out takes the default here (SPEC §4)."""
@@ -72,6 +82,8 @@ class Settings:
     new_client_days: int = setting(365, "int", min=1, about="how long a client counts as new")
     rebate_reduces_price: bool = setting(False, "bool", about="TRUE: the rebate lowers the price and carries VAT")
     ledger: str | None = setting(None, "text", about="SQLite path or SQLAlchemy URL of the bonus ledger")
+    birthday_greeting: str = setting(DEFAULT_GREETING, "text",
+                                     about="erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in")
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
 
     def at(self, key: str) -> str:
@@ -125,7 +137,7 @@ class Client:
     inn: str | None = column("key", ("инн",))
     segments: tuple[str, ...] = column("list", ("сегменты", "сегмент"), default=())
     tier: str | None = column("key", ("уровень", "карта"))
-    birthday: date | None = column("date", ("день_рождения", "др"))
+    birthday: date | MonthDay | None = column("birthday", ("день_рождения", "др"), hint="31.12.1980, or 31.12 without the year")
     email: str | None = column("text", ("почта", "e_mail", "эл_почта"))
     phone: str | None = column("text", ("телефон",))
     src: Src = NO_SRC

@@ -1,0 +1,169 @@
+"""The analytics reports as the faces run them (SPEC §10): ``erp-plugin report rfm|churn|birthdays``.
+
+Like jobs.py, on files (or an export already read) with engine results: the
+tables hold integers at their kinds' scales, ``out`` is written (the first
+table in it, the others beside it or as sheets), nothing prints or exits, and
+bad input raises InputError with every problem, before anything is written.
+
+RFM and churn count net, so the export is priced first (jobs.price), unless it
+is already the parquet that ``erp-plugin price --out x.parquet`` wrote: then
+only its date, doc_id, client_id and net are read back (jobs.read_priced), the
+way a nightly batch prices once and reports from the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from . import jobs
+from .analytics.sales import resolve_as_of
+from .output.write import tables_out_problem, write_tables
+from .problems import InputError, Problem
+from .tables import Table
+from .tariffs import TariffBook
+
+PRICED_COLUMNS = ["source_row", "date", "doc_id", "client_id", "net"]
+# pricing's warnings about the programme, not the sales (a line giving away more than its marker's maximum):
+# erp-plugin price lists them; a report does not repeat them beside its own
+PRICING_ONLY = {"price.concession"}
+
+
+@dataclass(frozen=True)
+class Report(jobs.Tables):
+    as_of: date | None = None  # the report's day D
+    warnings: list[Problem] = field(default_factory=list)
+    segments_saved: int | None = None  # rows of Clients changed by --save-segments
+
+
+def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None, as_of: date | None = None,
+        months: int = 12, save_segments: str | Path | None = None, sheet: str | None = None,
+        skip_bad_lines: bool = False, progress=None) -> Report:
+    """RFM scores and segments over the ``months`` to ``as_of`` (SPEC §10): tables ``rfm`` and ``rfm_segments``.
+    With ``save_segments`` (a tariff workbook) each client's segment goes into its Clients sheet."""
+    from .analytics.rfm import SEGMENTS
+    from .analytics.rfm import rfm as compute
+
+    if months < 1:
+        raise InputError([Problem("rfm.months", f"--months {months} must be 1 or more, e.g. 12")])
+    step, book = _start(tariffs, out, progress)
+    if save_segments is not None:
+        _check_workbook(Path(save_segments))
+    lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
+    day = resolve_as_of(lines, as_of)
+    step("RFM")
+    result = compute(lines, _names(book), day, months, book.settings.minor_units)
+    report = _finish([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
+    if save_segments is not None:
+        from .output.segments_sheet import save_segments as write_segments
+
+        step("writing the segments")
+        frame = result.rfm.frame
+        saved = write_segments(save_segments, dict(zip(frame["client_id"], frame["segment"])), SEGMENTS)
+        report = Report(report.tables, report.written, report.minor_units, day, report.warnings, saved)
+    return report
+
+
+def churn(export, tariffs: str | Path | TariffBook, out: str | Path | None = None, as_of: date | None = None,
+          sheet: str | None = None, skip_bad_lines: bool = False, progress=None) -> Report:
+    """Churn risk from the BG/NBD model fitted on the sales up to ``as_of`` (SPEC §10): tables ``churn``,
+    ``churn_model``, ``churn_bands`` and ``churn_at_risk``."""
+    from .analytics.churn import churn as compute
+
+    step, book = _start(tariffs, out, progress)
+    lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
+    day = resolve_as_of(lines, as_of)
+    step("fitting the churn model")
+    result = compute(lines, _names(book), day, book.settings.minor_units)
+    return _finish([result.churn, result.model, result.bands, result.at_risk], [*result.warnings, *warnings], out,
+                   day, book, step)
+
+
+def birthdays(export, tariffs: str | Path | TariffBook, out: str | Path | None = None, as_of: date | None = None,
+              days: int = 14, ledger: str | Path | None = None, sheet: str | None = None,
+              skip_bad_lines: bool = False, progress=None) -> Report:
+    """Clients whose birthday falls in [as_of, as_of + days] with their greeting (SPEC §10): table
+    ``birthdays``, and ``<stem>.sms.csv`` (phone, text) beside ``out`` for an SMS gateway. ``ledger`` fills
+    ``{balance}`` with each client's available points."""
+    from .analytics.birthdays import birthdays as compute
+
+    if not 0 <= days <= 365:
+        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+    step, book = _start(tariffs, out, progress)
+    if isinstance(export, (str, Path)) and _is_priced(Path(export)):
+        lines = jobs.read_priced(export, book, columns=["source_row", "date"])
+    else:
+        lines = jobs.read(export, book, None, sheet, skip_bad_lines).lines
+    day = resolve_as_of(lines, as_of)
+    balances = None
+    if ledger is not None:
+        from .ledger.store import balances as ledger_balances
+        from .ledger.store import open_ledger
+
+        step("reading the ledger")
+        frame = ledger_balances(open_ledger(ledger, create=False), day)
+        balances = dict(zip(frame["client_id"].astype(str), frame["available"].astype(int)))
+    step("birthdays")
+    result = compute(book, day, days, balances)
+    return _finish([result.birthdays], result.warnings, out, day, book, step, (result.sms,))
+
+
+# ------------------------------------------------------------------ shared
+
+
+def _start(tariffs, out, progress):
+    """The progress callback and the tariff book; InputError for an ``out`` that cannot be written."""
+    step = progress or (lambda stage: None)
+    if out is not None:
+        problem = tables_out_problem(out)
+        if problem:
+            raise InputError([problem])
+    return step, tariffs if isinstance(tariffs, TariffBook) else jobs.load_tariffs(tariffs)
+
+
+def _check_workbook(path: Path) -> None:
+    from .xlsx import check_workbook
+
+    problem = check_workbook(path, "tariff workbook")
+    if problem:
+        raise InputError([problem])
+
+
+def _names(book: TariffBook) -> dict[str, str]:
+    return {client_id: client.name for client_id, client in book.clients.items() if client.name}
+
+
+def _is_priced(path: Path) -> bool:
+    """The parquet ``erp-plugin price`` wrote: it has the columns read back and ``gross``."""
+    if path.suffix.casefold() not in (".parquet", ".pq") or not path.is_file():
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        names = set(pq.read_schema(path).names)
+    except Exception:  # pyarrow's own errors: the export reader reports an unreadable file
+        return False
+    return {*PRICED_COLUMNS, "gross"} <= names
+
+
+def _sales_lines(export, book: TariffBook, sheet, skip_bad_lines: bool, progress) -> tuple[pd.DataFrame, list[Problem]]:
+    """Lines with net: read back from a priced parquet, else priced now (with pricing's warnings)."""
+    if isinstance(export, (str, Path)) and _is_priced(Path(export)):
+        (progress or (lambda stage: None))("reading the priced lines")
+        return jobs.read_priced(export, book, columns=PRICED_COLUMNS), []
+    priced = jobs.price(export, book, None, sheet, skip_bad_lines, progress=progress)
+    return priced.lines, [p for p in priced.problems.warnings if p.code not in PRICING_ONLY]
+
+
+def _finish(tables: list[Table], warnings: list[Problem], out, day: date, book: TariffBook, step,
+            csv_beside: tuple[Table, ...] = ()) -> Report:
+    if warnings:
+        tables = [*tables, jobs.problems_table(warnings, severity=False)]
+    written = []
+    if out is not None:
+        step("writing")
+        written = write_tables(tables, out, csv_beside)
+    return Report({t.name: t for t in [*tables, *csv_beside]}, written, book.settings.minor_units, day, warnings)
