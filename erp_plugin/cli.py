@@ -341,14 +341,24 @@ def _print_year_summary(row, units: int, console: Console) -> None:
 @click.option("--year", type=int, help="The fiscal year whose rebates count (default: the one of the latest line).")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@engine_options
 @handles_input_errors
 def impact_command(export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None, sheet: str | None,
-                   skip_bad_lines: bool) -> None:
+                   skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """What a proposed tariff workbook would have given away on this export, against the current one."""
+    _refuse_for_dask(engine, sheet=sheet)
+    if engine == "dask" and out is None:
+        raise click.UsageError("--engine dask writes the tables: give --out")
     with _progress() as step:
         from . import jobs
 
-        result = jobs.impact(export, tariffs, against, out, year, sheet, skip_bad_lines, progress=step)
+        if engine == "dask":
+            from . import dask_engine
+
+            result = dask_engine.impact(export, tariffs, against, out, year, workers, scheduler,
+                                        skip_bad_lines=skip_bad_lines, progress=step)
+        else:
+            result = jobs.impact(export, tariffs, against, out, year, sheet, skip_bad_lines, progress=step)
     console = _console()
     row = result.tables["summary"].frame.iloc[0]
     units = result.minor_units

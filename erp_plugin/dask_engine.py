@@ -10,8 +10,8 @@ priced on a ``distributed`` cluster — a ``LocalCluster`` the command starts
 and closes (``workers`` processes), or an existing one (``scheduler``). Each
 bucket writes its lines as one part of a parquet dataset (a folder readable
 as one table by pandas, DuckDB and Spark) and hands back its small tables,
-which are combined exactly: sums per marker and in the summary, coupons and
-warnings in export-row order.
+which are combined exactly: sums per marker and in the summary, coupons in
+bucket order, warnings in export-row order.
 
 ``rebates`` runs the same way: each bucket priced and rebated (the year end is per
 client), its per-client tables joined in the export's client order, and the
@@ -19,8 +19,12 @@ overviews and the summary worked out from them once.
 
 ``accrue`` likewise, its accruals joined in the in-process engine's order.
 
-Not yet: reports and impact, csv and xlsx outputs, the ledger (see the
-README); exports other than parquet are priced by the local engine.
+``--out`` is a folder of parts, one a bucket (``.parquet`` or ``.csv``), the
+tables beside it; or, for an export of at most a sheet's rows, a workbook
+(``.xlsx``) gathered from the parts in export-row order.
+
+Not yet: reports and impact, the ledger (see the README); exports other than
+parquet are priced by the local engine.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from .tariffs import TariffBook
 BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
 BUCKET_LINES = 500_000  # at most about this many lines a bucket: a worker's memory does not grow with the export
 BUCKET = "bucket"
+PARTS = (".parquet", ".csv")  # --out suffixes written as a folder of parts, one a bucket
+XLSX = (".xlsx", ".xlsm")
+SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
 SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written: bounds the split's memory
 
 
@@ -62,9 +69,9 @@ class DaskRun:
 def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
           scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
           progress=None) -> DaskRun:
-    """Price a parquet export on a Dask cluster into ``out`` (a parquet dataset: a folder of parts), with the
-    tables beside it as ``<stem>.<table>.parquet``. Raises InputError with every problem of every bucket;
-    nothing is written then."""
+    """Price a parquet export on a Dask cluster into ``out`` (a folder of parquet or csv parts, or a workbook),
+    with the tables beside it as ``<stem>.<table>.<suffix>``. Raises InputError with every problem of every
+    bucket; nothing is written then."""
     book = jobs.load_tariffs(tariffs)
     return _run_buckets(export, book, out, _priced, combine, workers, scheduler,
                         buckets, skip_bad_lines, progress)
@@ -93,6 +100,91 @@ def accrue(export: str | Path, tariffs: str | Path | TariffBook, as_of, out: str
                         progress)
 
 
+def impact(export: str | Path, current: str | Path | TariffBook, proposed: str | Path | TariffBook, out: str | Path,
+           year: int | None = None, workers: int = 2, scheduler: str | None = None, buckets: int | None = None,
+           skip_bad_lines: bool = False, progress=None) -> jobs.Impact:
+    """jobs.impact on a Dask cluster: each bucket read once, priced and rebated under both workbooks, its
+    line figures summed per client, tariff and marker (with their first export row); the groups joined
+    in export-row order give the in-process engine's tables. ``out`` is a table file, as jobs.impact writes."""
+    from .output.write import tables_out_problem, write_tables
+    from .period.accrual import fiscal_year_of
+    from .period.rebates import FiscalYear
+
+    step = progress or (lambda stage: None)
+    export, out = Path(export), Path(out)
+    _refuse(export, None)
+    problem = tables_out_problem(out)
+    if problem:
+        raise InputError([problem])
+    books = jobs.impact_books(current, proposed)
+    year = year or fiscal_year_of(books["current"], _latest_day(export)).year
+    count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
+    work = out.with_name(f".{out.name}.work")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        step("splitting the export into client buckets")
+        folders = _split(export, work / "buckets", count)
+        step(f"pricing {len(folders)} buckets under both workbooks")
+        results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
+        problems = _gathered_problems(results)
+        _refuse_empty_year(results, FiscalYear.of(books["current"], year))
+        figures = {run: pd.concat([r["groups"][run] for r in results], ignore_index=True)
+                   .sort_values("first_row", kind="stable", ignore_index=True) for run in books}
+        minor = books["current"].settings.minor_units
+        tables = jobs.impact_result(figures, year, minor)
+        step("writing")
+        return jobs.Impact(tables, write_tables(list(tables.values()), out), minor, year, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_bad_lines: bool) -> dict:
+    """One bucket read once, priced and rebated under each workbook; per run its line figures summed per
+    client, tariff and marker in order of first export row, and its dates (for a year it has no lines in)."""
+    from .period.impact import FIGURES, line_figures
+    from .period.rebates import FiscalYear, year_end
+
+    try:
+        data = jobs.read(_bucket_file(folder), books["current"], skip_bad_lines=skip_bad_lines).export
+        groups, warnings = {}, []
+        for run, book in books.items():
+            priced = jobs.price(data, book)
+            warnings += priced.problems.warnings
+            figures = line_figures(year_end(priced.lines, book, year).lines)
+            figures["first_row"] = priced.lines[SOURCE_ROW].to_numpy()
+            groups[run] = figures.groupby(["client_id", "tariff", "marker"], sort=False).agg(
+                first_row=("first_row", "min"), **{name: (name, "sum") for name in FIGURES}).reset_index()
+    except InputError as exc:
+        return {"errors": exc.problems, "warnings": []}
+    fy, days = FiscalYear.of(books["current"], year), priced.lines["date"]
+    return {"warnings": warnings, "groups": groups,
+            "dates": (days.min(), days.max()),
+            "in_year": bool(((days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))).any())}
+
+
+def _latest_day(export: Path):
+    """The export's latest date, from its date column (a date or timestamp column; text dates need --year)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    from .erp.header import match_fields
+
+    source = ds.dataset(export, format="parquet")
+    fields = match_fields(source.schema.names, {})
+    column = source.schema.names[fields["date"]] if "date" in fields else None
+    kind = source.schema.field(column).type if column else None
+    if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        raise InputError([Problem("impact.year", "the export's dates are not a date column, so the Dask engine "
+                                  "cannot tell the fiscal year of the latest line before pricing: give --year",
+                                  file=str(export))])
+    latest = pc.max(source.to_table(columns=[column])[column]).as_py()
+    if latest is None:
+        raise InputError([Problem("price.no_lines", "the export has no dated lines: nothing to compare",
+                                  file=str(export))])
+    return latest.date() if hasattr(latest, "date") and callable(latest.date) else latest
+
+
 def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
                  scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress) -> DaskRun:
     """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
@@ -107,38 +199,63 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         step("splitting the export into client buckets")
         folders = _split(export, work / "buckets", count)
         step(f"pricing {len(folders)} buckets")
-        results = _run(folders, book, work / "parts", workers, scheduler, skip_bad_lines, finish)
-        problems = Problems()
-        for result in results:
-            problems.extend(result.get("errors", []))
-        if problems.errors:
-            raise InputError(sorted(problems.errors, key=lambda p: (p.row is None, p.row or 0)))
-        problems.extend(capped([w for result in results for w in result["warnings"]]))
+        workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
+        parts = work / "parts"
+        parts.mkdir(parents=True)
+        results = _submit(folders, book, workers, scheduler, run_bucket, parts,
+                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish)
+        problems = _gathered_problems(results)
         tables = join(results, book)
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
         step("writing")
-        written = _publish(work / "parts", out, tables)
-        parts = sorted(out.glob("*.parquet"))
+        if workbook:
+            written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
+        else:
+            written = _publish(parts, out, tables)
+            part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
-                       sum(r["lines"] for r in results), parts)
+                       sum(r["lines"] for r in results), part_files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _refuse(export: Path, out: Path) -> None:
-    """What the Dask engine cannot do with these files, before any work."""
+def _gathered_problems(results: list[dict]) -> Problems:
+    """The buckets' problems as one run's: every error (raised, in export-row order), else the warnings
+    capped as one run caps them."""
+    errors = [problem for result in results for problem in result.get("errors", [])]
+    if errors:
+        raise InputError(sorted(errors, key=lambda p: (p.row is None, p.row or 0)))
+    problems = Problems()
+    problems.extend(capped([w for result in results for w in result["warnings"]]))
+    return problems
+
+
+def _refuse(export: Path, out: Path | None) -> None:
+    """What the Dask engine cannot do with these files (``out``: a folder of parts or a workbook; None:
+    checked by the job), before any work."""
     problems = []
     if export.suffix.casefold() not in (".parquet", ".pq"):
         problems.append(Problem("engine.format", "the Dask engine reads parquet exports; price this one with "
                                 "--engine local (or save it as parquet)", file=str(export)))
-    if out.suffix.casefold() != ".parquet":
-        problems.append(Problem("engine.out", "with the Dask engine --out is a parquet dataset (a folder of parts): "
-                                "give a name ending in .parquet", file=str(out)))
+    if out is None:
+        if problems:
+            raise InputError(problems)
+        return
+    suffix = out.suffix.casefold()
+    if suffix in XLSX:
+        lines = _rows(export)
+        if lines > SHEET_LINES:
+            problems.append(Problem("engine.out", f"the export has {lines:,} lines and a sheet holds "
+                                    f"{SHEET_LINES:,} under its header: give --out as .parquet or .csv "
+                                    "(a folder of parts)".replace(",", " "), file=str(out)))
+    elif suffix not in PARTS:
+        problems.append(Problem("engine.out", "with the Dask engine --out is a folder of parts (.parquet or .csv), "
+                                "or a workbook (.xlsx) of at most 1 048 575 lines", file=str(out)))
     elif out.exists() and not out.is_dir():
         problems.append(Problem("engine.out", "is a file; the Dask engine writes a folder of parts there: give "
                                 "another name or remove it", file=str(out)))
-    elif not out.parent.exists():
+    if not out.parent.exists():
         problems.append(Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out)))
     if problems:
         raise InputError(problems)
@@ -205,44 +322,49 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir())
 
 
-def _run(folders: list[Path], book: TariffBook, parts: Path, workers: int, scheduler: str | None,
-         skip_bad_lines: bool, finish) -> list[dict]:
-    """Each bucket priced and finished on the cluster (the tariff book sent to every worker once); the
-    buckets' results."""
+def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args) -> list:
+    """``job(folder, shared, *args)`` for each bucket folder on the cluster — a LocalCluster of ``workers``
+    processes started and closed here, or the one at ``scheduler`` — with ``shared`` (the tariff book or
+    books) sent to every worker once; the results in bucket order."""
     from distributed import Client, LocalCluster
 
-    parts.mkdir(parents=True, exist_ok=True)
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                  dashboard_address=":0")
     try:
         with Client(scheduler or cluster) as client:
-            shared = client.scatter(book, broadcast=True)
-            futures = [client.submit(run_bucket, folder, shared, parts / f"part-{i:05d}.parquet", skip_bad_lines,
-                                     finish, pure=False)
-                       for i, folder in enumerate(folders)]
-            return client.gather(futures)
+            sent = client.scatter(shared, broadcast=True)
+            return client.gather([client.submit(job, folder, sent, *args, pure=False) for folder in folders])
     finally:
         if cluster is not None:
             cluster.close()
 
 
-def run_bucket(folder: Path, book: TariffBook, part: Path, skip_bad_lines: bool, finish) -> dict:
+def _bucket_file(folder: Path) -> Path:
+    """A bucket's one file (the split keeps every bucket's file open, so it writes one: never price part of
+    a bucket)."""
+    files = sorted(Path(folder).glob("*.parquet"))
+    if len(files) != 1:
+        raise RuntimeError(f"bucket {folder} holds {len(files)} files, not one; nothing was written")
+    return files[0]
+
+
+def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish) -> dict:
     """One bucket priced by the ordinary job and ``finish``ed (``finish(priced, book)``: the lines to write,
-    their result kinds, the tables and what else the join needs), its lines written as ``part``; its
-    tables and problems as plain values (an InputError's problems travel back as data)."""
+    their result kinds, the tables and what else the join needs), its lines written as its part in
+    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data)."""
     from .output.write import write_output
 
-    files = sorted(Path(folder).glob("*.parquet"))
-    if len(files) != 1:  # the split keeps every bucket's file open, so it writes one: never price part of a bucket
-        raise RuntimeError(f"bucket {folder} holds {len(files)} files, not one; nothing was written")
     try:
-        priced = jobs.price(files[0], book, skip_bad_lines=skip_bad_lines)
+        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines)
         lines, results, tables, more = finish(priced, book)
     except InputError as exc:
         return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
     lines = lines.drop(columns=[BUCKET], errors="ignore")
-    write_output(priced.source, lines, results, [], part, input_kinds=input_kinds(priced.minor_units))
-    return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), **more}
+    number = int(Path(folder).name.partition("=")[2])  # the split's hive folder: bucket=N
+    write_output(priced.source, lines, results, [], parts / f"part-{number:05d}{suffix}",
+                 input_kinds=input_kinds(priced.minor_units))
+    return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), "results": results,
+            **more}
 
 
 def _priced(priced: jobs.Priced, book: TariffBook) -> tuple:
@@ -371,6 +493,29 @@ def _refuse_empty_year(results: list[dict], fy, within: str = "") -> None:
     raise jobs.empty_year(fy, first, last, within)
 
 
+def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Table], results: dict, book: TariffBook,
+                      ) -> list[Path]:
+    """The parts gathered in export-row order into one workbook, as the in-process engine writes a parquet
+    export's results: a Lines sheet and a sheet per table (the export has at most a sheet's lines)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from .erp.header import ExportSource
+    from .erp.read import read_priced_columns
+    from .lines import PERCENT
+    from .output.write import write_output
+    from .tables import INT, PCT
+
+    joined = parts.with_name("lines.parquet")
+    table = ds.dataset(parts, format="parquet").to_table().sort_by(SOURCE_ROW)
+    pq.write_table(table, joined)
+    minor = book.settings.minor_units
+    kinds = {SOURCE_ROW: INT, **input_kinds(minor), **{n: PERCENT if k == PCT else k for n, k in results.items()}}
+    lines = read_priced_columns(joined, kinds, [name for name in table.column_names if name in kinds])
+    return write_output(ExportSource(export, "parquet"), lines, results, list(tables.values()), out,
+                        input_kinds=input_kinds(minor))
+
+
 def _publish(parts: Path, out: Path, tables: dict[str, Table]) -> list[Path]:
     """The parts folder renamed to ``out`` (an earlier dataset there replaced) and the tables written beside
     it, all or nothing as far as the file system allows: tables first, then the folder."""
@@ -378,7 +523,7 @@ def _publish(parts: Path, out: Path, tables: dict[str, Table]) -> list[Path]:
 
     written = []
     for table in tables.values():
-        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}.parquet"))
+        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}{out.suffix}"))
     old = out.with_name(f".{out.name}.old")
     if out.exists():
         out.rename(old)

@@ -460,20 +460,18 @@ def impact(
     one (SPEC §9): the export read once (with the current workbook's Columns), priced and rebated under each
     for fiscal ``year`` (default: the one holding the export's latest line), compared per client, tariff
     and marker (period/impact.py), with a ``summary`` of the total change in concession."""
-    from .period.impact import impact_tables, line_figures
+    from .period.impact import line_figures
     from .period.rebates import FiscalYear, year_end
 
     step = progress or (lambda stage: None)
-    books = {"current": _book(current), "proposed": _book(proposed)}
+    books = impact_books(current, proposed)
     minor = books["current"].settings.minor_units
-    if books["proposed"].settings.minor_units != minor:
-        raise InputError([Problem("impact.currency", "the two tariff workbooks keep money in different minor units "
-                                  "(Settings minor_units); compare workbooks of one currency")])
     step("reading the export")
     data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False)
     if year is None and len(data.lines):
-        latest = pd.Timestamp(data.lines["date"].max()).date()
-        year = latest.year if latest >= FiscalYear.of(books["current"], latest.year).start else latest.year - 1
+        from .period.accrual import fiscal_year_of
+
+        year = fiscal_year_of(books["current"], pd.Timestamp(data.lines["date"].max()).date()).year
     figures, problems = {}, Problems()
     for run, book in books.items():
         step(f"pricing under the {run} workbook")
@@ -481,15 +479,34 @@ def impact(
         problems.extend(priced.problems.warnings)
         _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
+    tables = impact_result(figures, year, minor)
+    step("writing")
+    written = write_tables(list(tables.values()), out) if out is not None else []
+    return Impact(tables, written, minor, year, problems)
+
+
+def impact_result(figures: dict[str, pd.DataFrame], year: int, minor: int) -> dict[str, Table]:
+    """impact's tables from each run's line figures (period.impact.line_figures, or the same summed over
+    groups of lines in the lines' order): per client, tariff and marker, and a ``summary`` of the total
+    change in concession."""
+    from .period.impact import impact_tables
+
     tables = impact_tables(figures["current"], figures["proposed"], minor)
-    totals = {run: int(figures[run]["concession"].sum()) for run in books}
+    totals = {run: int(figures[run]["concession"].sum()) for run in ("current", "proposed")}
     tables["summary"] = Table("summary", pd.DataFrame([{
         "fiscal_year": year, "clients": len(tables["impact"].frame), "concession_current": totals["current"],
         "concession_proposed": totals["proposed"], "concession_delta": totals["proposed"] - totals["current"],
     }]), {"fiscal_year": INT, "clients": INT, **{f"concession_{p}": money(minor) for p in ("current", "proposed", "delta")}})
-    step("writing")
-    written = write_tables(list(tables.values()), out) if out is not None else []
-    return Impact(tables, written, minor, year, problems)
+    return tables
+
+
+def impact_books(current: str | Path | TariffBook, proposed: str | Path | TariffBook) -> dict[str, TariffBook]:
+    """The two workbooks impact compares, refused when they keep money in different minor units."""
+    books = {"current": _book(current), "proposed": _book(proposed)}
+    if books["proposed"].settings.minor_units != books["current"].settings.minor_units:
+        raise InputError([Problem("impact.currency", "the two tariff workbooks keep money in different minor units "
+                                  "(Settings minor_units); compare workbooks of one currency")])
+    return books
 
 
 def accrue(

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -88,6 +89,37 @@ def test_accruals_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
     assert "as of 30.09.2026" in done.stdout
 
 
+def test_impact_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
+    """impact of PRO's red discount one point lower (8 % -> 7 %), the export read, priced and rebated under
+    both workbooks bucket by bucket: every table equal to the in-process run's; the concession falls."""
+    import openpyxl
+
+    proposed = tmp_path / "proposed.xlsx"
+    book = openpyxl.load_workbook(sample / "tariffs.xlsx")
+    rows = {row[0].value: row for row in book["Tariffs"].iter_rows(min_row=2)}
+    assert rows["PRO"][5].value == 8  # the red column
+    rows["PRO"][5].value = 7
+    book.save(proposed)
+    outs = {}
+    for engine in ("local", "dask"):
+        outs[engine] = tmp_path / f"impact_{engine}.parquet"
+        done = subprocess.run([*ERP_PLUGIN, "impact", str(sample / "export.parquet"), "--tariffs",
+                               str(sample / "tariffs.xlsx"), "--against", str(proposed), "--out", str(outs[engine]),
+                               "--engine", engine], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    for table in ("impact", "impact_by_tariff", "impact_by_marker", "summary"):
+        mine = pq.read_table(outs["dask"].with_name(f"impact_dask.{table}.parquet") if table != "impact"
+                             else outs["dask"]).to_pandas()
+        theirs = pq.read_table(outs["local"].with_name(f"impact_local.{table}.parquet") if table != "impact"
+                               else outs["local"]).to_pandas()
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+    summary = pq.read_table(outs["dask"].with_name("impact_dask.summary.parquet")).to_pandas().iloc[0]
+    assert summary["fiscal_year"] == 2026 and summary["concession_delta"] < 0
+    by_tariff = pq.read_table(outs["dask"].with_name("impact_dask.impact_by_tariff.parquet")).to_pandas()
+    unchanged = by_tariff[by_tariff["tariff"] != "PRO"]
+    assert (unchanged["price_discount_delta"] == 0).all()  # only PRO's terms changed
+
+
 def test_a_year_without_lines_is_the_local_engines_error(sample, tmp_path):
     done = subprocess.run([*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
                            "--year", "2019", "--out", str(tmp_path / "r.parquet"), "--engine", "dask"],
@@ -150,8 +182,50 @@ def test_bad_lines_in_a_bucket_come_back_with_their_rows_and_nothing_is_written(
     assert time.perf_counter() - started < 300
 
 
+def test_csv_parts_and_a_workbook_hold_the_local_engines_lines(sample, tmp_path):
+    """--out .csv: a folder of csv parts (one a bucket) with the tables beside it as csv; --out .xlsx (an
+    export within a sheet's rows): one workbook, its Lines sheet in export-row order as the local engine's."""
+    import openpyxl
+
+    csv_out, xlsx_out, local_xlsx = tmp_path / "priced.csv", tmp_path / "priced.xlsx", tmp_path / "local.xlsx"
+    for out, engine in ((csv_out, "dask"), (xlsx_out, "dask"), (local_xlsx, "local")):
+        done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs",
+                               str(sample / "tariffs.xlsx"), "--out", str(out), "--engine", engine],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    parts = sorted(csv_out.glob("part-*.csv"))
+    assert csv_out.is_dir() and len(parts) > 1
+    lines = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts])
+    lines = lines.sort_values("source_row", key=lambda rows: rows.astype(int)).reset_index(drop=True)
+    local = pq.read_table(sample / "local.parquet").to_pandas()
+    assert len(lines) == 6000 and list(lines.columns) == list(local.columns)
+    assert lines["net"].map(Decimal).tolist() == local["net"].tolist()  # money as exact text: 1234.56
+    assert (tmp_path / "priced.summary.csv").exists() and (tmp_path / "priced.markers.csv").exists()
+
+    def sheet(path):
+        book = openpyxl.load_workbook(path, read_only=True)
+        return book.sheetnames, [row for row in book["Lines"].iter_rows(values_only=True)]
+
+    names, rows = sheet(xlsx_out)
+    local_names, local_rows = sheet(local_xlsx)
+    assert len(rows) == 6001 and rows == local_rows
+    assert names == local_names
+
+
 def test_what_the_dask_engine_does_not_take_is_said_before_any_work(sample, tmp_path):
+    import pyarrow as pa
+
     done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--out", str(tmp_path / "priced.json"), "--engine", "dask"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "with the Dask engine --out is a folder of parts (.parquet or .csv)" in " ".join(done.stderr.split())
+    big = tmp_path / "big.parquet"  # one line more than a sheet holds under its header
+    pq.write_table(pa.table({"client_id": pa.array(["C1"] * 1_048_576), "qty": pa.array([1] * 1_048_576)}), big)
+    started = time.perf_counter()
+    done = subprocess.run([*ERP_PLUGIN, "price", str(big), "--tariffs", str(sample / "tariffs.xlsx"),
                            "--out", str(tmp_path / "priced.xlsx"), "--engine", "dask"], capture_output=True, text=True)
     assert done.returncode == 2
-    assert "with the Dask engine --out is a parquet dataset" in " ".join(done.stderr.split())
+    assert ("the export has 1 048 576 lines and a sheet holds 1 048 575 under its header: give --out as .parquet or .csv"
+            in " ".join(done.stderr.split()))
+    assert time.perf_counter() - started < 30  # said from the file's footer, before any work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet"]
