@@ -80,9 +80,10 @@ def birthdays(book: TariffBook, as_of: date, days: int, balances: dict[str, int]
     template = book.settings.birthday_greeting or ""
     warnings = _unknown_placeholders(template, book)
     units = book.settings.minor_units
-    phones, greetings = [], []
+    phones, valid, greetings = [], [], []
     for client in chosen:
         phone = e164(client.phone) if client.phone else None
+        valid.append(phone is not None)
         if client.phone and phone is None:
             warnings.append(Problem("birthday.phone", f"phone {client.phone!r} of client {client.client_id} is not a "
                                     f"valid number (region {PHONE_REGION} unless it starts with +country code); kept "
@@ -99,7 +100,8 @@ def birthdays(book: TariffBook, as_of: date, days: int, balances: dict[str, int]
     }).sort_values(["date", "client_id"], kind="stable", ignore_index=True)
     kinds = {"client_id": TEXT, "name": TEXT, "date": DATE, "age": INT, "phone": TEXT, "email": TEXT,
              "greeting": TEXT, "sms_parts": INT}
-    sendable = frame[frame["phone"].astype(object).fillna("").astype(str).str.startswith("+")]
+    # the valid numbers only: one kept as written may start with + too ('+7 485 12-34')
+    sendable = frame[frame["client_id"].isin([c.client_id for c, ok in zip(chosen, valid) if ok])]
     sms = pd.DataFrame({"phone": sendable["phone"].to_numpy(dtype=object),
                         "text": sendable["greeting"].to_numpy(dtype=object)})
     return Birthdays(Table("birthdays", frame, kinds), Table("sms", sms, {"phone": TEXT, "text": TEXT}), warnings)

@@ -83,14 +83,15 @@ def write_sample_export(path: str | Path, year: int = 2026) -> None:
     save_workbook(build_export(year), Path(path), deterministic=True)
 
 
-def build_export(year: int = 2026) -> Workbook:
+def build_export(year: int = 2026, lines: list[Line] | None = None, period: str | None = None) -> Workbook:
+    """The 1C report of ``lines`` (default: the year's sample_lines) under the title's ``period``."""
     products = {p[0]: p for p in PRODUCTS}
     wb = Workbook()
     ws = wb.active
     ws.title = "TDSheet"  # the sheet name 1C gives its spreadsheet documents
     last_col = len(HEADERS)
     ws.append(["Продажи по номенклатуре"])
-    ws.append([f"Период: 01.01.{year} - 31.12.{year}"])
+    ws.append([period or f"Период: 01.01.{year} - 31.12.{year}"])
     ws.append(["Организация: ООО «ЭлектроОпт» (ИНН 7700000000)"])
     ws.append([])
     ws.append(list(HEADERS))
@@ -104,7 +105,7 @@ def build_export(year: int = 2026) -> Workbook:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     total_qty, total_sum = 0, 0
     line_in_doc: dict[str, int] = {}
-    for i, line in enumerate(sample_lines(year)):
+    for i, line in enumerate(sample_lines(year) if lines is None else lines):
         sku, name, _marker, category, price_text = products[line.sku]
         price = parse_decimal(price_text)
         amount = to_minor(price * line.qty)

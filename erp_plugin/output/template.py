@@ -111,7 +111,8 @@ COUPON_RULES = (("C30", 5, 30, "end_of_month", 5000),)
 QUESTS = (("Q-ELECTRO", "Кабель, Автоматика, Щиты", date(2026, 1, 1), None, 5000),)
 
 
-def build_workbook() -> Workbook:
+def build_workbook(clients: tuple = CLIENTS) -> Workbook:
+    """The template; ``clients``: the Clients sheet's rows (the sample workbooks add the history's clients)."""
     wb = Workbook()
     wb.remove(wb.active)
     _instructions(wb)
@@ -126,7 +127,7 @@ def build_workbook() -> Workbook:
     _sheet(wb, "Options", OPTION_ROWS, lists={"option": _literal(OPTIONS)})
     _sheet(wb, "BonusModes", DEFAULT_BONUS_MODES)
     lists = {"tariff": "Tariffs!$A$2:$A$200", "bonus_mode": "BonusModes!$A$2:$A$50", "tier": "Tiers!$A$2:$A$50"}
-    _sheet(wb, "Clients", CLIENTS, lists=lists)
+    _sheet(wb, "Clients", clients, lists=lists)
     _sheet(wb, "TariffChanges", TARIFF_CHANGES, lists=lists)
     markers = {"marker": "Markers!$A$2:$A$50"}
     _sheet(wb, "Products", [(sku, marker, category) for sku, _n, marker, category, _p in PRODUCTS], lists=markers)
@@ -143,8 +144,8 @@ def build_workbook() -> Workbook:
     return wb
 
 
-def write_template(path: str | Path) -> None:
-    save_workbook(build_workbook(), Path(path), deterministic=True)
+def write_template(path: str | Path, clients: tuple = CLIENTS) -> None:
+    save_workbook(build_workbook(clients), Path(path), deterministic=True)
 
 
 # ------------------------------------------------------------------ sheets
