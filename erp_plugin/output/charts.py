@@ -88,6 +88,8 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
         over = LineChart()
         for name in chart.lines:
             over.add_data(ref(name, header=True), titles_from_data=True)
+        for series in over.series:  # straight segments: a smoothed curve draws dips and peaks not in the data
+            series.smooth = False
         over.set_categories(ref(chart.categories, header=False))
         if chart.lines_title:  # a second value axis on the right, crossing where the categories end
             over.y_axis.axId = 200
