@@ -630,15 +630,23 @@ def _print_report_end(result, console: Console) -> None:
               help="The window: this many calendar months up to --as-of.")
 @click.option("--save-segments", type=click.Path(path_type=Path),
               help="Tariff workbook whose Clients segments get each client's RFM segment (for promotions).")
+@engine_options
 @handles_input_errors
 def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
-                       months: int, save_segments: Path | None) -> None:
+                       months: int, save_segments: Path | None, engine: str, workers: int, scheduler: str | None) -> None:
     """RFM: recency, frequency, monetary per client, scored 1–5, and its segment (champions … hibernating)."""
+    _refuse_for_dask(engine, sheet=sheet, save_segments=save_segments)
     with _progress() as step:
         from . import reports
 
-        result = reports.rfm(export, tariffs, out, as_of.date() if as_of else None, months, save_segments, sheet,
-                             skip_bad_lines, progress=step)
+        if engine == "dask":
+            from . import dask_engine
+
+            result = dask_engine.report("rfm", export, tariffs, out, as_of.date() if as_of else None, months, workers,
+                                        scheduler, skip_bad_lines=skip_bad_lines, progress=step)
+        else:
+            result = reports.rfm(export, tariffs, out, as_of.date() if as_of else None, months, save_segments, sheet,
+                                 skip_bad_lines, progress=step)
     console = _console()
     frame = result.tables["rfm_segments"].frame
     console.print(f"RFM as of {result.as_of:%d.%m.%Y}, {months} months: {int(frame['clients'].sum())} clients")
@@ -653,15 +661,23 @@ def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str
 
 @report_group.command("churn")
 @_report_options
+@engine_options
 @handles_input_errors
 def report_churn_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
-                         skip_bad_lines: bool) -> None:
+                         skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """Churn risk per client: the BG/NBD model fitted on the clients' purchase days (p_alive, purchases in 90 days)."""
+    _refuse_for_dask(engine, sheet=sheet)
     with _progress() as step:
         from . import reports
 
-        result = reports.churn(export, tariffs, out, as_of.date() if as_of else None, sheet, skip_bad_lines,
-                               progress=step)
+        if engine == "dask":
+            from . import dask_engine
+
+            result = dask_engine.report("churn", export, tariffs, out, as_of.date() if as_of else None, 12, workers,
+                                        scheduler, skip_bad_lines=skip_bad_lines, progress=step)
+        else:
+            result = reports.churn(export, tariffs, out, as_of.date() if as_of else None, sheet, skip_bad_lines,
+                                   progress=step)
     console = _console()
     model = result.tables["churn_model"].frame.iloc[0]
     console.print(f"churn as of {result.as_of:%d.%m.%Y}: BG/NBD over {int(model['clients'])} clients, r {model['r']:.4f}, "
@@ -679,15 +695,23 @@ def report_churn_command(export: Path, tariffs: Path, out: Path, as_of, sheet: s
 @click.option("--days", type=click.IntRange(min=0, max=365), default=14, show_default=True,
               help="The window: birthdays from --as-of to this many days after it, both included.")
 @click.option("--ledger", help="The bonus ledger (SQLite path or URL): fills {balance} in the greeting.")
+@engine_options
 @handles_input_errors
 def report_birthdays_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
-                             days: int, ledger: str | None) -> None:
+                             days: int, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Upcoming birthdays of clients' contacts, each with its greeting and an SMS file for a gateway."""
+    _refuse_for_dask(engine, sheet=sheet)
     with _progress() as step:
         from . import reports
 
-        result = reports.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger, sheet,
-                                   skip_bad_lines, progress=step)
+        if engine == "dask":  # no line is priced: the export's latest date is all it needs from it
+            from . import dask_engine
+
+            result = dask_engine.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger,
+                                           progress=step)
+        else:
+            result = reports.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger, sheet,
+                                       skip_bad_lines, progress=step)
     console = _console()
     frame = result.tables["birthdays"].frame
     console.print(f"birthdays from {result.as_of:%d.%m.%Y}, {days} days: {len(frame)} clients, "

@@ -29,9 +29,11 @@ parquet are priced by the local engine.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +51,8 @@ BUCKET = "bucket"
 PARTS = (".parquet", ".csv")  # --out suffixes written as a folder of parts, one a bucket
 XLSX = (".xlsx", ".xlsm")
 SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
-SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written: bounds the split's memory
+SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written, at most
+SPLIT_BUFFER_ROWS = 2_000_000  # rows all buckets' parts gather together, at most: the split's memory, whatever the size
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
         raise InputError([problem])
     books = jobs.impact_books(current, proposed)
     year = year or fiscal_year_of(books["current"], _latest_day(export)).year
-    count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
-    work = out.with_name(f".{out.name}.work")
-    shutil.rmtree(work, ignore_errors=True)
-    try:
-        step("splitting the export into client buckets")
-        folders = _split(export, work / "buckets", count)
+    with _bucketed(export, out, workers, buckets, step) as (_, folders):
         step(f"pricing {len(folders)} buckets under both workbooks")
         results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
         problems = _gathered_problems(results)
@@ -134,8 +132,6 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
         tables = jobs.impact_result(figures, year, minor)
         step("writing")
         return jobs.Impact(tables, write_tables(list(tables.values()), out), minor, year, problems)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_bad_lines: bool) -> dict:
@@ -162,8 +158,83 @@ def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_
             "in_year": bool(((days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))).any())}
 
 
+def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, as_of=None,
+           months: int = 12, workers: int = 2, scheduler: str | None = None, buckets: int | None = None,
+           skip_bad_lines: bool = False, progress=None):
+    """``report rfm`` or ``report churn`` (reports.py) on a Dask cluster: each bucket priced, its clients'
+    figures (recency, frequency, monetary; or purchase histories) worked out there; the scores, segments
+    and the BG/NBD fit over every client at once here. As of ``as_of``, else the export's latest date."""
+    from . import reports
+    from .analytics.churn import churn_tables
+    from .analytics.rfm import rfm_tables
+    from .analytics.sales import joined
+
+    export = Path(export)
+    _refuse(export, None)
+    step, book = reports.start_report(tariffs, out, progress)
+    try:
+        first, last = _date_span(export)
+    except InputError:
+        if as_of is None:
+            raise
+        first = last = as_of  # text dates: --as-of as given (a day before every line finds no sale: said so)
+    if as_of is not None and as_of < first:
+        raise InputError([Problem("report.as_of", f"--as-of {as_of:%d.%m.%Y} is before every line: the export's lines "
+                                  f"run from {first:%d.%m.%Y} to {last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
+                                  "or leave --as-of out for the last one")])
+    day = as_of or last
+    with _bucketed(export, Path(out), workers, buckets, step) as (_, folders):
+        step(f"pricing {len(folders)} buckets")
+        results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
+    problems = _gathered_problems(results)
+    priced = [w for w in problems.warnings if w.code not in reports.PRICING_ONLY]
+    step("scoring" if kind == "rfm" else "fitting the churn model")
+    figures = joined([r["figures"] for r in results])
+    if kind == "rfm":
+        result = rfm_tables(figures, reports.names_of(book), day, months, book.settings.minor_units)
+        tables = [result.rfm, result.segments]
+    else:
+        result = churn_tables(figures, reports.names_of(book), day, book.settings.minor_units)
+        tables = [result.churn, result.model, result.bands, result.at_risk]
+    own = sorted(result.warnings, key=lambda w: (w.row is None, w.row or 0))  # the buckets' in export-row order
+    return reports.finish_report(tables, [*own, *priced], out, day, book, step)
+
+
+def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, as_of=None, days: int = 14,
+              ledger: str | None = None, progress=None):
+    """``report birthdays`` for an export too big to read whole: it needs only the Clients sheet and the
+    report's day, the export's latest date (from its date column) unless ``as_of`` is given."""
+    from . import reports
+
+    export = Path(export)
+    _refuse(export, None)
+    if not 0 <= days <= 365:
+        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+    step, book = reports.start_report(tariffs, out, progress)
+    return reports.birthdays_on(as_of or _latest_day(export), book, out, days, ledger, step)
+
+
+def report_bucket(folder: Path, book: TariffBook, kind: str, day, months: int, skip_bad_lines: bool) -> dict:
+    """One bucket priced, and its clients' RFM figures or purchase histories as of ``day``."""
+    from .analytics.churn import client_histories
+    from .analytics.rfm import rfm_figures
+
+    try:
+        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines)
+    except InputError as exc:
+        return {"errors": exc.problems, "warnings": []}
+    figures = rfm_figures(priced.lines, day, months) if kind == "rfm" else client_histories(priced.lines, day)
+    return {"warnings": list(priced.problems.warnings), "figures": figures}
+
+
 def _latest_day(export: Path):
-    """The export's latest date, from its date column (a date or timestamp column; text dates need --year)."""
+    """The export's latest date (a date or timestamp column; text dates need --year)."""
+    return _date_span(export)[1]
+
+
+def _date_span(export: Path):
+    """The export's first and latest date, from its date column (a date or timestamp column: text dates
+    would need the reader's parsing, so a job that needs them before pricing says what to give)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -175,14 +246,13 @@ def _latest_day(export: Path):
     column = source.schema.names[fields["date"]] if "date" in fields else None
     kind = source.schema.field(column).type if column else None
     if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-        raise InputError([Problem("impact.year", "the export's dates are not a date column, so the Dask engine "
-                                  "cannot tell the fiscal year of the latest line before pricing: give --year",
-                                  file=str(export))])
-    latest = pc.max(source.to_table(columns=[column])[column]).as_py()
-    if latest is None:
-        raise InputError([Problem("price.no_lines", "the export has no dated lines: nothing to compare",
-                                  file=str(export))])
-    return latest.date() if hasattr(latest, "date") and callable(latest.date) else latest
+        raise InputError([Problem("engine.dates", "the export's dates are not a date column, so the Dask engine "
+                                  "cannot tell its latest date before pricing: give --year (impact) or --as-of "
+                                  "(reports)", file=str(export))])
+    span = pc.min_max(source.to_table(columns=[column])[column]).as_py()
+    if span["max"] is None:
+        raise InputError([Problem("price.no_lines", "the export has no dated lines", file=str(export))])
+    return tuple(day.date() if isinstance(day, datetime) else day for day in (span["min"], span["max"]))
 
 
 def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
@@ -192,12 +262,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
     step = progress or (lambda stage: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
-    count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
-    work = out.with_name(f".{out.name}.work")
-    shutil.rmtree(work, ignore_errors=True)
-    try:
-        step("splitting the export into client buckets")
-        folders = _split(export, work / "buckets", count)
+    with _bucketed(export, out, workers, buckets, step) as (work, folders):
         step(f"pricing {len(folders)} buckets")
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
@@ -216,6 +281,19 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
                        sum(r["lines"] for r in results), part_files)
+
+
+@contextlib.contextmanager
+def _bucketed(export: Path, out: Path, workers: int, buckets: int | None, step):
+    """The export split into client buckets (``buckets``, else 4 per worker and more for a big export) in
+    a work folder beside ``out``: ``(work folder, bucket folders)``; the work folder is removed afterwards,
+    whatever happens."""
+    count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
+    work = out.with_name(f".{out.name}.work")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        step("splitting the export into client buckets")
+        yield work, _split(export, work / "buckets", count)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -315,10 +393,11 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
                 BUCKET, pa.array(bucket_of(batch.column(client), count)))
 
     schema = source.schema.append(pa.field(SOURCE_ROW, pa.int64())).append(pa.field(BUCKET, pa.int32()))
+    group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
     ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
                      partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
                      max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
-                     max_rows_per_group=SPLIT_GROUP_ROWS, min_rows_per_group=SPLIT_GROUP_ROWS // 2, use_threads=False)
+                     max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False)
     return sorted(p for p in folder.iterdir() if p.is_dir())
 
 

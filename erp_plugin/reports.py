@@ -49,14 +49,14 @@ def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None,
 
     if months < 1:
         raise InputError([Problem("rfm.months", f"--months {months} must be 1 or more, e.g. 12")])
-    step, book = _start(tariffs, out, progress)
+    step, book = start_report(tariffs, out, progress)
     if save_segments is not None:
         _check_workbook(Path(save_segments))
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
     step("RFM")
-    result = compute(lines, _names(book), day, months, book.settings.minor_units)
-    report = _finish([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
+    result = compute(lines, names_of(book), day, months, book.settings.minor_units)
+    report = finish_report([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
     if save_segments is not None:
         from .output.segments_sheet import save_segments as write_segments
 
@@ -73,12 +73,12 @@ def churn(export, tariffs: str | Path | TariffBook, out: str | Path | None = Non
     ``churn_model``, ``churn_bands`` and ``churn_at_risk``."""
     from .analytics.churn import churn as compute
 
-    step, book = _start(tariffs, out, progress)
+    step, book = start_report(tariffs, out, progress)
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
     step("fitting the churn model")
-    result = compute(lines, _names(book), day, book.settings.minor_units)
-    return _finish([result.churn, result.model, result.bands, result.at_risk], [*result.warnings, *warnings], out,
+    result = compute(lines, names_of(book), day, book.settings.minor_units)
+    return finish_report([result.churn, result.model, result.bands, result.at_risk], [*result.warnings, *warnings], out,
                    day, book, step)
 
 
@@ -88,16 +88,20 @@ def birthdays(export, tariffs: str | Path | TariffBook, out: str | Path | None =
     """Clients whose birthday falls in [as_of, as_of + days] with their greeting (SPEC §10): table
     ``birthdays``, and ``<stem>.sms.csv`` (phone, text) beside ``out`` for an SMS gateway. ``ledger`` fills
     ``{balance}`` with each client's available points."""
-    from .analytics.birthdays import birthdays as compute
-
     if not 0 <= days <= 365:
         raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
-    step, book = _start(tariffs, out, progress)
+    step, book = start_report(tariffs, out, progress)
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
         lines = jobs.read_priced(export, book, columns=["source_row", "date"])
     else:
         lines = jobs.read(export, book, None, sheet, skip_bad_lines).lines
-    day = resolve_as_of(lines, as_of)
+    return birthdays_on(resolve_as_of(lines, as_of), book, out, days, ledger, step)
+
+
+def birthdays_on(day: date, book: TariffBook, out, days: int, ledger, step) -> Report:
+    """The birthdays report as of ``day`` (known already: the export's lines are not needed)."""
+    from .analytics.birthdays import birthdays as compute
+
     balances = None
     if ledger is not None:
         from .ledger.store import balances as ledger_balances
@@ -108,13 +112,13 @@ def birthdays(export, tariffs: str | Path | TariffBook, out: str | Path | None =
         balances = dict(zip(frame["client_id"].astype(str), frame["available"].astype(int)))
     step("birthdays")
     result = compute(book, day, days, balances)
-    return _finish([result.birthdays], result.warnings, out, day, book, step, (result.sms,))
+    return finish_report([result.birthdays], result.warnings, out, day, book, step, (result.sms,))
 
 
 # ------------------------------------------------------------------ shared
 
 
-def _start(tariffs, out, progress):
+def start_report(tariffs, out, progress):
     """The progress callback and the tariff book; InputError for an ``out`` that cannot be written."""
     step = progress or (lambda stage: None)
     if out is not None:
@@ -132,7 +136,7 @@ def _check_workbook(path: Path) -> None:
         raise InputError([problem])
 
 
-def _names(book: TariffBook) -> dict[str, str]:
+def names_of(book: TariffBook) -> dict[str, str]:
     return {client_id: client.name for client_id, client in book.clients.items() if client.name}
 
 
@@ -158,7 +162,7 @@ def _sales_lines(export, book: TariffBook, sheet, skip_bad_lines: bool, progress
     return priced.lines, [p for p in priced.problems.warnings if p.code not in PRICING_ONLY]
 
 
-def _finish(tables: list[Table], warnings: list[Problem], out, day: date, book: TariffBook, step,
+def finish_report(tables: list[Table], warnings: list[Problem], out, day: date, book: TariffBook, step,
             csv_beside: tuple[Table, ...] = ()) -> Report:
     if warnings:
         tables = [*tables, jobs.problems_table(warnings, severity=False)]

@@ -12,9 +12,8 @@ nanny waits for its workers, so they count among the command's children):
 * ``erp-plugin price … --engine dask --workers 2`` with every rule, into a parquet dataset;
 * ``erp-plugin price …`` in process with every rule (up to ``--local-up-to`` lines: above
   that it would not fit this machine), and the two compared on every column of every line;
+* ``erp-plugin rebates … --year 2026 --engine dask --workers 2``: priced and rebated, bucket by bucket;
 * DuckDB computing the core rules in one query over the same file (bench_price's job).
-
-``rebates`` on the Dask engine is not built yet: the table says so.
 """
 
 from __future__ import annotations
@@ -57,19 +56,22 @@ def main() -> None:
                             "--chunk", "1000000", "--out", str(folder)], check=True)
         dask = run(*command(ERP_PLUGIN, "price", export, "--tariffs", folder / "tariffs.xlsx", "--out",
                             folder / "dask.parquet", "--engine", "dask", "--workers", "2"))
+        rebated = run(*command(ERP_PLUGIN, "rebates", export, "--tariffs", folder / "tariffs.xlsx", "--year", "2026",
+                               "--out", folder / "rebated.parquet", "--engine", "dask", "--workers", "2"))
         local = same = None
         if size <= args.local_up_to:
             local = run(*command(ERP_PLUGIN, "price", export, "--tariffs", folder / "tariffs.xlsx", "--out",
                                  folder / "local.parquet"))
             same = run(SAME_JOB, folder / "dask.parquet", folder / "local.parquet")
         duck = run(DUCKDB_JOB, export, folder / "tariffs_core.xlsx", folder / "duckdb_core.parquet")
-        rows.append((size, dask, local, duck, same))
+        rows.append((size, dask, rebated, local, duck, same))
     print(f"{'lines':>12} {'job':<44} {'seconds':>9} {'largest process MB':>19}")
-    for size, dask, local, duck, same in rows:
+    for size, dask, rebated, local, duck, same in rows:
         print(f"{size:>12,} {'price, every rule, Dask engine (2 workers)':<44} {dask['seconds']:>9.1f} {dask['peak_mb']:>19.0f}")
         if local:
             print(f"{'':>12} {'price, every rule, in process':<44} {local['seconds']:>9.1f} {local['peak_mb']:>19.0f}")
-        print(f"{'':>12} {'rebates, Dask engine':<44} {'not built yet':>29}")
+        print(f"{'':>12} {'rebates, every rule, Dask engine (2 workers)':<44} {rebated['seconds']:>9.1f} "
+              f"{rebated['peak_mb']:>19.0f}")
         print(f"{'':>12} {'DuckDB query, core rules':<44} {duck['seconds']:>9.1f} {duck['peak_mb']:>19.0f}")
         if same:
             print(f"{'':>12} lines whose figures differ between the engines: {same['different']} of {same['lines']:,}")

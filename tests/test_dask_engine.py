@@ -120,6 +120,40 @@ def test_impact_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
     assert (unchanged["price_discount_delta"] == 0).all()  # only PRO's terms changed
 
 
+@pytest.mark.parametrize("kind, tables", [("rfm", ("rfm", "rfm_segments")),
+                                          ("churn", ("churn", "churn_model", "churn_bands", "churn_at_risk"))])
+def test_reports_on_a_local_cluster_as_the_local_engine(sample, tmp_path, kind, tables):
+    """rfm and churn: each bucket's clients' figures worked out on the cluster, scored (or the model fitted)
+    over every client at once: every table equal to the in-process report's."""
+    outs = {}
+    for engine in ("local", "dask"):
+        outs[engine] = tmp_path / f"{kind}_{engine}.parquet"
+        done = subprocess.run([*ERP_PLUGIN, "report", kind, str(sample / "export.parquet"), "--tariffs",
+                               str(sample / "tariffs.xlsx"), "--out", str(outs[engine]), "--as-of", "2026-12-31",
+                               "--engine", engine], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    for table in tables:
+        mine, theirs = (pq.read_table(out if table == tables[0] else out.with_name(f"{out.stem}.{table}.parquet"))
+                        .to_pandas() for out in (outs["dask"], outs["local"]))
+        assert len(theirs) > 0, table
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+def test_birthdays_with_the_dask_engine_read_only_the_dates(sample, tmp_path):
+    """birthdays needs the Clients sheet and the export's last date: the same table, no cluster started."""
+    outs = {}
+    for engine in ("local", "dask"):
+        outs[engine] = tmp_path / f"birthdays_{engine}.parquet"
+        started = time.perf_counter()
+        done = subprocess.run([*ERP_PLUGIN, "report", "birthdays", str(sample / "export.parquet"), "--tariffs",
+                               str(sample / "tariffs.xlsx"), "--out", str(outs[engine]), "--days", "60",
+                               "--engine", engine], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert time.perf_counter() - started < 60
+    mine, theirs = (pq.read_table(outs[e]).to_pandas() for e in ("dask", "local"))
+    pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
 def test_a_year_without_lines_is_the_local_engines_error(sample, tmp_path):
     done = subprocess.run([*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
                            "--year", "2019", "--out", str(tmp_path / "r.parquet"), "--engine", "dask"],

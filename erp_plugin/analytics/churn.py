@@ -67,22 +67,51 @@ def histories(doc_client: np.ndarray, doc_day: np.ndarray, count: int, as_of: in
     return Histories(codes, (days[codes] - 1).astype(np.int64), (last - first) / 7.0, (as_of - first) / 7.0, last)
 
 
-def churn(lines: pd.DataFrame, names: dict[str, str], as_of: date, minor_units: int) -> Churn:
-    """The churn tables as of ``as_of``: InputError when there is no sale up to it or the model cannot be
-    fitted on these histories (too few repeat buyers)."""
+@dataclass(frozen=True)
+class ClientHistories:
+    """Each client's history up to D with its net to date, before the fit: what a part of whole clients
+    (a Dask bucket) hands back; parts' histories concatenate (sales.joined)."""
+
+    client_id: np.ndarray
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    last_day: np.ndarray
+    net_to_date: np.ndarray
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def client_histories(lines: pd.DataFrame, as_of: date) -> ClientHistories:
+    """x, t_x, T, the last sale day and the net to date of each client with a sale up to ``as_of``."""
     through = day_number(as_of)
     found = sales(lines, None, through, f"up to {as_of:%d.%m.%Y}")
     if not len(found.doc_client):
+        empty = np.zeros(0)
+        return ClientHistories(found.names[:0], empty.astype(np.int64), empty, empty, empty.astype(np.int64),
+                               empty.astype(np.int64), found.without_sale)
+    h = histories(found.doc_client, found.doc_day, found.count, through)
+    return ClientHistories(found.names[h.codes], h.x, h.t_x, h.T, h.last_day, found.client_net[h.codes],
+                           found.without_sale)
+
+
+def churn(lines: pd.DataFrame, names: dict[str, str], as_of: date, minor_units: int) -> Churn:
+    """The churn tables as of ``as_of``: InputError when there is no sale up to it or the model cannot be
+    fitted on these histories (too few repeat buyers)."""
+    return churn_tables(client_histories(lines, as_of), names, as_of, minor_units)
+
+
+def churn_tables(h: ClientHistories, names: dict[str, str], as_of: date, minor_units: int) -> Churn:
+    """The model fitted on every client's history at once, and the churn tables from it."""
+    if not len(h.client_id):
         raise InputError([Problem("churn.no_sales", f"no sale document (net above 0) up to --as-of {as_of:%d.%m.%Y}; "
                                   "the churn model needs clients' purchases")])
-    h = histories(found.doc_client, found.doc_day, found.count, through)
     try:
         fitted = bgnbd.fit(h.x, h.t_x, h.T)
     except bgnbd.NotFitted as exc:
         raise InputError([Problem("churn.fit", f"the churn model cannot be fitted on the sales up to "
                                   f"{as_of:%d.%m.%Y}: {exc}")]) from None
     model = fitted.model
-    warnings = [*found.without_sale, *_limit_warnings(fitted)]
+    warnings = [*h.warnings, *_limit_warnings(fitted)]
     alive = bgnbd.p_alive(model, h.x, h.t_x, h.T)
     expected = bgnbd.expected_purchases(model, HORIZON_DAYS / 7, h.x, h.t_x, h.T)
     if not (np.isfinite(alive).all() and np.isfinite(expected).all()):
@@ -90,8 +119,7 @@ def churn(lines: pd.DataFrame, names: dict[str, str], as_of: date, minor_units: 
                                   f"alpha {model.alpha:.4g}, a {model.a:.4g}, b {model.b:.4g}) gives no finite figure "
                                   "for some clients; more history is needed")])
     risk = 1.0 - alive
-    ids = found.names[h.codes]
-    value = found.client_net[h.codes]
+    ids, value = h.client_id, h.net_to_date
     frame = pd.DataFrame({
         "client_id": ids, "name": client_names(ids, names), "x": h.x, "t_x": h.t_x,
         "T": h.T, "p_alive": alive, "expected_purchases_90d": expected, "churn_risk": risk,

@@ -67,27 +67,55 @@ class Rfm:
     warnings: list[Problem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RfmFigures:
+    """Recency, frequency and monetary of each client with a sale in the window, before scoring: what a
+    part of whole clients (a Dask bucket) hands back; parts' figures concatenate (sales.joined)."""
+
+    client_id: np.ndarray
+    recency: np.ndarray
+    frequency: np.ndarray
+    monetary: np.ndarray
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def window(as_of: date, months: int) -> tuple[date, date, str]:
+    """The window (as_of − months, as_of]: the day before its first day, its first day, and how the
+    messages say it."""
+    start = months_before(as_of, months)
+    first = day_of(day_number(start) + 1)
+    return start, first, f"in {first:%d.%m.%Y}–{as_of:%d.%m.%Y}"
+
+
+def rfm_figures(lines: pd.DataFrame, as_of: date, months: int) -> RfmFigures:
+    """Each client's recency (days), frequency (sale documents) and monetary (Σ net, returns included)
+    over the window (as_of − months, as_of]."""
+    start, _, span = window(as_of, months)
+    found = sales(lines, day_number(start), day_number(as_of), span)
+    last = np.full(found.count, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, found.doc_client, found.doc_day)
+    frequency = np.bincount(found.doc_client, minlength=found.count)
+    codes = np.flatnonzero(frequency > 0)
+    return RfmFigures(found.names[codes], day_number(as_of) - last[codes], frequency[codes].astype(np.int64),
+                      found.client_net[codes], found.without_sale)
+
+
 def rfm(lines: pd.DataFrame, names: dict[str, str], as_of: date, months: int, minor_units: int) -> Rfm:
     """The ``rfm`` and ``rfm_segments`` tables over the window (as_of − months, as_of]. ``names``: the Clients
     sheet's name per client_id. A window without a sale document is an InputError."""
-    start = months_before(as_of, months)
-    first = day_of(day_number(start) + 1)
-    span = f"in {first:%d.%m.%Y}–{as_of:%d.%m.%Y}"
-    found = sales(lines, day_number(start), day_number(as_of), span)
-    if not len(found.doc_client):
+    return rfm_tables(rfm_figures(lines, as_of, months), names, as_of, months, minor_units)
+
+
+def rfm_tables(figures: RfmFigures, names: dict[str, str], as_of: date, months: int, minor_units: int) -> Rfm:
+    """The clients' figures scored (over all of them) and segmented: the ``rfm`` and ``rfm_segments`` tables."""
+    _, first, span = window(as_of, months)
+    if not len(figures.client_id):
         raise InputError([Problem("rfm.no_sales", f"no sale document (net above 0) {span}, the {months} months to "
                                   f"--as-of {as_of:%d.%m.%Y}; check --as-of and --months against the export's dates")])
-    count = found.count
-    last = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last, found.doc_client, found.doc_day)
-    frequency_all = np.bincount(found.doc_client, minlength=count)
-    codes = np.flatnonzero(frequency_all > 0)
-    recency = day_number(as_of) - last[codes]
-    frequency = frequency_all[codes].astype(np.int64)
-    monetary = found.client_net[codes]
+    recency, frequency, monetary = figures.recency, figures.frequency, figures.monetary
     r, f, m = score_down(recency), score_up(frequency), score_up(monetary)
     segment = np.asarray(SEGMENTS, dtype=object)[GRID[r - 1, f - 1]]
-    ids = found.names[codes]
+    ids = figures.client_id
     frame = pd.DataFrame({
         "client_id": ids, "name": client_names(ids, names),
         "recency_days": recency, "frequency": frequency, "monetary": monetary, "r": r, "f": f, "m": m,
@@ -96,7 +124,7 @@ def rfm(lines: pd.DataFrame, names: dict[str, str], as_of: date, months: int, mi
     kinds = {"client_id": TEXT, "name": TEXT, "recency_days": INT, "frequency": INT, "monetary": money(minor_units),
              "r": INT, "f": INT, "m": INT, "segment": TEXT}
     return Rfm(Table("rfm", frame, kinds), segments_table(GRID[r - 1, f - 1], monetary, minor_units), (first, as_of),
-               found.without_sale)
+               figures.warnings)
 
 
 def segments_table(segment: np.ndarray, monetary: np.ndarray, minor_units: int) -> Table:

@@ -10,7 +10,7 @@ line's date. Everything is worked on the lines' category codes with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
@@ -62,6 +62,14 @@ def blanks_as_none(values) -> pd.Series:
     a frame handed to a script shows no NaN."""
     series = pd.Series(values, dtype=object)
     return series.where(series.notna(), None).reset_index(drop=True)
+
+
+def joined(parts: list):
+    """Per-client figures of parts of whole clients (dataclasses of arrays and ``warnings``) as one: each
+    array concatenated, the warnings in turn."""
+    arrays = [f.name for f in fields(parts[0]) if f.name != "warnings"]
+    return type(parts[0])(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in arrays},
+                          warnings=[w for p in parts for w in p.warnings])
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,13 @@ def sample_lines(year: int = 2026, months: int = 11) -> list[Line]:
         (date(year, 5, 12), by_id["00-000104"], [("ARM-A500-12", 40), ("ЩИТ-48", 10)], dict(reservation_days=14)),
         (date(year, 10, 6), by_id["00-000101"], [("УЗО-40-30", 4)], dict(bonus_paid=Decimal("500.00"))),
     ]
-    docs.sort(key=lambda d: (d[0], d[1][0]))
+    return document_lines(docs)
+
+
+def document_lines(docs: list[tuple]) -> list[Line]:
+    """The lines of documents ``(day, client, [(sku, qty), …], options)``, numbered in date order as 1C
+    numbers them; a document of negative quantities is a return."""
+    docs = sorted(docs, key=lambda d: (d[0], d[1][0]))
     lines = []
     for number, (day, client, items, options) in enumerate(docs, start=1):
         kind = "Возврат товаров от клиента" if items[0][1] < 0 else "Реализация товаров и услуг"

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..xlsx import save_workbook
-from .sample import PAYMENTS, Line, build_export
+from .sample import PAYMENTS, Line, build_export, document_lines
 from .template import CLIENTS, PRODUCTS
 
 FIRST_DAY = date(2025, 1, 1)
@@ -159,13 +159,7 @@ def history_lines() -> list[Line]:
     client_id, day, items = RETURN_ONLY
     docs.append((day, clients[client_id], items, dict(moneyback_days=30)))
     docs.append((LAST_DAY, clients["00-000114"], [("КАБ-ВВГ-5х10", 100)], dict(payment="deferral_30")))  # the last date
-    docs.sort(key=lambda d: (d[0], d[1][0]))
-    lines = []
-    for number, (day, client, items, options) in enumerate(docs, start=1):
-        kind = "Возврат товаров от клиента" if items[0][1] < 0 else "Реализация товаров и услуг"
-        doc = f"{kind} 00-{number:06d} от {day:%d.%m.%Y}"
-        lines.extend(Line(day, doc, client, sku, qty, **options) for sku, qty in items)
-    return lines
+    return document_lines(docs)
 
 
 def write_history_export(path: str | Path) -> None:
