@@ -47,7 +47,7 @@ from .tariffs import TariffBook
 
 BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
 BUCKET_LINES = 500_000  # at most about this many lines a bucket: a worker's memory does not grow with the export
-BUCKET = "bucket"
+BUCKET = "erp_plugin_bucket"  # the split's partition column: a name no export has
 PARTS = (".parquet", ".csv")  # --out suffixes written as a folder of parts, one a bucket
 XLSX = (".xlsx", ".xlsm")
 SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
@@ -383,16 +383,18 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
         raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
                                   file=str(export))])
     client = headers[fields["client_id"]]
+    numbered = SOURCE_ROW in headers  # the product's own output, or a part of a bigger export: its rows kept
 
     def batches():
         first = 2
         for batch in source.to_batches(batch_readahead=1, fragment_readahead=1):  # a batch at a time
-            rows = pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+            if not numbered:
+                batch = batch.append_column(SOURCE_ROW, pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64)))
             first += batch.num_rows
-            yield batch.append_column(SOURCE_ROW, rows).append_column(
-                BUCKET, pa.array(bucket_of(batch.column(client), count)))
+            yield batch.append_column(BUCKET, pa.array(bucket_of(batch.column(client), count)))
 
-    schema = source.schema.append(pa.field(SOURCE_ROW, pa.int64())).append(pa.field(BUCKET, pa.int32()))
+    schema = source.schema if numbered else source.schema.append(pa.field(SOURCE_ROW, pa.int64()))
+    schema = schema.append(pa.field(BUCKET, pa.int32()))
     group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
     ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
                      partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),

@@ -120,16 +120,28 @@ def test_impact_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
     assert (unchanged["price_discount_delta"] == 0).all()  # only PRO's terms changed
 
 
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """The reports' sample (workbooks/sales_history.xlsx: 40 clients over two years) as a parquet export, as
+    ``erp-plugin read --out`` writes it: the lines as read, with their ``source_row``."""
+    out = tmp_path_factory.mktemp("history") / "history.parquet"
+    done = subprocess.run([*ERP_PLUGIN, "read", str(ROOT / "workbooks" / "sales_history.xlsx"), "--tariffs",
+                           str(ROOT / "workbooks" / "tariffs.xlsx"), "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
 @pytest.mark.parametrize("kind, tables", [("rfm", ("rfm", "rfm_segments")),
                                           ("churn", ("churn", "churn_model", "churn_bands", "churn_at_risk"))])
-def test_reports_on_a_local_cluster_as_the_local_engine(sample, tmp_path, kind, tables):
-    """rfm and churn: each bucket's clients' figures worked out on the cluster, scored (or the model fitted)
-    over every client at once: every table equal to the in-process report's."""
+def test_reports_on_a_local_cluster_as_the_local_engine(history, tmp_path, kind, tables):
+    """rfm and churn over the sample history (an export that carries its rows in ``source_row``): each
+    bucket's clients' figures worked out on the cluster, scored (or the model fitted) over every client
+    at once: every table equal to the in-process report's, floats too."""
     outs = {}
     for engine in ("local", "dask"):
         outs[engine] = tmp_path / f"{kind}_{engine}.parquet"
-        done = subprocess.run([*ERP_PLUGIN, "report", kind, str(sample / "export.parquet"), "--tariffs",
-                               str(sample / "tariffs.xlsx"), "--out", str(outs[engine]), "--as-of", "2026-12-31",
+        done = subprocess.run([*ERP_PLUGIN, "report", kind, str(history), "--tariffs",
+                               str(ROOT / "workbooks" / "tariffs.xlsx"), "--out", str(outs[engine]),
                                "--engine", engine], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     for table in tables:
