@@ -40,9 +40,10 @@ MAX_RATIO = 100  # a part may inflate to 100x its packed size (Apache POI's defa
 RATIO_GRACE = 1024 * 1024  # ... once past 1 MiB: small parts of repeated markup pack tighter
 MAX_PARTS = 10_000  # a workbook of a thousand sheets has ~5 000 parts
 # what zipfile and zlib raise for a part they cannot inflate: a damaged stream or header (BadZipFile, zlib.error,
-# EOFError, OSError, ValueError), an encrypted member (RuntimeError) or a compression zipfile lacks, such as
-# Deflate64 (NotImplementedError)
-INFLATE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+# EOFError, OSError, ValueError). What zipfile does not do (another packing method, encryption, patched data)
+# is refused from the central directory before any part is inflated (_check_directory)
+INFLATE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+ENCRYPTED, PATCHED, STRONGLY_ENCRYPTED = 0x01, 0x20, 0x40  # zip general purpose flag bits
 DEFAULT_MEMORY = 8 * 1024**3  # when the machine does not say (no sysconf)
 CELL_BYTES = 64  # memory a spanned cell takes: calamine's 32-byte cell and as much again for its text
 
@@ -178,9 +179,12 @@ def _check_directory(path: Path, infos: list[zipfile.ZipInfo], allowed: Limits) 
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise Refused("file.corrupt", f"is packed with zip method {info.compress_type}, which "
                           "Excel never writes; save it again from Excel", part=info.filename)
-        if info.flag_bits & 0x1:
+        if info.flag_bits & (ENCRYPTED | STRONGLY_ENCRYPTED):
             raise Refused("file.encrypted", "is encrypted; save the workbook again from Excel "
                           "without a password", part=info.filename)
+        if info.flag_bits & PATCHED:
+            raise Refused("file.corrupt", "is packed as zip patch data, which Excel never writes; save it "
+                          "again from Excel", part=info.filename)
         _check_size(info.filename, info.file_size, info, allowed)
     if declared > allowed.total:
         raise _too_large(declared, allowed.total)

@@ -218,6 +218,35 @@ def test_a_damaged_deflate_stream_in_a_sheet(programme, tmp_path):
     assert_refused(done, export, "sheet TDSheet (xl/worksheets/sheet1.xml) is damaged")
 
 
+def with_flag(path: Path, member: str, bit: int) -> Path:
+    """``member``'s general purpose flag ``bit`` set in the central directory, where zipfile reads it."""
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")  # the end of central directory record says where the directory starts
+    at = struct.unpack("<I", data[end + 16 : end + 20])[0]
+    while True:
+        flags_at, name_len = at + 8, struct.unpack("<H", data[at + 28 : at + 30])[0]
+        extra_len, comment_len = struct.unpack("<HH", data[at + 30 : at + 34])
+        if data[at + 46 : at + 46 + name_len].decode() == member:
+            flags = struct.unpack("<H", data[flags_at : flags_at + 2])[0]
+            data[flags_at : flags_at + 2] = struct.pack("<H", flags | bit)
+            path.write_bytes(bytes(data))
+            return path
+        at += 46 + name_len + extra_len + comment_len
+
+
+@pytest.mark.parametrize("bit, says", [(0x40, "is encrypted; save the workbook again from Excel without a password"),
+                                       (0x20, "is packed as zip patch data, which Excel never writes")])
+def test_a_part_flagged_with_what_zipfile_does_not_do(programme, tmp_path, bit, says):
+    """Strong encryption (flag bit 6) or patched data (bit 5): zipfile raises NotImplementedError on opening
+    the part; the scan refuses it from the directory first, naming the sheet."""
+    export = tmp_path / "sales_export.xlsx"
+    shutil.copy(programme / "sales_export.xlsx", export)
+    part = sheet_part(members(export), "TDSheet")
+    with_flag(export, part, bit)
+    done, _ = price(export, programme / "tariffs.xlsx", tmp_path)
+    assert_refused(done, export, f"sheet TDSheet ({part}) {says}")
+
+
 def test_a_member_whose_header_says_less_than_it_holds(programme, tmp_path):
     """A member says 200 KB and unpacks to 1 GiB of cells: refused at the first byte past what it says."""
     source = programme / "sales_export.xlsx"
