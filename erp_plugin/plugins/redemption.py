@@ -64,12 +64,12 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
     of_spender[spenders] = True
     counted = of_spender[client] & (accrued != 0)
     counted[spending] = True
-    given_back = back[(refunds != 0) & of_spender[client[back]]]
-    counted[given_back] = True
+    lots_back = (refunds != 0) & of_spender[client[back]]  # points given back by a spender: a lot each
+    counted[back[lots_back]] = True
     at = np.flatnonzero(counted)
     points = np.zeros(len(at), dtype=np.int64)  # > 0 spent, < 0 given back (a lot), per line at ``at``
     points[np.searchsorted(at, spending)] = wanted
-    points[np.searchsorted(at, given_back)] = refunds[(refunds != 0) & of_spender[client[back]]]
+    points[np.searchsorted(at, back[lots_back])] = refunds[lots_back]
     # a line dated after its client's last debit makes a lot no debit can take from: left out (ledger
     # order is by date first; simulate leaves out the same day's later lots too)
     debit = (points > 0) | (accrued[at] < 0)
