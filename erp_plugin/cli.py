@@ -301,7 +301,7 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
-    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, in_place=in_place, sheet=sheet)
     with _progress() as step:
         from . import jobs
 
@@ -309,7 +309,7 @@ def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sh
             from . import dask_engine
 
             result = dask_engine.rebates(export, tariffs, year, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
-                                         progress=step)
+                                         progress=step, ledger=ledger)
         else:
             result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step,
                                   ledger=ledger)
