@@ -278,8 +278,19 @@ def _print_summary(priced, console: Console) -> None:
         table.add_row(label, f"{int(row[label]):,}".replace(",", " "))
     for label in ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due"):
         table.add_row(label, _money(row[label], units))
-    table.add_row("warnings", str(len(priced.problems.warnings)))
+    table.add_row("warnings", _warning_count(priced.problems.warnings))
     console.print(table)
+
+
+def _warning_count(warnings: list[Problem]) -> str:
+    """How many lines the warnings stand for (a grouped warning counts its lines), how many rows the
+    Warnings table lists, and how many a cap counted without listing."""
+    from .problems import total, unlisted
+
+    count, left = total(warnings), unlisted(warnings)
+    listed = sum(not w.unlisted for w in warnings)
+    text = f"{count:,} ({listed:,} in the Warnings table".replace(",", " ")
+    return text + (f"; {left:,} more counted, not listed)".replace(",", " ") if left else ")")
 
 
 @main.command("rebates")
