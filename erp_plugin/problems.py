@@ -53,8 +53,11 @@ class Problem:
         return f"{text} ({self.count} line{'s' * (self.count != 1)})" if self.group is not None else text
 
     def as_dict(self) -> dict:
-        fields = {k: v for k, v in asdict(self).items() if v is not None and k not in ("rank", "unlisted")}
-        return {"where": self.where, **fields, **({"unlisted": True} if self.unlisted else {})}
+        """The problem for a script: its place and every field set (``count`` when it stands for more or fewer
+        than one line, ``group`` and ``unlisted`` when it has them)."""
+        fields = {k: v for k, v in asdict(self).items() if v is not None and k not in ("count", "rank", "unlisted")}
+        extra = {"count": self.count} if self.count != 1 or self.group is not None else {}
+        return {"where": self.where, **fields, **extra, **({"unlisted": True} if self.unlisted else {})}
 
 
 def not_listed(code: str, count: int, severity: Severity) -> Problem:
