@@ -176,7 +176,7 @@ def warnings_table(problems: Problems) -> Table:
 def problems_table(problems: list[Problem], severity: bool = True) -> Table:
     """Problems with their places, errors first, as the ``warnings`` table; ``count``: the lines each
     stands for (a grouped warning's, at its worst line's row; a cap's note's, without a row)."""
-    columns = ["severity"] * severity + ["where", "row", "field", "code", "count", "message"]
+    columns = ["severity"] * severity + ["where", "row", "field", "code", "message", "count"]
     ordered = sorted(problems, key=lambda p: p.severity != "error")
     frame = pd.DataFrame([{"severity": p.severity, "where": p.where, "row": p.row, "field": p.field, "code": p.code,
                            "count": p.count, "message": p.message} for p in ordered], columns=columns)
