@@ -106,6 +106,11 @@ class Findings:
         if seen < MAX_LINE_PROBLEMS:
             self.problems.append(Problem(code, message, "warning", row=row, field=field_name))
 
+    def warn_unlisted(self, code: str, count: int) -> None:
+        """``count`` more warnings of ``code`` that the plugin counted beyond MAX_LINE_PROBLEMS without
+        making them: the note of ``result`` counts them."""
+        self._counts[code] = self._counts.get(code, 0) + count
+
     def result(self, lines: pd.DataFrame, patches: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> PluginResult:
         notes = [not_listed(code, seen - MAX_LINE_PROBLEMS, "warning")
                  for code, seen in self._counts.items() if seen > MAX_LINE_PROBLEMS]

@@ -60,10 +60,10 @@ class Problem:
         return {"where": self.where, **fields, **extra, **({"unlisted": True} if self.unlisted else {})}
 
 
-def not_listed(code: str, count: int, severity: Severity) -> Problem:
-    """A cap's note: ``count`` more lines with the problem ``code``, counted but not listed."""
+def not_listed(code: str, count: int, severity: Severity, field: str | None = None) -> Problem:
+    """A cap's note: ``count`` more lines with the problem ``code`` (in ``field``), counted but not listed."""
     return Problem(code, f"and {count} more lines with the same problem, counted here but not listed one by one",
-                   severity, count=count, unlisted=True)
+                   severity, field=field, count=count, unlisted=True)
 
 
 def total(problems: Iterable[Problem]) -> int:
@@ -98,10 +98,12 @@ def combined(problems: Iterable[Problem], cap: int) -> list[Problem]:
         kept += sorted(groups.values(), key=lambda p: (p.row is None, p.row or 0, p.group))
         rowed = sorted((p for p in listed if p.row is not None and p.group is None), key=lambda p: p.row)
         kept += rowed[:cap]
-        left = len(rowed[cap:]) + sum(p.count for p in listed if p.unlisted)
+        left_out = [*rowed[cap:], *(p for p in listed if p.unlisted)]
         kept += list(dict.fromkeys(p for p in listed if p.row is None and p.group is None and not p.unlisted))
-        if left:
-            kept.append(not_listed(code, left, listed[0].severity))
+        if left_out:
+            fields = {p.field for p in left_out}
+            kept.append(not_listed(code, sum(p.count for p in left_out), listed[0].severity,
+                                   fields.pop() if len(fields) == 1 else None))
     return kept
 
 

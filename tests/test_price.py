@@ -535,3 +535,18 @@ def test_ledger_keys_packed_for_sorting_keep_lexsort_order():
         assert _sorted_by(arrays).tolist() == np.lexsort(arrays[::-1]).tolist()
 
     agrees()
+
+
+def test_a_plugins_warnings_beyond_the_cap_are_counted(tmp_path, monkeypatch):
+    """Three returns with no sale to match, one listed: the note counts the other two (no "and N more"
+    warning dropped by the same cap), so the warnings stand for the three lines."""
+    from erp_plugin import pipeline
+    from erp_plugin.plugins import returns
+    from erp_plugin.problems import total, unlisted
+
+    monkeypatch.setattr(pipeline, "MAX_LINE_PROBLEMS", 1)
+    monkeypatch.setattr(returns, "MAX_LINE_PROBLEMS", 1)
+    priced = price(tmp_path, [dict(doc_id=f"R{i}", client_id="C2", sku="S", qty=-1, unit_price="100") for i in range(3)])
+    unmatched = [p for p in priced.problems.warnings if p.code == "price.return_unmatched"]
+    assert [(p.row, p.count, p.unlisted) for p in unmatched] == [(2, 1, False), (None, 2, True)]
+    assert (total(unmatched), unlisted(unmatched)) == (3, 2)
