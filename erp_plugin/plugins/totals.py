@@ -122,19 +122,23 @@ def _guardrail(lines: pd.DataFrame, ctx: RunContext, found: Findings) -> None:
     over, given_pct, gross = over[above], given_pct[above], gross[above]
     reserved_pct = share_pct(np.abs(lines["reservation_cost"].to_numpy(dtype=np.int64)[over]), gross)
     promos, promo = _promotion_groups(lines, ctx)
-    found_over = pd.DataFrame({"marker": marker[over], "promo": promo[over], "given": given_pct, "reserved": reserved_pct,
+    group = marker[over].astype(np.int64) * len(promos) + promo[over]  # (marker, promotions) as one number
+    found_over = pd.DataFrame({"group": group, "given": given_pct, "reserved": reserved_pct,
                                "row": lines["source_row"].to_numpy()[over]})
-    ordered = found_over.sort_values(["given", "row"], ascending=[False, True], kind="stable")
-    groups = ordered.groupby(["marker", "promo"], sort=False)
-    worst, counts = groups.head(1), groups.size()
+    # each group's worst line: its largest share, the earliest row among equals (hashing: a sort of millions
+    # of lines over their maximum took seconds)
+    at_worst = found_over[given_pct == found_over.groupby("group")["given"].transform("max").to_numpy()]
+    worst = at_worst.loc[at_worst.groupby("group")["row"].idxmin()]
+    counts = np.bincount(group)
     for line in sorted(worst.itertuples(index=False), key=lambda w: w.row):
-        name, promotions = names[line.marker], promos[line.promo]
+        at, promotions = divmod(line.group, len(promos))
+        name, promotions = names[at], promos[promotions]
         found.problems.append(Problem(
             "price.concession",
             f"{name} marker {_with(promotions)}: discount and bonus above the marker's maximum concession of "
-            f"{_pct(limit[line.marker])} % of gross; the worst line, this one, gives {_pct(line.given)} % "
+            f"{_pct(limit[at])} % of gross; the worst line, this one, gives {_pct(line.given)} % "
             f"(its reservation cost, {_pct(line.reserved)} %, beside it, not compared)",
-            "warning", row=int(line.row), count=int(counts[(line.marker, line.promo)]),
+            "warning", row=int(line.row), count=int(counts[line.group]),
             group=f"{name}: {promotions or '-'}", rank=int(line.given)))
 
 
