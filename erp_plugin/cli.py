@@ -192,7 +192,7 @@ def engine_options(command):
     """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
     for option in reversed([
         click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-                     help="dask: client buckets computed on a Dask cluster (a parquet export, a parquet dataset out)."),
+                     help="dask: client buckets computed on a Dask cluster (a parquet or csv export, a folder of parts out)."),
         click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
                      help="With --engine dask: the LocalCluster's worker processes."),
         click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
