@@ -225,7 +225,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
-    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, in_place=in_place, sheet=sheet)
     with _progress() as step:
         from . import jobs
 
@@ -233,7 +233,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
             from . import dask_engine
 
             priced = dask_engine.price(export, tariffs, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
-                                       progress=step)
+                                       progress=step, ledger=ledger)
         else:
             priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()
