@@ -274,12 +274,24 @@ def _print_summary(priced, console: Console) -> None:
     table = RichTable(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
+    table.add_column()  # beside a figure: what it counts
     for label in ("lines", "documents", "clients"):
         table.add_row(label, f"{int(row[label]):,}".replace(",", " "))
     for label in ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due"):
         table.add_row(label, _money(row[label], units))
-    table.add_row("warnings", str(len(priced.problems.warnings)))
+    table.add_row("warnings", *_warning_count(priced.problems.warnings))
     console.print(table)
+
+
+def _warning_count(warnings: list[Problem]) -> tuple[str, str]:
+    """How many lines the warnings stand for (a grouped warning counts its lines), and beside it how many
+    rows the Warnings table lists and how many more a cap counted without listing them."""
+    from .problems import total, unlisted
+
+    count, left = total(warnings), unlisted(warnings)
+    listed = sum(not w.unlisted for w in warnings)
+    where = f"({listed:,} in the Warnings table" + (f"; {left:,} more counted, not listed)" if left else ")")
+    return f"{count:,}".replace(",", " "), where.replace(",", " ") if warnings else ""
 
 
 @main.command("rebates")

@@ -48,7 +48,7 @@ import pandas as pd
 from . import jobs
 from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .lines import SOURCE_ROW, input_kinds, result_kinds
-from .problems import InputError, Problem, Problems
+from .problems import InputError, Problem, Problems, combined
 from .tables import Table
 from .tariffs import TariffBook
 
@@ -404,12 +404,16 @@ def _split_lines(folders: list[Path]) -> int:
 
 def _gathered_problems(results: list[dict]) -> Problems:
     """The buckets' problems as one run's: every error (raised, in export-row order), else the warnings
-    capped as one run caps them."""
+    as one run lists them (``problems.combined``: grouped warnings joined, the first MAX_LINE_PROBLEMS of
+    a code in export-row order — each bucket listed its own first ones, so these are the run's first —
+    and the rest counted)."""
+    from .pipeline import MAX_LINE_PROBLEMS
+
     errors = [problem for result in results for problem in result.get("errors", [])]
     if errors:
         raise InputError(sorted(errors, key=lambda p: (p.row is None, p.row or 0)))
     problems = Problems()
-    problems.extend(capped([w for result in results for w in result["warnings"]]))
+    problems.extend(combined([w for result in results for w in result["warnings"]], MAX_LINE_PROBLEMS))
     return problems
 
 
@@ -650,21 +654,6 @@ def _accrued(priced: jobs.Priced, book: TariffBook, as_of) -> tuple:
 def first_rows(lines: pd.DataFrame) -> pd.Series:
     """Each client's first export row, by client id: the order the in-process engine lists clients in."""
     return pd.Series(lines[SOURCE_ROW].to_numpy()).groupby(lines["client_id"].astype(str).to_numpy()).min()
-
-
-def capped(warnings: list[Problem]) -> list[Problem]:
-    """The buckets' warnings as one run lists them: per code (in the order codes first come), in export-row
-    order, the first MAX_LINE_PROBLEMS — each bucket listed its first ones, so these are the run's first."""
-    from .pipeline import MAX_LINE_PROBLEMS
-
-    by_code: dict[str, list[Problem]] = {}
-    for warning in warnings:
-        by_code.setdefault(warning.code, []).append(warning)
-    kept = []
-    for listed in by_code.values():
-        rowed = sorted((w for w in listed if w.row is not None), key=lambda w: w.row)[:MAX_LINE_PROBLEMS]
-        kept += rowed + list(dict.fromkeys(w for w in listed if w.row is None))
-    return kept
 
 
 def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:

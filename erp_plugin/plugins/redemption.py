@@ -98,7 +98,7 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
                    "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
                    field_name="qty")
     if len(shorts) > MAX_LINE_PROBLEMS:
-        found.warn("price.return_spent", f"and {len(shorts) - MAX_LINE_PROBLEMS} more returns of points already spent")
+        found.warn_unlisted("price.return_spent", len(shorts) - MAX_LINE_PROBLEMS)
     refused = run.refused[redemption]
     if refused.any():  # flagged together, in the lines' order
         bad = np.sort(at[refused])

@@ -195,7 +195,7 @@ def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_n
                    f"{where}has {want[k] / 1000:g} not yet returned: the return is priced at this date's terms",
                    row=int(rows[returns[k]]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
-        found.warn("price.return_unmatched", f"and {len(unmatched) - MAX_LINE_PROBLEMS} more returns with no sale to match")
+        found.warn_unlisted("price.return_unmatched", len(unmatched) - MAX_LINE_PROBLEMS)
 
 
 PLUGIN = LinePlugin("returns", 900, needs=("sign", "client_id", "sku", "qty", "date", *LINE_FIGURES),
