@@ -369,7 +369,8 @@ def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
              "yen": money(0), "mils": money(3)}
     frame = pd.DataFrame({"client": ["C1"], "day": pd.to_datetime(["2026-03-02"]),
                           **{name: np.array([12345], dtype=np.int64) for name in list(kinds)[2:]}})
-    expected = ["General", "DD.MM.YYYY", "0", "#,##0.###", "#,##0.00##", '0.0###" %"', "#,##0.00", "#,##0", "#,##0.000"]
+    # percentages of result sheets all with two decimals (issue 19: "2.5 %" beside "1.4747 %" was hard to read)
+    expected = ["General", "DD.MM.YYYY", "0", "#,##0.###", "#,##0.00##", '0.00" %"', "#,##0.00", "#,##0", "#,##0.000"]
 
     xlsx_write.new_workbook(tmp_path / "new.xlsx", [xlsx_write.Sheet("Totals", frame, kinds)])
     added = tmp_path / "added.xlsx"
@@ -382,4 +383,10 @@ def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
     for path in (tmp_path / "new.xlsx", added, tmp_path / "book.xlsx"):
         ws = openpyxl.load_workbook(path)["Totals"]
         assert [cell.number_format for cell in ws[2]] == expected, path.name
+        # one look: the header bold on the pale fill with a line under it, frozen under an autofilter; data plain
+        header, data = ws["A1"], ws["A2"]
+        assert header.font.b and header.fill.fgColor.rgb == "FFDDE3EC" and header.border.bottom.style == "thin"
+        assert not data.font.b and data.fill.fill_type is None and data.border.bottom.style is None
+        assert not data.alignment.horizontal and not data.alignment.wrap_text
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I2", path.name
     assert openpyxl.load_workbook(added)["Продажи"]["H4"].number_format == "#,##0.00"

@@ -1,0 +1,130 @@
+"""How every result sheet looks, in one place for every writer.
+
+The streaming .xlsx writer (xlsx_write.py: a command's result sheets), the
+openpyxl adapter of the one-click jobs (excel/book.py: the year-end workbook, the
+Preview) and Excel itself through xlwings (excel/xlwings_book.py) take the look of
+a result table from here:
+
+* the header row: bold dark text on a light grey-blue fill, a thin line under it,
+  wrapped and centred; frozen, with an autofilter over the table;
+* data cells plain (the workbook's default font, no fill, no border), each with its
+  kind's number format: money ``#,##0.00`` (Russian Excel shows ``1 234,56``),
+  percentages with two decimals (``2.50 %``; the cell holds 2.5), dates
+  ``DD.MM.YYYY``, quantities and model figures as formats.py says;
+* every column as wide as its longest value (header included), at most
+  ``MAX_WIDTH`` characters; a text column with longer values wraps in its own
+  column (a Warnings message, a greeting) instead of running over its neighbours;
+* a highlighted row (the Preview's best option per tariff) on a light green fill;
+* printed landscape, one page wide.
+
+The colours are pale on purpose: a printed table stays black on white, and the
+charts' series are the only strong colours on a page.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..tables import ColumnKind
+from .formats import number_format
+from .render import int_values
+
+HEADER_FILL = "DDE3EC"  # light grey-blue
+HEADER_FONT_COLOUR = "1F2D3D"
+HEADER_LINE = "7F8C9A"  # the thin line under the header
+HIGHLIGHT_FILL = "E2EFDA"  # light green: a row to look at first
+RESULT_PCT_FORMAT = '0.00" %"'  # every percentage of a result sheet with the same two decimals
+MIN_WIDTH, MAX_WIDTH = 8, 60  # characters
+HIGHLIGHT_COLUMN = "best"  # a result column whose non-blank cells mark the row to highlight
+NUMERIC = ("money", "qty", "price", "pct", "percent", "int")
+
+
+def cell_format(kind: ColumnKind) -> str | None:
+    """The number format of a result cell of ``kind``; None for text (General)."""
+    if kind.name in ("pct", "percent"):
+        return RESULT_PCT_FORMAT
+    return number_format(kind)
+
+
+def column_widths(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[int]:
+    """Each column's width in characters: its longest value as formatted, or its header's longest word (a
+    header wraps), between MIN_WIDTH and MAX_WIDTH."""
+    widths = []
+    for name in frame.columns:
+        kind = kinds.get(name, ColumnKind("text"))
+        header = max((len(word) for word in str(name).split()), default=1)
+        if kind.name in NUMERIC and len(frame):
+            whole = int(np.abs(int_values(frame[name])[0]).max()) // 10**kind.decimals
+            digits = len(str(whole))
+            if kind.name in ("pct", "percent"):
+                longest = digits + 5  # "-12.34 %"
+            else:
+                longest = 1 + digits + (digits - 1) // 3 + (kind.decimals and kind.decimals + 1)  # sign, separators
+        elif kind.name == "date":
+            longest = 10
+        else:
+            longest = _text_length(frame[name])
+        widths.append(min(max(longest, header) + 2, MAX_WIDTH))
+    return widths
+
+
+def wrapped(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[bool]:
+    """Per column: True for text longer than MAX_WIDTH, which wraps inside its column."""
+    return [kinds.get(name, ColumnKind("text")).name in ("text", "float") and _text_length(frame[name]) + 2 > MAX_WIDTH
+            for name in frame.columns]
+
+
+def highlighted(frame: pd.DataFrame) -> list[int]:
+    """The data rows (0-based) to highlight: those with a mark in the HIGHLIGHT_COLUMN."""
+    if HIGHLIGHT_COLUMN not in frame.columns:
+        return []
+    marks = frame[HIGHLIGHT_COLUMN].astype(object)
+    return np.flatnonzero(marks.notna().to_numpy() & (marks.astype(str) != "").to_numpy()).tolist()
+
+
+def _text_length(values: pd.Series) -> int:
+    """The longest text among the first 1 000 values (a big table's first rows show what it holds)."""
+    sample = pd.Series(values, copy=False).head(1000).dropna().astype(str)
+    return int(sample.str.len().max()) if len(sample) else 0
+
+
+# ------------------------------------------------------------------ openpyxl (the one-click jobs' files)
+
+
+def openpyxl_header(cell) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    cell.font = Font(bold=True, color="FF" + HEADER_FONT_COLOUR)  # opaque, as the streaming writer writes it
+    cell.fill = PatternFill("solid", fgColor="FF" + HEADER_FILL)
+    cell.border = Border(bottom=Side(style="thin", color="FF" + HEADER_LINE))
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def openpyxl_wrap(cell) -> None:
+    from openpyxl.styles import Alignment
+
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def openpyxl_highlight(cell) -> None:
+    from openpyxl.styles import PatternFill
+
+    cell.fill = PatternFill("solid", fgColor="FF" + HIGHLIGHT_FILL)
+
+
+# ------------------------------------------------------------------ styles.xml pieces (the streaming writer)
+
+HEADER_FONT_XML = b'<font><b val="1"/><color rgb="FF%s"/></font>' % HEADER_FONT_COLOUR.encode()
+HEADER_FILL_XML = b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/><bgColor indexed="64"/></patternFill></fill>' \
+    % HEADER_FILL.encode()
+HEADER_BORDER_XML = b'<border><left/><right/><top/><bottom style="thin"><color rgb="FF%s"/></bottom><diagonal/></border>' \
+    % HEADER_LINE.encode()
+HEADER_ALIGNMENT_XML = b'<alignment horizontal="center" vertical="center" wrapText="1"/>'
+WRAP_ALIGNMENT_XML = b'<alignment vertical="top" wrapText="1"/>'
+HIGHLIGHT_FILL_XML = b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/><bgColor indexed="64"/></patternFill></fill>' \
+    % HIGHLIGHT_FILL.encode()
+PAGE_XML = (  # printed landscape, one page wide, as many pages down as it takes
+    b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
+    b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+)
