@@ -392,6 +392,7 @@ def client_tables(result, priced: Priced, book: TariffBook) -> dict[str, Table]:
 def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -> dict[str, Table]:
     """The year end's tables: ``per_client`` (client_tables) with the overviews and the summary worked out
     from them — so a run in client buckets joins its buckets' per-client tables and calls this once."""
+    from .period.accounting import credit_note_documents, credit_note_journal
     from .period.rebates import FiscalYear
     from .tables import DATE
 
@@ -403,8 +404,11 @@ def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -
         "turnover": int(rebates["turnover"].sum()), "rebate": int(rebates["rebate"].sum()),
         "credit_note_vat": int(per_client["credit_notes"].frame["vat"].sum()),
     }])
+    notes = credit_note_documents(per_client["credit_notes"], book, year, fy.end)
+    documents = {"credit_notes": notes, "journal": credit_note_journal(notes, book, year)}  # the journal beside them
     return {
-        **per_client,
+        **{name: t for key, table in per_client.items()
+           for name, t in (documents.items() if key == "credit_notes" else [(key, table)])},
         "turnover_steps": turnover_steps_table(rebates, book),
         "rebate_by_tier": rebate_by_tier_table(rebates, book),
         "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
@@ -542,13 +546,16 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
     """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7), from the tariff workbook alone."""
     import re as _re
 
+    from .period.accounting import fee_journal, fee_vat
     from .period.fees import fees as month_fees
 
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
     book = _book(tariffs)
-    tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    lines = fee_vat(month_fees(book, first.year, first.month), book, first)
+    tables = {"fees": lines, "journal": fee_journal(lines, book, first)}
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Tables(tables, written, book.settings.minor_units)
 
