@@ -21,6 +21,7 @@ from .erp.read import Export, ExportSource, read_export
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
+from .period.client_names import named
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
 from .tables import INT, PCT, TEXT, Table, money
@@ -242,7 +243,7 @@ def price(
     def write(lines, tables) -> None:
         if out is not None:
             step("writing")
-            written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
+            written.extend(write_output(data.source, lines, result_kinds(minor_units), named(tables, book), out,
                                         in_place, input_kinds(minor_units)))
 
     posted = None
@@ -375,7 +376,7 @@ def rebates(
     written: list[Path] = []
     if out is not None:
         step("writing")
-        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
+        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, named(tables, book), out, in_place,
                                input_kinds(minor))
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
@@ -485,7 +486,7 @@ def impact(
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
     tables = impact_result(figures, year, minor)
     step("writing")
-    written = write_tables(list(tables.values()), out) if out is not None else []
+    written = write_tables(named(tables, books["current"]), out) if out is not None else []
     return Impact(tables, written, minor, year, problems)
 
 
@@ -537,7 +538,7 @@ def accrue(
         tables["warnings"] = warnings_table(priced.problems)
     written = []
     if out is not None:
-        written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
+        written = write_output(priced.source, priced.lines, {}, named(tables, book), out, in_place,
                                input_kinds(book.settings.minor_units))
     return Tables(tables, written, book.settings.minor_units)
 
@@ -576,7 +577,7 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
     frame = balances(open_ledger(ledger, create=False), as_of or date.today())
     kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
     tables = {"balances": Table("balances", frame, kinds)}
-    written = write_tables(list(tables.values()), out) if out is not None else []
+    written = write_tables(named(tables, _book(tariffs)), out) if out is not None else []
     return Tables(tables, written, minor_units)
 
 
@@ -618,7 +619,7 @@ def ledger_statement(ledger: str | Path, client_id: str, start: date | None = No
                            {"booked_on": DATE, "kind": TEXT, "document": TEXT, "amount": m, "balance": m}),
         "expiring": Table("expiring", result.expiring, {"expires_on": DATE, "amount": m}),
     }
-    return result, Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)
+    return result, Tables(tables, write_tables(named(tables, _book(tariffs)), out) if out is not None else [], minor)
 
 
 def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None, by: str = "month",
