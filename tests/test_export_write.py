@@ -384,9 +384,12 @@ def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
         ws = openpyxl.load_workbook(path)["Totals"]
         assert [cell.number_format for cell in ws[2]] == expected, path.name
         # one look: the header bold on the pale fill with a line under it, frozen under an autofilter; data plain
-        header, data = ws["A1"], ws["A2"]
+        header, text, number = ws["A1"], ws["A2"], ws["G2"]
         assert header.font.b and header.fill.fgColor.rgb == "FFDDE3EC" and header.border.bottom.style == "thin"
-        assert not data.font.b and data.fill.fill_type is None and data.border.bottom.style is None
-        assert not data.alignment.horizontal and not data.alignment.wrap_text
+        for data in (text, number):
+            assert not data.font.b and data.fill.fill_type is None and data.border.bottom.style is None
+            assert not data.alignment.wrap_text
+        assert (text.alignment.horizontal, text.alignment.indent) == ("left", 1)  # never runs into a figure
+        assert not number.alignment.horizontal
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I2", path.name
     assert openpyxl.load_workbook(added)["Продажи"]["H4"].number_format == "#,##0.00"

@@ -91,18 +91,18 @@ class FileBook:
         header, rows, formats = cell_rows(table)
         widths = style.column_widths(table.frame, table.kinds)
         wraps = style.wrapped(table.frame, table.kinds)
+        kinds = [table.kinds.get(name, ColumnKind("text")) for name in header]
         highlighted = {first_row + 1 + i for i in style.highlighted(table.frame)}
         for column, name in enumerate(header, start=1):
             style.openpyxl_header(ws.cell(row=first_row, column=column, value=name))
         for r, row in enumerate(rows, start=first_row + 1):
-            for column, (value, fmt, wrap) in enumerate(zip(row, formats, wraps), start=1):
+            for column, (value, fmt, wrap, kind) in enumerate(zip(row, formats, wraps, kinds), start=1):
                 cell = ws.cell(row=r, column=column, value=value)
                 if isinstance(value, str) and value[:1] in FORMULA_START:  # text, not a formula: Excel's apostrophe
                     cell.data_type, cell.quotePrefix = "s", True
                 if fmt:
                     cell.number_format = fmt
-                if wrap:
-                    style.openpyxl_wrap(cell)
+                style.openpyxl_data(cell, kind, wrap)
                 if r in highlighted:
                     style.openpyxl_highlight(cell)
         for column, width in enumerate(widths, start=1):

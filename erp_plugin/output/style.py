@@ -7,8 +7,8 @@ a result table from here:
 
 * the header row: bold dark text on a light grey-blue fill, a thin line under it,
   wrapped and centred; frozen, with an autofilter over the table;
-* data cells plain (the workbook's default font, no fill, no border), each with its
-  kind's number format: money ``#,##0.00`` (Russian Excel shows ``1 234,56``),
+* data cells plain (the workbook's default font, no fill, no border; text indented
+  by one so it never runs into a figure on its left), each with its kind's number format: money ``#,##0.00`` (Russian Excel shows ``1 234,56``),
   percentages with two decimals (``2.50 %``; the cell holds 2.5), dates
   ``DD.MM.YYYY``, quantities and model figures as formats.py says;
 * every column as wide as its longest value (header included), at most
@@ -35,7 +35,7 @@ HEADER_FONT_COLOUR = "1F2D3D"
 HEADER_LINE = "7F8C9A"  # the thin line under the header
 HIGHLIGHT_FILL = "E2EFDA"  # light green: a row to look at first
 RESULT_PCT_FORMAT = '0.00" %"'  # every percentage of a result sheet with the same two decimals
-MIN_WIDTH, MAX_WIDTH = 8, 60  # characters
+MIN_WIDTH, MAX_WIDTH, PADDING = 6, 60, 3  # characters; the padding keeps a value off the column's edges
 HIGHLIGHT_COLUMN = "best"  # a result column whose non-blank cells mark the row to highlight
 NUMERIC = ("money", "qty", "price", "pct", "percent", "int")
 
@@ -62,16 +62,26 @@ def column_widths(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[int
             else:
                 longest = 1 + digits + (digits - 1) // 3 + (kind.decimals and kind.decimals + 1)  # sign, separators
         elif kind.name == "date":
-            longest = 10
+            longest = 11  # 31.12.2026 with room
         else:
             longest = _text_length(frame[name])
-        widths.append(min(max(longest, header) + 2, MAX_WIDTH))
+        widths.append(min(max(longest, header, MIN_WIDTH) + PADDING, MAX_WIDTH))
     return widths
+
+
+def data_alignment(kind: ColumnKind, wrap: bool) -> dict:
+    """A data cell's alignment: text left with an indent of one, so that it never runs into a right-aligned
+    figure or date in the column before it ("17gold"); long text wrapped; numbers and dates as the
+    application aligns them (right)."""
+    settings: dict = {"horizontal": "left", "indent": 1} if kind.name == "text" else {}
+    if wrap:
+        settings["wrap_text"] = True
+    return settings
 
 
 def wrapped(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[bool]:
     """Per column: True for text longer than MAX_WIDTH, which wraps inside its column."""
-    return [kinds.get(name, ColumnKind("text")).name in ("text", "float") and _text_length(frame[name]) + 2 > MAX_WIDTH
+    return [kinds.get(name, ColumnKind("text")).name in ("text", "float") and _text_length(frame[name]) + PADDING > MAX_WIDTH
             for name in frame.columns]
 
 
@@ -101,10 +111,13 @@ def openpyxl_header(cell) -> None:
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def openpyxl_wrap(cell) -> None:
+def openpyxl_data(cell, kind: ColumnKind, wrap: bool) -> None:
+    """A data cell's alignment (data_alignment), when it has one."""
     from openpyxl.styles import Alignment
 
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    settings = data_alignment(kind, wrap)
+    if settings:
+        cell.alignment = Alignment(**settings)
 
 
 def openpyxl_highlight(cell) -> None:
@@ -115,13 +128,30 @@ def openpyxl_highlight(cell) -> None:
 
 # ------------------------------------------------------------------ styles.xml pieces (the streaming writer)
 
-HEADER_FONT_XML = b'<font><b val="1"/><color rgb="FF%s"/></font>' % HEADER_FONT_COLOUR.encode()
+def header_font_xml(default_font: bytes) -> bytes:
+    """The header's font as a styles.xml ``<font>``: the workbook's default font (its name and size), bold, dark."""
+    import re
+
+    inner = re.sub(rb"<(b|color)\b[^>]*?/>|<(b|color)\b[^>]*>.*?</\2>", b"", default_font[default_font.find(b">") + 1:])
+    inner = inner[:inner.rfind(b"</font>")] if b"</font>" in inner else b""
+    return b'<font><b val="1"/><color rgb="FF%s"/>' % HEADER_FONT_COLOUR.encode() + inner + b"</font>"
+
+
 HEADER_FILL_XML = b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/><bgColor indexed="64"/></patternFill></fill>' \
     % HEADER_FILL.encode()
 HEADER_BORDER_XML = b'<border><left/><right/><top/><bottom style="thin"><color rgb="FF%s"/></bottom><diagonal/></border>' \
     % HEADER_LINE.encode()
 HEADER_ALIGNMENT_XML = b'<alignment horizontal="center" vertical="center" wrapText="1"/>'
-WRAP_ALIGNMENT_XML = b'<alignment vertical="top" wrapText="1"/>'
+
+
+def alignment_xml(kind: ColumnKind, wrap: bool) -> bytes:
+    """data_alignment as a styles.xml ``<alignment>`` (empty when the cell has none)."""
+    settings = data_alignment(kind, wrap)
+    if not settings:
+        return b""
+    names = {"horizontal": "horizontal", "indent": "indent", "wrap_text": "wrapText"}
+    return b"<alignment " + b" ".join(b'%s="%s"' % (names[k].encode(), str(int(v) if isinstance(v, bool) else v).encode())
+                                      for k, v in settings.items()) + b"/>"
 HIGHLIGHT_FILL_XML = b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/><bgColor indexed="64"/></patternFill></fill>' \
     % HIGHLIGHT_FILL.encode()
 PAGE_XML = (  # printed landscape, one page wide, as many pages down as it takes

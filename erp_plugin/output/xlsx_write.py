@@ -411,14 +411,14 @@ class _Look:
 
     def __init__(self, styles: _Styles):
         self.styles = styles
-        font = styles.append(b"font", style.HEADER_FONT_XML)
+        font = styles.append(b"font", style.header_font_xml(styles.first(b"font")))
         fill = styles.append(b"fill", style.HEADER_FILL_XML)
         border = styles.append(b"border", style.HEADER_BORDER_XML)
         self.header = styles.xf(None, font, fill, border, style.HEADER_ALIGNMENT_XML)
 
     def data(self, kind: ColumnKind, wrap: bool = False, quote: bool = False) -> int:
         """A plain data cell of ``kind`` (the workbook's default font, no fill, no border)."""
-        return self.styles.xf(style.cell_format(kind), 0, 0, 0, style.WRAP_ALIGNMENT_XML if wrap else b"", quote)
+        return self.styles.xf(style.cell_format(kind), 0, 0, 0, style.alignment_xml(kind, wrap), quote)
 
 
 # ------------------------------------------------------------------ workbook parts
@@ -566,6 +566,12 @@ class _Styles:
             xf = re.sub(rb'\squotePrefix="\w+"', b"", xf)
             self.cache[key] = self._index(re.sub(rb"<xf\b", b'<xf quotePrefix="1"', xf, count=1))
         return self.cache[key]
+
+    def first(self, element: bytes) -> bytes:
+        """The first entry of the ``<fonts>``, ``<fills>`` or ``<borders>`` list: the workbook's default."""
+        block = re.search(rb"<%ss\b[^>]*>(.*?)</%ss>" % (element, element), self.xml, re.DOTALL)
+        entry = block and re.search(rb"<%s\b[^>]*?(?:/>|>.*?</%s>)" % (element, element), block.group(1), re.DOTALL)
+        return entry.group(0) if entry else b"<%s/>" % element
 
     def append(self, element: bytes, entry: bytes) -> int:
         """The index of ``entry`` in the ``<fonts>``, ``<fills>`` or ``<borders>`` list (``element`` is font, fill
