@@ -8,6 +8,7 @@ through openpyxl, so the command line and the tests run every line of a job;
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -105,8 +106,9 @@ class FileBook:
                 style.openpyxl_data(cell, kind, wrap)
                 if r in highlighted:
                     style.openpyxl_highlight(cell)
-        for column, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(column)].width = width
+        above = _widths_above(ws, first_row, len(widths))
+        for column, width in enumerate(widths, start=1):  # a table under other content keeps that content readable
+            ws.column_dimensions[get_column_letter(column)].width = max(width, above[column - 1])
         if header:
             ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(header))}{first_row + max(len(rows), 1)}"
         if first_row == 1:
@@ -126,6 +128,20 @@ class FileBook:
 
     def save(self) -> None:
         save_workbook(self.workbook, self.path)
+
+
+def _widths_above(ws, first_row: int, count: int) -> list[int]:
+    """Per column (the first ``count``), the width the cells above row ``first_row`` need: numbers and dates
+    always, text only when the cell to its right is filled (text runs on into an empty neighbour)."""
+    widths = [0] * count
+    for row in ws.iter_rows(min_row=1, max_row=first_row - 1, max_col=count + 1, values_only=True):
+        for column in range(min(count, len(row))):
+            value, after = row[column], row[column + 1] if column + 1 < len(row) else None
+            if value is None or (isinstance(value, str) and after in (None, "")):
+                continue
+            length = 10 if isinstance(value, (date, datetime)) else len(str(value))
+            widths[column] = max(widths[column], min(length + style.PADDING, style.MAX_WIDTH))
+    return widths
 
 
 def file_book(path: str | Path, role: str) -> "FileBook":
