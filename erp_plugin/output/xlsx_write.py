@@ -142,7 +142,10 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     new_cells = _line_cells(rows, columns, start, formats, lambda: styles.quoted(line_style))
     new_cells[header_row] = _header_cells(header_row, [c.name for c in columns], start, header_style)
     last = start + len(columns) - 1
-    package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None))
+    widths = style.column_widths(pd.DataFrame({c.name: pd.Series(c.values, copy=False).reset_index(drop=True)
+                                               for c in columns}), {c.name: c.kind for c in columns})
+    package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None,
+                                             widths=widths))
     _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
     look = _Look(styles) if sheets else None
     for result in sheets:
@@ -254,13 +257,13 @@ def _previous_results(header_cells: bytes, names: list[str]) -> int | None:
 
 
 def _rewrite_sheet(xml: bytes, new_cells: dict[int, bytes], start: int, last: int, header_row: int,
-                   strip: bool) -> Iterator[bytes]:
+                   strip: bool, widths: list[int]) -> Iterator[bytes]:
     """The sheet's XML in pieces, each row that gets results rewritten; the rest passes through as it was."""
     data_start = xml.find(b"<sheetData")
     data_end = xml.rfind(b"</sheetData>")
     if data_start < 0 or data_end < 0:
         raise ValueError("the lines sheet has no rows")
-    yield _widen_sheet_head(xml[:data_start], start, last)
+    yield _widen_sheet_head(xml[:data_start], start, last, widths)
     position = data_start
     previous_row = 0
     written = 0
@@ -300,16 +303,19 @@ def _cut(body: bytes, start: int) -> bytes:
     return body
 
 
-def _widen_sheet_head(head: bytes, start: int, last: int) -> bytes:
+def _widen_sheet_head(head: bytes, start: int, last: int, widths: list[int]) -> bytes:
+    """The sheet's dimension to the last result column, and the result columns as wide as their content
+    (style.column_widths) unless the sheet sets widths there already."""
     letter = get_column_letter(last).encode()
     head = _set_last_column(rb"<dimension\b[^>]*\bref=\"[A-Z]+\d+:", letter, head)
     existing = [(int(a), int(b)) for a, b in re.findall(rb'<col\b[^>]*?\bmin="(\d+)"[^>]*?\bmax="(\d+)"', head)]
     if any(high >= start for _low, high in existing):
         return head  # widths there already cover the new columns
-    widths = b"".join(b'<col min="%d" max="%d" width="14" customWidth="1"/>' % (c, c) for c in range(start, last + 1))
+    cols = b"".join(b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, w)
+                    for c, w in zip(range(start, last + 1), widths))
     if b"</cols>" in head:
-        return head.replace(b"</cols>", widths + b"</cols>", 1)
-    return head + b"<cols>" + widths + b"</cols>"
+        return head.replace(b"</cols>", cols + b"</cols>", 1)
+    return head + b"<cols>" + cols + b"</cols>"
 
 
 def _widen_filter(tail: bytes, last: int, header_row: int) -> bytes:
