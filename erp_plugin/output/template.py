@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..period.accounting import POSTINGS
 from ..tables import DATE, PCT, money
 from ..tariffs.model import Settings
 from ..tariffs.schema import (
@@ -293,6 +294,14 @@ def _instructions(wb: Workbook) -> None:
         lines.append((f"{spec.name} ({status})", spec.about_ru, spec.about_en, cols))
     lines += [(None, None, None, None), ("Settings keys / ключи настроек", None, None, None)]
     lines += [(s.key, _choices(s) or s.kind, s.about, f"default: {_setting_value(s)}") for s in SETTINGS]
+    defaults = {s.key: s.default for s in SETTINGS}
+    lines += [(None, None, None, None),
+              ("Проводки / Journal entries", "rebates и fees пишут таблицу journal: дата, документ, Дт, Кт, сумма, "
+               "содержание; счета — ключи account_* выше (план счетов, приказ Минфина № 94н)",
+               "rebates and fees write a journal table: date, document, debit, credit, amount, description; the "
+               "accounts are the account_* keys above (the Russian chart of accounts)", None)]
+    lines += [(p.what, f"Дт {defaults[p.debit]} ({p.debit})", f"Кт {defaults[p.credit]} ({p.credit})", None)
+              for p in POSTINGS]
     for values in lines:
         ws.append(values)
     ws["A1"].font = Font(bold=True, size=14)

@@ -28,6 +28,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -44,6 +45,28 @@ REBATE_VAT_TEXT = "НДС по ретроскидке {name}"
 FEE_TEXT = "Абонентская плата {name}, тариф {tariff}, {month}"
 FEE_VAT_TEXT = "НДС с абонентской платы {name}, {month}"
 JOURNAL_COLUMNS = ("date", "document", "debit", "credit", "amount", "description")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One kind of journal entry: what it posts, and the Settings keys of its debit and credit accounts."""
+
+    what: str
+    debit: str
+    credit: str
+
+    def accounts(self, book: TariffBook) -> tuple[str, str]:
+        return getattr(book.settings, self.debit), getattr(book.settings, self.credit)
+
+
+BONUS = Posting("премия за объём закупок (rebate_reduces_price FALSE), без НДС / volume bonus, no VAT",
+                "account_bonus_expense", "account_customers")
+REBATE = Posting("ретроскидка, уменьшающая цену, с НДС / rebate lowering the price, VAT included",
+                 "account_revenue", "account_customers")
+REBATE_VAT = Posting("НДС по ретроскидке / the rebate's VAT", "account_vat_payable", "account_output_vat")
+FEE = Posting("абонентская плата, с НДС / subscription fee, VAT included", "account_customers", "account_revenue")
+FEE_VAT = Posting("НДС с абонентской платы / the fee's VAT", "account_output_vat", "account_vat_payable")
+POSTINGS = (BONUS, REBATE, REBATE_VAT, FEE, FEE_VAT)  # listed on the Instructions sheet with their accounts
 
 
 def credit_note_documents(notes: Table, book: TariffBook, year: int, day: date) -> Table:
@@ -90,32 +113,27 @@ def fee_vat(fees: Table, book: TariffBook, month_start: date) -> Table:
 
 def credit_note_journal(notes: Table, book: TariffBook, year: int) -> Table:
     """The entries of the numbered credit notes (credit_note_documents): the amount, and its VAT when it has one."""
-    s = book.settings
     rows = []
     for note in notes.frame.itertuples(index=False):
         name = _party(note.name, note.client_id)
         if pd.isna(note.vat_rate):  # a volume bonus: no VAT, the price stays
-            rows.append((note.date, note.number, s.account_bonus_expense, s.account_customers, note.amount,
+            rows.append((note.date, note.number, *BONUS.accounts(book), note.amount,
                          BONUS_TEXT.format(name=name, year=year)))
             continue
-        rows.append((note.date, note.number, s.account_revenue, s.account_customers, note.amount,
-                     REBATE_TEXT.format(name=name, year=year)))
-        rows.append((note.date, note.number, s.account_vat_payable, s.account_output_vat, note.vat,
-                     REBATE_VAT_TEXT.format(name=name)))
+        rows.append((note.date, note.number, *REBATE.accounts(book), note.amount, REBATE_TEXT.format(name=name, year=year)))
+        rows.append((note.date, note.number, *REBATE_VAT.accounts(book), note.vat, REBATE_VAT_TEXT.format(name=name)))
     return _journal(rows, notes.kinds["amount"])
 
 
 def fee_journal(fees: Table, book: TariffBook, day: date) -> Table:
     """The entries of the month's fee lines (fee_vat): the fee due from the client, and its VAT."""
-    s = book.settings
     rows = []
     for fee in fees.frame.itertuples(index=False):
         name = _party(fee.name, fee.client_id)
         document = f"{fee.month} {fee.client_id}"
-        rows.append((pd.Timestamp(day), document, s.account_customers, s.account_revenue, fee.amount,
+        rows.append((pd.Timestamp(day), document, *FEE.accounts(book), fee.amount,
                      FEE_TEXT.format(name=name, tariff=fee.tariff, month=fee.month)))
-        rows.append((pd.Timestamp(day), document, s.account_output_vat, s.account_vat_payable, fee.vat,
-                     FEE_VAT_TEXT.format(name=name, month=fee.month)))
+        rows.append((pd.Timestamp(day), document, *FEE_VAT.accounts(book), fee.vat, FEE_VAT_TEXT.format(name=name, month=fee.month)))
     return _journal(rows, fees.kinds["fee"])
 
 
