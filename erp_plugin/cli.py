@@ -192,7 +192,7 @@ def engine_options(command):
     """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
     for option in reversed([
         click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-                     help="dask: client buckets computed on a Dask cluster (a parquet export, a parquet dataset out)."),
+                     help="dask: client buckets computed on a Dask cluster (a parquet or csv export, a folder of parts out)."),
         click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
                      help="With --engine dask: the LocalCluster's worker processes."),
         click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
@@ -225,7 +225,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
         out = export
     if out is None:
         raise click.UsageError("give --out (or --in-place)")
-    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, in_place=in_place, sheet=sheet)
     with _progress() as step:
         from . import jobs
 
@@ -233,7 +233,7 @@ def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | No
             from . import dask_engine
 
             priced = dask_engine.price(export, tariffs, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
-                                       progress=step)
+                                       progress=step, ledger=ledger)
         else:
             priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     console = _console()

@@ -23,8 +23,13 @@ overviews and the summary worked out from them once.
 tables beside it; or, for an export of at most a sheet's rows, a workbook
 (``.xlsx``) gathered from the parts in export-row order.
 
-Not yet: reports and impact, the ledger (see the README); exports other than
-parquet are priced by the local engine.
+``impact`` and ``report rfm|churn`` send back per-client figures from each bucket and work out
+their tables once. A csv export is split as text (erp/csv_text.py) and each bucket parsed by the
+same parsers; an xlsx export (at most a sheet's rows) is the in-process engine's.
+
+With a ledger, the command posts the buckets in one transaction (``_Posting``).
+
+Not yet: reward lots of ``rebates`` posted to the ledger (see the README).
 """
 
 from __future__ import annotations
@@ -35,16 +40,22 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import jobs
+from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .period.client_names import named
 from .problems import InputError, Problem, Problems
 from .tables import Table
 from .tariffs import TariffBook
+
+if TYPE_CHECKING:  # names for the annotations; the ledger (SQLAlchemy) is loaded only when a run posts
+    from .ledger.lots import Opening
+    from .ledger.store import Posted
 
 BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
 BUCKET_LINES = 500_000  # at most about this many lines a bucket: a worker's memory does not grow with the export
@@ -53,6 +64,7 @@ PARTS = (".parquet", ".csv")  # --out suffixes written as a folder of parts, one
 XLSX = (".xlsx", ".xlsm")
 SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
 SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written, at most
+CSV_SAMPLE_BYTES = 1 << 20  # a csv's first bytes, whose lines' length estimates its number of lines
 SPLIT_BUFFER_ROWS = 2_000_000  # rows all buckets' parts gather together, at most: the split's memory, whatever the size
 
 
@@ -67,18 +79,20 @@ class DaskRun:
     buckets: int
     lines: int = 0
     parts: list[Path] = field(default_factory=list)
-    rewards_posted: None = None  # the ledger is not posted by the Dask engine
+    posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
+    rewards_posted: None = None  # reward lots: the Dask engine's rebates do not post to the ledger
 
 
 def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
           scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
-          progress=None) -> DaskRun:
-    """Price a parquet export on a Dask cluster into ``out`` (a folder of parquet or csv parts, or a workbook),
-    with the tables beside it as ``<stem>.<table>.<suffix>``. Raises InputError with every problem of every
-    bucket; nothing is written then."""
+          progress=None, ledger: str | Path | None = None) -> DaskRun:
+    """Price a parquet or csv export on a Dask cluster into ``out`` (a folder of parquet or csv parts, or a
+    workbook), with the tables beside it as ``<stem>.<table>.<suffix>``. With a ``ledger`` (or the
+    Settings one) the buckets are priced against it and posted to it in one transaction (``_Posting``).
+    Raises InputError with every problem of every bucket; nothing is written or posted then."""
     book = jobs.load_tariffs(tariffs)
     return _run_buckets(export, book, out, _priced, combine, workers, scheduler,
-                        buckets, skip_bad_lines, progress)
+                        buckets, skip_bad_lines, progress, ledger or book.settings.ledger)
 
 
 def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out: str | Path, workers: int = 2,
@@ -86,8 +100,15 @@ def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out
             progress=None) -> DaskRun:
     """Year-end rebates of fiscal ``year`` (jobs.rebates) on a Dask cluster: each bucket priced and rebated,
     its lines (with ``rebate``) a part of the dataset ``out``; the per-client tables joined in the
-    export's client order and the overviews and summary worked out from them (jobs.year_end_tables)."""
+    export's client order and the overviews and summary worked out from them (jobs.year_end_tables).
+    A workbook whose Settings name a ledger is refused: the year end posts reward lots there, which this
+    engine does not yet."""
     book = jobs.load_tariffs(tariffs)
+    if book.settings.ledger:
+        raise InputError([Problem("engine.ledger", f"the Settings name the ledger {book.settings.ledger}, where "
+                                  "rebates post their lines and reward lots; the Dask engine posts priced lines "
+                                  "(price, accrue) but not reward lots yet: run rebates with --engine local",
+                                  sheet="Settings")])
     return _run_buckets(export, book, out, functools.partial(_rebated, year=year),
                         functools.partial(combine_year_end, year=year), workers, scheduler, buckets, skip_bad_lines,
                         progress)
@@ -97,11 +118,12 @@ def accrue(export: str | Path, tariffs: str | Path | TariffBook, as_of, out: str
            scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
            progress=None) -> DaskRun:
     """Rebate accruals as of ``as_of`` (jobs.accrue) on a Dask cluster: each bucket priced and accrued (per
-    client), the accruals joined in the in-process engine's order."""
+    client), the accruals joined in the in-process engine's order; with a ledger in the Settings the lines
+    are priced against it and posted, as in process."""
     book = jobs.load_tariffs(tariffs)
     return _run_buckets(export, book, out, functools.partial(_accrued, as_of=as_of),
                         functools.partial(combine_accruals, as_of=as_of), workers, scheduler, buckets, skip_bad_lines,
-                        progress)
+                        progress, book.settings.ledger)
 
 
 def impact(export: str | Path, current: str | Path | TariffBook, proposed: str | Path | TariffBook, out: str | Path,
@@ -121,8 +143,8 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     if problem:
         raise InputError([problem])
     books = jobs.impact_books(current, proposed)
-    year = year or fiscal_year_of(books["current"], _latest_day(export)).year
-    with _bucketed(export, out, workers, buckets, step) as (_, folders):
+    year = year or fiscal_year_of(books["current"], _latest_day(export, books["current"])).year
+    with _bucketed(export, out, books["current"], workers, buckets, step) as (_, folders):
         step(f"pricing {len(folders)} buckets under both workbooks")
         results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
         problems = _gathered_problems(results)
@@ -174,7 +196,7 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
     _refuse(export, None)
     step, book = reports.start_report(tariffs, out, progress)
     try:
-        first, last = _date_span(export)
+        first, last = _date_span(export, book)
     except InputError:
         if as_of is None:
             raise
@@ -184,7 +206,7 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
                                   f"run from {first:%d.%m.%Y} to {last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
                                   "or leave --as-of out for the last one")])
     day = as_of or last
-    with _bucketed(export, Path(out), workers, buckets, step) as (_, folders):
+    with _bucketed(export, Path(out), book, workers, buckets, step) as (_, folders):
         step(f"pricing {len(folders)} buckets")
         results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
     problems = _gathered_problems(results)
@@ -212,7 +234,7 @@ def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | P
     if not 0 <= days <= 365:
         raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
     step, book = reports.start_report(tariffs, out, progress)
-    return reports.birthdays_on(as_of or _latest_day(export), book, out, days, ledger, step)
+    return reports.birthdays_on(as_of or _latest_day(export, book), book, out, days, ledger, step)
 
 
 def report_bucket(folder: Path, book: TariffBook, kind: str, day, months: int, skip_bad_lines: bool) -> dict:
@@ -228,28 +250,34 @@ def report_bucket(folder: Path, book: TariffBook, kind: str, day, months: int, s
     return {"warnings": list(priced.problems.warnings), "figures": figures}
 
 
-def _latest_day(export: Path):
+def _latest_day(export: Path, book: TariffBook):
     """The export's latest date (a date or timestamp column; text dates need --year)."""
-    return _date_span(export)[1]
+    return _date_span(export, book)[1]
 
 
-def _date_span(export: Path):
-    """The export's first and latest date, from its date column (a date or timestamp column: text dates
-    would need the reader's parsing, so a job that needs them before pricing says what to give)."""
+def _date_span(export: Path, book: TariffBook):
+    """The export's first and latest date, from its date column (a date or timestamp column: text dates,
+    and so a csv's, would need the reader's parsing, so a job that needs them before pricing says what to
+    give)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     from .erp.header import match_fields
 
-    source = ds.dataset(export, format="parquet")
-    fields = match_fields(source.schema.names, {})
-    column = source.schema.names[fields["date"]] if "date" in fields else None
-    kind = source.schema.field(column).type if column else None
+    kind = column = None
+    if export.suffix.casefold() not in CSV_SUFFIXES:
+        try:
+            source = ds.dataset(export, format="parquet")
+        except Exception as exc:  # pyarrow's own error types
+            raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+        fields = match_fields(source.schema.names, {c.field: c.header for c in book.columns})
+        column = source.schema.names[fields["date"]] if "date" in fields else None
+        kind = source.schema.field(column).type if column else None
     if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-        raise InputError([Problem("engine.dates", "the export's dates are not a date column, so the Dask engine "
-                                  "cannot tell its latest date before pricing: give --year (impact) or --as-of "
-                                  "(reports)", file=str(export))])
+        raise InputError([Problem("engine.dates", "the export's dates are text, not a date column, so the Dask "
+                                  "engine cannot tell its latest date before pricing: give --year (impact) or "
+                                  "--as-of (reports)", file=str(export))])
     span = pc.min_max(source.to_table(columns=[column])[column]).as_py()
     if span["max"] is None:
         raise InputError([Problem("price.no_lines", "the export has no dated lines", file=str(export))])
@@ -257,19 +285,22 @@ def _date_span(export: Path):
 
 
 def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
-                 scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress) -> DaskRun:
+                 scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress,
+                 ledger: str | Path | None = None) -> DaskRun:
     """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
-    ``join`` their results into the run's tables, and publish the parts and tables as ``out``."""
+    ``join`` their results into the run's tables, and publish the parts and tables as ``out`` — with a
+    ``ledger``, inside the transaction that posts the buckets."""
     step = progress or (lambda stage: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
-    with _bucketed(export, out, workers, buckets, step) as (work, folders):
-        step(f"pricing {len(folders)} buckets")
+    with _bucketed(export, out, book, workers, buckets, step) as (work, folders), \
+            _posting(ledger, book, str(export), skip_bad_lines) as posting:
+        step(f"pricing {len(folders)} buckets" + " and posting them to the ledger" * bool(posting))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
         parts.mkdir(parents=True)
         results = _submit(folders, book, workers, scheduler, run_bucket, parts,
-                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish)
+                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish, posting=posting)
         problems = _gathered_problems(results)
         tables = join(results, book)
         if problems.warnings:
@@ -281,22 +312,88 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
             written = _publish(parts, out, named(tables, book))
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
-                       sum(r["lines"] for r in results), part_files)
+                       sum(r["lines"] for r in results), part_files, posting.posted if posting else None)
 
 
 @contextlib.contextmanager
-def _bucketed(export: Path, out: Path, workers: int, buckets: int | None, step):
+def _posting(ledger: str | Path | None, book: TariffBook, source: str, skip_bad_lines: bool):
+    """The ledger's transaction for a run posted from its buckets (None without a ledger): committed when
+    the block ends without an error (the output published inside it), else nothing is posted; a ledger
+    file the run created is removed then, as the in-process engine does."""
+    if not ledger:
+        yield None
+        return
+    from .ledger.store import open_ledger, transaction
+
+    new_file = "://" not in str(ledger) and not Path(ledger).exists()
+    engine = open_ledger(ledger)
+    try:
+        with transaction(engine) as connection:
+            yield _Posting(connection, book, source, skip_bad_lines)
+    except BaseException:
+        if new_file:
+            engine.dispose()
+            Path(ledger).unlink(missing_ok=True)
+        raise
+
+
+class _Posting:
+    """The buckets of one run posted to the ledger inside its transaction, here in the command: before a
+    bucket is sent, what the ledger holds for its clients (its opening) is read; when its priced lines come
+    back, they are posted. A bucket is posted before the next one's lines are checked against the ledger,
+    so a line identity two buckets share (one document line under two clients) is the conflict it is in
+    process. The buckets' clients are disjoint, so a bucket's opening does not depend on the others'
+    posting, and the figures and entries are those of one run over every line."""
+
+    def __init__(self, connection, book: TariffBook, source: str, skip_bad_lines: bool):
+        self.connection, self.book, self.source, self.skip_bad_lines = connection, book, source, skip_bad_lines
+        self.posted: "Posted | None" = None
+
+    def opening(self, folder: Path) -> "tuple[Opening | None, list[Problem]]":
+        """The bucket's opening, or its read errors."""
+        from .ledger.store import Session
+
+        try:
+            lines = jobs.read(_bucket_file(folder), self.book, skip_bad_lines=self.skip_bad_lines).export.lines
+            return Session(self.connection, lines, self.book).opening(), []
+        except InputError as exc:
+            return None, list(exc.problems)
+
+    def post(self, result: dict, opening: "Opening") -> None:
+        """A priced bucket's lines, and what pricing gave the ledger to keep, posted (as one run)."""
+        from .ledger.store import Session
+
+        lines = result.pop("priced")
+        session = Session(self.connection, lines, self.book)
+        posted = session.post(lines, self.source, opening, result.pop("kept"), self.posted.run_id if self.posted else None)
+        self.posted = posted if self.posted is None else self.posted + posted
+
+
+@contextlib.contextmanager
+def _bucketed(export: Path, out: Path, book: TariffBook, workers: int, buckets: int | None, step):
     """The export split into client buckets (``buckets``, else 4 per worker and more for a big export) in
     a work folder beside ``out``: ``(work folder, bucket folders)``; the work folder is removed afterwards,
-    whatever happens."""
+    whatever happens. The export's fields are found as the reader finds them (the Columns sheet first)."""
     count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
     try:
         step("splitting the export into client buckets")
-        yield work, _split(export, work / "buckets", count)
+        folders = _split(export, work / "buckets", count, {c.field: c.header for c in book.columns})
+        if out.suffix.casefold() in XLSX and export.suffix.casefold() in CSV_SUFFIXES:
+            problems = _too_many_for_a_sheet(_split_lines(folders), out)
+            if problems:
+                raise InputError(problems)
+        yield work, folders
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _split_lines(folders: list[Path]) -> int:
+    """The lines the split wrote, from its parts' footers."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(file).num_rows for folder in folders for file in folder.glob("*.parquet"))
 
 
 def _gathered_problems(results: list[dict]) -> Problems:
@@ -314,20 +411,16 @@ def _refuse(export: Path, out: Path | None) -> None:
     """What the Dask engine cannot do with these files (``out``: a folder of parts or a workbook; None:
     checked by the job), before any work."""
     problems = []
-    if export.suffix.casefold() not in (".parquet", ".pq"):
-        problems.append(Problem("engine.format", "the Dask engine reads parquet exports; price this one with "
-                                "--engine local (or save it as parquet)", file=str(export)))
+    if export.suffix.casefold() not in (*PARQUET_SUFFIXES, *CSV_SUFFIXES):
+        problems.append(Problem("engine.format", "the Dask engine reads parquet and csv exports; a workbook holds "
+                                "at most 1 048 575 lines, which --engine local prices", file=str(export)))
     if out is None:
         if problems:
             raise InputError(problems)
         return
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        lines = _rows(export)
-        if lines > SHEET_LINES:
-            problems.append(Problem("engine.out", f"the export has {lines:,} lines and a sheet holds "
-                                    f"{SHEET_LINES:,} under its header: give --out as .parquet or .csv "
-                                    "(a folder of parts)".replace(",", " "), file=str(out)))
+        problems += _too_many_for_a_sheet(_rows(export), out)  # a csv's lines are counted when it is split
     elif suffix not in PARTS:
         problems.append(Problem("engine.out", "with the Dask engine --out is a folder of parts (.parquet or .csv), "
                                 "or a workbook (.xlsx) of at most 1 048 575 lines", file=str(out)))
@@ -340,10 +433,23 @@ def _refuse(export: Path, out: Path | None) -> None:
         raise InputError(problems)
 
 
+def _too_many_for_a_sheet(lines: int, out: Path) -> list[Problem]:
+    if lines <= SHEET_LINES:
+        return []
+    return [Problem("engine.out", f"the export has {lines:,} lines and a sheet holds {SHEET_LINES:,} under its "
+                    "header: give --out as .parquet or .csv (a folder of parts)".replace(",", " "), file=str(out))]
+
+
 def _rows(export: Path) -> int:
-    """The export's lines, from its parquet footer (0 when it cannot be read: the split says why)."""
+    """The export's lines: a parquet one's from its footer (0 when it cannot be read: the split says why);
+    a csv's estimated from its size and its first lines' length (for the number of buckets only)."""
     import pyarrow.parquet as pq
 
+    if export.suffix.casefold() in CSV_SUFFIXES:
+        with contextlib.suppress(OSError), export.open("rb") as handle:
+            head = handle.read(CSV_SAMPLE_BYTES)
+            return export.stat().st_size * max(head.count(b"\n"), 1) // max(len(head), 1)
+        return 0
     try:
         return pq.read_metadata(export).num_rows
     except Exception:  # noqa: BLE001 - pyarrow's own error types; _split reports the file
@@ -364,50 +470,75 @@ def bucket_of(client_ids, count: int) -> np.ndarray:
     return (hashes % np.uint64(count)).astype(np.int32)
 
 
-def _split(export: Path, folder: Path, count: int) -> list[Path]:
+def _split(export: Path, folder: Path, count: int, columns: dict[str, str]) -> list[Path]:
     """The export as ``count`` buckets of whole clients (pyarrow dataset partitioning, a batch at a time), each
     line with its export row; the bucket folders that got lines."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from .erp.fields import FIELD_ALIASES
-    from .erp.header import match_fields
+    schema, client, batches = _source_batches(export, columns)
 
-    try:
-        source = ds.dataset(export, format="parquet")
-        headers = source.schema.names
-    except Exception as exc:  # pyarrow's own error types
-        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
-    fields = match_fields(headers, {})
-    if "client_id" not in fields:
-        aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
-        raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
-                                  file=str(export))])
-    client = headers[fields["client_id"]]
-    numbered = SOURCE_ROW in headers  # the product's own output, or a part of a bigger export: its rows kept
-
-    def batches():
-        first = 2
-        for batch in source.to_batches(batch_readahead=1, fragment_readahead=1):  # a batch at a time
-            if not numbered:
-                batch = batch.append_column(SOURCE_ROW, pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64)))
-            first += batch.num_rows
+    def bucketed():
+        for batch in batches:
             yield batch.append_column(BUCKET, pa.array(bucket_of(batch.column(client), count)))
 
-    schema = source.schema if numbered else source.schema.append(pa.field(SOURCE_ROW, pa.int64()))
-    schema = schema.append(pa.field(BUCKET, pa.int32()))
     group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
-    ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
+    ds.write_dataset(bucketed(), folder, schema=schema.append(pa.field(BUCKET, pa.int32())), format="parquet",
+                     basename_template="part-{i}.parquet",
                      partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
                      max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
                      max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False)
     return sorted(p for p in folder.iterdir() if p.is_dir())
 
 
-def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args) -> list:
+def _source_batches(export: Path, columns: dict[str, str]) -> tuple:
+    """The export's lines as Arrow batches, each with its export row in ``source_row``: ``(schema, the
+    client id column's name, batches)``. A parquet export as it is, read a batch at a time; a csv one as
+    text (erp/csv_text.py), its rows that are not lines left out."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from .erp.fields import FIELD_ALIASES
+    from .erp.header import ExportError, match_fields
+
+    if export.suffix.casefold() in CSV_SUFFIXES:
+        from .erp.csv_text import csv_text_batches
+
+        try:
+            source, schema, batches = csv_text_batches(export, columns)
+        except ExportError as exc:
+            raise InputError([exc.problem]) from None
+        return schema, schema.names[source.fields["client_id"]], batches
+    try:
+        source = ds.dataset(export, format="parquet")
+        headers = source.schema.names
+    except Exception as exc:  # pyarrow's own error types
+        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+    fields = match_fields(headers, columns)
+    if "client_id" not in fields:
+        aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
+        raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
+                                  file=str(export))])
+    if SOURCE_ROW in headers:  # the product's own output, or a part of a bigger export: its rows kept
+        return source.schema, headers[fields["client_id"]], source.to_batches(batch_readahead=1, fragment_readahead=1)
+
+    def numbered():
+        first = 2
+        for batch in source.to_batches(batch_readahead=1, fragment_readahead=1):  # a batch at a time
+            yield batch.append_column(SOURCE_ROW, pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64)))
+            first += batch.num_rows
+
+    return source.schema.append(pa.field(SOURCE_ROW, pa.int64())), headers[fields["client_id"]], numbered()
+
+
+def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args, posting=None) -> list:
     """``job(folder, shared, *args)`` for each bucket folder on the cluster — a LocalCluster of ``workers``
     processes started and closed here, or the one at ``scheduler`` — with ``shared`` (the tariff book or
-    books) sent to every worker once; the results in bucket order."""
+    books) sent to every worker once; the results in bucket order. With a ``posting``, each bucket is sent
+    with its opening and posted when it comes back, in bucket order, a few buckets ahead of the posting
+    (the cluster's workers, and one more, at a time): the command holds only those buckets' lines."""
+    from collections import deque
+
     from distributed import Client, LocalCluster
 
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -415,7 +546,29 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
     try:
         with Client(scheduler or cluster) as client:
             sent = client.scatter(shared, broadcast=True)
-            return client.gather([client.submit(job, folder, sent, *args, pure=False) for folder in folders])
+            if posting is None:
+                return client.gather([client.submit(job, folder, sent, *args, pure=False) for folder in folders])
+            results, pending, ahead = [], deque(), len(client.scheduler_info()["workers"]) + 1
+
+            def post_oldest():
+                future, opening = pending.popleft()
+                result = future.result()
+                if not result.get("errors") and not any(r.get("errors") for r in results):
+                    posting.post(result, opening)
+                result.pop("priced", None)
+                results.append(result)
+
+            for folder in folders:
+                opening, errors = posting.opening(folder)
+                if errors:  # its lines are bad: said with the others' problems, nothing posted
+                    results.append({"errors": errors, "warnings": []})
+                    continue
+                pending.append((client.submit(job, folder, sent, *args, opening=opening, pure=False), opening))
+                while len(pending) >= ahead:
+                    post_oldest()
+            while pending:
+                post_oldest()
+            return results
     finally:
         if cluster is not None:
             cluster.close()
@@ -430,14 +583,17 @@ def _bucket_file(folder: Path) -> Path:
     return files[0]
 
 
-def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish) -> dict:
+def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish,
+               opening: "Opening | None" = None) -> dict:
     """One bucket priced by the ordinary job and ``finish``ed (``finish(priced, book)``: the lines to write,
     their result kinds, the tables and what else the join needs), its lines written as its part in
-    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data)."""
+    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data).
+    With an ``opening`` (the ledger's, read by the command) it is priced against it, and its priced lines
+    and what the ledger keeps go back for posting."""
     from .output.write import write_output
 
     try:
-        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines)
+        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines, opening=opening)
         lines, results, tables, more = finish(priced, book)
     except InputError as exc:
         return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
@@ -445,8 +601,9 @@ def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_ba
     number = int(Path(folder).name.partition("=")[2])  # the split's hive folder: bucket=N
     write_output(priced.source, lines, results, [], parts / f"part-{number:05d}{suffix}",
                  input_kinds=input_kinds(priced.minor_units))
+    posting = {"priced": priced.lines, "kept": priced.kept} if opening is not None else {}
     return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), "results": results,
-            **more}
+            **more, **posting}
 
 
 def _priced(priced: jobs.Priced, book: TariffBook) -> tuple:
