@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from erp_plugin import jobs
+from erp_plugin.excel.book import FileBook
 from erp_plugin.excel.year_end import run_file as year_end_run_file
 from erp_plugin.output import xlsx_write
 from erp_plugin.output.charts import axis_floor
-from erp_plugin.tables import DATE, TEXT, money
+from erp_plugin.tables import DATE, TEXT, Table, money
 
 from .conftest import write_book
 from .test_charts import SCALE, coloured_pixels
@@ -70,13 +71,20 @@ def test_a_wrong_inn_check_digit_is_a_warning_on_its_cell(tmp_path):
     assert "check digit" in warning.message
 
 
-def test_long_text_wraps_in_its_own_column_and_formula_like_text_shows_as_it_is(tmp_path):
+@pytest.mark.parametrize("writer", ["streaming", "openpyxl"])
+def test_long_text_wraps_in_its_own_column_and_formula_like_text_shows_as_it_is(tmp_path, writer):
     message = "the line gives away 42.5 % of its gross (discount, bonus and reservation cost), above the maximum"
     frame = pd.DataFrame({"where": ["export row 13", "Clients!K3"], "day": pd.to_datetime(["2026-03-16", None]),
                           "message": [message, "short"], "phone": ["+79161234567", "=1+1"],
                           "amount": np.array([123456789, -5], dtype=np.int64)})
     kinds = {"where": TEXT, "day": DATE, "message": TEXT, "phone": TEXT, "amount": money(2)}
-    xlsx_write.new_workbook(tmp_path / "t.xlsx", [xlsx_write.Sheet("Warnings", frame, kinds)])
+    if writer == "streaming":  # a command's result sheets
+        xlsx_write.new_workbook(tmp_path / "t.xlsx", [xlsx_write.Sheet("Warnings", frame, kinds)])
+    else:  # the one-click jobs' (the year-end workbook's)
+        openpyxl.Workbook().save(tmp_path / "t.xlsx")
+        book = FileBook(tmp_path / "t.xlsx")
+        book.put_table("Warnings", Table("warnings", frame, kinds))
+        book.save()
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Warnings"]
     widths = {c: ws.column_dimensions[c].width for c in "ABCDE"}
     # "export row 13" is 13 characters + 3 of padding; a date 11 + 3; the message is capped at 60 and wraps;
@@ -89,6 +97,7 @@ def test_long_text_wraps_in_its_own_column_and_formula_like_text_shows_as_it_is(
     assert [(ws[c].value, ws[c].data_type, ws[c].quotePrefix) for c in ("D2", "D3")] == [
         ("+79161234567", "s", True), ("=1+1", "s", True)]
     assert not ws["A2"].quotePrefix
+    assert ws["A1"].font.b and ws["A1"].font.name == ws["A2"].font.name  # the header in the workbook's own font
 
 
 def test_a_value_axis_starts_at_zero_unless_the_figures_really_go_below_it():

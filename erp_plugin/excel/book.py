@@ -93,6 +93,10 @@ class FileBook:
         widths = style.column_widths(table.frame, table.kinds)
         wraps = style.wrapped(table.frame, table.kinds)
         kinds = [table.kinds.get(name, ColumnKind("text")) for name in header]
+        ws.row_dimensions[first_row].height = style.LINE_HEIGHT * style.header_lines(table.frame, widths) + 3
+        for r, lines in enumerate(style.text_lines(table.frame, table.kinds, widths, wraps).tolist(), start=first_row + 1):
+            if lines > 1:
+                ws.row_dimensions[r].height = style.LINE_HEIGHT * lines
         highlighted = {first_row + 1 + i for i in style.highlighted(table.frame)}
         for column, name in enumerate(header, start=1):
             style.openpyxl_header(ws.cell(row=first_row, column=column, value=name))

@@ -85,6 +85,25 @@ def wrapped(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[bool]:
             for name in frame.columns]
 
 
+def text_lines(frame: pd.DataFrame, kinds: dict[str, ColumnKind], widths: list[int], wraps: list[bool]) -> np.ndarray:
+    """Each data row's lines of text: 1, or more where a wrapped column's text needs them (about 1.1 characters
+    a width unit). Neither Excel nor LibreOffice grows a row on opening, so the writers set the height."""
+    lines = np.ones(len(frame), dtype=np.int64)
+    for name, width, wrap in zip(frame.columns, widths, wraps):
+        if wrap:
+            lengths = frame[name].astype(object).where(frame[name].notna(), "").astype(str).str.len().to_numpy()
+            lines = np.maximum(lines, -(-lengths // int(width * 1.1)))
+    return lines
+
+
+def header_lines(frame: pd.DataFrame, widths: list[int]) -> int:
+    """The header row's lines of text (a header wraps within its column)."""
+    return max((-(-len(str(name)) // max(width - PADDING, 1)) for name, width in zip(frame.columns, widths)), default=1)
+
+
+LINE_HEIGHT = 15  # points a line of text takes
+
+
 def highlighted(frame: pd.DataFrame) -> list[int]:
     """The data rows (0-based) to highlight: those with a mark in the HIGHLIGHT_COLUMN."""
     if HIGHLIGHT_COLUMN not in frame.columns:
@@ -105,7 +124,8 @@ def _text_length(values: pd.Series) -> int:
 def openpyxl_header(cell) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    cell.font = Font(bold=True, color="FF" + HEADER_FONT_COLOUR)  # opaque, as the streaming writer writes it
+    cell.font = Font(name=cell.font.name, size=cell.font.sz, family=cell.font.family, scheme=cell.font.scheme,
+                     bold=True, color="FF" + HEADER_FONT_COLOUR)  # the workbook's font; opaque as the streaming writer
     cell.fill = PatternFill("solid", fgColor="FF" + HEADER_FILL)
     cell.border = Border(bottom=Side(style="thin", color="FF" + HEADER_LINE))
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)

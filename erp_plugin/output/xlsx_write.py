@@ -377,27 +377,23 @@ def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
     body = np.full(len(frame), "", dtype=object)
     widths = style.column_widths(frame, sheet.kinds)
     wraps = style.wrapped(frame, sheet.kinds)
-    lines = np.ones(len(frame), dtype=np.int64)  # text lines of each row, for the height of a wrapped row
-    for index, (name, wrap, width) in enumerate(zip(names, wraps, widths)):
+    lines = style.text_lines(frame, sheet.kinds, widths, wraps)
+    for index, (name, wrap) in enumerate(zip(names, wraps)):
         kind = sheet.kinds.get(name, ColumnKind("text"))
         if kind.name == "text":
             values = pd.Series(column_text(frame[name], kind), dtype=object)
         else:
             values = frame[name]
-        if wrap:
-            lengths = pd.Series(values, dtype=object).fillna("").astype(str).str.len().to_numpy()
-            lines = np.maximum(lines, -(-lengths // int(width * 1.1)))
         cell_style = look.data(kind, wrap)
         body = body + _cells(get_column_letter(index + 1), row_text, values, kind, cell_style,
                              lambda k=kind, w=wrap: look.data(k, w, quote=True))
     header = _header_cells(1, [str(n) for n in names], 1, look.header)
-    header_lines = max((-(-len(str(n)) // max(w - 2, 1)) for n, w in zip(names, widths)), default=1)
-    heights = [b' ht="%d" customHeight="1"' % (15 * n) if n > 1 else b"" for n in lines.tolist()]
+    heights = [b' ht="%d" customHeight="1"' % (style.LINE_HEIGHT * n) if n > 1 else b"" for n in lines.tolist()]
     data = b"".join(b'<row r="%d"%s>' % (r, h) + cells.encode("utf-8") + b"</row>"
                     for r, h, cells in zip(rows.tolist(), heights, body.tolist()))
     cols = b"".join(b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w) for i, w in enumerate(widths, start=1))
     last = get_column_letter(max(len(names), 1))
-    head_row = b'<row r="1" ht="%d" customHeight="1">' % (15 * header_lines + 3)
+    head_row = b'<row r="1" ht="%d" customHeight="1">' % (style.LINE_HEIGHT * style.header_lines(frame, widths) + 3)
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + MAIN_NS.encode() + b'" xmlns:r="' + REL_NS[0].encode() + b'">'
