@@ -79,6 +79,15 @@ def axis_floor(frame, names) -> float | None:
     return 0.0 if values.min() >= -0.01 * values.max() else None
 
 
+def _text_categories(made, reference) -> None:
+    """Categories as text (strRef): every chart's categories are names (marker, client, tier, period), and Excel
+    numbers the points 1, 2, 3… where a numRef points at text."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+
+    for series in made.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(reference)))
+
+
 def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int, first_row: int = 1, frame=None):
     """An openpyxl chart of ``chart`` over a table whose header is row ``first_row`` of ``sheet_title``,
     with ``columns`` from column A and ``rows`` data rows below the header; ``frame``, the table's values,
@@ -99,14 +108,14 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
     bars.width, bars.height = WIDTH_CM, HEIGHT_CM
     for name in chart.bars:
         bars.add_data(ref(name, header=True), titles_from_data=True)
-    bars.set_categories(ref(chart.categories, header=False))
+    _text_categories(bars, ref(chart.categories, header=False))
     if chart.lines:
         over = LineChart()
         for name in chart.lines:
             over.add_data(ref(name, header=True), titles_from_data=True)
         for series in over.series:  # straight segments: a smoothed curve draws dips and peaks not in the data
             series.smooth = False
-        over.set_categories(ref(chart.categories, header=False))
+        _text_categories(over, ref(chart.categories, header=False))
         if chart.lines_title:  # a second value axis on the right, crossing where the categories end
             over.y_axis.axId = 200
             over.y_axis.title = chart.lines_title
