@@ -88,6 +88,8 @@ class FileBook:
         ws = self.workbook[sheet] if sheet in self.workbook.sheetnames else self.workbook.create_sheet(sheet)
         if ws.max_row >= first_row:
             ws.delete_rows(first_row, ws.max_row - first_row + 1)
+        for row in [r for r in ws.row_dimensions if r >= first_row]:  # an earlier run's wrapped rows' heights
+            del ws.row_dimensions[row]
         ws._charts = []
         header, rows, formats = cell_rows(table)
         widths = style.column_widths(table.frame, table.kinds)
