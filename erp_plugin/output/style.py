@@ -8,13 +8,15 @@ a result table from here:
 * the header row: bold dark text on a light grey-blue fill, a thin line under it,
   wrapped and centred; frozen, with an autofilter over the table;
 * data cells plain (the workbook's default font, no fill, no border; text indented
-  by one so it never runs into a figure on its left), each with its kind's number format: money ``#,##0.00`` (Russian Excel shows ``1 234,56``),
-  percentages with two decimals (``2.50 %``; the cell holds 2.5), dates
-  ``DD.MM.YYYY``, quantities and model figures as formats.py says;
+  by one so it never runs into a figure on its left), each with its kind's number
+  format: money ``#,##0.00`` (Russian Excel shows ``1 234,56``), percentages with
+  two decimals (``2.50 %``; the cell holds 2.5), dates ``DD.MM.YYYY``, quantities
+  and model figures as formats.py says;
 * every column as wide as its longest value (header included), at most
   ``MAX_WIDTH`` characters; a text column with longer values wraps in its own
   column (a Warnings message, a greeting) instead of running over its neighbours;
-* a highlighted row (the Preview's best option per tariff) on a light green fill;
+* a highlighted row (the Preview's best option per tariff) on a light green fill,
+  by the one-click jobs' writers (the Preview is written only there);
 * printed landscape, one page wide.
 
 The colours are pale on purpose: a printed table stays black on white, and the
@@ -172,8 +174,6 @@ def alignment_xml(kind: ColumnKind, wrap: bool) -> bytes:
     names = {"horizontal": "horizontal", "indent": "indent", "wrap_text": "wrapText"}
     return b"<alignment " + b" ".join(b'%s="%s"' % (names[k].encode(), str(int(v) if isinstance(v, bool) else v).encode())
                                       for k, v in settings.items()) + b"/>"
-HIGHLIGHT_FILL_XML = b'<fill><patternFill patternType="solid"><fgColor rgb="FF%s"/><bgColor indexed="64"/></patternFill></fill>' \
-    % HIGHLIGHT_FILL.encode()
 PAGE_XML = (  # printed landscape, one page wide, as many pages down as it takes
     b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
     b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
