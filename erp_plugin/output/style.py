@@ -174,6 +174,8 @@ def alignment_xml(kind: ColumnKind, wrap: bool) -> bytes:
     names = {"horizontal": "horizontal", "indent": "indent", "wrap_text": "wrapText"}
     return b"<alignment " + b" ".join(b'%s="%s"' % (names[k].encode(), str(int(v) if isinstance(v, bool) else v).encode())
                                       for k, v in settings.items()) + b"/>"
+
+
 PAGE_XML = (  # printed landscape, one page wide, as many pages down as it takes
     b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
     b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
