@@ -160,3 +160,16 @@ def test_libreoffice_draws_every_result_sheet(tmp_path, face):
         assert "02.03.2026" in text  # the export's dates, as DD.MM.YYYY
     if face == "rebates":
         assert "ИП Иванов Иван Иванович" in text and "КН-2026-0001" in text
+
+
+def test_pricing_its_own_output_again_adds_no_style_twice(tmp_path):
+    import zipfile
+
+    export, tariffs = files(tmp_path)
+    first, second, third = (tmp_path / f"{n}.xlsx" for n in ("first", "second", "third"))
+    jobs.price(export, tariffs, out=first)
+    jobs.price(first, tariffs, out=second)
+    jobs.price(second, tariffs, out=third)
+    styles = [zipfile.ZipFile(p).read("xl/styles.xml") for p in (second, third)]
+    assert styles[0] == styles[1]  # the header's font, fill and border, and the cell formats, found, not added
+    assert openpyxl.load_workbook(third).sheetnames == openpyxl.load_workbook(first).sheetnames
