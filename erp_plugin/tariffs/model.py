@@ -84,6 +84,16 @@ class Settings:
     ledger: str | None = setting(None, "text", about="SQLite path or SQLAlchemy URL of the bonus ledger")
     birthday_greeting: str = setting(DEFAULT_GREETING, "text",
                                      about="erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in")
+    # the accountant's documents (period/accounting.py): credit note numbers and the chart of accounts
+    credit_note_prefix: str = setting("КН", "text", about="credit notes are numbered <prefix>-<year>-<seq>: КН-2026-0001")
+    account_customers: str = setting("62.01", "text", about="account of settlements with buyers (Дт for fees, Кт for "
+                                                            "credit notes); type it as text")
+    account_revenue: str = setting("90.01.1", "text", about="revenue: Кт for fees, Дт for a rebate that lowers the price")
+    account_output_vat: str = setting("90.03", "text", about="VAT on sales: Дт for the VAT of fees, Кт for the VAT of a "
+                                                             "price-lowering rebate")
+    account_vat_payable: str = setting("68.02", "text", about="VAT to the budget: Кт for fees' VAT, Дт for credit notes' VAT")
+    account_bonus_expense: str = setting("91.02", "text", about="other expenses: Дт for a volume bonus that leaves the "
+                                                                "price (and VAT) alone")
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
 
     def at(self, key: str) -> str:

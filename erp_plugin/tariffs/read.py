@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator
 
+from stdnum.ru.inn import is_valid as is_valid_inn
+
 from ..erp.fields import normalize_header
 from ..parsing import to_minor
 from ..problems import Problems
@@ -390,6 +392,9 @@ class BookReader:
             inn = row.get("inn")
             if inn and not _INN.fullmatch(inn):
                 reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r} should be 10 digits (a company) or 12 (a sole trader)")
+            elif inn and not is_valid_inn(inn):
+                reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r}: the check digit does not match; a digit "
+                               "is mistyped (compare with the client's registration card)")
             email = row.get("email")
             if email and not _EMAIL.fullmatch(email):
                 reader.warning(row.cell("email"), "client.email", f"email {email!r} does not look like an address (name@example.ru)")
