@@ -647,7 +647,7 @@ def _print_report_end(result, console: Console) -> None:
 def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
                        months: int, save_segments: Path | None, engine: str, workers: int, scheduler: str | None) -> None:
     """RFM: recency, frequency, monetary per client, scored 1–5, and its segment (champions … hibernating)."""
-    _refuse_for_dask(engine, sheet=sheet, save_segments=save_segments)
+    _refuse_for_dask(engine, sheet=sheet)
     with _progress() as step:
         from . import reports
 
@@ -655,7 +655,8 @@ def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str
             from . import dask_engine
 
             result = dask_engine.report("rfm", export, tariffs, out, as_of.date() if as_of else None, months, workers,
-                                        scheduler, skip_bad_lines=skip_bad_lines, progress=step)
+                                        scheduler, skip_bad_lines=skip_bad_lines, progress=step,
+                                        save_segments=save_segments)
         else:
             result = reports.rfm(export, tariffs, out, as_of.date() if as_of else None, months, save_segments, sheet,
                                  skip_bad_lines, progress=step)

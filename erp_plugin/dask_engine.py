@@ -178,10 +178,11 @@ def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_
 
 def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, as_of=None,
            months: int = 12, workers: int = 2, scheduler: str | None = None, buckets: int | None = None,
-           skip_bad_lines: bool = False, progress=None):
+           skip_bad_lines: bool = False, progress=None, save_segments: str | Path | None = None):
     """``report rfm`` or ``report churn`` (reports.py) on a Dask cluster: each bucket priced, its clients'
     figures (recency, frequency, monetary; or purchase histories) worked out there; the scores, segments
-    and the BG/NBD fit over every client at once here. As of ``as_of``, else the export's latest date."""
+    and the BG/NBD fit over every client at once here. As of ``as_of``, else the export's latest date.
+    ``save_segments`` (rfm): a tariff workbook whose Clients get each client's segment, as in process."""
     from . import reports
     from .analytics.churn import churn_tables
     from .analytics.rfm import rfm_tables
@@ -190,6 +191,8 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
     export = Path(export)
     _refuse(export, None)
     step, book = reports.start_report(tariffs, out, progress)
+    if save_segments is not None:
+        reports.check_segments_workbook(save_segments)
     try:
         first, last = _date_span(export, book)
     except InputError:
@@ -215,7 +218,8 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
         result = churn_tables(figures, reports.names_of(book), day, book.settings.minor_units)
         tables = [result.churn, result.model, result.bands, result.at_risk]
     own = sorted(result.warnings, key=lambda w: (w.row is None, w.row or 0))  # the buckets' in export-row order
-    return reports.finish_report(tables, [*own, *priced], out, day, book, step)
+    report = reports.finish_report(tables, [*own, *priced], out, day, book, step)
+    return reports.saved_segments(report, result.rfm.frame, save_segments, step) if kind == "rfm" else report
 
 
 def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, as_of=None, days: int = 14,

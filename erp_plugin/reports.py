@@ -45,27 +45,37 @@ def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None,
         skip_bad_lines: bool = False, progress=None) -> Report:
     """RFM scores and segments over the ``months`` to ``as_of`` (SPEC §10): tables ``rfm`` and ``rfm_segments``.
     With ``save_segments`` (a tariff workbook) each client's segment goes into its Clients sheet."""
-    from .analytics.rfm import SEGMENTS
     from .analytics.rfm import rfm as compute
 
     if months < 1:
         raise InputError([Problem("rfm.months", f"--months {months} must be 1 or more, e.g. 12")])
     step, book = start_report(tariffs, out, progress)
     if save_segments is not None:
-        _check_workbook(Path(save_segments))
+        check_segments_workbook(save_segments)
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
     step("RFM")
     result = compute(lines, names_of(book), day, months, book.settings.minor_units)
     report = finish_report([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
-    if save_segments is not None:
-        from .output.segments_sheet import save_segments as write_segments
+    return saved_segments(report, result.rfm.frame, save_segments, step)
 
-        step("writing the segments")
-        frame = result.rfm.frame
-        saved = write_segments(save_segments, dict(zip(frame["client_id"], frame["segment"])), SEGMENTS)
-        report = Report(report.tables, report.written, report.minor_units, day, report.warnings, saved)
-    return report
+
+def check_segments_workbook(path: str | Path) -> None:
+    """``--save-segments``' workbook checked before any work: an xlsx that exists and can be written."""
+    _check_workbook(Path(path))
+
+
+def saved_segments(report: Report, rfm_frame, path: str | Path | None, step) -> Report:
+    """With ``path`` (a tariff workbook), each client's RFM segment written into its Clients sheet, and the
+    report saying how many rows changed."""
+    from .analytics.rfm import SEGMENTS
+    from .output.segments_sheet import save_segments as write_segments
+
+    if path is None:
+        return report
+    step("writing the segments")
+    saved = write_segments(path, dict(zip(rfm_frame["client_id"], rfm_frame["segment"])), SEGMENTS)
+    return Report(report.tables, report.written, report.minor_units, report.as_of, report.warnings, saved)
 
 
 def churn(export, tariffs: str | Path | TariffBook, out: str | Path | None = None, as_of: date | None = None,

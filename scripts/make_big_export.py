@@ -3,7 +3,7 @@
     python scripts/make_big_export.py --lines 1000000 --out /tmp/big      # -> /tmp/big/export.parquet,
                                                                           #    tariffs.xlsx, tariffs_core.xlsx
 
-The export: 100 000 clients, 50 000 SKUs with markers and 20 categories, documents
+The export: 100 000 clients (``--clients``), 50 000 SKUs with markers and 20 categories, documents
 of 1–8 lines over 2026, 3 % of documents are returns, every payment method and
 option bracket, bonus points paid on 0.5 % of lines, VAT 22 % (10 % on one
 category). ``tariffs.xlsx`` turns every promotion kind on (segment discounts in an
@@ -42,15 +42,15 @@ def text(indices: np.ndarray, values: pa.Array) -> pa.Array:
     return values.take(pa.array(indices.astype(np.int32)))
 
 
-def export_table(lines: int, seed: int, first_doc: int = 1) -> pa.Table:
+def export_table(lines: int, seed: int, first_doc: int = 1, clients: int = CLIENTS) -> pa.Table:
     """``lines`` lines of documents numbered from ``first_doc`` (a chunk of a bigger export starts after the
-    documents of the chunks before it)."""
+    documents of the chunks before it), bought by ``clients`` clients."""
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=lines // 4 + 10)
     ends = np.cumsum(sizes)
     docs = int(np.searchsorted(ends, lines) + 1)
     doc_of_line = np.repeat(np.arange(docs), sizes[:docs])[:lines]
-    doc_client = rng.integers(0, CLIENTS, size=docs)
+    doc_client = rng.integers(0, clients, size=docs)
     doc_day = rng.integers(0, 365, size=docs)
     doc_return = rng.random(docs) < 0.03
     doc_payment = rng.integers(0, len(PAYMENTS), size=docs)
@@ -71,7 +71,7 @@ def export_table(lines: int, seed: int, first_doc: int = 1) -> pa.Table:
         "date": pa.array(dates, type=pa.date32()),
         "doc_id": text(doc_of_line, labels("D", docs, 9, first_doc)),
         "line_no": pa.array(np.arange(lines) - np.searchsorted(doc_of_line, doc_of_line) + 1),
-        "client_id": text(doc_client[doc_of_line], labels("C", CLIENTS, 6)),
+        "client_id": text(doc_client[doc_of_line], labels("C", clients, 6)),
         "sku": text(sku, labels("SKU-", SKUS, 5)),
         "category": text(sku_category[sku], category_names),
         "marker": text(sku_marker[sku], pa.array(MARKERS)),
@@ -86,7 +86,7 @@ def export_table(lines: int, seed: int, first_doc: int = 1) -> pa.Table:
     })
 
 
-def tariff_workbooks(folder: Path, seed: int) -> None:
+def tariff_workbooks(folder: Path, seed: int, count: int = CLIENTS) -> None:
     from openpyxl import load_workbook
 
     from erp_plugin.output.template import write_template
@@ -98,9 +98,9 @@ def tariff_workbooks(folder: Path, seed: int) -> None:
     clients.delete_rows(2, clients.max_row)
     tariffs = ["BASE", "START", "BUSINESS", "PRO", "PREMIUM", "MAX", None]
     modes = ["bonus", "half", "discount", None]
-    joined = rng.integers(0, 1500, size=CLIENTS)
+    joined = rng.integers(0, 1500, size=count)
     start = date(2023, 1, 1).toordinal()
-    for i in range(CLIENTS):
+    for i in range(count):
         clients.append([
             f"C{i + 1:06d}", tariffs[i % 7], modes[i % 4], date.fromordinal(start + int(joined[i])),
             None, None, "regular" if i % 3 == 0 else None, ("bronze", "silver", "gold")[i % 3],
@@ -135,13 +135,13 @@ def tariff_workbooks(folder: Path, seed: int) -> None:
     wb.save(folder / "tariffs_core.xlsx")
 
 
-def write_in_chunks(path: Path, lines: int, chunk: int, seed: int) -> None:
+def write_in_chunks(path: Path, lines: int, chunk: int, seed: int, clients: int = CLIENTS) -> None:
     """The export written ``chunk`` lines at a time, each chunk's documents numbered after the ones before
     (a chunk's last document may be cut short: it goes on with the next number)."""
     writer, first_doc, done = None, 1, 0
     try:
         while done < lines:
-            table = export_table(min(chunk, lines - done), seed + done // chunk, first_doc)
+            table = export_table(min(chunk, lines - done), seed + done // chunk, first_doc, clients)
             writer = writer or pq.ParquetWriter(path, table.schema)
             writer.write_table(table, row_group_size=chunk)
             first_doc += len(pa.compute.unique(table.column("doc_id")))
@@ -156,15 +156,17 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("big"))
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="clients in the export and the Clients sheet")
     parser.add_argument("--chunk", type=int, default=0,
                         help="write the export this many lines at a time (a row group each), never whole in memory")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.chunk:
-        write_in_chunks(args.out / "export.parquet", args.lines, args.chunk, args.seed)
+        write_in_chunks(args.out / "export.parquet", args.lines, args.chunk, args.seed, args.clients)
     else:
-        pq.write_table(export_table(args.lines, args.seed), args.out / "export.parquet", row_group_size=1_000_000)
-    tariff_workbooks(args.out, args.seed)
+        pq.write_table(export_table(args.lines, args.seed, clients=args.clients), args.out / "export.parquet",
+                       row_group_size=1_000_000)
+    tariff_workbooks(args.out, args.seed, args.clients)
     print(f"wrote {args.out / 'export.parquet'} ({args.lines:,} lines), tariffs.xlsx, tariffs_core.xlsx")
 
 
