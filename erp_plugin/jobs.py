@@ -438,6 +438,7 @@ class Tables:
     tables: dict[str, Table]
     written: list[Path]
     minor_units: int
+    problems: Problems = field(default_factory=Problems)  # the run's warnings (accrue: its pricing's)
 
 
 @dataclass(frozen=True)
@@ -535,7 +536,7 @@ def accrue(
     if out is not None:
         written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
                                input_kinds(book.settings.minor_units))
-    return Tables(tables, written, book.settings.minor_units)
+    return Tables(tables, written, book.settings.minor_units, Problems(priced.problems.warnings))
 
 
 def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Tables:

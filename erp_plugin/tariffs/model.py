@@ -82,6 +82,9 @@ class Settings:
     new_client_days: int = setting(365, "int", min=1, about="how long a client counts as new")
     rebate_reduces_price: bool = setting(False, "bool", about="TRUE: the rebate lowers the price and carries VAT")
     ledger: str | None = setting(None, "text", about="SQLite path or SQLAlchemy URL of the bonus ledger")
+    # None: the environment's locale, else Russian (erp_plugin/i18n.py); --lang overrides it
+    language: str | None = setting(None, "choice", ("ru", "en"),
+                                   about="messages, result headers and sheet names: ru | en; blank: the locale, else ru")
     birthday_greeting: str = setting(DEFAULT_GREETING, "text",
                                      about="erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in")
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
