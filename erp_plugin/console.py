@@ -82,7 +82,7 @@ def shown_value(value) -> str:
 
 def problem_dict(problem: Problem) -> dict:
     """A problem for scripts: its place, code, severity and message in the chosen language."""
-    return {**problem.as_dict(), "message": translate(problem.message)}
+    return {**problem.as_dict(), "where": where_text(problem), "message": translate(problem.message)}
 
 
 def problem_text(problem: Problem) -> str:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import jobs
+from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .problems import InputError, Problem, Problems
 from .tables import Table
@@ -122,7 +123,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     books = jobs.impact_books(current, proposed)
     year = year or fiscal_year_of(books["current"], _latest_day(export)).year
     with _bucketed(export, out, workers, buckets, step) as (_, folders):
-        step(f"pricing {len(folders)} buckets under both workbooks")
+        step(msg("pricing {buckets} buckets under both workbooks", buckets=len(folders)))
         results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
         problems = _gathered_problems(results)
         _refuse_empty_year(results, FiscalYear.of(books["current"], year))
@@ -130,7 +131,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
                    .sort_values("first_row", kind="stable", ignore_index=True) for run in books}
         minor = books["current"].settings.minor_units
         tables = jobs.impact_result(figures, year, minor)
-        step("writing")
+        step(N_("writing"))
         return jobs.Impact(tables, write_tables(list(tables.values()), out), minor, year, problems)
 
 
@@ -184,11 +185,11 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
                                   "or leave --as-of out for the last one")])
     day = as_of or last
     with _bucketed(export, Path(out), workers, buckets, step) as (_, folders):
-        step(f"pricing {len(folders)} buckets")
+        step(msg("pricing {buckets} buckets", buckets=len(folders)))
         results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
     problems = _gathered_problems(results)
     priced = [w for w in problems.warnings if w.code not in reports.PRICING_ONLY]
-    step("scoring" if kind == "rfm" else "fitting the churn model")
+    step(N_("scoring") if kind == "rfm" else N_("fitting the churn model"))
     figures = joined([r["figures"] for r in results])
     if kind == "rfm":
         result = rfm_tables(figures, reports.names_of(book), day, months, book.settings.minor_units)
@@ -263,7 +264,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
     export, out = Path(export), Path(out)
     _refuse(export, out)
     with _bucketed(export, out, workers, buckets, step) as (work, folders):
-        step(f"pricing {len(folders)} buckets")
+        step(msg("pricing {buckets} buckets", buckets=len(folders)))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
         parts.mkdir(parents=True)
@@ -273,7 +274,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         tables = join(results, book)
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
-        step("writing")
+        step(N_("writing"))
         if workbook:
             written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
         else:
@@ -292,7 +293,7 @@ def _bucketed(export: Path, out: Path, workers: int, buckets: int | None, step):
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
     try:
-        step("splitting the export into client buckets")
+        step(N_("splitting the export into client buckets"))
         yield work, _split(export, work / "buckets", count)
     finally:
         shutil.rmtree(work, ignore_errors=True)

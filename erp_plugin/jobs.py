@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
+from .i18n import N_, msg
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
@@ -154,14 +155,15 @@ def read(
     return ReadResult(data, lines, written, minor_units, saved)
 
 
-def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool) -> Export:
+def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool,
+                  progress=None) -> Export:
     """The export's lines, or InputError: its unreadable values, or an ``out`` that cannot be written.
     ``export`` is a file, or an Export already read (a DataFrame conformed by erp.read_frame)."""
     if isinstance(export, Export):
         data = export
     else:
         columns = {c.field: c.header for c in book.columns} if book else {}
-        data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
+        data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2, progress)
     if data.problems.errors:
         raise InputError(data.problems.errors)
     _refuse_unwritable(data.source, out, in_place)
@@ -220,16 +222,15 @@ def price(
     step = progress or (lambda stage: None)
     book = _book(tariffs)
     minor_units = book.settings.minor_units
-    step("reading the export")
-    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
+    step(N_("reading the export"))
+    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place, step)
     if data.lines.empty:
         raise nothing_to_price(data.problems.warnings)
     ledger = ledger or book.settings.ledger
     written: list[Path] = []
 
     def priced(ctx: RunContext):
-        step("pricing")
-        run = price_lines(data.lines, ctx)
+        run = price_lines(data.lines, ctx, progress=step)
         problems = Problems()
         problems.extend(data.problems.warnings)
         problems.extend(run.problems)
@@ -241,7 +242,7 @@ def price(
 
     def write(lines, tables) -> None:
         if out is not None:
-            step("writing")
+            step(N_("writing"))
             written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
                                         in_place, input_kinds(minor_units)))
 
@@ -249,14 +250,14 @@ def price(
     if ledger:  # one transaction: the ledger read, priced against, posted to and the output written, or nothing
         from .ledger.store import open_ledger, session
 
-        step("reading the ledger")
+        step(N_("reading the ledger"))
         new_file = "://" not in str(ledger) and not Path(ledger).exists()
         engine = open_ledger(ledger)
         try:
             with session(engine, data.lines, book) as run_on_ledger:
                 ctx = RunContext(book, skip_bad_lines, opening=run_on_ledger.opening())
                 run, tables, problems = priced(ctx)
-                step("posting to the ledger")
+                step(N_("posting to the ledger"))
                 posted = run_on_ledger.post(run.lines, str(data.source.path), ctx.opening, run.kept)
                 write(run.lines, tables)
         except BaseException:
@@ -356,7 +357,7 @@ def rebates(
     priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress, ledger=ledger)
     _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
     _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
-    step("rebates")
+    step(N_("rebates"))
     result = year_end(priced.lines, book, year)
     minor = book.settings.minor_units
     tables = year_end_tables(client_tables(result, priced, book), book, year)
@@ -367,14 +368,14 @@ def rebates(
         from .ledger.store import open_ledger, post_rewards
         from .period.rewards import reward_lots
 
-        step("posting rewards to the ledger")
+        step(N_("posting rewards to the ledger"))
         fy = result.fiscal_year
         rewards = reward_lots(priced.lines, book, fy.start, fy.end, year, tables["quests"].frame)
         rewarded = post_rewards(open_ledger(ledger or book.settings.ledger), rewards, f"{priced.source.path} (rewards {year})",
                                 book.settings.bonus_expiry_months)
     written: list[Path] = []
     if out is not None:
-        step("writing")
+        step(N_("writing"))
         written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
                                input_kinds(minor))
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
@@ -467,21 +468,21 @@ def impact(
     step = progress or (lambda stage: None)
     books = impact_books(current, proposed)
     minor = books["current"].settings.minor_units
-    step("reading the export")
-    data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False)
+    step(N_("reading the export"))
+    data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False, step)
     if year is None and len(data.lines):
         from .period.accrual import fiscal_year_of
 
         year = fiscal_year_of(books["current"], pd.Timestamp(data.lines["date"].max()).date()).year
     figures, problems = {}, Problems()
     for run, book in books.items():
-        step(f"pricing under the {run} workbook")
+        step(N_("pricing under the current workbook") if run == "current" else N_("pricing under the proposed workbook"))
         priced = price(data, book)
         problems.extend(priced.problems.warnings)
         _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
     tables = impact_result(figures, year, minor)
-    step("writing")
+    step(N_("writing"))
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Impact(tables, written, minor, year, problems)
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from .i18n import msg
 from .lines import SOURCE_ROW, LineColumn, declared, with_columns
 from .problems import InputError, Problem
 from .tables import Table
@@ -161,15 +162,16 @@ class PricingRun:
     kept: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None) -> PricingRun:
+def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None,
+                progress=None) -> PricingRun:
     """Price ``lines`` (the engine's representation: lines.py); raises InputError with every bad line
-    unless ``ctx.skip_bad_lines``."""
+    unless ``ctx.skip_bad_lines``. ``progress(stage, plugins run, plugins)`` is called after each plugin."""
     plugins = line_plugins() if plugins is None else plugins
     skipped: list[Problem] = []
     for _ in range(MAX_PASSES):
         if lines.empty:
             raise nothing_to_price(_capped(skipped))
-        run = _one_pass(lines, ctx, plugins)
+        run = _one_pass(lines, ctx, plugins, progress)
         bad = sorted({p.row for p in run.problems if p.severity == "error"})
         if not bad:
             break
@@ -184,11 +186,14 @@ def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin,
     return PricingRun(run.lines, run.problems + _capped(skipped), run.tables, run.kept)
 
 
-def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...]) -> PricingRun:
+def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...], progress=None) -> PricingRun:
     problems: list[Problem] = []
     tables: dict[str, Table] = {}
     kept: dict[str, pd.DataFrame] = {}
-    for plugin in plugins:
+    stage = msg("pricing {lines} lines", lines=len(lines))
+    for done, plugin in enumerate(plugins):
+        if progress is not None:
+            progress(stage, done, len(plugins))
         missing = [name for name in plugin.needs if name not in lines.columns]
         if missing:
             raise InputError([Problem("plugin.needs", f"the line plugin {plugin.name!r} (slot {plugin.slot}) needs "
@@ -212,6 +217,8 @@ def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, .
             column = lines[name].to_numpy(copy=True)
             column[at] = values
             lines = with_columns(lines, **{name: column})
+    if progress is not None:
+        progress(stage, len(plugins), len(plugins))
     return PricingRun(lines, problems, tables, kept)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import jobs
 from .analytics.sales import resolve_as_of
+from .i18n import N_
 from .output.write import tables_out_problem, write_tables
 from .problems import InputError, Problem
 from .tables import Table
@@ -54,13 +55,13 @@ def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None,
         _check_workbook(Path(save_segments))
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
-    step("RFM")
+    step(N_("RFM"))
     result = compute(lines, names_of(book), day, months, book.settings.minor_units)
     report = finish_report([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
     if save_segments is not None:
         from .output.segments_sheet import save_segments as write_segments
 
-        step("writing the segments")
+        step(N_("writing the segments"))
         frame = result.rfm.frame
         saved = write_segments(save_segments, dict(zip(frame["client_id"], frame["segment"])), SEGMENTS)
         report = Report(report.tables, report.written, report.minor_units, day, report.warnings, saved)
@@ -76,7 +77,7 @@ def churn(export, tariffs: str | Path | TariffBook, out: str | Path | None = Non
     step, book = start_report(tariffs, out, progress)
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
-    step("fitting the churn model")
+    step(N_("fitting the churn model"))
     result = compute(lines, names_of(book), day, book.settings.minor_units)
     return finish_report([result.churn, result.model, result.bands, result.at_risk], [*result.warnings, *warnings], out,
                    day, book, step)
@@ -107,10 +108,10 @@ def birthdays_on(day: date, book: TariffBook, out, days: int, ledger, step) -> R
         from .ledger.store import balances as ledger_balances
         from .ledger.store import open_ledger
 
-        step("reading the ledger")
+        step(N_("reading the ledger"))
         frame = ledger_balances(open_ledger(ledger, create=False), day)
         balances = dict(zip(frame["client_id"].astype(str), frame["available"].astype(int)))
-    step("birthdays")
+    step(N_("birthdays"))
     result = compute(book, day, days, balances)
     return finish_report([result.birthdays], result.warnings, out, day, book, step, (result.sms,))
 
@@ -156,7 +157,7 @@ def _is_priced(path: Path) -> bool:
 def _sales_lines(export, book: TariffBook, sheet, skip_bad_lines: bool, progress) -> tuple[pd.DataFrame, list[Problem]]:
     """Lines with net: read back from a priced parquet, else priced now (with pricing's warnings)."""
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
-        (progress or (lambda stage: None))("reading the priced lines")
+        (progress or (lambda stage: None))(N_("reading the priced lines"))
         return jobs.read_priced(export, book, columns=PRICED_COLUMNS), []
     priced = jobs.price(export, book, None, sheet, skip_bad_lines, progress=progress)
     return priced.lines, [p for p in priced.problems.warnings if p.code not in PRICING_ONLY]
@@ -168,6 +169,6 @@ def finish_report(tables: list[Table], warnings: list[Problem], out, day: date, 
         tables = [*tables, jobs.problems_table(warnings, severity=False)]
     written = []
     if out is not None:
-        step("writing")
+        step(N_("writing"))
         written = write_tables(tables, out, csv_beside)
     return Report({t.name: t for t in [*tables, *csv_beside]}, written, book.settings.minor_units, day, warnings)

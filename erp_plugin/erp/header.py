@@ -38,6 +38,7 @@ class ExportSource:
     fields: dict[str, int] = field(default_factory=dict)  # field -> 0-based column
     encoding: str | None = None
     delimiter: str | None = None
+    rows: int | None = None  # the rows below the header (a csv's estimated from its size), for a progress bar
 
 
 class ExportError(Exception):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..i18n import N_
 from ..lines import SOURCE_ROW
 from ..problems import InputError, Problem, Problems
 from ..tables import ColumnKind
@@ -44,6 +45,7 @@ from .read_xlsx import load_xlsx
 
 __all__ = ["Export", "ExportError", "ExportSource", "read_export", "read_priced_columns"]
 
+READING = N_("reading the export")  # the stage a progress display shows while the chunks are read
 CHUNK_ROWS = 50_000  # rows of xlsx/csv parsed at a time: bounds the memory of raw cell objects
 PARQUET_BATCH_ROWS = 20_000_000  # parquet columns are compact: a whole file of this size is one batch
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -65,6 +67,7 @@ def read_export(
     sheet: str | None = None,
     skip_bad_lines: bool = False,
     minor_units: int = 2,
+    progress=None,
 ) -> Export:
     """The lines of an export as a frame of canonical fields (see lines.py), with every problem.
 
@@ -72,6 +75,7 @@ def read_export(
     workbook's Columns sheet); they take precedence over the built-in aliases.
     With ``skip_bad_lines`` a line with a bad value is left out and its problems
     are warnings; otherwise they are errors and the caller must not write.
+    ``progress(READING, rows read, rows in all)`` is called after each chunk.
     """
     path = Path(path)
     problems = Problems()
@@ -79,8 +83,12 @@ def read_export(
     parts: list[pd.DataFrame] = []
     try:
         source, chunks = _load(path, columns or {}, sheet)
+        done = 0
         for raw in continued(chunks, problems):
+            done += len(raw)
             parts.append(parse_chunk(raw, minor_units, skip_bad_lines, problems, counts))
+            if progress is not None:
+                progress(READING, done, source.rows)
     except ExportError as exc:
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems, exc.proposed)

@@ -325,8 +325,20 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
     if not complete:
         raise no_header(file, scanned, columns, "the file")
     headers = list(scanned[header_index])
-    source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter)
+    source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter,
+                          _estimated_rows(path, sample, head_lines, header_index))
     return source, _csv_chunks(path, source, header_index, chunk_rows)
+
+
+def _estimated_rows(path: Path, sample: bytes, head_lines: list[str], header_index: int) -> int:
+    """The rows below the header, estimated from the file's size and the first lines' length (for a progress
+    bar only: the count read is what is true)."""
+    size = path.stat().st_size
+    if len(sample) >= size:  # the whole file was read: its lines are counted
+        return max(sample.count(b"\n") + (not sample.endswith(b"\n")) - header_index - 1, 0)
+    measured = len(head_lines)
+    per_line = len(sample) / max(sample.count(b"\n"), 1)
+    return max(int(size / per_line) - header_index - 1, measured - header_index - 1, 0)
 
 
 def _csv_chunks(path: Path, source: ExportSource, header_index: int, chunk_rows: int) -> Iterator[pd.DataFrame]:

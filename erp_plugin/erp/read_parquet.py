@@ -36,7 +36,7 @@ def load_parquet(path: Path, columns: Mapping[str, str], batch_rows: int) -> tup
     fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
         raise no_header(file, [headers], columns, "the file")
-    source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
+    source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields, rows=metadata.num_rows)
     text = {name for name in fields if name in TEXT_FIELDS}
     numbered = SOURCE_ROW in headers  # a part of a bigger export (the Dask engine's buckets) keeps its rows
     return source, _parquet_batches(path, metadata, {name: headers[index] for name, index in fields.items()}, text,

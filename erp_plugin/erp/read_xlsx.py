@@ -49,7 +49,8 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
             first_col = ws.start[1] if ws.start else 0
             width = (ws.end[1] + 1) if ws.end else 0
             headers = ["" if v == "" else str(v) for v in scanned[header_index]]
-            source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields)
+            rows = max((ws.end[0] + 1) - (header_index + 1), 0) if ws.end else 0
+            source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields, rows=rows)
             return source, _xlsx_chunks(ws, header_index, fields, first_col, chunk_rows)
     raise no_header(file, closest[2], columns, f"sheet {closest[1]}")
 
