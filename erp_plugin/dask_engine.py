@@ -114,7 +114,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     from .period.accrual import fiscal_year_of
     from .period.rebates import FiscalYear
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, None)
     problem = tables_out_problem(out)
@@ -260,7 +260,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
                  scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress) -> DaskRun:
     """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
     ``join`` their results into the run's tables, and publish the parts and tables as ``out``."""
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
     with _bucketed(export, out, workers, buckets, step) as (work, folders):

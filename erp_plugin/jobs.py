@@ -215,11 +215,12 @@ def price(
     Raises InputError with every problem (unreadable values, option days beyond
     every bracket, unknown payments or coupons, overdrawn bonus) unless
     ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
-    ``progress(stage)`` is called as the run moves on, for a progress display.
+    ``progress(stage, done=None, total=None)`` is called as the run moves on, for a progress display
+    (``done`` of ``total`` rows read, plugins run).
     """
     from .pipeline import RunContext, nothing_to_price, price_lines
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     book = _book(tariffs)
     minor_units = book.settings.minor_units
     step(N_("reading the export"))
@@ -352,7 +353,7 @@ def rebates(
     """
     from .period.rebates import FiscalYear, year_end
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     book = _book(tariffs)
     priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress, ledger=ledger)
     _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
@@ -465,7 +466,7 @@ def impact(
     from .period.impact import line_figures
     from .period.rebates import FiscalYear, year_end
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     books = impact_books(current, proposed)
     minor = books["current"].settings.minor_units
     step(N_("reading the export"))

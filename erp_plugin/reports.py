@@ -121,7 +121,7 @@ def birthdays_on(day: date, book: TariffBook, out, days: int, ledger, step) -> R
 
 def start_report(tariffs, out, progress):
     """The progress callback and the tariff book; InputError for an ``out`` that cannot be written."""
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     if out is not None:
         problem = tables_out_problem(out)
         if problem:
@@ -157,7 +157,7 @@ def _is_priced(path: Path) -> bool:
 def _sales_lines(export, book: TariffBook, sheet, skip_bad_lines: bool, progress) -> tuple[pd.DataFrame, list[Problem]]:
     """Lines with net: read back from a priced parquet, else priced now (with pricing's warnings)."""
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
-        (progress or (lambda stage: None))(N_("reading the priced lines"))
+        (progress or (lambda *_: None))(N_("reading the priced lines"))
         return jobs.read_priced(export, book, columns=PRICED_COLUMNS), []
     priced = jobs.price(export, book, None, sheet, skip_bad_lines, progress=progress)
     return priced.lines, [p for p in priced.problems.warnings if p.code not in PRICING_ONLY]
