@@ -149,6 +149,23 @@ def sheet_label(name: str, language: str | None = None) -> str:
     return label("sheet", name, language)
 
 
+def chosen() -> str | None:
+    """The language a face chose with ``use``; None in a script's call, whose files keep the canonical names."""
+    return _chosen.get()
+
+
+def header(name: str) -> str:
+    """A result column's header in a workbook: its label in the chosen language, else ``name`` itself."""
+    language = chosen()
+    return column_label(name, language) if language else name
+
+
+def sheet_title(name: str, canonical: str) -> str:
+    """A result table's sheet name: its label in the chosen language, else ``canonical`` (``CreditNotes``)."""
+    language = chosen()
+    return sheet_label(name, language) if language else canonical
+
+
 def plural(singular: str, plural_: str, count: int, language: str | None = None, **params) -> str:
     """A counted phrase: Russian has three forms (1 строка, 2 строки, 5 строк), English two."""
     template = catalog(language or current()).ngettext(singular, plural_, count)

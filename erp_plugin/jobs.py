@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
-from .i18n import N_, msg
+from .i18n import N_
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from ..i18n import header
 from ..output.charts import charts_of, openpyxl_chart
 from ..output.formats import number_format
 from ..output.render import column_text
@@ -61,7 +62,7 @@ def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], 
                                              else number(t)) for t in text]
         columns.append(list(cells))
         formats.append(number_format(kind))
-    return [str(n) for n in frame.columns], [list(row) for row in zip(*columns)], formats
+    return [header(str(n)) for n in frame.columns], [list(row) for row in zip(*columns)], formats
 
 
 class FileBook:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
+from ..i18n import sheet_title
 from ..output.year_end_book import SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
@@ -119,11 +120,11 @@ def run_year_end(book: Book, progress=None) -> Outcome:
         book.save()
         return Outcome(list(exc.problems), [WARNINGS])
     for table in tables:
-        book.put_table(table.title, table)
+        book.put_table(sheet_title(table.name, table.title), table)
     book.put_table(WARNINGS, jobs.problems_table(problems))
     book.show("Summary")
     book.save()
-    return Outcome(problems, [t.title for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
+    return Outcome(problems, [sheet_title(t.name, t.title) for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
 
 
 def run_file(workbook: str | Path, progress=None) -> Outcome:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..erp.fields import FIELDS
 from ..erp.read import ExportSource
+from ..i18n import sheet_title
 from ..lines import SOURCE_ROW
 from ..parallel import ahead
 from ..problems import InputError, Problem
@@ -97,7 +98,7 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, C
 
 def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, ColumnKind], tables: list[Table], temp: Path,
                 input_kinds: dict[str, ColumnKind]) -> None:
-    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
+    sheets = [xlsx_write.Sheet(sheet_title(t.name, t.title), t.frame, t.kinds, charts_of(t)) for t in tables]
     if source.format == "xlsx":
         columns = [xlsx_write.Column(name, kind, lines[name]) for name, kind in results.items()]
         rows = lines[SOURCE_ROW].to_numpy()
@@ -105,7 +106,7 @@ def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Co
         return
     # read from csv/parquet: a new workbook whose first sheet holds the lines as read, with the results
     kinds = {SOURCE_ROW: ColumnKind("int"), **input_kinds, **results}
-    xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
+    xlsx_write.new_workbook(temp, [xlsx_write.Sheet(sheet_title("lines", "Lines"), lines[_output_columns(lines, results)], kinds), *sheets])
 
 
 def tables_out_problem(out: str | Path) -> Problem | None:
@@ -124,7 +125,7 @@ def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, 
         raise InputError([problem])
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
+        sheets = [xlsx_write.Sheet(sheet_title(t.name, t.title), t.frame, t.kinds, charts_of(t)) for t in tables]
         jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
     else:
         writer = _write_csv if suffix == ".csv" else _write_parquet

@@ -29,6 +29,7 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from ..i18n import header
 from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
 from ..tables import ColumnKind
 from .charts import Chart, openpyxl_chart
@@ -136,16 +137,16 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     styles = _Styles(package)
     xml = package.read(part)
     header_cells = _row_cells(xml, header_row)
-    previous = _previous_results(header_cells, [c.name for c in columns])
+    previous = _previous_results(header_cells, [header(c.name) for c in columns])
     start = previous or width + 1
     line_style = _last_style(_row_cells(xml, int(rows[0]))) if len(rows) else 0
     header_style = _last_style(header_cells)
     formats = {c.kind: styles.with_format(line_style, c.kind) for c in columns}
     new_cells = _line_cells(rows, columns, start, formats)
-    new_cells[header_row] = _header_cells(header_row, [c.name for c in columns], start, header_style)
+    new_cells[header_row] = _header_cells(header_row, [header(c.name) for c in columns], start, header_style)
     last = start + len(columns) - 1
     package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None))
-    _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
+    _widen_tables(package, part, header_row, start, [header(c.name) for c in columns], previous is not None)
     header_format = {k: styles.with_format(header_style, k) for s in sheets for k in s.kinds.values()}
     for result in sheets:
         workbook.put_sheet(result, _table_sheet(result, header_style, header_format), replace=previous is not None)
@@ -367,7 +368,7 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[ColumnKind, int]
         else:
             values = frame[name]
         body = body + _cells(get_column_letter(index + 1), row_text, values, kind, formats.get(kind, 0))
-    header = _header_cells(1, [str(n) for n in names], 1, header_style)
+    header_xml = _header_cells(1, [header(str(n)) for n in names], 1, header_style)
     data = b"".join(b'<row r="%d">' % r + cells.encode("utf-8") + b"</row>" for r, cells in zip(rows.tolist(), body.tolist()))
     widths = b"".join(
         b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w)
@@ -380,7 +381,7 @@ def _table_sheet(sheet: Sheet, header_style: int, formats: dict[ColumnKind, int]
         + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         b'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         + (b"<cols>" + widths + b"</cols>" if widths else b"")
-        + b'<sheetData><row r="1">' + header + b"</row>" + data + b"</sheetData>"
+        + b'<sheetData><row r="1">' + header_xml + b"</row>" + data + b"</sheetData>"
         + (CHART_PAGE + b'<drawing r:id="rId1"/>' if sheet.charts else b"") + b"</worksheet>"
     )
 
