@@ -193,6 +193,7 @@ def init(face: Face, directory: Path, force: bool) -> None:
     from . import jobs
 
     written = jobs.init(directory, force=force)
+    face.figure("directory", str(directory))
     face.wrote(written)
     face.say(_("next: erp-plugin validate {path}", path=str(written[0])))
 

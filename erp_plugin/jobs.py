@@ -440,13 +440,17 @@ class Tables:
     tables: dict[str, Table]
     written: list[Path]
     minor_units: int
-    problems: Problems = field(default_factory=Problems)  # the run's warnings (accrue: its pricing's)
 
 
 @dataclass(frozen=True)
 class Impact(Tables):
     year: int = 0  # the fiscal year whose rebates are compared
     problems: Problems = field(default_factory=Problems)  # both runs' warnings
+
+
+@dataclass(frozen=True)
+class Accrued(Tables):
+    problems: Problems = field(default_factory=Problems)  # the pricing's warnings
 
 
 def impact(
@@ -521,7 +525,7 @@ def accrue(
     skip_bad_lines: bool = False,
     in_place: bool = False,
     progress=None,
-) -> Tables:
+) -> Accrued:
     """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step;
     the pricing's warnings in a ``warnings`` table when there are any."""
     from .period.accrual import accrual, fiscal_year_of
@@ -538,7 +542,7 @@ def accrue(
     if out is not None:
         written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
                                input_kinds(book.settings.minor_units))
-    return Tables(tables, written, book.settings.minor_units, Problems(priced.problems.warnings))
+    return Accrued(tables, written, book.settings.minor_units, Problems(priced.problems.warnings))
 
 
 def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Tables:
