@@ -180,9 +180,11 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
             raise
         first = last = as_of  # text dates: --as-of as given (a day before every line finds no sale: said so)
     if as_of is not None and as_of < first:
-        raise InputError([Problem("report.as_of", f"--as-of {as_of:%d.%m.%Y} is before every line: the export's lines "
-                                  f"run from {first:%d.%m.%Y} to {last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
-                                  "or leave --as-of out for the last one")])
+        raise InputError([Problem("report.as_of", msg("--as-of {as_of:%d.%m.%Y} is before every line: the "
+                                                      "export's lines run from {first:%d.%m.%Y} to "
+                                                      "{last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
+                                                      "or leave --as-of out for the last one",
+                                                      as_of=as_of, first=first, last=last))])
     day = as_of or last
     with _bucketed(export, Path(out), workers, buckets, step) as (_, folders):
         step(msg("pricing {buckets} buckets", buckets=len(folders)))
@@ -210,7 +212,7 @@ def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | P
     export = Path(export)
     _refuse(export, None)
     if not 0 <= days <= 365:
-        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+        raise InputError([Problem("birthdays.days", msg("--days {days} must be from 0 to 365, e.g. 14", days=days))])
     step, book = reports.start_report(tariffs, out, progress)
     return reports.birthdays_on(as_of or _latest_day(export), book, out, days, ledger, step)
 
@@ -247,12 +249,12 @@ def _date_span(export: Path):
     column = source.schema.names[fields["date"]] if "date" in fields else None
     kind = source.schema.field(column).type if column else None
     if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-        raise InputError([Problem("engine.dates", "the export's dates are not a date column, so the Dask engine "
-                                  "cannot tell its latest date before pricing: give --year (impact) or --as-of "
-                                  "(reports)", file=str(export))])
+        raise InputError([Problem("engine.dates", msg("the export's dates are not a date column, so the Dask "
+                                                      "engine cannot tell its latest date before pricing: give "
+                                                      "--year (impact) or --as-of (reports)"), file=str(export))])
     span = pc.min_max(source.to_table(columns=[column])[column]).as_py()
     if span["max"] is None:
-        raise InputError([Problem("price.no_lines", "the export has no dated lines", file=str(export))])
+        raise InputError([Problem("price.no_lines", msg("the export has no dated lines"), file=str(export))])
     return tuple(day.date() if isinstance(day, datetime) else day for day in (span["min"], span["max"]))
 
 
@@ -315,8 +317,8 @@ def _refuse(export: Path, out: Path | None) -> None:
     checked by the job), before any work."""
     problems = []
     if export.suffix.casefold() not in (".parquet", ".pq"):
-        problems.append(Problem("engine.format", "the Dask engine reads parquet exports; price this one with "
-                                "--engine local (or save it as parquet)", file=str(export)))
+        problems.append(Problem("engine.format", msg("the Dask engine reads parquet exports; price this one "
+                                                     "with --engine local (or save it as parquet)"), file=str(export)))
     if out is None:
         if problems:
             raise InputError(problems)
@@ -325,17 +327,18 @@ def _refuse(export: Path, out: Path | None) -> None:
     if suffix in XLSX:
         lines = _rows(export)
         if lines > SHEET_LINES:
-            problems.append(Problem("engine.out", f"the export has {lines:,} lines and a sheet holds "
-                                    f"{SHEET_LINES:,} under its header: give --out as .parquet or .csv "
-                                    "(a folder of parts)".replace(",", " "), file=str(out)))
+            problems.append(Problem("engine.out", msg("the export has {lines} lines and a sheet holds {most} under "
+                                                      "its header: give --out as .parquet or .csv (a folder of parts)",
+                                                      lines=f"{lines:,}".replace(",", " "),
+                                                      most=f"{SHEET_LINES:,}".replace(",", " ")), file=str(out)))
     elif suffix not in PARTS:
-        problems.append(Problem("engine.out", "with the Dask engine --out is a folder of parts (.parquet or .csv), "
-                                "or a workbook (.xlsx) of at most 1 048 575 lines", file=str(out)))
+        problems.append(Problem("engine.out", msg("with the Dask engine --out is a folder of parts (.parquet "
+                                                  "or .csv), or a workbook (.xlsx) of at most 1 048 575 lines"), file=str(out)))
     elif out.exists() and not out.is_dir():
-        problems.append(Problem("engine.out", "is a file; the Dask engine writes a folder of parts there: give "
-                                "another name or remove it", file=str(out)))
+        problems.append(Problem("engine.out", msg("is a file; the Dask engine writes a folder of parts there: "
+                                                  "give another name or remove it"), file=str(out)))
     if not out.parent.exists():
-        problems.append(Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out)))
+        problems.append(Problem("out.folder", msg("the folder {parent} does not exist", parent=out.parent), file=str(out)))
     if problems:
         raise InputError(problems)
 
@@ -377,11 +380,11 @@ def _split(export: Path, folder: Path, count: int) -> list[Path]:
         source = ds.dataset(export, format="parquet")
         headers = source.schema.names
     except Exception as exc:  # pyarrow's own error types
-        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
     fields = match_fields(headers, {})
     if "client_id" not in fields:
         aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
-        raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
+        raise InputError([Problem("export.no_header", msg("has no client_id column (e.g. {aliases}) to split by", aliases=aliases),
                                   file=str(export))])
     client = headers[fields["client_id"]]
     numbered = SOURCE_ROW in headers  # the product's own output, or a part of a bigger export: its rows kept

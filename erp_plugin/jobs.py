@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
-from .i18n import N_
+from .i18n import N_, msg
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
@@ -90,11 +90,11 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     folder = Path(directory)
     targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)]
     if folder.exists() and not folder.is_dir():
-        raise InputError([Problem("init.not_a_folder", "is a file; give a folder for the new workbooks", file=str(folder))])
+        raise InputError([Problem("init.not_a_folder", msg("is a file; give a folder for the new workbooks"), file=str(folder))])
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise InputError(
-            [Problem("init.exists", "already exists; use --force to replace it, or choose another folder", file=str(t)) for t in existing]
+            [Problem("init.exists", msg("already exists; use --force to replace it, or choose another folder"), file=str(t)) for t in existing]
         )
     folder.mkdir(parents=True, exist_ok=True)
     write_template(targets[0])
@@ -297,11 +297,11 @@ def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None
             present = None
         columns = list(kinds) if present is None else [name for name in kinds if name in present]
         if not columns:
-            raise InputError([Problem("priced.column", "has none of the columns erp-plugin price writes; expected "
-                                      "the parquet output of erp-plugin price", file=str(path))])
+            raise InputError([Problem("priced.column", msg("has none of the columns erp-plugin price writes; "
+                                                           "expected the parquet output of erp-plugin price"), file=str(path))])
     unknown = [name for name in columns if name not in kinds]
     if unknown:
-        raise InputError([Problem("priced.column", f"{name} is not a column erp-plugin price writes", file=str(path))
+        raise InputError([Problem("priced.column", msg("{name} is not a column erp-plugin price writes", name=name), file=str(path))
                           for name in unknown])
     return read_columns(path, kinds, columns)
 
@@ -426,12 +426,12 @@ def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
 def empty_year(fy, first, last, within: str = "") -> InputError:
     """No line dated in fiscal year ``fy`` (``within`` says where else it was looked for); the export's
     lines run from ``first`` to ``last`` (None: it has none)."""
-    span = f"{first:%d.%m.%Y} to {last:%d.%m.%Y}" if first is not None else "no lines at all"
+    span = msg("{first:%d.%m.%Y} to {last:%d.%m.%Y}", first=first, last=last) if first is not None else N_("no lines at all")
     return InputError([Problem(
         "rebates.empty_year",
-        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}){' ' + within if within else ''}; "
-        f"the export's lines run "
-        f"from {span}; check --year (and fiscal_year_start on the Settings sheet)",
+        msg("no lines dated in fiscal year {year} ({start:%d.%m.%Y}–{end:%d.%m.%Y}){within}; the export's lines "
+            "run from {span}; check --year (and fiscal_year_start on the Settings sheet)",
+            year=fy.year, start=fy.start, end=fy.end, within=" " + within if within else "", span=span),
     )])
 
 
@@ -511,8 +511,9 @@ def impact_books(current: str | Path | TariffBook, proposed: str | Path | Tariff
     """The two workbooks impact compares, refused when they keep money in different minor units."""
     books = {"current": _book(current), "proposed": _book(proposed)}
     if books["proposed"].settings.minor_units != books["current"].settings.minor_units:
-        raise InputError([Problem("impact.currency", "the two tariff workbooks keep money in different minor units "
-                                  "(Settings minor_units); compare workbooks of one currency")])
+        raise InputError([Problem("impact.currency", msg("the two tariff workbooks keep money in different "
+                                                         "minor units (Settings minor_units); compare "
+                                                         "workbooks of one currency"))])
     return books
 
 
@@ -553,7 +554,7 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
 
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
+        raise InputError([Problem("fees.month", msg("month {month!r} is not YYYY-MM, e.g. 2026-11", month=month))])
     book = _book(tariffs)
     tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
     written = write_tables(list(tables.values()), out) if out is not None else []
@@ -607,7 +608,7 @@ def ledger_statement(ledger: str | Path, client_id: str, start: date | None = No
     end = end or date.today()
     start = start or date(end.year, 1, 1)
     if start > end:
-        raise InputError([Problem("ledger.period", f"--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}")])
+        raise InputError([Problem("ledger.period", msg("--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}", start=start, end=end))])
     result = statement(open_ledger(ledger, create=False), client_id, start, end)
     m = money(minor)
     head = pd.DataFrame([{"client_id": client_id, "from": pd.Timestamp(start), "to": pd.Timestamp(end),

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import jobs
 from .analytics.sales import resolve_as_of
-from .i18n import N_
+from .i18n import N_, msg
 from .output.write import tables_out_problem, write_tables
 from .problems import InputError, Problem
 from .tables import Table
@@ -49,7 +49,7 @@ def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None,
     from .analytics.rfm import rfm as compute
 
     if months < 1:
-        raise InputError([Problem("rfm.months", f"--months {months} must be 1 or more, e.g. 12")])
+        raise InputError([Problem("rfm.months", msg("--months {months} must be 1 or more, e.g. 12", months=months))])
     step, book = start_report(tariffs, out, progress)
     if save_segments is not None:
         _check_workbook(Path(save_segments))
@@ -90,7 +90,7 @@ def birthdays(export, tariffs: str | Path | TariffBook, out: str | Path | None =
     ``birthdays``, and ``<stem>.sms.csv`` (phone, text) beside ``out`` for an SMS gateway. ``ledger`` fills
     ``{balance}`` with each client's available points."""
     if not 0 <= days <= 365:
-        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+        raise InputError([Problem("birthdays.days", msg("--days {days} must be from 0 to 365, e.g. 14", days=days))])
     step, book = start_report(tariffs, out, progress)
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
         lines = jobs.read_priced(export, book, columns=["source_row", "date"])

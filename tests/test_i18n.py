@@ -79,25 +79,37 @@ def test_the_catalogs_hold_every_message_of_the_source_and_no_other():
         assert held - extracted == set(), f"run python scripts/catalogs.py: {language} keeps these"
 
 
+MESSAGE_CALLS = {"Problem", "error", "warning", "warn", "flag", "stop", "Refused"}  # (…, code, message, …)
+MESSAGE_AT = {"_not_text": 1}  # helpers whose message is not after a code
+
+
 def test_messages_to_users_are_msgids_not_formatted_text():
-    """Every problem's message is a msgid (msg(...) or a name holding one), never an f-string or a plain literal:
-    text formatted in place cannot be translated."""
+    """Every problem's message is a msgid (msg(...) or a name holding one), never an f-string, a plain literal or
+    a concatenation: text formatted in place cannot be translated."""
     found = []
     for path in sorted((ROOT / "erp_plugin").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-            if name == "Problem" and len(node.args) >= 2:
-                message = node.args[1]
-            elif name in ("error", "warning") and len(node.args) >= 2 and _is_code(node.args[-2]):
-                message = node.args[-1]
-            else:
-                continue
-            if isinstance(message, (ast.JoinedStr, ast.BinOp)) or (
-                    isinstance(message, ast.Constant) and isinstance(message.value, str)):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            message = _message_argument(node)
+            if isinstance(message, (ast.ListComp, ast.GeneratorExp)):
+                message = message.elt
+            for text in message.elts if isinstance(message, ast.List) else [message]:
+                if isinstance(text, (ast.JoinedStr, ast.BinOp)) or (
+                        isinstance(text, ast.Constant) and isinstance(text.value, str)):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []
+
+
+def _message_argument(node):
+    if not isinstance(node, ast.Call):
+        return None
+    name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+    if name in MESSAGE_AT:
+        return node.args[MESSAGE_AT[name]] if len(node.args) > MESSAGE_AT[name] else None
+    if name in MESSAGE_CALLS:
+        at = next((i for i, arg in enumerate(node.args) if _is_code(arg)), None)
+        if at is not None and at + 1 < len(node.args):
+            return node.args[at + 1]
+    return None
 
 
 def _is_code(node) -> bool:
@@ -234,3 +246,18 @@ def test_problems_in_russian_keep_their_place_and_code(tmp_path):
     warning = payload["problems"][0]
     assert warning["where"].startswith("выгрузка, строка ") and warning["code"]
     assert any("а" <= ch <= "я" for ch in warning["message"].casefold())
+
+
+def test_each_message_is_given_exactly_the_values_its_msgid_names():
+    """A msgid's {places} and the values passed with it agree (a missing one would fail only when the problem
+    is met)."""
+    wrong = []
+    for path in sorted((ROOT / "erp_plugin").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("msg", "_")
+                    and node.args and isinstance(node.args[0], ast.Constant)):
+                named = {name.split(".")[0].split("[")[0] for name in places(node.args[0].value)}
+                given = {keyword.arg for keyword in node.keywords}
+                if named != given:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(named ^ given)}")
+    assert wrong == []

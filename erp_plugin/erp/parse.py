@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..cellkinds import blank_text
+from ..i18n import msg
 from ..lines import SOURCE_ROW, input_kinds
 from ..money import PCT_DECIMALS, MoneyError
 from ..parallel import side_by_side
@@ -81,9 +82,10 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
             raw = raw.assign(sku=_codes_in_names(raw["name"]))
             present = [f for f in FIELDS if f in raw.columns]
             if raw["sku"].isna().all() and raw["name"].notna().any():
-                raise ExportError(Problem("export.no_sku", "no column for sku, and the names carry no code in "
-                                          "brackets ([SL5077] Cable); map the sku column on the Columns sheet of the "
-                                          "tariff workbook", field="sku"))
+                raise ExportError(Problem("export.no_sku", msg("no column for sku, and the names carry no code "
+                                                               "in brackets ([SL5077] Cable); map the sku "
+                                                               "column on the Columns sheet of the tariff "
+                                                               "workbook"), field="sku"))
         raw = raw[_line_rows(raw)].reset_index(drop=True)
         parsed = parse_fields(raw, {name: kinds[name] for name in present})
     if "vat_rate" in parsed:
@@ -146,8 +148,10 @@ def continued(chunks: Iterator, problems: Problems) -> Iterator:
             above = {f: raw[f].iloc[last[-1]] for f in fields}
         yield raw
     if filled:
-        problems.warning("export.continued", f"{filled} rows carry only an item: each takes its document's date, "
-                         "doc_id and client_id from the row above (ERPNext's Data Export writes a document so)")
+        problems.warning("export.continued", msg("{filled} rows carry only an item: each takes its document's "
+                                                 "date, doc_id and client_id from the row above (ERPNext's "
+                                                 "Data Export writes a document so)",
+                                                 filled=filled))
 
 
 def _blanks(cells: pd.Series) -> np.ndarray:
@@ -191,8 +195,9 @@ def _vat_fractions(values: np.ndarray, bad: np.ndarray, blank: np.ndarray, probl
         if ("vat_rate", "export.vat_fraction") not in counts:
             counts[("vat_rate", "export.vat_fraction")] = 0  # noticed: not again for the next chunks
             example = int(values[np.flatnonzero(tiny)[0]])
-            problems.warning("export.vat_fraction", f"vat_rate holds fractions ({example / VAT_FRACTION_MAX:g}, …), "
-                             f"not percentages: read ×100 ({example / VAT_FRACTION_MAX * 100:g} %)", field="vat_rate")
+            problems.warning("export.vat_fraction", msg("vat_rate holds fractions ({example:g}, …), not "
+                                                        "percentages: read ×100 ({value:g} %)",
+                                                        example=example / VAT_FRACTION_MAX, value=example / VAT_FRACTION_MAX * 100), field="vat_rate")
         return np.where(tiny, values * 100, values), bad, blank
     return np.where(tiny, 0, values), bad | tiny, blank
 

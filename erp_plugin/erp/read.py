@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..i18n import N_
+from ..i18n import N_, msg
 from ..lines import SOURCE_ROW
 from ..problems import InputError, Problem, Problems
 from ..tables import ColumnKind
@@ -93,14 +93,16 @@ def read_export(
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems, exc.proposed)
     except OSError as exc:  # the file went away, a folder named .csv, no permission, a disk error
-        problems.error("file.unreadable", f"cannot be read: {exc.strerror or exc}", file=str(path))
+        problems.error("file.unreadable", msg("cannot be read: {value}", value=exc.strerror or exc), file=str(path))
         return Export(pd.DataFrame(), None, problems)
     report_overflow(problems, counts, skip_bad_lines)
     guessed = getattr(source.fields, "guessed", {})
     if guessed:  # taken without a Columns row: said, with the row that makes it the workbook's
-        problems.warning("export.columns_taken", "columns taken because header and values agree: " + "; ".join(
-            f"{field} <- {header!r}" for field, header in guessed.items()) + " (add these rows to the Columns sheet, "
-            "or run erp-plugin read EXPORT --save-columns TARIFFS, to make the mapping the workbook's)")
+        taken = "; ".join(f"{field} <- {header!r}" for field, header in guessed.items())
+        problems.warning("export.columns_taken", msg("columns taken because header and values agree: {taken} (add "
+                                                     "these rows to the Columns sheet, or run erp-plugin read EXPORT "
+                                                     "--save-columns TARIFFS, to make the mapping the workbook's)",
+                                                     taken=taken))
     if source.format == "xlsx":  # a blank that is an uncalculated formula says so
         problems = Problems(explain_uncalculated(path, source.sheet, source.fields, problems.items))
     return Export(_concat(parts), source, problems)
@@ -147,7 +149,7 @@ def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[Ex
     file = str(path)
     suffix = path.suffix.casefold()
     if not path.exists():
-        raise ExportError(Problem("file.missing", "no such file; check the path of the export", file=file))
+        raise ExportError(Problem("file.missing", msg("no such file; check the path of the export"), file=file))
     if suffix in XLSX_SUFFIXES:
         problem = check_workbook(path, "export")
         if problem:
@@ -158,7 +160,7 @@ def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[Ex
     if suffix in PARQUET_SUFFIXES:
         return load_parquet(path, columns, PARQUET_BATCH_ROWS)
     raise ExportError(
-        Problem("file.format", f"{suffix or 'no suffix'} is not a supported export; expected .xlsx, .xlsm, .csv or .parquet", file=file)
+        Problem("file.format", msg("{value} is not a supported export; expected .xlsx, .xlsm, .csv or .parquet", value=suffix or 'no suffix'), file=file)
     )
 
 
@@ -176,11 +178,12 @@ def read_priced_columns(path: str | Path, kinds: Mapping[str, ColumnKind], colum
         metadata = pq.read_metadata(path)
         names = metadata.schema.to_arrow_schema().names
     except Exception as exc:  # pyarrow's own error types, or no such file
-        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=file)]) from None
     missing = [c for c in columns if c not in names]
     if missing:
-        raise InputError([Problem("priced.column", f"has no column {name}; expected the parquet output of "
-                                  "erp-plugin price", file=file) for name in missing])
+        raise InputError([Problem("priced.column", msg("has no column {name}; expected the parquet output of "
+                                                       "erp-plugin price",
+                                                       name=name), file=file) for name in missing])
     fields = ParquetColumns(path, metadata, list(range(metadata.num_row_groups)), {c: c for c in columns},
                             {c for c in columns if kinds[c].name == "text"})
     try:

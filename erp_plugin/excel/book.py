@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from ..i18n import header
+from ..i18n import header, msg
 from ..output.charts import charts_of, openpyxl_chart
 from ..output.formats import number_format
 from ..output.render import column_text
@@ -133,5 +133,6 @@ def file_book(path: str | Path, role: str) -> "FileBook":
 
         if not library_failed(exc):
             raise
-        raise InputError([Problem("file.corrupt", f"cannot be read as a workbook ({type(exc).__name__}: {exc}); "
-                                  "save it again from Excel", file=str(path))]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as a workbook ({error}: {exc}); save it "
+                                                      "again from Excel",
+                                                      error=type(exc).__name__, exc=exc), file=str(path))]) from None

@@ -19,6 +19,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .. import jobs
+from ..i18n import N_, msg
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
@@ -50,8 +51,8 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
             header_row, columns = number, found
             break
     if header_row is None:
-        raise InputError([Problem("preview.no_basket", "the Preview sheet has no basket: a header row with qty and "
-                                  "unit_price (erp-plugin init writes one)", sheet=PREVIEW)])
+        raise InputError([Problem("preview.no_basket", msg("the Preview sheet has no basket: a header row with "
+                                                           "qty and unit_price (erp-plugin init writes one)"), sheet=PREVIEW)])
     problems: list[Problem] = []
     day = today or date.today()
     for number, row in enumerate(values[:header_row - 1], start=1):
@@ -59,8 +60,9 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
             if isinstance(row[1], (date, datetime)):
                 day = row[1].date() if isinstance(row[1], datetime) else row[1]
             else:
-                problems.append(Problem("preview.date", f"{row[1]!r} is not a date; enter a date, or leave it blank "
-                                        "for today", sheet=PREVIEW, cell=f"B{number}"))
+                problems.append(Problem("preview.date", msg("{row!r} is not a date; enter a date, or leave it "
+                                                            "blank for today",
+                                                            row=row[1]), sheet=PREVIEW, cell=f"B{number}"))
     results_row, records = None, []
     for number, row in enumerate(values[header_row:], start=header_row + 1):
         if _is_results_label(row):
@@ -76,7 +78,8 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
                 problems.append(problem)
         records.append(record)
     if not records and not problems:
-        problems.append(Problem("preview.empty", "the basket is empty; fill in at least one line (qty and unit_price)",
+        problems.append(Problem("preview.empty", msg("the basket is empty; fill in at least one line (qty and "
+                                                     "unit_price)"),
                                 sheet=PREVIEW, cell=f"A{header_row + 1}"))
     if problems:
         raise InputError(problems)
@@ -89,20 +92,22 @@ def _value(field: str, value, required: bool, cell: str):
     blank = value is None or str(value).strip() == ""
     if blank:
         if required:
-            return None, Problem("preview.blank", f"{field} is blank; every basket line needs it", sheet=PREVIEW, cell=cell)
+            return None, Problem("preview.blank", msg("{field} is blank; every basket line needs it", field=field), sheet=PREVIEW, cell=cell)
         return None, None
     if field in ("sku", "category", "marker"):
         return str(value).strip(), None
     try:
         number = parse_decimal(value)
     except MoneyError as exc:
-        return None, Problem("preview.number", f"{field}: {exc}", sheet=PREVIEW, cell=cell)
+        return None, Problem("preview.number", msg("{field}: {exc}", field=field, exc=exc), sheet=PREVIEW, cell=cell)
     scale = {"qty": QTY_DECIMALS, "unit_price": PRICE_DECIMALS}.get(field, 0)
     scaled = number.scaleb(scale)
     if scaled != scaled.to_integral_value() or number < 0 or (field == "qty" and number == 0):
-        right = {"qty": "a quantity above 0, up to 3 decimals", "unit_price": "a price of 0 or more, up to 4 decimals"}
-        return None, Problem("preview.number", f"{field} {value!r} is not {right.get(field, 'a whole number of days, 0 or more')}",
-                             sheet=PREVIEW, cell=cell)
+        right = {"qty": N_("a quantity above 0, up to 3 decimals"),
+                 "unit_price": N_("a price of 0 or more, up to 4 decimals")}
+        expected = right.get(field, N_("a whole number of days, 0 or more"))
+        return None, Problem("preview.number", msg("{field} {value!r} is not {expected}", field=field, value=value,
+                                                   expected=expected), sheet=PREVIEW, cell=cell)
     return int(scaled), None
 
 
@@ -168,8 +173,9 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
     or a copy of it as it is on screen); problems go where the results would, as a table."""
     try:
         if PREVIEW not in book.sheet_names():
-            raise InputError([Problem("preview.missing", "the workbook has no Preview sheet; erp-plugin init writes a "
-                                      "tariff workbook with one (copy it over)")])
+            raise InputError([Problem("preview.missing", msg("the workbook has no Preview sheet; erp-plugin "
+                                                             "init writes a tariff workbook with one (copy it "
+                                                             "over)"))])
         values = book.values(PREVIEW)
         basket = read_basket(values, today)
         tariff_book = jobs.load_tariffs(tariffs)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
-from ..i18n import sheet_title
+from ..i18n import msg, sheet_title
 from ..output.year_end_book import SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
@@ -53,8 +53,10 @@ class Outcome:
 def read_setup(book: Book) -> Setup:
     """The Setup sheet's values, or InputError naming each wrong cell (``Setup!B7``) and what would be right."""
     if SETUP not in book.sheet_names():
-        raise InputError([Problem("setup.missing", f"the workbook has no {SETUP} sheet; it needs one naming the tariff "
-                                  "workbook, the export and the year (erp-plugin init writes a year_end.xlsx)")])
+        raise InputError([Problem("setup.missing", msg("the workbook has no {setup} sheet; it needs one naming "
+                                                       "the tariff workbook, the export and the year "
+                                                       "(erp-plugin init writes a year_end.xlsx)",
+                                                       setup=SETUP))])
     names = {name: s.key for s in SETTINGS for name in (s.key, s.key.replace("_", " "), *s.aliases)}
     found: dict[str, tuple[object, str]] = {}
     for number, row in enumerate(book.values(SETUP), start=1):
@@ -72,17 +74,19 @@ def read_setup(book: Book) -> Setup:
 
     for key in ("tariffs", "export"):
         if text(key) is None:
-            problems.append(Problem("setup.blank", f"{key} is blank; name the file, e.g. {_sample(key)}", **where(key)))
+            problems.append(Problem("setup.blank", msg("{key} is blank; name the file, e.g. {sample}", key=key, sample=_sample(key)), **where(key)))
     year = found.get("year", (None, ""))[0]
     if isinstance(year, float) and year.is_integer():
         year = int(year)
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year.strip())
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
-        problems.append(Problem("setup.year", f"year {year!r} is not a year; write the fiscal year, e.g. 2026", **where("year")))
+        problems.append(Problem("setup.year", msg("year {year!r} is not a year; write the fiscal year, e.g. "
+                                                  "2026",
+                                                  year=year), **where("year")))
     skip = str(found.get("skip_bad_lines", (None, ""))[0] or "").strip().casefold()
     if skip not in TRUE | FALSE:
-        problems.append(Problem("setup.flag", f"skip_bad_lines {skip!r} is not TRUE or FALSE", **where("skip_bad_lines")))
+        problems.append(Problem("setup.flag", msg("skip_bad_lines {skip!r} is not TRUE or FALSE", skip=skip), **where("skip_bad_lines")))
     if problems:
         raise InputError(problems)
     ledger = text("ledger")
