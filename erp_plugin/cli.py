@@ -267,7 +267,7 @@ def engine_options(function):
     """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
     for option in reversed([
         click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-                     help="dask: client buckets computed on a Dask cluster (a parquet export, a parquet dataset out)."),
+                     help="dask: client buckets computed on a Dask cluster (a parquet or csv export, a folder of parts out)."),
         click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
                      help="With --engine dask: the LocalCluster's worker processes."),
         click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
@@ -276,11 +276,13 @@ def engine_options(function):
     return function
 
 
-def _refuse_for_dask(engine: str, **given) -> None:
+def _refuse_for_dask(engine: str, out: Path | None = None, **given) -> None:
     """What --engine dask does not take yet, said before any work."""
     taken = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
     if engine == "dask" and taken:
         raise click.UsageError(_("--engine dask does not take {options} yet", options=", ".join(taken)))
+    if engine == "dask" and out is not None and str(out) == STDOUT:
+        raise click.UsageError(_("--engine dask writes a folder of parts: --out - cannot go with it"))
 
 
 def _out_needed(out: Path | None, export: Path, in_place: bool) -> Path:
@@ -306,7 +308,7 @@ def price_command(face: Face, export: Path, tariffs: Path, out: Path | None, she
                   in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Price every line of an ERP export under the tariff workbook and write the results back."""
     out = _out_needed(out, export, in_place)
-    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, out, in_place=in_place, ledger=ledger, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
@@ -353,7 +355,7 @@ def rebates_command(face: Face, export: Path, tariffs: Path, year: int, out: Pat
                     scheduler: str | None) -> None:
     """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
     out = _out_needed(out, export, in_place)
-    _refuse_for_dask(engine, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, out, in_place=in_place, ledger=ledger, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
@@ -401,7 +403,7 @@ def _year_summary(face: Face, row, units: int) -> None:
 def impact_command(face: Face, export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None,
                    sheet: str | None, skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """What a proposed tariff workbook would have given away on this export, against the current one."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     if engine == "dask" and out is None:
         raise click.UsageError(_("--engine dask writes the tables: give --out"))
     with _target(face, out) as target, face.progress() as step:
@@ -501,7 +503,7 @@ def preview_command(face: Face, tariffs: Path) -> int:
 def accrue_command(face: Face, export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None,
                    skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     if engine == "dask" and out is None:
         raise click.UsageError(_("--engine dask writes a parquet dataset: give --out"))
     with _target(face, out) as target, face.progress() as step:
@@ -714,7 +716,7 @@ def report_rfm_command(face: Face, export: Path, tariffs: Path, out: Path, as_of
                        skip_bad_lines: bool, months: int, save_segments: Path | None, engine: str, workers: int,
                        scheduler: str | None) -> None:
     """RFM: recency, frequency, monetary per client, scored 1–5, and its segment (champions … hibernating)."""
-    _refuse_for_dask(engine, sheet=sheet, save_segments=save_segments)
+    _refuse_for_dask(engine, out, sheet=sheet, save_segments=save_segments)
     with _target(face, out) as target, face.progress() as step:
         from . import reports
 
@@ -749,7 +751,7 @@ def report_rfm_command(face: Face, export: Path, tariffs: Path, out: Path, as_of
 def report_churn_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
                          skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """Churn risk per client: the BG/NBD model fitted on the clients' purchase days (p_alive, purchases in 90 days)."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import reports
 
@@ -787,7 +789,7 @@ def report_birthdays_command(face: Face, export: Path, tariffs: Path, out: Path,
                              skip_bad_lines: bool, days: int, ledger: str | None, engine: str, workers: int,
                              scheduler: str | None) -> None:
     """Upcoming birthdays of clients' contacts, each with its greeting and an SMS file for a gateway."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import reports
 

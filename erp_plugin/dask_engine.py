@@ -23,8 +23,11 @@ overviews and the summary worked out from them once.
 tables beside it; or, for an export of at most a sheet's rows, a workbook
 (``.xlsx``) gathered from the parts in export-row order.
 
-Not yet: reports and impact, the ledger (see the README); exports other than
-parquet are priced by the local engine.
+``impact`` and ``report rfm|churn`` send back per-client figures from each bucket and work out
+their tables once. A csv export is split as text (erp/csv_text.py) and each bucket parsed by the
+same parsers; an xlsx export (at most a sheet's rows) is the in-process engine's.
+
+Not yet: the ledger (see the README).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import jobs
+from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .problems import InputError, Problem, Problems
@@ -53,6 +57,7 @@ PARTS = (".parquet", ".csv")  # --out suffixes written as a folder of parts, one
 XLSX = (".xlsx", ".xlsm")
 SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
 SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written, at most
+CSV_SAMPLE_BYTES = 1 << 20  # a csv's first bytes, whose lines' length estimates its number of lines
 SPLIT_BUFFER_ROWS = 2_000_000  # rows all buckets' parts gather together, at most: the split's memory, whatever the size
 
 
@@ -121,8 +126,8 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     if problem:
         raise InputError([problem])
     books = jobs.impact_books(current, proposed)
-    year = year or fiscal_year_of(books["current"], _latest_day(export)).year
-    with _bucketed(export, out, workers, buckets, step) as (_, folders):
+    year = year or fiscal_year_of(books["current"], _latest_day(export, books["current"])).year
+    with _bucketed(export, out, books["current"], workers, buckets, step) as (_, folders):
         step(msg("pricing {buckets} buckets under both workbooks", buckets=len(folders)))
         results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
         problems = _gathered_problems(results)
@@ -174,7 +179,7 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
     _refuse(export, None)
     step, book = reports.start_report(tariffs, out, progress)
     try:
-        first, last = _date_span(export)
+        first, last = _date_span(export, book)
     except InputError:
         if as_of is None:
             raise
@@ -186,7 +191,7 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
                                                       "or leave --as-of out for the last one",
                                                       as_of=as_of, first=first, last=last))])
     day = as_of or last
-    with _bucketed(export, Path(out), workers, buckets, step) as (_, folders):
+    with _bucketed(export, Path(out), book, workers, buckets, step) as (_, folders):
         step(msg("pricing {buckets} buckets", buckets=len(folders)))
         results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
     problems = _gathered_problems(results)
@@ -214,7 +219,7 @@ def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | P
     if not 0 <= days <= 365:
         raise InputError([Problem("birthdays.days", msg("--days {days} must be from 0 to 365, e.g. 14", days=days))])
     step, book = reports.start_report(tariffs, out, progress)
-    return reports.birthdays_on(as_of or _latest_day(export), book, out, days, ledger, step)
+    return reports.birthdays_on(as_of or _latest_day(export, book), book, out, days, ledger, step)
 
 
 def report_bucket(folder: Path, book: TariffBook, kind: str, day, months: int, skip_bad_lines: bool) -> dict:
@@ -230,28 +235,34 @@ def report_bucket(folder: Path, book: TariffBook, kind: str, day, months: int, s
     return {"warnings": list(priced.problems.warnings), "figures": figures}
 
 
-def _latest_day(export: Path):
+def _latest_day(export: Path, book: TariffBook):
     """The export's latest date (a date or timestamp column; text dates need --year)."""
-    return _date_span(export)[1]
+    return _date_span(export, book)[1]
 
 
-def _date_span(export: Path):
-    """The export's first and latest date, from its date column (a date or timestamp column: text dates
-    would need the reader's parsing, so a job that needs them before pricing says what to give)."""
+def _date_span(export: Path, book: TariffBook):
+    """The export's first and latest date, from its date column (a date or timestamp column: text dates,
+    and so a csv's, would need the reader's parsing, so a job that needs them before pricing says what to
+    give)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     from .erp.header import match_fields
 
-    source = ds.dataset(export, format="parquet")
-    fields = match_fields(source.schema.names, {})
-    column = source.schema.names[fields["date"]] if "date" in fields else None
-    kind = source.schema.field(column).type if column else None
+    kind = column = None
+    if export.suffix.casefold() not in CSV_SUFFIXES:
+        try:
+            source = ds.dataset(export, format="parquet")
+        except Exception as exc:  # pyarrow's own error types
+            raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
+        fields = match_fields(source.schema.names, {c.field: c.header for c in book.columns})
+        column = source.schema.names[fields["date"]] if "date" in fields else None
+        kind = source.schema.field(column).type if column else None
     if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-        raise InputError([Problem("engine.dates", msg("the export's dates are not a date column, so the Dask "
-                                                      "engine cannot tell its latest date before pricing: give "
-                                                      "--year (impact) or --as-of (reports)"), file=str(export))])
+        raise InputError([Problem("engine.dates", msg("the export's dates are text, not a date column, so the "
+                                                      "Dask engine cannot tell its latest date before pricing: "
+                                                      "give --year (impact) or --as-of (reports)"), file=str(export))])
     span = pc.min_max(source.to_table(columns=[column])[column]).as_py()
     if span["max"] is None:
         raise InputError([Problem("price.no_lines", msg("the export has no dated lines"), file=str(export))])
@@ -265,7 +276,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
     step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
-    with _bucketed(export, out, workers, buckets, step) as (work, folders):
+    with _bucketed(export, out, book, workers, buckets, step) as (work, folders):
         step(msg("pricing {buckets} buckets", buckets=len(folders)))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
@@ -287,18 +298,30 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
 
 
 @contextlib.contextmanager
-def _bucketed(export: Path, out: Path, workers: int, buckets: int | None, step):
+def _bucketed(export: Path, out: Path, book: TariffBook, workers: int, buckets: int | None, step):
     """The export split into client buckets (``buckets``, else 4 per worker and more for a big export) in
     a work folder beside ``out``: ``(work folder, bucket folders)``; the work folder is removed afterwards,
-    whatever happens."""
+    whatever happens. The export's fields are found as the reader finds them (the Columns sheet first)."""
     count = buckets or max(workers * BUCKETS_PER_WORKER, -(-_rows(export) // BUCKET_LINES))
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
     try:
         step(N_("splitting the export into client buckets"))
-        yield work, _split(export, work / "buckets", count)
+        folders = _split(export, work / "buckets", count, {c.field: c.header for c in book.columns})
+        if out.suffix.casefold() in XLSX and export.suffix.casefold() in CSV_SUFFIXES:
+            problems = _too_many_for_a_sheet(_split_lines(folders), out)
+            if problems:
+                raise InputError(problems)
+        yield work, folders
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _split_lines(folders: list[Path]) -> int:
+    """The lines the split wrote, from its parts' footers."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(file).num_rows for folder in folders for file in folder.glob("*.parquet"))
 
 
 def _gathered_problems(results: list[dict]) -> Problems:
@@ -316,21 +339,17 @@ def _refuse(export: Path, out: Path | None) -> None:
     """What the Dask engine cannot do with these files (``out``: a folder of parts or a workbook; None:
     checked by the job), before any work."""
     problems = []
-    if export.suffix.casefold() not in (".parquet", ".pq"):
-        problems.append(Problem("engine.format", msg("the Dask engine reads parquet exports; price this one "
-                                                     "with --engine local (or save it as parquet)"), file=str(export)))
+    if export.suffix.casefold() not in (*PARQUET_SUFFIXES, *CSV_SUFFIXES):
+        problems.append(Problem("engine.format", msg("the Dask engine reads parquet and csv exports; a "
+                                                     "workbook holds at most 1 048 575 lines, which --engine "
+                                                     "local prices"), file=str(export)))
     if out is None:
         if problems:
             raise InputError(problems)
         return
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        lines = _rows(export)
-        if lines > SHEET_LINES:
-            problems.append(Problem("engine.out", msg("the export has {lines} lines and a sheet holds {most} under "
-                                                      "its header: give --out as .parquet or .csv (a folder of parts)",
-                                                      lines=f"{lines:,}".replace(",", " "),
-                                                      most=f"{SHEET_LINES:,}".replace(",", " ")), file=str(out)))
+        problems += _too_many_for_a_sheet(_rows(export), out)  # a csv's lines are counted when it is split
     elif suffix not in PARTS:
         problems.append(Problem("engine.out", msg("with the Dask engine --out is a folder of parts (.parquet "
                                                   "or .csv), or a workbook (.xlsx) of at most 1 048 575 lines"), file=str(out)))
@@ -343,10 +362,24 @@ def _refuse(export: Path, out: Path | None) -> None:
         raise InputError(problems)
 
 
+def _too_many_for_a_sheet(lines: int, out: Path) -> list[Problem]:
+    if lines <= SHEET_LINES:
+        return []
+    return [Problem("engine.out", msg("the export has {lines} lines and a sheet holds {most} under its header: give "
+                                      "--out as .parquet or .csv (a folder of parts)", lines=f"{lines:,}".replace(",", " "),
+                                      most=f"{SHEET_LINES:,}".replace(",", " ")), file=str(out))]
+
+
 def _rows(export: Path) -> int:
-    """The export's lines, from its parquet footer (0 when it cannot be read: the split says why)."""
+    """The export's lines: a parquet one's from its footer (0 when it cannot be read: the split says why);
+    a csv's estimated from its size and its first lines' length (for the number of buckets only)."""
     import pyarrow.parquet as pq
 
+    if export.suffix.casefold() in CSV_SUFFIXES:
+        with contextlib.suppress(OSError), export.open("rb") as handle:
+            head = handle.read(CSV_SAMPLE_BYTES)
+            return export.stat().st_size * max(head.count(b"\n"), 1) // max(len(head), 1)
+        return 0
     try:
         return pq.read_metadata(export).num_rows
     except Exception:  # noqa: BLE001 - pyarrow's own error types; _split reports the file
@@ -367,44 +400,65 @@ def bucket_of(client_ids, count: int) -> np.ndarray:
     return (hashes % np.uint64(count)).astype(np.int32)
 
 
-def _split(export: Path, folder: Path, count: int) -> list[Path]:
+def _split(export: Path, folder: Path, count: int, columns: dict[str, str]) -> list[Path]:
     """The export as ``count`` buckets of whole clients (pyarrow dataset partitioning, a batch at a time), each
     line with its export row; the bucket folders that got lines."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from .erp.fields import FIELD_ALIASES
-    from .erp.header import match_fields
+    schema, client, batches = _source_batches(export, columns)
 
+    def bucketed():
+        for batch in batches:
+            yield batch.append_column(BUCKET, pa.array(bucket_of(batch.column(client), count)))
+
+    group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
+    ds.write_dataset(bucketed(), folder, schema=schema.append(pa.field(BUCKET, pa.int32())), format="parquet",
+                     basename_template="part-{i}.parquet",
+                     partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
+                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
+                     max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False)
+    return sorted(p for p in folder.iterdir() if p.is_dir())
+
+
+def _source_batches(export: Path, columns: dict[str, str]) -> tuple:
+    """The export's lines as Arrow batches, each with its export row in ``source_row``: ``(schema, the
+    client id column's name, batches)``. A parquet export as it is, read a batch at a time; a csv one as
+    text (erp/csv_text.py), its rows that are not lines left out."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from .erp.fields import FIELD_ALIASES
+    from .erp.header import ExportError, match_fields
+
+    if export.suffix.casefold() in CSV_SUFFIXES:
+        from .erp.csv_text import csv_text_batches
+
+        try:
+            source, schema, batches = csv_text_batches(export, columns)
+        except ExportError as exc:
+            raise InputError([exc.problem]) from None
+        return schema, schema.names[source.fields["client_id"]], batches
     try:
         source = ds.dataset(export, format="parquet")
         headers = source.schema.names
     except Exception as exc:  # pyarrow's own error types
         raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
-    fields = match_fields(headers, {})
+    fields = match_fields(headers, columns)
     if "client_id" not in fields:
         aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
         raise InputError([Problem("export.no_header", msg("has no client_id column (e.g. {aliases}) to split by", aliases=aliases),
                                   file=str(export))])
-    client = headers[fields["client_id"]]
-    numbered = SOURCE_ROW in headers  # the product's own output, or a part of a bigger export: its rows kept
+    if SOURCE_ROW in headers:  # the product's own output, or a part of a bigger export: its rows kept
+        return source.schema, headers[fields["client_id"]], source.to_batches(batch_readahead=1, fragment_readahead=1)
 
-    def batches():
+    def numbered():
         first = 2
         for batch in source.to_batches(batch_readahead=1, fragment_readahead=1):  # a batch at a time
-            if not numbered:
-                batch = batch.append_column(SOURCE_ROW, pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64)))
+            yield batch.append_column(SOURCE_ROW, pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64)))
             first += batch.num_rows
-            yield batch.append_column(BUCKET, pa.array(bucket_of(batch.column(client), count)))
 
-    schema = source.schema if numbered else source.schema.append(pa.field(SOURCE_ROW, pa.int64()))
-    schema = schema.append(pa.field(BUCKET, pa.int32()))
-    group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
-    ds.write_dataset(batches(), folder, schema=schema, format="parquet", basename_template="part-{i}.parquet",
-                     partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
-                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
-                     max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False)
-    return sorted(p for p in folder.iterdir() if p.is_dir())
+    return source.schema.append(pa.field(SOURCE_ROW, pa.int64())), headers[fields["client_id"]], numbered()
 
 
 def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args) -> list:
@@ -555,7 +609,7 @@ def combine_accruals(results: list[dict], book: TariffBook, as_of) -> dict[str, 
     (as period.accrual sorts them)."""
     from .period.accrual import fiscal_year_of
 
-    _refuse_empty_year(results, fiscal_year_of(book, as_of), f"up to {as_of:%d.%m.%Y}")
+    _refuse_empty_year(results, fiscal_year_of(book, as_of), msg("up to {day:%d.%m.%Y}", day=as_of))
     tables = [r["tables"]["accruals"] for r in results]
     frame = _in_client_order(pd.concat([t.frame for t in tables], ignore_index=True), results)
     frame = frame.sort_values("gap_to_next_step", na_position="last", kind="stable", ignore_index=True)

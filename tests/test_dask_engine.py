@@ -275,3 +275,58 @@ def test_what_the_dask_engine_does_not_take_is_said_before_any_work(sample, tmp_
             in " ".join(done.stderr.split()))
     assert time.perf_counter() - started < 30  # said from the file's footer, before any work
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet"]
+
+
+def test_a_1c_csv_export_prices_on_the_cluster_as_in_process(sample, tmp_path):
+    """A csv as 1C writes it — Windows-1251, ``;``, decimal commas, dates as 19.12.2026, Russian headers,
+    a title line above the header and a totals row under the lines — split as text and priced per bucket:
+    every result of every line and every table equal to the in-process engine's on the same csv."""
+    frame = pq.read_table(sample / "export.parquet").to_pandas()
+    russian = {"date": "Дата", "doc_id": "Документ", "client_id": "Код контрагента", "sku": "Артикул",
+               "qty": "Количество", "unit_price": "Цена", "amount": "Сумма", "vat_rate": "Ставка НДС"}
+    text = frame.astype(object).where(frame.notna(), "").rename(columns=russian)
+    text["Дата"] = [f"{day:%d.%m.%Y}" for day in frame["date"]]
+    for money in ("Цена", "Сумма", "bonus_paid"):
+        text[money] = text[money].astype(str).str.replace(".", ",", regex=False)
+    export = tmp_path / "export.csv"
+    with export.open("w", encoding="cp1251", newline="") as handle:
+        handle.write("Отчёт о продажах за 2026 год\n")
+        text.to_csv(handle, sep=";", index=False, lineterminator="\r\n")
+        handle.write("Итого;;;;;;;;;;;;;;\r\n")
+    outs = {}
+    for engine in ("local", "dask"):
+        outs[engine] = tmp_path / f"{engine}.parquet"
+        done = subprocess.run([*ERP_PLUGIN, "price", str(export), "--tariffs", str(sample / "tariffs.xlsx"),
+                               "--out", str(outs[engine]), "--engine", engine], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    local = pq.read_table(outs["local"]).to_pandas().sort_values("source_row").reset_index(drop=True)
+    dask = ds.dataset(outs["dask"], format="parquet").to_table().to_pandas().sort_values("source_row")
+    dask = dask.reset_index(drop=True)
+    assert len(dask) == len(local) == 6000 and dask["source_row"].tolist() == list(range(3, 6003))
+    results = [c for c in local.columns if c not in text.columns]
+    assert "net" in results and "bonus_accrued" in results
+    for column in results:
+        assert dask[column].equals(local[column]), column
+    for table in TABLES:
+        mine, theirs = (pq.read_table(tmp_path / f"{engine}.{table}.parquet").to_pandas() for engine in ("dask", "local"))
+        if table in ("coupons", "warnings"):
+            mine, theirs = (t.sort_values(list(t.columns)).reset_index(drop=True) for t in (mine, theirs))
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+def test_a_workbook_export_and_a_csv_without_skus_are_refused_before_any_work(sample, tmp_path):
+    """An xlsx export is within one machine's reach (a sheet's rows): the local engine prices it. A csv whose
+    codes are inside the names cannot be split as text: said, with what to do; nothing written."""
+    workbook = tmp_path / "export.xlsx"
+    pq.read_table(sample / "export.parquet").slice(0, 10).to_pandas().to_excel(workbook, index=False)
+    named = tmp_path / "named.csv"
+    named.write_text("date;doc_id;client_id;name;qty;unit_price;amount\n2026-01-05;D1;C1;[SL5077] Cable;1;100;100\n", encoding="utf-8")
+    said = {}
+    for export in (workbook, named):
+        done = subprocess.run([*ERP_PLUGIN, "price", str(export), "--tariffs", str(sample / "tariffs.xlsx"),
+                               "--out", str(tmp_path / "priced.parquet"), "--engine", "dask"], capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        said[export.suffix] = " ".join(done.stderr.split())
+    assert "the Dask engine reads parquet and csv exports; a workbook holds at most 1 048 575 lines" in said[".xlsx"]
+    assert "has no sku column (the codes are in the names" in said[".csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.xlsx", "named.csv"]

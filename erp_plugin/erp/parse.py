@@ -86,7 +86,7 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
                                                                "in brackets ([SL5077] Cable); map the sku "
                                                                "column on the Columns sheet of the tariff "
                                                                "workbook"), field="sku"))
-        raw = raw[_line_rows(raw)].reset_index(drop=True)
+        raw = raw[line_rows(raw)].reset_index(drop=True)
         parsed = parse_fields(raw, {name: kinds[name] for name in present})
     if "vat_rate" in parsed:
         parsed["vat_rate"] = _vat_fractions(*parsed["vat_rate"], problems, counts)
@@ -232,7 +232,7 @@ def report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
             add(code, f"and {count - MAX_PROBLEMS_PER_FIELD} more lines with the same problem in field {name}", field=name)
 
 
-def _line_rows(raw: pd.DataFrame) -> np.ndarray:
+def line_rows(raw: pd.DataFrame) -> np.ndarray:
     """Rows that are lines: not blank, not a group heading, not a totals row."""
     filled = np.zeros(len(raw), dtype=bool)
     for name in LINE_FIELDS:

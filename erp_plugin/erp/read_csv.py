@@ -333,7 +333,7 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
     headers = list(scanned[header_index])
     source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter,
                           _estimated_rows(path, sample, head_lines, header_index))
-    return source, _csv_chunks(path, source, header_index, chunk_rows)
+    return source, (mapped for _body, mapped in csv_bodies(path, source, chunk_rows))
 
 
 def _estimated_rows(path: Path, sample: bytes, head_lines: list[str], header_index: int) -> int:
@@ -342,16 +342,18 @@ def _estimated_rows(path: Path, sample: bytes, head_lines: list[str], header_ind
     size = path.stat().st_size
     if len(sample) >= size:  # the whole file was read: its lines are counted
         return max(sample.count(b"\n") + (not sample.endswith(b"\n")) - header_index - 1, 0)
-    measured = len(head_lines)
     per_line = len(sample) / max(sample.count(b"\n"), 1)
-    return max(int(size / per_line) - header_index - 1, measured - header_index - 1, 0)
+    return max(int(size / per_line) - header_index - 1, len(head_lines) - header_index - 1, 0)
 
 
-def _csv_chunks(path: Path, source: ExportSource, header_index: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    first_row = header_index + 2
+def csv_bodies(path: Path, source: ExportSource, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The rows below the header, ``chunk_rows`` at a time, two ways: every column of the file as text
+    (columns numbered from 0, a short row's missing cells blank), and the mapped fields as load_csv gives
+    them (with ``_first`` and ``source_row``)."""
+    first_row = source.header_row + 1
     try:
         reader = pd.read_csv(
-            path, sep=source.delimiter, encoding=source.encoding, header=None, skiprows=header_index + 1, dtype=str,
+            path, sep=source.delimiter, encoding=source.encoding, header=None, skiprows=source.header_row, dtype=str,
             keep_default_na=False, skip_blank_lines=False, chunksize=chunk_rows,
         )
         for body in reader:
@@ -364,7 +366,7 @@ def _csv_chunks(path: Path, source: ExportSource, header_index: int, chunk_rows:
             frame["_first"] = body[0].astype(object).to_numpy() if 0 in body.columns else ""
             frame[SOURCE_ROW] = np.arange(first_row, first_row + n, dtype=np.int64)
             first_row += n
-            yield frame
+            yield body.reset_index(drop=True), frame
     except pd.errors.EmptyDataError:  # nothing below the header: no lines
         return
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
