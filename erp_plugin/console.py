@@ -82,25 +82,12 @@ def shown_value(value) -> str:
 
 def problem_dict(problem: Problem) -> dict:
     """A problem for scripts: its place, code, severity and message in the chosen language."""
-    return {**problem.as_dict(), "where": where_text(problem), "message": translate(problem.message)}
+    return {**problem.as_dict(), "where": translate(problem.where), "message": translate(problem.message)}
 
 
 def problem_text(problem: Problem) -> str:
     message = translate(problem.message)
-    return f"{where_text(problem)}: {message}" if problem.where else message
-
-
-def where_text(problem: Problem) -> str:
-    """``Sheet!Cell`` as it is; an export row and field in words of the language."""
-    if problem.sheet and problem.cell:
-        return problem.where
-    if problem.row is not None:
-        if problem.field:
-            return _("export row {row}, field {field}", row=problem.row, field=problem.field)
-        return _("export row {row}", row=problem.row)
-    if problem.field:
-        return _("export field {field}", field=problem.field)
-    return problem.where
+    return f"{translate(problem.where)}: {message}" if problem.where else message
 
 
 class Face:

@@ -154,6 +154,12 @@ def chosen() -> str | None:
     return _chosen.get()
 
 
+def written(text: object) -> str:
+    """A message as a file holds it (the Warnings table): in the chosen language, English in a script's call."""
+    language = chosen()
+    return translate(text, language) if language else str(text)
+
+
 def header(name: str) -> str:
     """A result column's header in a workbook: its label in the chosen language, else ``name`` itself."""
     language = chosen()

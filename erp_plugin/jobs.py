@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
-from .i18n import N_, msg
+from .i18n import N_, msg, written
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
@@ -179,8 +179,8 @@ def problems_table(problems: list[Problem], severity: bool = True) -> Table:
     """Problems with their places, errors first, as the ``warnings`` table."""
     columns = ["severity"] * severity + ["where", "row", "field", "code", "message"]
     ordered = sorted(problems, key=lambda p: p.severity != "error")
-    frame = pd.DataFrame([{"severity": p.severity, "where": p.where, "row": p.row, "field": p.field, "code": p.code,
-                           "message": p.message} for p in ordered], columns=columns)
+    frame = pd.DataFrame([{"severity": p.severity, "where": written(p.where), "row": p.row, "field": p.field,
+                           "code": p.code, "message": written(p.message)} for p in ordered], columns=columns)
     frame["row"] = frame["row"].astype("Int64")
     return Table("warnings", frame, {"row": INT})
 

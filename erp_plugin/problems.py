@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
+from .i18n import msg
+
 Severity = Literal["error", "warning"]
 
 
@@ -27,14 +29,16 @@ class Problem:
 
     @property
     def where(self) -> str:
-        """``Sheet!Cell``, ``Sheet``, or ``row N, field F`` — what a user looks for."""
+        """``Sheet!Cell``, ``Sheet``, or ``export row N, field F`` — what a user looks for (a msgid: the faces
+        show it in the chosen language)."""
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         if self.row is not None:
-            place = f"export row {self.row}"
-            return f"{place}, field {self.field}" if self.field else place
+            if self.field:
+                return msg("export row {row}, field {field}", row=self.row, field=self.field)
+            return msg("export row {row}", row=self.row)
         if self.field:
-            return f"export field {self.field}"
+            return msg("export field {field}", field=self.field)
         return self.sheet or self.file or ""
 
     def __str__(self) -> str:

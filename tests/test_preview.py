@@ -39,8 +39,8 @@ def test_one_basket_under_every_tariff_mode_and_payment(tmp_path):
     done = CliRunner().invoke(main, ["preview", str(path)])
     assert done.exit_code == 0, done.output
     rows = results(path)
-    assert rows[0][:10] == ("tariff", "bonus_mode", "payment", "gross", "price_discount", "net", "bonus_accrued",
-                            "reservation_cost", "concession_pct", "monthly_fee")
+    assert rows[0][:10] == ("Tariff", "Bonus mode", "Payment", "Gross", "Price discount", "Net", "Bonus accrued",
+                            "Reservation cost", "Concession %", "Monthly fee")  # the command's language: English
     assert [r[:3] for r in rows[1:]] == [(t, m, p) for t in ("BASE", "PRO") for m in ("bonus", "half", "discount")
                                          for p in ("prepaid", "deferral")]
     by = {r[:3]: r[3:10] for r in rows[1:]}

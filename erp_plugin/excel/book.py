@@ -101,7 +101,7 @@ class FileBook:
         for column, width in enumerate(column_widths(table.frame, table.kinds), start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         for chart in charts_of(table):
-            ws.add_chart(openpyxl_chart(chart, sheet, header, len(rows), first_row))
+            ws.add_chart(openpyxl_chart(chart, sheet, [str(n) for n in table.frame.columns], len(rows), first_row))
         if charts_of(table):  # printed landscape, one page wide, so the chart is not cut in two
             from openpyxl.worksheet.properties import PageSetupProperties
 

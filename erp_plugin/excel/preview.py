@@ -19,13 +19,14 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .. import jobs
-from ..i18n import N_, msg
+from ..i18n import N_, choose, msg, use
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
 from ..parsing import parse_decimal
 from ..problems import InputError, Problem
 from ..tables import PCT, PRICE_DECIMALS, QTY_DECIMALS, TEXT, Table, money
+from ..tariffs.language import workbook_language
 from ..tariffs.model import Client, TariffBook
 from .book import Book, file_book
 from .functions import LONG_AGO, price_as
@@ -203,7 +204,8 @@ def main() -> None:
     book = calling_book()
     copy = book.saved_copy()
     try:
-        fill_preview(book, copy)
+        with use(choose(None, workbook_language(copy))):
+            fill_preview(book, copy)
     finally:
         if copy != book.path:
             copy.unlink(missing_ok=True)

@@ -51,7 +51,7 @@ class ExcelBook:
             if fmt and rows:
                 ws.range((first_row + 1, column), (first_row + len(rows), column)).number_format = fmt
         for chart in charts_of(table):
-            self._chart(ws, chart, header, len(rows), first_row)
+            self._chart(ws, chart, [str(n) for n in table.frame.columns], len(rows), first_row)
 
     @staticmethod
     def _chart(ws, chart, header: list[str], rows: int, first_row: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
-from ..i18n import msg, sheet_title
+from ..i18n import choose, msg, sheet_title, use
 from ..output.year_end_book import SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
@@ -126,7 +126,7 @@ def run_year_end(book: Book, progress=None) -> Outcome:
     for table in tables:
         book.put_table(sheet_title(table.name, table.title), table)
     book.put_table(WARNINGS, jobs.problems_table(problems))
-    book.show("Summary")
+    book.show(sheet_title("summary", "Summary"))
     book.save()
     return Outcome(problems, [sheet_title(t.name, t.title) for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
 
@@ -138,7 +138,9 @@ def run_file(workbook: str | Path, progress=None) -> Outcome:
 
 
 def main() -> None:
-    """xlwings' "Run main": the job on the workbook that called it."""
+    """xlwings' "Run main": the job on the workbook that called it, its sheets and messages in the language of
+    the machine's locale (else Russian)."""
     from .xlwings_book import calling_book
 
-    run_year_end(calling_book())
+    with use(choose()):
+        run_year_end(calling_book())
