@@ -308,7 +308,7 @@ def price_command(face: Face, export: Path, tariffs: Path, out: Path | None, she
                   in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Price every line of an ERP export under the tariff workbook and write the results back."""
     out = _out_needed(out, export, in_place)
-    _refuse_for_dask(engine, out, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, out, in_place=in_place, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
@@ -316,7 +316,7 @@ def price_command(face: Face, export: Path, tariffs: Path, out: Path | None, she
             from . import dask_engine
 
             priced = dask_engine.price(export, tariffs, target, workers, scheduler, skip_bad_lines=skip_bad_lines,
-                                       progress=step)
+                                       progress=step, ledger=ledger)
         else:
             priced = jobs.price(export, tariffs, target, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
     _price_summary(face, priced)
@@ -533,6 +533,7 @@ def accrue_command(face: Face, export: Path, tariffs: Path, as_of, out: Path | N
         table.add_row(str(row.client_id), _money(row.turnover_to_date, units),
                       _money(row.projected_turnover, units), gap, extra)
     face.say(table)
+    _ledger_said(face, getattr(result, "posted", None))
     face.warnings(result.problems.warnings, msg("in the Warnings table"))
     face.wrote(result.written)
 

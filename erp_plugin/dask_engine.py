@@ -27,7 +27,9 @@ tables beside it; or, for an export of at most a sheet's rows, a workbook
 their tables once. A csv export is split as text (erp/csv_text.py) and each bucket parsed by the
 same parsers; an xlsx export (at most a sheet's rows) is the in-process engine's.
 
-Not yet: the ledger (see the README).
+With a ledger, the command posts the buckets in one transaction (``_Posting``).
+
+Not yet: reward lots of ``rebates`` posted to the ledger (see the README).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -49,6 +52,10 @@ from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .problems import InputError, Problem, Problems
 from .tables import Table
 from .tariffs import TariffBook
+
+if TYPE_CHECKING:  # names for the annotations; the ledger (SQLAlchemy) is loaded only when a run posts
+    from .ledger.lots import Opening
+    from .ledger.store import Posted
 
 BUCKETS_PER_WORKER = 4  # more buckets than workers: a slow bucket does not leave a worker idle
 BUCKET_LINES = 500_000  # at most about this many lines a bucket: a worker's memory does not grow with the export
@@ -72,18 +79,20 @@ class DaskRun:
     buckets: int
     lines: int = 0
     parts: list[Path] = field(default_factory=list)
-    rewards_posted: None = None  # the ledger is not posted by the Dask engine
+    posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
+    rewards_posted: None = None  # reward lots: the Dask engine's rebates do not post to the ledger
 
 
 def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
           scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
-          progress=None) -> DaskRun:
-    """Price a parquet export on a Dask cluster into ``out`` (a folder of parquet or csv parts, or a workbook),
-    with the tables beside it as ``<stem>.<table>.<suffix>``. Raises InputError with every problem of every
-    bucket; nothing is written then."""
+          progress=None, ledger: str | Path | None = None) -> DaskRun:
+    """Price a parquet or csv export on a Dask cluster into ``out`` (a folder of parquet or csv parts, or a
+    workbook), with the tables beside it as ``<stem>.<table>.<suffix>``. With a ``ledger`` (or the
+    Settings one) the buckets are priced against it and posted to it in one transaction (``_Posting``).
+    Raises InputError with every problem of every bucket; nothing is written or posted then."""
     book = jobs.load_tariffs(tariffs)
     return _run_buckets(export, book, out, _priced, combine, workers, scheduler,
-                        buckets, skip_bad_lines, progress)
+                        buckets, skip_bad_lines, progress, ledger or book.settings.ledger)
 
 
 def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out: str | Path, workers: int = 2,
@@ -91,8 +100,17 @@ def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out
             progress=None) -> DaskRun:
     """Year-end rebates of fiscal ``year`` (jobs.rebates) on a Dask cluster: each bucket priced and rebated,
     its lines (with ``rebate``) a part of the dataset ``out``; the per-client tables joined in the
-    export's client order and the overviews and summary worked out from them (jobs.year_end_tables)."""
+    export's client order and the overviews and summary worked out from them (jobs.year_end_tables).
+    A workbook whose Settings name a ledger is refused: the year end posts reward lots there, which this
+    engine does not yet."""
     book = jobs.load_tariffs(tariffs)
+    if book.settings.ledger:
+        raise InputError([Problem("engine.ledger", msg("the Settings name the ledger {ledger}, where rebates "
+                                                       "post their lines and reward lots; the Dask engine "
+                                                       "posts priced lines (price, accrue) but not reward lots "
+                                                       "yet: run rebates with --engine local",
+                                                       ledger=book.settings.ledger),
+                                  sheet="Settings")])
     return _run_buckets(export, book, out, functools.partial(_rebated, year=year),
                         functools.partial(combine_year_end, year=year), workers, scheduler, buckets, skip_bad_lines,
                         progress)
@@ -102,11 +120,12 @@ def accrue(export: str | Path, tariffs: str | Path | TariffBook, as_of, out: str
            scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
            progress=None) -> DaskRun:
     """Rebate accruals as of ``as_of`` (jobs.accrue) on a Dask cluster: each bucket priced and accrued (per
-    client), the accruals joined in the in-process engine's order."""
+    client), the accruals joined in the in-process engine's order; with a ledger in the Settings the lines
+    are priced against it and posted, as in process."""
     book = jobs.load_tariffs(tariffs)
     return _run_buckets(export, book, out, functools.partial(_accrued, as_of=as_of),
                         functools.partial(combine_accruals, as_of=as_of), workers, scheduler, buckets, skip_bad_lines,
-                        progress)
+                        progress, book.settings.ledger)
 
 
 def impact(export: str | Path, current: str | Path | TariffBook, proposed: str | Path | TariffBook, out: str | Path,
@@ -270,19 +289,23 @@ def _date_span(export: Path, book: TariffBook):
 
 
 def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
-                 scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress) -> DaskRun:
+                 scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress,
+                 ledger: str | Path | None = None) -> DaskRun:
     """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
-    ``join`` their results into the run's tables, and publish the parts and tables as ``out``."""
+    ``join`` their results into the run's tables, and publish the parts and tables as ``out`` — with a
+    ``ledger``, inside the transaction that posts the buckets."""
     step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
-    with _bucketed(export, out, book, workers, buckets, step) as (work, folders):
-        step(msg("pricing {buckets} buckets", buckets=len(folders)))
+    with _bucketed(export, out, book, workers, buckets, step) as (work, folders), \
+            _posting(ledger, book, str(export), skip_bad_lines) as posting:
+        step(msg("pricing {buckets} buckets and posting them to the ledger", buckets=len(folders)) if posting
+             else msg("pricing {buckets} buckets", buckets=len(folders)))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
         parts.mkdir(parents=True)
         results = _submit(folders, book, workers, scheduler, run_bucket, parts,
-                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish)
+                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish, posting=posting)
         problems = _gathered_problems(results)
         tables = join(results, book)
         if problems.warnings:
@@ -294,7 +317,61 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
             written = _publish(parts, out, tables)
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
-                       sum(r["lines"] for r in results), part_files)
+                       sum(r["lines"] for r in results), part_files, posting.posted if posting else None)
+
+
+@contextlib.contextmanager
+def _posting(ledger: str | Path | None, book: TariffBook, source: str, skip_bad_lines: bool):
+    """The ledger's transaction for a run posted from its buckets (None without a ledger): committed when
+    the block ends without an error (the output published inside it), else nothing is posted; a ledger
+    file the run created is removed then, as the in-process engine does."""
+    if not ledger:
+        yield None
+        return
+    from .ledger.store import open_ledger, transaction
+
+    new_file = "://" not in str(ledger) and not Path(ledger).exists()
+    engine = open_ledger(ledger)
+    try:
+        with transaction(engine) as connection:
+            yield _Posting(connection, book, source, skip_bad_lines)
+    except BaseException:
+        if new_file:
+            engine.dispose()
+            Path(ledger).unlink(missing_ok=True)
+        raise
+
+
+class _Posting:
+    """The buckets of one run posted to the ledger inside its transaction, here in the command: before a
+    bucket is sent, what the ledger holds for its clients (its opening) is read; when its priced lines come
+    back, they are posted. A bucket is posted before the next one's lines are checked against the ledger,
+    so a line identity two buckets share (one document line under two clients) is the conflict it is in
+    process. The buckets' clients are disjoint, so a bucket's opening does not depend on the others'
+    posting, and the figures and entries are those of one run over every line."""
+
+    def __init__(self, connection, book: TariffBook, source: str, skip_bad_lines: bool):
+        self.connection, self.book, self.source, self.skip_bad_lines = connection, book, source, skip_bad_lines
+        self.posted: "Posted | None" = None
+
+    def opening(self, folder: Path) -> "tuple[Opening | None, list[Problem]]":
+        """The bucket's opening, or its read errors."""
+        from .ledger.store import Session
+
+        try:
+            lines = jobs.read(_bucket_file(folder), self.book, skip_bad_lines=self.skip_bad_lines).export.lines
+            return Session(self.connection, lines, self.book).opening(), []
+        except InputError as exc:
+            return None, list(exc.problems)
+
+    def post(self, result: dict, opening: "Opening") -> None:
+        """A priced bucket's lines, and what pricing gave the ledger to keep, posted (as one run)."""
+        from .ledger.store import Session
+
+        lines = result.pop("priced")
+        session = Session(self.connection, lines, self.book)
+        posted = session.post(lines, self.source, opening, result.pop("kept"), self.posted.run_id if self.posted else None)
+        self.posted = posted if self.posted is None else self.posted + posted
 
 
 @contextlib.contextmanager
@@ -461,10 +538,14 @@ def _source_batches(export: Path, columns: dict[str, str]) -> tuple:
     return source.schema.append(pa.field(SOURCE_ROW, pa.int64())), headers[fields["client_id"]], numbered()
 
 
-def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args) -> list:
+def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args, posting=None) -> list:
     """``job(folder, shared, *args)`` for each bucket folder on the cluster — a LocalCluster of ``workers``
     processes started and closed here, or the one at ``scheduler`` — with ``shared`` (the tariff book or
-    books) sent to every worker once; the results in bucket order."""
+    books) sent to every worker once; the results in bucket order. With a ``posting``, each bucket is sent
+    with its opening and posted when it comes back, in bucket order, a few buckets ahead of the posting
+    (the cluster's workers, and one more, at a time): the command holds only those buckets' lines."""
+    from collections import deque
+
     from distributed import Client, LocalCluster
 
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -472,7 +553,29 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
     try:
         with Client(scheduler or cluster) as client:
             sent = client.scatter(shared, broadcast=True)
-            return client.gather([client.submit(job, folder, sent, *args, pure=False) for folder in folders])
+            if posting is None:
+                return client.gather([client.submit(job, folder, sent, *args, pure=False) for folder in folders])
+            results, pending, ahead = [], deque(), len(client.scheduler_info()["workers"]) + 1
+
+            def post_oldest():
+                future, opening = pending.popleft()
+                result = future.result()
+                if not result.get("errors") and not any(r.get("errors") for r in results):
+                    posting.post(result, opening)
+                result.pop("priced", None)
+                results.append(result)
+
+            for folder in folders:
+                opening, errors = posting.opening(folder)
+                if errors:  # its lines are bad: said with the others' problems, nothing posted
+                    results.append({"errors": errors, "warnings": []})
+                    continue
+                pending.append((client.submit(job, folder, sent, *args, opening=opening, pure=False), opening))
+                while len(pending) >= ahead:
+                    post_oldest()
+            while pending:
+                post_oldest()
+            return results
     finally:
         if cluster is not None:
             cluster.close()
@@ -487,14 +590,17 @@ def _bucket_file(folder: Path) -> Path:
     return files[0]
 
 
-def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish) -> dict:
+def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish,
+               opening: "Opening | None" = None) -> dict:
     """One bucket priced by the ordinary job and ``finish``ed (``finish(priced, book)``: the lines to write,
     their result kinds, the tables and what else the join needs), its lines written as its part in
-    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data)."""
+    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data).
+    With an ``opening`` (the ledger's, read by the command) it is priced against it, and its priced lines
+    and what the ledger keeps go back for posting."""
     from .output.write import write_output
 
     try:
-        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines)
+        priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines, opening=opening)
         lines, results, tables, more = finish(priced, book)
     except InputError as exc:
         return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
@@ -502,8 +608,9 @@ def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_ba
     number = int(Path(folder).name.partition("=")[2])  # the split's hive folder: bucket=N
     write_output(priced.source, lines, results, [], parts / f"part-{number:05d}{suffix}",
                  input_kinds=input_kinds(priced.minor_units))
+    posting = {"priced": priced.lines, "kept": priced.kept} if opening is not None else {}
     return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), "results": results,
-            **more}
+            **more, **posting}
 
 
 def _priced(priced: jobs.Priced, book: TariffBook) -> tuple:

@@ -28,6 +28,7 @@ from .tables import INT, PCT, TEXT, Table, money
 from .tariffs import TariffBook, read_tariffs
 
 if TYPE_CHECKING:  # a name for the annotations; the ledger (SQLAlchemy) is loaded only when a run posts
+    from .ledger.lots import Opening
     from .ledger.store import Posted
 
 TARIFFS_NAME = "tariffs.xlsx"
@@ -194,6 +195,7 @@ class Priced:
     minor_units: int
     source: ExportSource | None = None  # where the lines came from, for writing results back later
     posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
+    kept: dict[str, pd.DataFrame] = field(default_factory=dict)  # what pricing gave the ledger to keep
 
     def tables_for_period(self) -> dict[str, Table]:
         """The pricing tables a period job reports too: the coupons issued and used."""
@@ -209,9 +211,13 @@ def price(
     in_place: bool = False,
     progress=None,
     ledger: str | Path | None = None,
+    opening: "Opening | None" = None,
 ) -> Priced:
     """Price every line of an export (SPEC §5) and, with ``out``, write the results back.
 
+    With a ``ledger`` the lines are priced against what it holds and posted to it, in one transaction.
+    ``opening`` instead: what a ledger holds for these lines' clients, read by the caller (the Dask
+    engine, which posts the buckets itself); ``kept`` then has what pricing gives the ledger to keep.
     Raises InputError with every problem (unreadable values, option days beyond
     every bracket, unknown payments or coupons, overdrawn bonus) unless
     ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
@@ -267,9 +273,9 @@ def price(
                 Path(ledger).unlink(missing_ok=True)
             raise
     else:
-        run, tables, problems = priced(RunContext(book, skip_bad_lines))
+        run, tables, problems = priced(RunContext(book, skip_bad_lines, opening=opening))
         write(run.lines, tables)
-    return Priced(run.lines, tables, problems, written, minor_units, data.source, posted)
+    return Priced(run.lines, tables, problems, written, minor_units, data.source, posted, dict(run.kept))
 
 
 def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None,

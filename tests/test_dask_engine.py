@@ -330,3 +330,63 @@ def test_a_workbook_export_and_a_csv_without_skus_are_refused_before_any_work(sa
     assert "the Dask engine reads parquet and csv exports; a workbook holds at most 1 048 575 lines" in said[".xlsx"]
     assert "has no sku column (the codes are in the names" in said[".csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.xlsx", "named.csv"]
+
+
+@pytest.fixture(scope="module")
+def posted_locally(sample):
+    """The export priced in process against an empty SQLite ledger and posted: the reference."""
+    ledger = sample / "local_ledger.sqlite"
+    done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+                           "--out", str(sample / "local_posted.parquet"), "--ledger", str(ledger)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return ledger
+
+
+def _ledger_contents(url) -> dict:
+    """What a ledger holds, as a user would ask it: balances on three days, its lines and entries summed."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from erp_plugin.ledger.store import balances, open_ledger
+
+    engine = open_ledger(str(url))
+    held = {day: balances(engine, day).sort_values("client_id").reset_index(drop=True)
+            for day in (date(2026, 3, 31), date(2026, 9, 30), date(2027, 12, 31))}
+    with engine.connect() as connection:
+        held["lines"] = connection.execute(text(
+            "SELECT count(*), sum(net), sum(bonus_accrued), sum(bonus_redeemed), count(sale_id) FROM lines")).one()
+        held["entries"] = connection.execute(text("SELECT kind, count(*), sum(amount) FROM entries GROUP BY kind "
+                                                  "ORDER BY kind")).all()
+        held["runs"] = connection.execute(text("SELECT count(*), sum(entries) FROM runs")).one()
+    engine.dispose()
+    return held
+
+
+def test_the_ledger_posted_from_the_buckets_holds_what_one_process_posts(sample, posted_locally, tmp_path,
+                                                                          postgres_ledger):
+    """price --ledger on the Dask engine: each bucket priced against the ledger's opening and posted from the
+    command in one transaction, on PostgreSQL through COPY (an SQLite ledger takes the same path but for
+    the inserts, which the in-process tests cover). The ledger then holds what the in-process run posted
+    into SQLite (balances on three days, lines, entries by kind, one run); the lines' figures are the
+    in-process ones; a second run posts nothing new and says so."""
+    ledger = postgres_ledger
+    out = tmp_path / "posted.parquet"
+    command = [*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+               "--out", str(out), "--engine", "dask", "--ledger", str(ledger)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "ledger: posted 6000 new lines" in " ".join(done.stdout.split())
+    same_as_local(sample, out, "local_posted")
+    mine, theirs = _ledger_contents(ledger), _ledger_contents(posted_locally)
+    for key in theirs:
+        if isinstance(theirs[key], pd.DataFrame):
+            pd.testing.assert_frame_equal(mine[key], theirs[key], check_exact=True)
+        else:
+            assert mine[key] == theirs[key], key
+    assert mine["runs"][0] == 1 and mine["lines"][0] == 6000
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "ledger: posted 0 new lines (0 point entries); 6000 lines were posted before" in " ".join(again.stdout.split())
+    assert _ledger_contents(ledger)["lines"] == theirs["lines"]

@@ -46,7 +46,7 @@ from .lots import (
 from .schema import DEBITS, LOTS, MONEY_FIGURES, entries, runs
 from .schema import lines as lines_table
 
-__all__ = ["open_ledger", "session", "post", "post_rewards", "balances", "history", "statement", "liability", "identities"]
+__all__ = ["open_ledger", "session", "transaction", "post", "post_rewards", "balances", "history", "statement", "liability", "identities"]
 
 LOT_KINDS = ("accrual", "refund", "reward")  # in SQL as schema.LOTS says it, so its partial indexes are used
 COMPARED = ("client_id", "sku", "booked_on", "qty", "gross", "net", "bonus_accrued", "bonus_redeemed")
@@ -108,6 +108,12 @@ class Posted:
     added: int  # lines posted by this run
     unchanged: int  # lines the ledger already held with the same figures
     entries: int  # point entries added (lots and debits)
+    run_id: int = 0  # the run's row in ``runs``
+
+    def __add__(self, other: "Posted") -> "Posted":
+        """Two parts of one run posted (the Dask engine's buckets): their counts summed."""
+        return Posted(self.added + other.added, self.unchanged + other.unchanged, self.entries + other.entries,
+                      self.run_id or other.run_id)
 
 
 class Session:
@@ -200,17 +206,22 @@ class Session:
         return documents, uses
 
     def post(self, priced: pd.DataFrame, source: str, opening: Opening,
-             kept: dict[str, pd.DataFrame] | None = None) -> Posted:
+             kept: dict[str, pd.DataFrame] | None = None, run_id: int | None = None) -> Posted:
         """Post the priced lines (conflicts: InputError, nothing posted) and what pricing gave the ledger
-        to keep (``kept``: coupons and qualifying documents); the caller's transaction commits."""
+        to keep (``kept``: coupons and qualifying documents); the caller's transaction commits. A new
+        row in ``runs``, or ``run_id``'s (a part of a run posted before in this transaction; its count
+        of lines grows)."""
         c = self.connection
         rows = priced["source_row"].to_numpy()
         known = self.known.set_index("source_row").reindex(rows)
         seen = known["id"].notna().to_numpy()
         mine = _line_frame(priced, self.identities.loc[rows].reset_index(drop=True))
         self._refuse_conflicts(priced, mine, known, seen)
-        run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=int((~seen).sum()))
-                           ).inserted_primary_key[0]
+        if run_id is None:
+            run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=int((~seen).sum()))
+                               ).inserted_primary_key[0]
+        else:
+            c.execute(runs.update().where(runs.c.id == run_id).values(entries=runs.c.entries + int((~seen).sum())))
         next_line = int(c.execute(select(func.coalesce(func.max(lines_table.c.id), 0))).scalar()) + 1
         line_id = np.where(seen, known["id"].fillna(0).to_numpy(dtype=np.int64), 0)
         line_id[~seen] = next_line + np.arange(int((~seen).sum()))
@@ -223,7 +234,7 @@ class Session:
         new_entries = self._entries(priced, opening, seen, line_id, run_id)
         _append(c, "entries", new_entries[[col.name for col in entries.columns]])
         self._keep_coupons(kept or {}, run_id)
-        return Posted(int((~seen).sum()), int(seen.sum()), len(new_entries))
+        return Posted(int((~seen).sum()), int(seen.sum()), len(new_entries), run_id)
 
     def _keep_coupons(self, kept: dict[str, pd.DataFrame], run_id: int) -> None:
         """Coupons issued or used and qualifying documents: new ones added, uses recorded (a re-run adds nothing)."""
@@ -327,7 +338,8 @@ class Session:
             "kind": np.where(redeemed[debit_at] > 0, "redemption", "reversal"), "client_id": client[debit_at],
             "booked_on": _dates(day[debit_at]), "amount": -pieces["amount"].to_numpy(dtype=np.int64),
             "line_id": line_id[debit_at],
-            "lot_id": [None if r == -1 else (r if r >= 0 else lot_id[r]) for r in refs.tolist()],
+            "lot_id": pd.array([None if r == -1 else (r if r >= 0 else lot_id[r]) for r in refs.tolist()],
+                               dtype="Int64"),  # a debt's debit has none: not a float NaN, which COPY would get as 42.0
             "available_on": None, "expires_on": None, "reward": None, "run_id": run_id,
         })
         return pd.concat([lots, taken], ignore_index=True)
@@ -372,7 +384,8 @@ def _dates(day_numbers) -> np.ndarray:
 
 def _temporary(connection: Connection, name: str, frame: pd.DataFrame, columns: str) -> None:
     """A temporary table of this transaction, filled with ``frame`` (its columns in the table's order)."""
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":  # made again by the next part of a run in the same transaction
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{name}")
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
     else:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
@@ -434,10 +447,18 @@ def _plain(column: pd.Series) -> list:
 def session(engine: Engine, lines: pd.DataFrame, book) -> Iterator[Session]:
     """A run on the ledger: the transaction and its write lock for the whole run; committed when
     the block ends without an error (the output files written inside it), else nothing is posted."""
+    with transaction(engine) as connection:
+        yield Session(connection, lines, book)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """The transaction of a run posted in parts (a Session a part, each posted before the next one is
+    made, so a part finds what the earlier ones posted), holding the ledger's write lock throughout."""
     with writing(engine) as connection:
         if connection.dialect.name == "sqlite":  # index pages stay in the process while the run inserts
             connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
-        yield Session(connection, lines, book)
+        yield connection
 
 
 LOT_VALUES = f"""
