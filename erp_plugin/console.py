@@ -209,7 +209,7 @@ class _Stages:
         self.task = None
         self.stage = None
         self.started = 0.0
-        self.done = None
+        self.done = self.total = None
 
     def step(self, stage, done: int | None = None, total: int | None = None) -> None:
         if stage != self.stage:
@@ -219,7 +219,7 @@ class _Stages:
         if total is not None and done is not None and done > total:
             total = done  # an estimated total (a csv's lines from its size) passed: the count is what is true
         self.bar.update(self.task, completed=done, total=total)
-        self.done = done
+        self.done, self.total = done, total
 
     def close(self) -> None:
         if self.task is None:
@@ -230,8 +230,11 @@ class _Stages:
             stage = translate(self.stage)
             if self.done is None:
                 said = _("{stage}: {seconds} s", stage=stage, seconds=seconds)
-            else:
+            elif self.total is None:
                 said = _("{stage} ({count}): {seconds} s", stage=stage, count=count_text(self.done), seconds=seconds)
+            else:
+                said = _("{stage} ({count} of {total}): {seconds} s", stage=stage, count=count_text(self.done),
+                         total=count_text(self.total), seconds=seconds)
             self.log.print(Text(said, style="dim"))
         self.task = None
 

@@ -227,6 +227,8 @@ def price(
     from .pipeline import RunContext, nothing_to_price, price_lines
 
     step = progress or (lambda *_: None)
+    if not isinstance(tariffs, TariffBook):
+        step(N_("reading the tariff workbook"))
     book = _book(tariffs)
     minor_units = book.settings.minor_units
     step(N_("reading the export"))

@@ -196,7 +196,7 @@ def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, .
     problems: list[Problem] = []
     tables: dict[str, Table] = {}
     kept: dict[str, pd.DataFrame] = {}
-    stage = msg("pricing {lines} lines", lines=len(lines))
+    stage = msg("pricing {lines} lines", lines=f"{len(lines):,}".replace(",", " "))
     for done, plugin in enumerate(plugins):
         if progress is not None:
             progress(stage, done, len(plugins))

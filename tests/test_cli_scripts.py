@@ -104,7 +104,7 @@ def test_quiet_prints_nothing_on_success_and_verbose_lists_every_warning(tmp_pat
     shown = [line for line in verbose.stderr.splitlines() if line.startswith("  warning ")]
     warnings = list(csv.DictReader(io.StringIO((tmp_path / "v.warnings.csv").read_text(encoding="utf-8-sig"))))
     assert len(shown) == len(warnings) > 10
-    assert "reading the export (210): " in verbose.stderr  # each stage with its count and time
+    assert "reading the export (210 of 210): " in verbose.stderr  # each stage with its count and time
     default = run("price", EXPORT, "--tariffs", TARIFFS, "--out", tmp_path / "d.csv", "--lang", "en")
     assert len([line for line in default.stderr.splitlines() if line.startswith("  warning ")]) == 10
     assert "  warning " not in default.stdout and "price.concession" not in default.stdout  # the summary alone
