@@ -153,8 +153,8 @@ class Face:
             title = _("warnings (first {shown} of {total}; all {where}; -v lists every one)", shown=len(shown),
                       total=len(warnings), where=translate(where))
         else:
-            title = _("warnings")
-        print_problems(shown, title, self.err)
+            title = plural("{count} warning", "{count} warnings", len(warnings))
+        print_problems(shown, title, self.err, counted=False)
 
     def stopped(self, problems: list[Problem], title) -> None:
         """A run stopped on input errors: every problem on stderr (even with --quiet)."""
@@ -239,8 +239,9 @@ class _Stages:
         self.task = None
 
 
-def print_problems(problems: list[Problem], title: str, console: Console) -> None:
-    """Problems grouped by sheet, errors before warnings, each with its place and code.
+def print_problems(problems: list[Problem], title: str, console: Console, counted: bool = True) -> None:
+    """Problems grouped by sheet, errors before warnings, each with its place and code; the title with the
+    count of each (``counted``).
 
     A problem with the file itself (missing, not a workbook, ...) is one plain line.
     """
@@ -250,9 +251,12 @@ def print_problems(problems: list[Problem], title: str, console: Console) -> Non
         return
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    head = Text(f"{title}: ")
-    head.append(plural("{count} error", "{count} errors", errors), style="bold red" if errors else "green")
-    head.append(", " + plural("{count} warning", "{count} warnings", warnings), style="yellow" if warnings else "")
+    if counted:
+        head = Text(f"{title}: ")
+        head.append(plural("{count} error", "{count} errors", errors), style="bold red" if errors else "green")
+        head.append(", " + plural("{count} warning", "{count} warnings", warnings), style="yellow" if warnings else "")
+    else:
+        head = Text(title, style="yellow")
     console.print(head)
     groups: dict[str, list[Problem]] = defaultdict(list)
     for problem in problems:
