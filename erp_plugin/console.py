@@ -73,8 +73,6 @@ def plain_value(value):
 def shown_value(value) -> str:
     if isinstance(value, Money):
         return money_text(value, value.units)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
     if isinstance(value, int) or hasattr(value, "item"):
         return count_text(value)
     return translate(value)
