@@ -64,6 +64,13 @@ def msg(template: str, **params) -> Message:
     return Message(template, **params)
 
 
+def joined(separator: str, items) -> Message:
+    """``items`` (messages or text) joined by ``separator``, each translated in its turn: a list of hints."""
+    items = list(items)
+    template = "{separator}".join(f"{{item{i}}}" for i in range(len(items)))
+    return Message(template, separator=separator, **{f"item{i}": item for i, item in enumerate(items)})
+
+
 def N_(template: str) -> Message:  # noqa: N802 — gettext's name for a message marked for extraction
     """A message without values (a fragment placed into another, a label kept in a constant)."""
     return Message(template)

@@ -132,7 +132,7 @@ def start_report(tariffs, out, progress):
 def _check_workbook(path: Path) -> None:
     from .xlsx import check_workbook
 
-    problem = check_workbook(path, "tariff workbook")
+    problem = check_workbook(path, N_("tariff workbook"))
     if problem:
         raise InputError([problem])
 

@@ -361,8 +361,7 @@ class _Prolog:
 
 
 def _doctype_message() -> str:
-    return ("declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
-            "refused unread")
+    return (msg("declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; refused unread"))
 
 
 def _looks_like_xml(chunk: bytes) -> bool:

@@ -151,7 +151,7 @@ def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[Ex
     if not path.exists():
         raise ExportError(Problem("file.missing", msg("no such file; check the path of the export"), file=file))
     if suffix in XLSX_SUFFIXES:
-        problem = check_workbook(path, "export")
+        problem = check_workbook(path, N_("export"))
         if problem:
             raise ExportError(problem)
         return load_xlsx(path, columns, sheet, CHUNK_ROWS)

@@ -31,7 +31,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from ..i18n import Message, msg
+from ..i18n import N_, Message, msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from .header import HEADER_SCAN_ROWS, ExportError, ExportSource, find_header, no_header
@@ -329,7 +329,7 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
                                                     delimiter=delimiter, lines=HEADER_SCAN_ROWS, exc=exc), file=file)) from None
     header_index, fields, complete = find_header(scanned, columns)
     if not complete:
-        raise no_header(file, scanned, columns, "the file")
+        raise no_header(file, scanned, columns, N_("the file"))
     headers = list(scanned[header_index])
     source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter,
                           _estimated_rows(path, sample, head_lines, header_index))

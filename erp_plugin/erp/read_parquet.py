@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..i18n import msg
+from ..i18n import N_, msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from .fields import REQUIRED_FIELDS
@@ -36,7 +36,7 @@ def load_parquet(path: Path, columns: Mapping[str, str], batch_rows: int) -> tup
     headers = list(metadata.schema.to_arrow_schema().names)
     fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
-        raise no_header(file, [headers], columns, "the file")
+        raise no_header(file, [headers], columns, N_("the file"))
     source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields, rows=metadata.num_rows)
     text = {name for name in fields if name in TEXT_FIELDS}
     numbered = SOURCE_ROW in headers  # a part of a bigger export (the Dask engine's buckets) keeps its rows

@@ -53,7 +53,7 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
             rows = max((ws.end[0] + 1) - (header_index + 1), 0) if ws.end else 0
             source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields, rows=rows)
             return source, _xlsx_chunks(ws, header_index, fields, first_col, chunk_rows)
-    raise no_header(file, closest[2], columns, f"sheet {closest[1]}")
+    raise no_header(file, closest[2], columns, msg("sheet {sheet}", sheet=closest[1]))
 
 
 def _unreadable(exc: BaseException, file: str, sheet: str | None) -> BaseException:

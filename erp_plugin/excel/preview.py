@@ -194,7 +194,7 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
 def run_file(tariffs: str | Path, today: date | None = None) -> Outcome:
     """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
     as of the sheet's date (blank: ``today``); problems go on the sheet."""
-    return fill_preview(file_book(tariffs, "tariff workbook"), tariffs, today)
+    return fill_preview(file_book(tariffs, N_("tariff workbook")), tariffs, today)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
-from ..i18n import choose, msg, sheet_title, use
+from ..i18n import N_, choose, msg, sheet_title, use
 from ..output.year_end_book import SETTINGS, SETUP
 from ..problems import InputError, Problem
 from ..tables import Table
@@ -134,7 +134,7 @@ def run_year_end(book: Book, progress=None) -> Outcome:
 def run_file(workbook: str | Path, progress=None) -> Outcome:
     """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
     export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet."""
-    return run_year_end(file_book(workbook, "year-end workbook"), progress)
+    return run_year_end(file_book(workbook, N_("year-end workbook")), progress)
 
 
 def main() -> None:
