@@ -121,8 +121,10 @@ def catalog(language: str) -> gettext.GNUTranslations:
 
 
 def translate(text: object, language: str | None = None) -> str:
-    """``text`` in ``language`` (default: ``current()``): a Message through the catalog, its values too;
-    any other text as it is."""
+    """``text`` in ``language`` (default: ``current()``): a Message through the catalog, its values too (an
+    exception raised with a Message counts as it); any other text as it is."""
+    if isinstance(text, BaseException) and text.args and isinstance(text.args[0], Message):
+        text = text.args[0]  # an error raised with a message (MoneyError), placed in another message
     if not isinstance(text, Message):
         return str(text)
     language = language or current()

@@ -197,7 +197,8 @@ def read_priced_columns(path: str | Path, kinds: Mapping[str, ColumnKind], colum
     for name in columns:  # a priced line has every value its run read or computed
         _, bad, blank = parsed[name]
         report(name, bad | (blank & (name in REQUIRED_FIELDS)), "priced.value",
-               lambda value, n=name: f"{n} {shown(value)} is not {EXPECTED[kinds[n].name]}")
+               lambda value, n=name: msg("{field} {value} is not {expected}", field=n, value=shown(value),
+                                         expected=EXPECTED[kinds[n].name]))
     report_overflow(problems, counts, False)
     if problems.errors:
         raise InputError(problems.errors)

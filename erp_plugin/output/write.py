@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..erp.fields import FIELDS
 from ..erp.read import ExportSource
-from ..i18n import sheet_title
+from ..i18n import msg, sheet_title
 from ..lines import SOURCE_ROW
 from ..parallel import ahead
 from ..problems import InputError, Problem
@@ -46,25 +46,28 @@ def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem |
     suffix = out.suffix.casefold()
     same = out.resolve() == source.path.resolve()
     if same and not in_place:
-        return Problem("out.is_input", "is the export itself; give another --out, or --in-place to write into the export", file=str(out))
+        return Problem("out.is_input", msg("is the export itself; give another --out, or --in-place to write "
+                                           "into the export"), file=str(out))
     if source.path.suffix.casefold() == ".xlsm" and suffix == ".xlsx":
-        return Problem("out.macros", "the export has macros (.xlsm); write it to an .xlsm file to keep them", file=str(out))
+        return Problem("out.macros", msg("the export has macros (.xlsm); write it to an .xlsm file to keep them"), file=str(out))
     if suffix == ".xlsm" and source.path.suffix.casefold() != ".xlsm":
-        return Problem("out.macros", "an .xlsm output needs an .xlsm export; write to .xlsx", file=str(out))
+        return Problem("out.macros", msg("an .xlsm output needs an .xlsm export; write to .xlsx"), file=str(out))
     return None
 
 
 def _place_problem(out: Path) -> Problem | None:
     """An --out whose format is not one we write, or whose folder does not exist."""
     if out.suffix.casefold() not in XLSX + FLAT:
-        return Problem("out.format", f"--out must end in .xlsx, .xlsm, .csv or .parquet, not {out.suffix or 'nothing'}",
+        return Problem("out.format", msg("--out must end in .xlsx, .xlsm, .csv or .parquet, not {value}", value=out.suffix or 'nothing'),
                        file=str(out))
     if not out.parent.exists():
-        return Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))
+        return Problem("out.folder", msg("the folder {parent} does not exist", parent=out.parent), file=str(out))
     if out.is_dir():
-        return Problem("out.folder", f"is a folder; give a file in it, such as {out / ('priced' + out.suffix)}", file=str(out))
+        return Problem("out.folder", msg("is a folder; give a file in it, such as {out}", out=out / ('priced' + out.suffix)), file=str(out))
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        return Problem("out.denied", f"the folder {out.parent} cannot be written to (no permission); choose another --out",
+        return Problem("out.denied", msg("the folder {parent} cannot be written to (no permission); choose "
+                                         "another --out",
+                                         parent=out.parent),
                        file=str(out))
     return None
 

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..parallel import by_blocks
@@ -103,12 +104,13 @@ def _guardrail(lines: pd.DataFrame, ctx: RunContext, found: Findings) -> None:
     for i in over[:1000]:
         found.warn(
             "price.concession",
-            f"the line gives away {lines['concession_pct'].iat[i] / PCT_SCALE:g} % of its gross (discount, bonus and "
-            f"reservation cost), above the {lines['marker'].iat[i]} marker's maximum {limit[i] / PCT_SCALE:g} %",
+            msg("the line gives away {pct:g} % of its gross (discount, bonus and reservation cost), above the "
+                "{marker} marker's maximum {limit:g} %",
+                pct=lines['concession_pct'].iat[i] / PCT_SCALE, marker=lines['marker'].iat[i], limit=limit[i] / PCT_SCALE),
             row=int(rows[i]),
         )
     if len(over) > 1000:
-        found.warn("price.concession", f"and {len(over) - 1000} more lines above their marker's maximum")
+        found.warn("price.concession", msg("and {more} more lines above their marker's maximum", more=len(over) - 1000))
 
 
 PLUGIN = LinePlugin(
