@@ -261,3 +261,13 @@ def test_each_message_is_given_exactly_the_values_its_msgid_names():
                 if named != given:
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(named ^ given)}")
     assert wrong == []
+
+
+def test_init_describes_the_settings_in_the_chosen_language(tmp_path):
+    for language, currency, blank in (("ru", "код валюты ISO", "пусто: первое условие оплаты"),
+                                      ("en", "ISO currency code", "blank: the first payment option")):
+        assert run("init", tmp_path / language, "--lang", language).exit_code == 0
+        settings = openpyxl.load_workbook(tmp_path / language / "tariffs.xlsx")["Settings"]
+        described = {row[0]: row[2] for row in settings.iter_rows(min_row=2, values_only=True)}
+        assert described["currency"] == currency and described["default_payment"] == blank
+        assert described["language"].startswith(("язык сообщений", "messages, result headers"))
