@@ -335,8 +335,8 @@ def _price_summary(face: Face, priced) -> None:
         face.figure(key, int(row[key]))
     for key in PRICE_MONEY:
         face.figure(key, Money(row[key], priced.minor_units))
-    face.figure("warnings", len(priced.problems.warnings))
-    face.figures_table((*PRICE_COUNTS, *PRICE_MONEY, "warnings"))
+    face.figures_table((*PRICE_COUNTS, *PRICE_MONEY))
+    face.warning_count(priced.problems.warnings)
 
 
 @command(main, "rebates")
@@ -355,7 +355,7 @@ def rebates_command(face: Face, export: Path, tariffs: Path, year: int, out: Pat
                     scheduler: str | None) -> None:
     """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
     out = _out_needed(out, export, in_place)
-    _refuse_for_dask(engine, out, in_place=in_place, ledger=ledger, sheet=sheet)
+    _refuse_for_dask(engine, out, in_place=in_place, sheet=sheet)
     with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
@@ -363,7 +363,7 @@ def rebates_command(face: Face, export: Path, tariffs: Path, year: int, out: Pat
             from . import dask_engine
 
             result = dask_engine.rebates(export, tariffs, year, target, workers, scheduler,
-                                         skip_bad_lines=skip_bad_lines, progress=step)
+                                         skip_bad_lines=skip_bad_lines, progress=step, ledger=ledger)
         else:
             result = jobs.rebates(export, tariffs, year, target, sheet, skip_bad_lines, in_place, progress=step,
                                   ledger=ledger)

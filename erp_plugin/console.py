@@ -29,7 +29,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from .i18n import _, column_label, current, plural, translate
-from .problems import Problem
+from .problems import Problem, total, unlisted
 
 INVALID_INPUT = 2
 WARNINGS_SHOWN = 10
@@ -84,7 +84,10 @@ def problem_dict(problem: Problem) -> dict:
 
 
 def problem_text(problem: Problem) -> str:
+    """A problem as a line: its place, its message and, for a grouped warning, the lines it stands for."""
     message = translate(problem.message)
+    if problem.group is not None:
+        message += " " + plural("({count} line)", "({count} lines)", problem.count)
     return f"{translate(problem.where)}: {message}" if problem.where else message
 
 
@@ -139,6 +142,23 @@ class Face:
             table.add_row(column_label(key), shown_value(self.figures[key]))
         self.say(table)
 
+    def warning_count(self, warnings: list[Problem]) -> None:
+        """How many lines the warnings stand for (a grouped warning counts its lines), how many rows the
+        Warnings table lists and how many more a cap counted without listing them: said, and in JSON."""
+        count, left = total(warnings), unlisted(warnings)
+        listed = sum(not w.unlisted for w in warnings)
+        self.figure("warnings", count)
+        self.figure("warnings_listed", listed)
+        self.figure("warnings_not_listed", left)
+        if not warnings:
+            self.say(_("warnings: none"))
+        elif left:
+            self.say(_("warnings: {count} ({listed} in the Warnings table; {left} more counted, not listed)",
+                       count=count_text(count), listed=count_text(listed), left=count_text(left)))
+        else:
+            self.say(_("warnings: {count} ({listed} in the Warnings table)", count=count_text(count),
+                       listed=count_text(listed)))
+
     # ------------------------------------------------------------------ problems
 
     def warnings(self, warnings: list[Problem], where) -> None:
@@ -164,7 +184,7 @@ class Face:
     def finish(self, exit_code: int = 0) -> None:
         """One JSON object with --json; then the exit code."""
         if self.as_json:
-            errors = sum(p.severity == "error" for p in self.reported)
+            errors = total(p for p in self.reported if p.severity == "error")
             payload = {
                 "command": self.command,
                 "ok": exit_code == 0,
@@ -172,7 +192,7 @@ class Face:
                 "language": current(),
                 "summary": {key: plain_value(value) for key, value in self.figures.items()},
                 "errors": errors,
-                "warnings": len(self.reported) - errors,
+                "warnings": total(p for p in self.reported if p.severity == "warning"),
                 "problems": [problem_dict(p) for p in self.reported],
                 "files": self.files,
             }

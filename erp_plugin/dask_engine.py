@@ -27,9 +27,9 @@ tables beside it; or, for an export of at most a sheet's rows, a workbook
 their tables once. A csv export is split as text (erp/csv_text.py) and each bucket parsed by the
 same parsers; an xlsx export (at most a sheet's rows) is the in-process engine's.
 
-With a ledger, the command posts the buckets in one transaction (``_Posting``).
+With a ledger, the command posts the buckets (and a year end's reward lots) in one transaction (``_Posting``).
 
-Not yet: reward lots of ``rebates`` posted to the ledger (see the README).
+Not yet: ``--save-segments`` (see the README).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from . import jobs
 from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
-from .problems import InputError, Problem, Problems
+from .problems import InputError, Problem, Problems, combined
 from .tables import Table
 from .tariffs import TariffBook
 
@@ -80,7 +80,7 @@ class DaskRun:
     lines: int = 0
     parts: list[Path] = field(default_factory=list)
     posted: "Posted | None" = None  # what the run posted to the ledger, when it was given one
-    rewards_posted: None = None  # reward lots: the Dask engine's rebates do not post to the ledger
+    rewards_posted: int | None = None  # reward lots added to the ledger (rebates), when given one
 
 
 def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path, workers: int = 2,
@@ -97,23 +97,16 @@ def price(export: str | Path, tariffs: str | Path | TariffBook, out: str | Path,
 
 def rebates(export: str | Path, tariffs: str | Path | TariffBook, year: int, out: str | Path, workers: int = 2,
             scheduler: str | None = None, buckets: int | None = None, skip_bad_lines: bool = False,
-            progress=None) -> DaskRun:
+            progress=None, ledger: str | Path | None = None) -> DaskRun:
     """Year-end rebates of fiscal ``year`` (jobs.rebates) on a Dask cluster: each bucket priced and rebated,
     its lines (with ``rebate``) a part of the dataset ``out``; the per-client tables joined in the
     export's client order and the overviews and summary worked out from them (jobs.year_end_tables).
-    A workbook whose Settings name a ledger is refused: the year end posts reward lots there, which this
-    engine does not yet."""
+    With a ``ledger`` (or the Settings one) the lines are posted as ``price`` posts them, and the year's
+    stamp-card and quest reward lots after them, in the same transaction."""
     book = jobs.load_tariffs(tariffs)
-    if book.settings.ledger:
-        raise InputError([Problem("engine.ledger", msg("the Settings name the ledger {ledger}, where rebates "
-                                                       "post their lines and reward lots; the Dask engine "
-                                                       "posts priced lines (price, accrue) but not reward lots "
-                                                       "yet: run rebates with --engine local",
-                                                       ledger=book.settings.ledger),
-                                  sheet="Settings")])
     return _run_buckets(export, book, out, functools.partial(_rebated, year=year),
                         functools.partial(combine_year_end, year=year), workers, scheduler, buckets, skip_bad_lines,
-                        progress)
+                        progress, ledger or book.settings.ledger, f"(rewards {year})")
 
 
 def accrue(export: str | Path, tariffs: str | Path | TariffBook, as_of, out: str | Path, workers: int = 2,
@@ -290,10 +283,11 @@ def _date_span(export: Path, book: TariffBook):
 
 def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, join, workers: int,
                  scheduler: str | None, buckets: int | None, skip_bad_lines: bool, progress,
-                 ledger: str | Path | None = None) -> DaskRun:
+                 ledger: str | Path | None = None, rewards: str = "") -> DaskRun:
     """Split the export into client buckets, run ``finish`` (what follows pricing) on each on the cluster,
     ``join`` their results into the run's tables, and publish the parts and tables as ``out`` — with a
-    ``ledger``, inside the transaction that posts the buckets."""
+    ``ledger``, inside the transaction that posts the buckets (and the reward lots the buckets give,
+    their run's source named with ``rewards`` after the export's)."""
     step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
@@ -310,6 +304,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         tables = join(results, book)
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
+        rewarded = posting.post_rewards(results, rewards) if posting and rewards else None
         step(N_("writing"))
         if workbook:
             written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
@@ -317,7 +312,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
             written = _publish(parts, out, tables)
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
-                       sum(r["lines"] for r in results), part_files, posting.posted if posting else None)
+                       sum(r["lines"] for r in results), part_files, posting.posted if posting else None, rewarded)
 
 
 @contextlib.contextmanager
@@ -373,6 +368,16 @@ class _Posting:
         posted = session.post(lines, self.source, opening, result.pop("kept"), self.posted.run_id if self.posted else None)
         self.posted = posted if self.posted is None else self.posted + posted
 
+    def post_rewards(self, results: list[dict], label: str) -> int:
+        """The buckets' reward lots (a year end's stamp cards and quests), posted once after the lines, in
+        one order whatever the buckets' (stamps before quests, then by client and key); how many were new."""
+        from .ledger.store import post_reward_lots
+
+        rewards = pd.concat([r["rewards"] for r in results], ignore_index=True)
+        rewards = rewards.assign(_quest=rewards["reward"].str.startswith("quest/")).sort_values(
+            ["_quest", "client_id", "reward"], kind="stable", ignore_index=True).drop(columns="_quest")
+        return post_reward_lots(self.connection, rewards, f"{self.source} {label}", self.book.settings.bonus_expiry_months)
+
 
 @contextlib.contextmanager
 def _bucketed(export: Path, out: Path, book: TariffBook, workers: int, buckets: int | None, step):
@@ -403,12 +408,16 @@ def _split_lines(folders: list[Path]) -> int:
 
 def _gathered_problems(results: list[dict]) -> Problems:
     """The buckets' problems as one run's: every error (raised, in export-row order), else the warnings
-    capped as one run caps them."""
+    as one run lists them (``problems.combined``: grouped warnings joined, the first MAX_LINE_PROBLEMS of
+    a code in export-row order — each bucket listed its own first ones, so these are the run's first —
+    and the rest counted)."""
+    from .pipeline import MAX_LINE_PROBLEMS
+
     errors = [problem for result in results for problem in result.get("errors", [])]
     if errors:
         raise InputError(sorted(errors, key=lambda p: (p.row is None, p.row or 0)))
     problems = Problems()
-    problems.extend(capped([w for result in results for w in result["warnings"]]))
+    problems.extend(combined([w for result in results for w in result["warnings"]], MAX_LINE_PROBLEMS))
     return problems
 
 
@@ -623,14 +632,17 @@ def _rebated(priced: jobs.Priced, book: TariffBook, year: int) -> tuple:
     """What a rebated bucket writes and hands back: the ``rebate`` column, its per-client tables, where each
     client first comes in the export, and its dates (for a year no bucket has lines in)."""
     from .period.rebates import FiscalYear, year_end
+    from .period.rewards import reward_lots
     from .tables import money
 
     result = year_end(priced.lines, book, year)
     fy = FiscalYear.of(book, year)
     days = priced.lines["date"]
+    tables = jobs.client_tables(result, priced, book)
     more = {"first_rows": first_rows(priced.lines), "dates": (days.min(), days.max()),
-            "in_year": bool(((days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))).any())}
-    return result.lines, {"rebate": money(priced.minor_units)}, jobs.client_tables(result, priced, book), more
+            "in_year": bool(((days >= pd.Timestamp(fy.start)) & (days <= pd.Timestamp(fy.end))).any()),
+            "rewards": reward_lots(priced.lines, book, fy.start, fy.end, year, tables["quests"].frame)}
+    return result.lines, {"rebate": money(priced.minor_units)}, tables, more
 
 
 def _accrued(priced: jobs.Priced, book: TariffBook, as_of) -> tuple:
@@ -648,21 +660,6 @@ def _accrued(priced: jobs.Priced, book: TariffBook, as_of) -> tuple:
 def first_rows(lines: pd.DataFrame) -> pd.Series:
     """Each client's first export row, by client id: the order the in-process engine lists clients in."""
     return pd.Series(lines[SOURCE_ROW].to_numpy()).groupby(lines["client_id"].astype(str).to_numpy()).min()
-
-
-def capped(warnings: list[Problem]) -> list[Problem]:
-    """The buckets' warnings as one run lists them: per code (in the order codes first come), in export-row
-    order, the first MAX_LINE_PROBLEMS — each bucket listed its first ones, so these are the run's first."""
-    from .pipeline import MAX_LINE_PROBLEMS
-
-    by_code: dict[str, list[Problem]] = {}
-    for warning in warnings:
-        by_code.setdefault(warning.code, []).append(warning)
-    kept = []
-    for listed in by_code.values():
-        rowed = sorted((w for w in listed if w.row is not None), key=lambda w: w.row)[:MAX_LINE_PROBLEMS]
-        kept += rowed + list(dict.fromkeys(w for w in listed if w.row is None))
-    return kept
 
 
 def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:

@@ -177,13 +177,16 @@ def warnings_table(problems: Problems) -> Table:
 
 
 def problems_table(problems: list[Problem], severity: bool = True) -> Table:
-    """Problems with their places, errors first, as the ``warnings`` table."""
-    columns = ["severity"] * severity + ["where", "row", "field", "code", "message"]
+    """Problems with their places, errors first, as the ``warnings`` table; ``count``: the lines each
+    stands for (a grouped warning's, at its worst line's row; a cap's note's, without a row)."""
+    columns = ["severity"] * severity + ["where", "row", "field", "code", "message", "count"]
     ordered = sorted(problems, key=lambda p: p.severity != "error")
     frame = pd.DataFrame([{"severity": p.severity, "where": written(p.where), "row": p.row, "field": p.field,
-                           "code": p.code, "message": written(p.message)} for p in ordered], columns=columns)
+                           "code": p.code, "count": p.count, "message": written(p.message)} for p in ordered],
+                         columns=columns)
     frame["row"] = frame["row"].astype("Int64")
-    return Table("warnings", frame, {"row": INT})
+    frame["count"] = frame["count"].astype("Int64")
+    return Table("warnings", frame, {"row": INT, "count": INT})
 
 
 @dataclass(frozen=True)

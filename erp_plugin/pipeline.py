@@ -36,7 +36,7 @@ import pandas as pd
 
 from .i18n import msg
 from .lines import SOURCE_ROW, LineColumn, declared, with_columns
-from .problems import InputError, Problem
+from .problems import InputError, Problem, not_listed
 from .tables import Table
 from .tariffs.model import TariffBook
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "erp_plugin.line_plugins"
 MAX_PASSES = 5
-MAX_LINE_PROBLEMS = 1000  # per code; the rest are counted
+MAX_LINE_PROBLEMS = 1000  # listed per code; the rest are counted in one note
 
 
 @dataclass(frozen=True)
@@ -100,14 +100,22 @@ class Findings:
         self.problems += [Problem(code, text, row=row, field=field_name) for row, text in zip(rows.tolist(), texts)]
 
     def warn(self, code: str, message: str, row: int | None = None, field_name: str | None = None) -> None:
-        """A warning about a priced line (it is priced all the same); capped per code."""
+        """A warning about a priced line (it is priced all the same); listed up to MAX_LINE_PROBLEMS per
+        code, the rest counted in one note (``problems.not_listed``)."""
         seen = self._counts.get(code, 0)
         self._counts[code] = seen + 1
         if seen < MAX_LINE_PROBLEMS:
             self.problems.append(Problem(code, message, "warning", row=row, field=field_name))
 
+    def warn_unlisted(self, code: str, count: int) -> None:
+        """``count`` more warnings of ``code`` that the plugin counted beyond MAX_LINE_PROBLEMS without
+        making them: the note of ``result`` counts them."""
+        self._counts[code] = self._counts.get(code, 0) + count
+
     def result(self, lines: pd.DataFrame, patches: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> PluginResult:
-        return PluginResult(lines, tuple(self.problems), MappingProxyType(dict(self.tables)),
+        notes = [not_listed(code, seen - MAX_LINE_PROBLEMS, "warning")
+                 for code, seen in self._counts.items() if seen > MAX_LINE_PROBLEMS]
+        return PluginResult(lines, (*self.problems, *notes), MappingProxyType(dict(self.tables)),
                             MappingProxyType(dict(self.kept)), MappingProxyType(dict(patches or {})))
 
 
@@ -170,7 +178,8 @@ class PricingRun:
 def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None,
                 progress=None) -> PricingRun:
     """Price ``lines`` (the engine's representation: lines.py); raises InputError with every bad line
-    unless ``ctx.skip_bad_lines``. ``progress(stage, plugins run, plugins)`` is called after each plugin."""
+    unless ``ctx.skip_bad_lines``.
+    ``progress(stage, plugins run, plugins)`` is called after each plugin."""
     plugins = line_plugins() if plugins is None else plugins
     skipped: list[Problem] = []
     for _ in range(MAX_PASSES):
@@ -289,6 +298,5 @@ def _capped(problems: list[Problem]) -> list[Problem]:
             kept.append(problem)
     for code, count in by_code.items():
         if count > MAX_LINE_PROBLEMS:
-            kept.append(Problem(code, msg("and {more} more lines with the same problem", more=count - MAX_LINE_PROBLEMS),
-                                kept[0].severity if kept else "error"))
+            kept.append(not_listed(code, count - MAX_LINE_PROBLEMS, kept[0].severity))
     return kept

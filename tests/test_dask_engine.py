@@ -53,30 +53,52 @@ def same_as_local(folder: Path, out: Path, local: str = "local", tables: tuple[s
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
 
 
-def test_a_local_cluster_of_two_processes_prices_as_the_local_engine(sample, tmp_path):
-    out = tmp_path / "priced.parquet"
-    done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
-                           "--out", str(out), "--engine", "dask", "--workers", "2"], capture_output=True, text=True)
+def test_a_local_cluster_of_two_processes_prices_as_the_local_engine(sample, posted_locally, tmp_path):
+    """Priced on the cluster and posted to an SQLite ledger from the command: the lines and tables are those
+    of the in-process run against an empty ledger, and the ledger holds what that run posted; the same
+    export again posts nothing new and says so."""
+    out, ledger = tmp_path / "priced.parquet", tmp_path / "ledger.sqlite"
+    command = [*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
+               "--out", str(out), "--engine", "dask", "--workers", "2", "--ledger", str(ledger)]
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert out.is_dir() and len(list(out.glob("part-*.parquet"))) > 1  # a dataset of parts
-    same_as_local(sample, out)
-    assert "lines 6 000" in " ".join(done.stdout.split())
+    same_as_local(sample, out, "posted_price")
+    said = " ".join(done.stdout.split())
+    assert "lines 6 000" in said and "ledger: posted 6000 new lines" in said
+    mine, theirs = _ledger_contents(ledger), _ledger_contents(posted_locally["price"])
+    _same_ledger(mine, theirs)
+    assert mine["runs"][0] == 1 and mine["lines"][0] == 6000
+    again = subprocess.run(command, capture_output=True, text=True)  # the same export again: nothing new
+    assert again.returncode == 0, again.stderr
+    assert ("ledger: posted 0 new lines (0 point entries); 6000 lines were posted before and are unchanged"
+            in " ".join(again.stdout.split()))
+    assert _ledger_contents(ledger)["lines"] == theirs["lines"]
 
 
-def test_rebates_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
+def test_rebates_on_a_local_cluster_as_the_local_engine(sample, posted_locally, tmp_path, postgres_ledger):
     """Year-end rebates in client buckets: the lines' rebate and every table — per-client ones in the
-    export's client order, the overviews and summary worked out from them — equal to the in-process run's."""
+    export's client order, the overviews and summary worked out from them — equal to the in-process run's.
+    With a PostgreSQL ledger: every bucket priced against its opening and posted from the command in one
+    transaction (COPY), the stamp-card reward lots after the lines; the ledger then holds what the
+    in-process run posted into SQLite (balances on three days, lines, entries by kind)."""
     out = tmp_path / "rebated.parquet"
-    done = subprocess.run([*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
-                           "--year", "2026", "--out", str(out), "--engine", "dask", "--workers", "2"],
-                          capture_output=True, text=True)
+    command = [*ERP_PLUGIN, "rebates", str(sample / "export.parquet"), "--tariffs", str(sample / "stamps.xlsx"),
+               "--year", "2026", "--out", str(out), "--engine", "dask", "--workers", "2", "--ledger", postgres_ledger]
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(p.name.replace("local_rebates", "rebated") for p in sample.glob("local_rebates*"))
-    same_as_local(sample, out, "local_rebates", ("rebates", "credit_notes", "coupons", "tiers", "stamps", "quests",
+    assert written == sorted(p.name.replace("posted_rebates", "rebated") for p in sample.glob("posted_rebates*"))
+    same_as_local(sample, out, "posted_rebates", ("rebates", "credit_notes", "coupons", "tiers", "stamps", "quests",
                                                   "turnover_steps", "rebate_by_tier", "summary", "warnings"))
     assert pq.read_table(out.with_name("rebated.rebates.parquet")).num_rows > 100  # clients of every bucket
     assert "fiscal year 2026" in done.stdout
+    mine, theirs = _ledger_contents(postgres_ledger), _ledger_contents(posted_locally["rebates"])
+    _same_ledger(mine, theirs)
+    rewards = dict((kind, (count, amount)) for kind, count, amount in mine["entries"])["reward"]
+    assert rewards[0] > 1000 and rewards[1] == rewards[0] * 100_000  # 1 000.00 points a completed column
+    said = " ".join(done.stdout.split())
+    assert f"ledger: posted 6000 new lines; {rewards[0]} new reward lots" in said
 
 
 def test_accruals_on_a_local_cluster_as_the_local_engine(sample, tmp_path):
@@ -334,13 +356,23 @@ def test_a_workbook_export_and_a_csv_without_skus_are_refused_before_any_work(sa
 
 @pytest.fixture(scope="module")
 def posted_locally(sample):
-    """The export priced in process against an empty SQLite ledger and posted: the reference."""
-    ledger = sample / "local_ledger.sqlite"
-    done = subprocess.run([*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
-                           "--out", str(sample / "local_posted.parquet"), "--ledger", str(ledger)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return ledger
+    """The export priced, and rebated, in process against empty SQLite ledgers and posted: the references.
+    The rebates under a stamp card whose column fills with one document of 100.00 or more
+    (``stamps.xlsx``), so that most clients earn reward lots (the sample's clients have 1–2 documents)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(sample / "tariffs.xlsx")
+    card = {row[0].value: row[1] for row in book["StampCard"].iter_rows(min_row=2)}
+    card["cells_per_column"].value, card["min_document"].value = 1, 100
+    book.save(sample / "stamps.xlsx")
+    ledgers = {}
+    for command, tariffs in ((["price"], "tariffs.xlsx"), (["rebates", "--year", "2026"], "stamps.xlsx")):
+        ledgers[command[0]] = sample / f"local_{command[0]}_ledger.sqlite"
+        done = subprocess.run([*ERP_PLUGIN, *command, str(sample / "export.parquet"), "--tariffs",
+                               str(sample / tariffs), "--out", str(sample / f"posted_{command[0]}.parquet"),
+                               "--ledger", str(ledgers[command[0]])], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    return ledgers
 
 
 def _ledger_contents(url) -> dict:
@@ -355,38 +387,18 @@ def _ledger_contents(url) -> dict:
     held = {day: balances(engine, day).sort_values("client_id").reset_index(drop=True)
             for day in (date(2026, 3, 31), date(2026, 9, 30), date(2027, 12, 31))}
     with engine.connect() as connection:
-        held["lines"] = connection.execute(text(
-            "SELECT count(*), sum(net), sum(bonus_accrued), sum(bonus_redeemed), count(sale_id) FROM lines")).one()
-        held["entries"] = connection.execute(text("SELECT kind, count(*), sum(amount) FROM entries GROUP BY kind "
-                                                  "ORDER BY kind")).all()
-        held["runs"] = connection.execute(text("SELECT count(*), sum(entries) FROM runs")).one()
+        held["lines"] = tuple(connection.execute(text(
+            "SELECT count(*), sum(net), sum(bonus_accrued), sum(bonus_redeemed), count(sale_id) FROM lines")).one())
+        held["entries"] = [tuple(row) for row in connection.execute(text(
+            "SELECT kind, count(*), sum(amount) FROM entries GROUP BY kind ORDER BY kind")).all()]
+        held["runs"] = tuple(connection.execute(text("SELECT count(*), sum(entries) FROM runs")).one())
     engine.dispose()
     return held
 
 
-def test_the_ledger_posted_from_the_buckets_holds_what_one_process_posts(sample, posted_locally, tmp_path,
-                                                                          postgres_ledger):
-    """price --ledger on the Dask engine: each bucket priced against the ledger's opening and posted from the
-    command in one transaction, on PostgreSQL through COPY (an SQLite ledger takes the same path but for
-    the inserts, which the in-process tests cover). The ledger then holds what the in-process run posted
-    into SQLite (balances on three days, lines, entries by kind, one run); the lines' figures are the
-    in-process ones; a second run posts nothing new and says so."""
-    ledger = postgres_ledger
-    out = tmp_path / "posted.parquet"
-    command = [*ERP_PLUGIN, "price", str(sample / "export.parquet"), "--tariffs", str(sample / "tariffs.xlsx"),
-               "--out", str(out), "--engine", "dask", "--ledger", str(ledger)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "ledger: posted 6000 new lines" in " ".join(done.stdout.split())
-    same_as_local(sample, out, "local_posted")
-    mine, theirs = _ledger_contents(ledger), _ledger_contents(posted_locally)
+def _same_ledger(mine: dict, theirs: dict) -> None:
     for key in theirs:
         if isinstance(theirs[key], pd.DataFrame):
             pd.testing.assert_frame_equal(mine[key], theirs[key], check_exact=True)
         else:
             assert mine[key] == theirs[key], key
-    assert mine["runs"][0] == 1 and mine["lines"][0] == 6000
-    again = subprocess.run(command, capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr
-    assert "ledger: posted 0 new lines (0 point entries); 6000 lines were posted before" in " ".join(again.stdout.split())
-    assert _ledger_contents(ledger)["lines"] == theirs["lines"]

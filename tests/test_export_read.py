@@ -9,7 +9,7 @@ import pytest
 
 from erp_plugin import jobs
 from erp_plugin.erp.read import read_export
-from erp_plugin.problems import InputError
+from erp_plugin.problems import InputError, total
 
 NBSP = "\u00a0"
 HEADERS_1C = ["Дата", "Документ", "№", "Код контрагента", "Контрагент", "Артикул", "Номенклатура",
@@ -229,7 +229,10 @@ def test_problems_are_capped_per_field_across_chunks(tmp_path, monkeypatch):
     lines = [["01.03.2026", "Д", 1, "C", "", "S", "", "x", 1, None, None] for _ in range(10)]
     export = read_export(write_1c(tmp_path / "s.xlsx", lines))
     assert len(export.problems.errors) == 5
-    assert str(export.problems.errors[-1]) == "export field qty: and 6 more lines with the same problem in field qty"
+    note = export.problems.errors[-1]
+    assert str(note) == ("export field qty: and 6 more lines with the same problem, counted here but not listed "
+                         "one by one")
+    assert (note.count, note.unlisted, total(export.problems.errors)) == (6, True, 10)  # 4 listed + 6: every line
 
 
 def test_parquet_with_one_shared_dictionary_reads_the_right_values(tmp_path):

@@ -97,3 +97,29 @@ def test_init_writes_a_preview_and_its_script_fills_it(tmp_path):
     rows = results(folder / "tariffs.xlsx")
     assert len(rows) == 73 and rows[1][:3] == ("BASE", "bonus", "prepaid")
     assert jobs.validate(folder / "tariffs.xlsx").ok
+
+
+def test_every_mistake_of_every_basket_line_in_one_run(tmp_path):
+    """Line 6 has two bad cells, line 7 two things pricing refuses, the date is not a date: all five at once
+    (the lines with bad cells are left out of pricing, the others priced to find theirs)."""
+    sheets = book()
+    sheets["Preview"] = [["Preview"], [], ["date", "вчера"], [], HEADER,
+                         ["S", None, "red", "two", -5, 0, 0], ["T", None, "purple", 1, 500, 40, 0], [], [RESULTS_LABEL]]
+    path = write_book(tmp_path / "tariffs.xlsx", sheets)
+    done = CliRunner().invoke(main, ["preview", str(path)])
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    assert sorted((r[1], r[4]) for r in results(path)[1:]) == [
+        ("Preview!B3", "preview.date"), ("Preview!C7", "price.marker"), ("Preview!D6", "preview.number"),
+        ("Preview!E6", "preview.number"), ("Preview!F7", "price.option_days")]
+
+
+def test_basket_and_tariff_workbook_mistakes_together(tmp_path):
+    """A wrong basket cell does not hide the tariff workbook's own errors, nor they the basket's."""
+    sheets = book()
+    sheets["Tariffs"][1][4] = 7  # BASE yellow 7 %, outside the yellow range 3–6
+    sheets["Preview"] = [["Preview"], [], ["date", date(2026, 3, 2)], [], HEADER,
+                         ["S", None, "red", 1, None, 0, 0], [], [RESULTS_LABEL]]
+    path = write_book(tmp_path / "tariffs.xlsx", sheets)
+    assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 2
+    assert sorted((r[1], r[4]) for r in results(path)[1:]) == [
+        ("Preview!E6", "preview.blank"), ("Tariffs!E2", "tariff.discount_range")]

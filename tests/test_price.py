@@ -345,17 +345,61 @@ def test_segment_new_tier_and_window_filters(tmp_path):
     assert figures(priced, "promo_discount") == [(500,), (0,), (1000,), (0,)]
 
 
-def test_concession_above_the_marker_maximum_is_a_warning(tmp_path):
-    sheets = book(Promotions=[PROMO_HEADER, ["ALL5", "discount_pct", 5, "", "", "", "", "", "", "", "", "", ""]])
+def test_the_guardrail_groups_lines_above_their_markers_max_concession(tmp_path):
+    """max_concession_pct per marker (white blank: no check); discount and bonus compared, the reservation
+    cost shown beside; one warning per marker and combination of promotions, at its worst line."""
+    sheets = book(
+        Markers=[["marker", "min_pct", "max_pct", "max_concession_pct"], ["white", 0, 0, ""], ["green", 1, 3, 5],
+                 ["yellow", 3, 6, ""], ["red", 5, 10, 10]],
+        Promotions=[PROMO_HEADER, ["ALL5", "discount_pct", 5, "", "", "", "", "", "", "", "", "", ""],
+                    ["T3", "discount_pct", 3, "", "", "T", "", "", "", "", "", "", ""]])
     priced = price(tmp_path, [
         dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="100", marker="red"),  # 5 + 5 = 10 % = max
-        dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="100", marker="green"),  # 1 + 5 = 6 % > 3 %
+        dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="100", marker="green"),  # 1 + 5 = 6 % > 5 %
+        # PRO green 2 %, all of it bonus (mode bonus): 500 discount + 200 bonus = 7 %, the group's worst
+        dict(doc_id="D2", client_id="C1", sku="S", qty=1, unit_price="100", marker="green"),
+        # 14 days weigh 2 %: kit 0, promotion 5 % = max; reservation cost round(9 500 × 25 % × 14 / 365) = 91
+        # makes the line's concession 5.91 %, but it is not compared
+        dict(doc_id="D3", client_id="C2", sku="S", qty=1, unit_price="100", marker="green", reservation_days=14),
+        dict(doc_id="D4", client_id="C2", sku="S", qty=1, unit_price="100", marker="white"),  # 5 %, no check
+        dict(doc_id="D5", client_id="C2", sku="T", qty=1, unit_price="100", marker="green"),  # 1 + 5 + 3 = 9 %
     ], sheets)
-    assert priced.lines["concession_pct"].tolist() == [100000, 60000]
-    assert [str(p) for p in priced.problems.warnings if p.code == "price.concession"] == [
-        "export row 3: the line gives away 6 % of its gross (discount, bonus and reservation cost), "
-        "above the green marker's maximum 3 %"
+    assert priced.lines["concession_pct"].tolist() == [100000, 60000, 70000, 59100, 50000, 90000]
+    warnings = [p for p in priced.problems.warnings if p.code == "price.concession"]
+    assert [(p.row, p.count, p.group) for p in warnings] == [(4, 2, "green: ALL5"), (7, 1, "green: ALL5, T3")]
+    assert [str(p) for p in warnings] == [
+        "export row 4: green marker with promotion ALL5: discount and bonus above the marker's maximum concession "
+        "of 5 % of gross; the worst line, this one, gives 7 % (its reservation cost, 0 %, beside it, not compared) "
+        "(2 lines)",
+        "export row 7: green marker with promotions ALL5, T3: discount and bonus above the marker's maximum "
+        "concession of 5 % of gross; the worst line, this one, gives 9 % (its reservation cost, 0 %, beside it, "
+        "not compared) (1 line)",
     ]
+    table = priced.tables["warnings"].frame
+    assert table[["row", "count", "code"]].values.tolist() == [[4, 2, "price.concession"], [7, 1, "price.concession"]]
+
+
+def test_the_guardrail_shows_the_reservation_cost_of_the_worst_line(tmp_path):
+    """C2 BASE green 1 %, 7 days weigh 1 %: kit 0; ALL5 5 % > max 4 %; net 9 500, reservation cost
+    round(9 500 × 25 % × 7 / 365) = round(45.55) = 46 kopecks, 0.46 % of gross."""
+    sheets = book(
+        Markers=[["marker", "min_pct", "max_pct", "max_concession_pct"], ["white", 0, 0, ""], ["green", 1, 3, 4],
+                 ["yellow", 3, 6, ""], ["red", 5, 10, ""]],
+        Promotions=[PROMO_HEADER, ["ALL5", "discount_pct", 5, "", "", "", "", "", "", "", "", "", ""]])
+    priced = price(tmp_path, [dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="100", marker="green",
+                                   reservation_days=7)], sheets)
+    assert figures(priced, "price_discount", "reservation_cost") == [(500, 46)]
+    (warning,) = [p for p in priced.problems.warnings if p.code == "price.concession"]
+    assert "gives 5 % (its reservation cost, 0.46 %, beside it, not compared)" in warning.message
+
+
+def test_without_max_concession_pct_nothing_is_compared(tmp_path):
+    """The SPEC's Markers columns alone (no max_concession_pct): no guardrail warning, whatever is given."""
+    sheets = book(Promotions=[PROMO_HEADER, ["ALL50", "discount_pct", 50, "", "", "", "", "", "", "", "", "", ""]])
+    priced = price(tmp_path, [dict(doc_id="D1", client_id="C2", sku="S", qty=1, unit_price="100", marker="white")],
+                   sheets)
+    assert priced.lines["concession_pct"].tolist() == [500000]
+    assert not [p for p in priced.problems.warnings if p.code == "price.concession"]
 
 
 MONEY_COLUMNS = ("gross", "kit_discount", "kit_bonus", "kit_price_discount", "promo_discount", "price_discount", "net",
@@ -491,3 +535,18 @@ def test_ledger_keys_packed_for_sorting_keep_lexsort_order():
         assert _sorted_by(arrays).tolist() == np.lexsort(arrays[::-1]).tolist()
 
     agrees()
+
+
+def test_a_plugins_warnings_beyond_the_cap_are_counted(tmp_path, monkeypatch):
+    """Three returns with no sale to match, one listed: the note counts the other two (no "and N more"
+    warning dropped by the same cap), so the warnings stand for the three lines."""
+    from erp_plugin import pipeline
+    from erp_plugin.plugins import returns
+    from erp_plugin.problems import total, unlisted
+
+    monkeypatch.setattr(pipeline, "MAX_LINE_PROBLEMS", 1)
+    monkeypatch.setattr(returns, "MAX_LINE_PROBLEMS", 1)
+    priced = price(tmp_path, [dict(doc_id=f"R{i}", client_id="C2", sku="S", qty=-1, unit_price="100") for i in range(3)])
+    unmatched = [p for p in priced.problems.warnings if p.code == "price.return_unmatched"]
+    assert [(p.row, p.count, p.unlisted) for p in unmatched] == [(2, 1, False), (None, 2, True)]
+    assert (total(unmatched), unlisted(unmatched)) == (3, 2)

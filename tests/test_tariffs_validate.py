@@ -1,6 +1,7 @@
 """Validation: every problem at once, each with its Sheet!Cell and what would be right."""
 
 from datetime import date
+from decimal import Decimal
 
 import openpyxl
 
@@ -132,6 +133,7 @@ def test_references_between_sheets(book_path):
         "Promotions!C4: discount 120 % is outside 0–100; expected e.g. 5",
         "Columns!B3: header 'код' is already mapped to sku; a header maps to one field",
         "CouponRules!B2: every_n_documents 0 is below 1; expected 1 or more",
+        "CouponRules!D2: valid 'next week' is not end_of_month or days:N (e.g. days:30)",  # the same row's too
         "CouponRules!D3: valid 'days:x' is not end_of_month or days:N (e.g. days:30)",
     ])
     assert messages(problems, "warning") == ["TariffChanges!B3: row changes neither tariff nor bonus_mode; fill one or delete the row"]
@@ -239,3 +241,58 @@ def test_cell_sources_point_at_the_value(tmp_path):
     (problem,) = problems
     assert (problem.sheet, problem.cell, problem.code) == ("Tariffs", "F3", "tariff.discount_range")
     assert problem.as_dict()["where"] == "Tariffs!F3"
+
+
+def test_every_mistake_of_a_row_in_one_run(book_path):
+    """Rows with several mistakes each: every one reported with its cell, in one run."""
+    sheets = minimal_sheets()
+    sheets["Promotions"] = [
+        ["rule_id", "reward", "value", "marker", "payment", "every_nth"],
+        ["P1", "gift", 5, "pink", "card", ""],  # three: the reward, the marker, the payment
+        ["", "discount_pct", "пять", "pink", "", ""],  # three: no rule_id, the value, the marker
+        ["P3", "bonus_multiplier", 0, "", "", 2],  # two: a multiplier of 0, every_nth on a multiplier
+    ]
+    _, problems = read_tariffs(book_path(sheets), TODAY)
+    assert sorted((p.where, p.code) for p in problems if p.severity == "error") == [
+        ("Promotions!A3", "value.blank"), ("Promotions!B2", "promo.reward"), ("Promotions!C3", "type.number"),
+        ("Promotions!C4", "promo.value"), ("Promotions!D2", "ref.marker"), ("Promotions!D3", "ref.marker"),
+        ("Promotions!E2", "ref.payment"), ("Promotions!F4", "promo.every_nth"),
+    ]
+
+
+def test_a_duplicate_key_hides_no_other_mistake_of_its_row(book_path):
+    sheets = minimal_sheets()
+    sheets["Markers"] = [["marker", "min_pct", "max_pct", "max_concession_pct"], ["white", 0, 0, ""],
+                         ["green", 1, 3, 15], ["yellow", 3, 6, 25], ["red", 5, 10, 35],
+                         ["Green", 4, 2, 150]]  # duplicate, min above max, concession above 100
+    sheets["Clients"] = [["client_id", "tariff", "bonus_mode", "tier"], ["C1", "PRO", "bonus", ""],
+                         ["C1", "VIP", "triple", "gold"]]  # duplicate, unknown tariff, mode and tier
+    sheets["Products"] = [["sku", "marker"], ["S-1", "red"], ["S-1", "pink"]]  # duplicate, unknown marker
+    sheets["Promotions"] = [["rule_id", "reward", "value", "marker"], ["P1", "discount_pct", 5, ""],
+                            ["P1", "gift", 120, "pink"]]  # duplicate, reward, marker
+    sheets["Options"] = [["option", "value", "weight_pct"], ["payment", "prepaid", 0], ["payment", "Prepaid", "x"]]
+    book, problems = read_tariffs(book_path(sheets), TODAY)
+    assert book is None
+    assert sorted((p.where, p.code) for p in problems if p.severity == "error") == [
+        ("Clients!A3", "key.duplicate"), ("Clients!B3", "ref.tariff"), ("Clients!C3", "ref.bonus_mode"),
+        ("Clients!D3", "ref.tier"),
+        ("Markers!A6", "key.duplicate"), ("Markers!B6", "marker.range"), ("Markers!D6", "value.range"),
+        ("Options!A3", "key.duplicate"), ("Options!C3", "type.pct"),
+        ("Products!A3", "key.duplicate"), ("Products!B3", "ref.marker"),
+        ("Promotions!A3", "key.duplicate"), ("Promotions!B3", "promo.reward"), ("Promotions!D3", "ref.marker"),
+    ]
+
+
+def test_max_concession_pct_is_read_and_checked(book_path):
+    sheets = minimal_sheets()
+    sheets["Markers"] = [["Маркер", "мин_%", "макс_%", "Макс. уступка, %"], ["white", 0, 0, ""], ["green", 1, 3, "12,5"],
+                         ["yellow", 3, 6, "много"], ["red", 5, 10, -1]]
+    _, problems = read_tariffs(book_path(sheets), TODAY)
+    assert messages(problems) == [
+        "Markers!D4: max_concession_pct 'много' is not a percentage, e.g. 2.5",
+        "Markers!D5: max_concession_pct -1 is negative; expected 0 or more",
+    ]
+    sheets["Markers"][3][3], sheets["Markers"][4][3] = 25, 35
+    book, problems = read_tariffs(book_path(sheets, "b.xlsx"), TODAY)
+    assert [(name, marker.max_concession_pct) for name, marker in book.markers.items()] == [
+        ("white", None), ("green", Decimal("12.5")), ("yellow", Decimal(25)), ("red", Decimal(35))]

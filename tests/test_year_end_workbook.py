@@ -57,7 +57,7 @@ def test_the_year_end_fills_the_workbook_with_exact_figures(tmp_path):
     ]
     assert wb["Rebates"]["B2"].number_format == "#,##0.00" and wb["Rebates"]["C2"].number_format == '0.0###" %"'
     assert sheet_rows(workbook, "Summary")[1][:2] == (2026, __import__("datetime").datetime(2026, 1, 1))
-    assert sheet_rows(workbook, "Warnings") == [("Severity", "Where", "Row", "Field", "Code", "Message")]
+    assert sheet_rows(workbook, "Warnings") == [("Severity", "Where", "Row", "Field", "Code", "Message", "Count")]
     assert wb.active.title == "Summary"
     assert len(wb["Turnover steps"]._charts) == 1 and len(wb["Rebate by tier"]._charts) == 1
     with zipfile.ZipFile(workbook) as package:  # money is stored as the exact decimal, not a float artefact

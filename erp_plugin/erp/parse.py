@@ -24,7 +24,7 @@ from ..lines import SOURCE_ROW, input_kinds
 from ..money import PCT_DECIMALS, MoneyError
 from ..parallel import side_by_side
 from ..parsing import EXCEL_DIGITS, decimals_of, parse_decimal, parse_scaled_column
-from ..problems import Problem, Problems
+from ..problems import Problem, Problems, not_listed
 from ..tables import ColumnKind
 from .arrow_values import parse_arrow_column
 from .fields import FIELDS, REQUIRED_FIELDS
@@ -227,11 +227,9 @@ class Reporter:
 
 
 def report_overflow(problems: Problems, counts: dict, skip_bad: bool) -> None:
-    add = problems.warning if skip_bad else problems.error
-    for (name, code), count in counts.items():
-        if count > MAX_PROBLEMS_PER_FIELD:
-            add(code, msg("and {more} more lines with the same problem in field {field}",
-                          more=count - MAX_PROBLEMS_PER_FIELD, field=name), field=name)
+    """One note per field and code beyond MAX_PROBLEMS_PER_FIELD, counting the lines not listed."""
+    problems.extend(not_listed(code, count - MAX_PROBLEMS_PER_FIELD, "warning" if skip_bad else "error", name)
+                    for (name, code), count in counts.items() if count > MAX_PROBLEMS_PER_FIELD)
 
 
 def line_rows(raw: pd.DataFrame) -> np.ndarray:

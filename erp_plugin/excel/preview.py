@@ -37,13 +37,16 @@ FIGURES = ("gross", "price_discount", "net", "bonus_accrued", "reservation_cost"
 
 @dataclass(frozen=True)
 class Basket:
-    lines: pd.DataFrame  # sheet_row and the BASKET fields, numbers scaled like an export's
+    lines: pd.DataFrame  # sheet_row and the BASKET fields, numbers scaled like an export's; lines with a bad cell left out
     day: date
     results_row: int  # where the results table's header goes
+    problems: tuple[Problem, ...] = ()  # every wrong cell (``Preview!E7``), each line's every one
 
 
 def read_basket(values: list[list], today: date | None = None) -> Basket:
-    """The basket of the Preview sheet, or InputError naming each wrong cell (``Preview!E7``)."""
+    """The basket of the Preview sheet with every wrong cell of every line among its problems (those lines
+    are left out of ``lines``, so that the others can still be priced for their own problems); InputError
+    only when there is no basket to read."""
     aliases = {alias: field for field, names, _required in BASKET for alias in names}
     header_row, columns = None, {}
     for number, row in enumerate(values, start=1):
@@ -64,7 +67,7 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
                 problems.append(Problem("preview.date", msg("{row!r} is not a date; enter a date, or leave it "
                                                             "blank for today",
                                                             row=row[1]), sheet=PREVIEW, cell=f"B{number}"))
-    results_row, records = None, []
+    results_row, records, last = None, [], None
     for number, row in enumerate(values[header_row:], start=header_row + 1):
         if _is_results_label(row):
             results_row = number + 1
@@ -72,20 +75,22 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
         cells = {field: row[c] if c < len(row) else None for field, c in columns.items()}
         if all(v in (None, "") for v in cells.values()):
             continue
-        record = {"sheet_row": number}
+        record, wrong = {"sheet_row": number}, []
         for field, _names, required in BASKET:
-            record[field], problem = _value(field, cells.get(field), required, f"{get_column_letter(columns.get(field, 0) + 1)}{number}")
+            cell = f"{get_column_letter(columns.get(field, 0) + 1)}{number}"
+            record[field], problem = _value(field, cells.get(field), required, cell)
             if problem:
-                problems.append(problem)
-        records.append(record)
-    if not records and not problems:
+                wrong.append(problem)
+        problems += wrong
+        if not wrong:
+            records.append(record)
+        last = number
+    if last is None:
         problems.append(Problem("preview.empty", msg("the basket is empty; fill in at least one line (qty and "
                                                      "unit_price)"),
                                 sheet=PREVIEW, cell=f"A{header_row + 1}"))
-    if problems:
-        raise InputError(problems)
-    last = max(r["sheet_row"] for r in records)
-    return Basket(pd.DataFrame.from_records(records), day, results_row or last + 3)
+    lines = pd.DataFrame.from_records(records, columns=["sheet_row", *(field for field, _n, _r in BASKET)])
+    return Basket(lines, day, results_row or (last or header_row) + 3, tuple(problems))
 
 
 def _value(field: str, value, required: bool, cell: str):
@@ -106,9 +111,9 @@ def _value(field: str, value, required: bool, cell: str):
     if scaled != scaled.to_integral_value() or number < 0 or (field == "qty" and number == 0):
         right = {"qty": N_("a quantity above 0, up to 3 decimals"),
                  "unit_price": N_("a price of 0 or more, up to 4 decimals")}
-        expected = right.get(field, N_("a whole number of days, 0 or more"))
-        return None, Problem("preview.number", msg("{field} {value!r} is not {expected}", field=field, value=value,
-                                                   expected=expected), sheet=PREVIEW, cell=cell)
+        return None, Problem("preview.number", msg("{field} {value!r} is not {expected}",
+                                                   field=field, value=value, expected=right.get(field, N_("a whole number of days, 0 or more"))),
+                             sheet=PREVIEW, cell=cell)
     return int(scaled), None
 
 
@@ -179,8 +184,7 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
                                                              "over)"))])
         values = book.values(PREVIEW)
         basket = read_basket(values, today)
-        tariff_book = jobs.load_tariffs(tariffs)
-        table = what_if(tariff_book, basket)
+        table, tariff_book = _priced(basket, tariffs)
     except InputError as exc:
         if PREVIEW in book.sheet_names():
             book.put_table(PREVIEW, jobs.problems_table(exc.problems), first_row=_results_row(values))
@@ -189,6 +193,25 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
     book.put_table(PREVIEW, table, first_row=basket.results_row)
     book.save()
     return Outcome([], table, tariff_book.settings.minor_units)
+
+
+def _priced(basket: Basket, tariffs: str | Path) -> tuple[Table, TariffBook]:
+    """The basket under every combination, or InputError with every problem at once: the basket's cells,
+    the tariff workbook's, and the pricing's of the basket lines whose cells are right."""
+    problems = list(basket.problems)
+    try:
+        tariff_book = jobs.load_tariffs(tariffs)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    table = None
+    if not basket.lines.empty:
+        try:
+            table = what_if(tariff_book, basket)
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return table, tariff_book
 
 
 def run_file(tariffs: str | Path, today: date | None = None) -> Outcome:

@@ -681,21 +681,26 @@ def post_rewards(engine: Engine, rewards: pd.DataFrame, source: str, expiry_mont
     if rewards.empty:
         return 0
     with writing(engine) as c:
-        known = {key for (key,) in c.execute(select(entries.c.reward).where(entries.c.reward.is_not(None))).all()}
-        fresh = rewards[~rewards["reward"].isin(known)]
-        if fresh.empty:
-            return 0
-        run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=0)).inserted_primary_key[0]
-        first = int(c.execute(select(func.coalesce(func.max(entries.c.id), 0))).scalar()) + 1
-        day = days(fresh["day"].to_numpy())
-        rows = pd.DataFrame({
-            "id": first + np.arange(len(fresh)), "kind": "reward", "client_id": fresh["client_id"].to_numpy(dtype=object),
-            "booked_on": _dates(day), "amount": fresh["amount"].to_numpy(dtype=np.int64), "line_id": None,
-            "lot_id": None, "available_on": _dates(day), "expires_on": _dates(add_months(day, expiry_months)),
-            "reward": fresh["reward"].to_numpy(dtype=object), "run_id": run_id,
-        })
-        _append(c, "entries", rows[[col.name for col in entries.columns]])
-        return len(rows)
+        return post_reward_lots(c, rewards, source, expiry_months)
+
+
+def post_reward_lots(c: Connection, rewards: pd.DataFrame, source: str, expiry_months: int) -> int:
+    """post_rewards inside the caller's transaction."""
+    known = {key for (key,) in c.execute(select(entries.c.reward).where(entries.c.reward.is_not(None))).all()}
+    fresh = rewards[~rewards["reward"].isin(known)]
+    if fresh.empty:
+        return 0
+    run_id = c.execute(insert(runs).values(source=source, posted_at=datetime.now(), entries=0)).inserted_primary_key[0]
+    first = int(c.execute(select(func.coalesce(func.max(entries.c.id), 0))).scalar()) + 1
+    day = days(fresh["day"].to_numpy())
+    rows = pd.DataFrame({
+        "id": first + np.arange(len(fresh)), "kind": "reward", "client_id": fresh["client_id"].to_numpy(dtype=object),
+        "booked_on": _dates(day), "amount": fresh["amount"].to_numpy(dtype=np.int64), "line_id": None,
+        "lot_id": None, "available_on": _dates(day), "expires_on": _dates(add_months(day, expiry_months)),
+        "reward": fresh["reward"].to_numpy(dtype=object), "run_id": run_id,
+    })
+    _append(c, "entries", rows[[col.name for col in entries.columns]])
+    return len(rows)
 
 
 def post(engine: Engine, priced: pd.DataFrame, source: str, book) -> Posted:

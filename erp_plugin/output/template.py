@@ -105,6 +105,9 @@ PROMOTIONS = (  # rule_id, reward, value, from, to, segment, marker, sku, catego
     ("X2-RED", "bonus_multiplier", 2, date(2026, 11, 1), None, "", "red", "", "", "", None, "", None, "", 0),
     ("GOLD1", "discount_pct", 1, None, None, "tier:gold", "", "", "", "", 10, "", None, "", 0),
 )
+# the margin guardrail a distributor sets: what a line of each marker may give away (discount and bonus,
+# promotions included, % of gross) before a warning — above the marker's own range, which promotions go beyond
+MAX_CONCESSION_PCT = {"white": 10, "green": 15, "yellow": 25, "red": 35}
 REBATE_SCALE = ((0, 0), (1_000_000, 1), (3_000_000, 2), (10_000_000, 3), (50_000_000, 5))
 TIERS = (("bronze", None, None), ("silver", 1_000_000, 500_000), ("gold", 5_000_000, 2_000_000))
 STAMP_CARD = (("columns", 3), ("cells_per_column", 4), ("min_document", 10_000), ("reward", 1000))
@@ -121,7 +124,7 @@ def build_workbook(clients: tuple = CLIENTS) -> Workbook:
 
     add_preview(wb)
     _settings(wb)
-    markers = _sheet(wb, "Markers", DEFAULT_MARKERS)
+    markers = _sheet(wb, "Markers", [(*marker, MAX_CONCESSION_PCT[marker[0]]) for marker in DEFAULT_MARKERS])
     for r, (name, _lo, _hi) in enumerate(DEFAULT_MARKERS, start=2):
         markers.cell(row=r, column=1).fill = PatternFill("solid", fgColor=MARKER_FILLS[name])
     _tariffs(wb)

@@ -100,7 +100,7 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
                                              points=format_minor(int(debit_wanted[k]), units, True), spent=format_minor(int(run.short[k]), units, True)), row=int(rows[i]),
                    field_name="qty")
     if len(shorts) > MAX_LINE_PROBLEMS:
-        found.warn("price.return_spent", msg("and {more} more returns of points already spent", more=len(shorts) - MAX_LINE_PROBLEMS))
+        found.warn_unlisted("price.return_spent", len(shorts) - MAX_LINE_PROBLEMS)
     refused = run.refused[redemption]
     if refused.any():  # flagged together, in the lines' order
         bad = np.sort(at[refused])

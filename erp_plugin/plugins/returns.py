@@ -199,7 +199,7 @@ def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_n
                                                  sku_names=sku_names[k], client_names=client_names[k], where=where, want=want[k] / 1000),
                    row=int(rows[returns[k]]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
-        found.warn("price.return_unmatched", msg("and {more} more returns with no sale to match", more=len(unmatched) - MAX_LINE_PROBLEMS))
+        found.warn_unlisted("price.return_unmatched", len(unmatched) - MAX_LINE_PROBLEMS)
 
 
 PLUGIN = LinePlugin("returns", 900, needs=("sign", "client_id", "sku", "qty", "date", *LINE_FIGURES),

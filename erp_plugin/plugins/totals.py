@@ -9,7 +9,10 @@ VAT, else round(net × r / 100), r being the line's own rate, else
 2026-01-01).
 
 concession_pct = (price_discount + bonus_accrued + reservation_cost) / gross ×
-100: what the line costs the seller. Above the marker's max_pct it is a warning.
+100: what the line costs the seller. The margin guardrail compares the part the
+client gets, discount and bonus, with the marker's ``max_concession_pct`` (blank:
+no check) and shows the reservation cost beside it: one warning per marker and
+combination of promotions, with its count of lines, listed at its worst line.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..i18n import msg
+from ..i18n import N_, Message, msg
 from ..lines import with_columns
-from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
+from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of, share_pct
 from ..parallel import by_blocks
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
+from ..problems import Problem
 
 RATE_CHANGE = np.datetime64("2026-01-01", "D")
 DAYS_IN_YEAR = 365
@@ -96,21 +100,73 @@ def _default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _guardrail(lines: pd.DataFrame, ctx: RunContext, found: Findings) -> None:
+    """Lines whose discount and bonus (the concession without the reservation cost, which is the seller's
+    own cost and shown beside it) exceed their marker's ``max_concession_pct`` (blank: no check): one
+    warning per marker and combination of promotions, counting its lines, listed at its worst line."""
     markers = ctx.book.markers
-    limits = np.array([pct_to_scaled(markers[m].max_pct) for m in lines["marker"].cat.categories], dtype=np.int64)
-    limit = limits[lines["marker"].array.codes]
-    over = np.flatnonzero(lines["concession_pct"].to_numpy() > limit)
-    rows = lines["source_row"].to_numpy()
-    for i in over[:1000]:
-        found.warn(
+    names = list(lines["marker"].cat.categories)
+    caps = [markers[name].max_concession_pct for name in names]
+    if all(cap is None for cap in caps):
+        return
+    unchecked = np.iinfo(np.int64).max
+    limit = np.array([unchecked if cap is None else pct_to_scaled(cap) for cap in caps], dtype=np.int64)
+    marker = lines["marker"].array.codes
+    # the whole concession bounds its discount-and-bonus part (both rounded alike): only these can exceed
+    over = np.flatnonzero(lines["concession_pct"].to_numpy() > limit[marker])
+    if not len(over):
+        return
+    gross = np.abs(lines["gross"].to_numpy(dtype=np.int64)[over])
+    given = np.abs(lines["price_discount"].to_numpy(dtype=np.int64)[over]) + np.abs(
+        lines["bonus_accrued"].to_numpy(dtype=np.int64)[over])
+    given_pct = share_pct(given, gross)
+    above = given_pct > limit[marker[over]]
+    over, given_pct, gross = over[above], given_pct[above], gross[above]
+    reserved_pct = share_pct(np.abs(lines["reservation_cost"].to_numpy(dtype=np.int64)[over]), gross)
+    promos, promo = _promotion_groups(lines, ctx)
+    group = marker[over].astype(np.int64) * len(promos) + promo[over]  # (marker, promotions) as one number
+    found_over = pd.DataFrame({"group": group, "given": given_pct, "reserved": reserved_pct,
+                               "row": lines["source_row"].to_numpy()[over]})
+    # each group's worst line: its largest share, the earliest row among equals (hashing: a sort of millions
+    # of lines over their maximum took seconds)
+    at_worst = found_over[given_pct == found_over.groupby("group")["given"].transform("max").to_numpy()]
+    worst = at_worst.loc[at_worst.groupby("group")["row"].idxmin()]
+    counts = np.bincount(group)
+    for line in sorted(worst.itertuples(index=False), key=lambda w: w.row):
+        at, promotions = divmod(line.group, len(promos))
+        name, promotions = names[at], promos[promotions]
+        found.problems.append(Problem(
             "price.concession",
-            msg("the line gives away {pct:g} % of its gross (discount, bonus and reservation cost), above the "
-                "{marker} marker's maximum {limit:g} %",
-                pct=lines['concession_pct'].iat[i] / PCT_SCALE, marker=lines['marker'].iat[i], limit=limit[i] / PCT_SCALE),
-            row=int(rows[i]),
-        )
-    if len(over) > 1000:
-        found.warn("price.concession", msg("and {more} more lines above their marker's maximum", more=len(over) - 1000))
+            msg("{name} marker {promotions}: discount and bonus above the marker's maximum concession of {pct} % "
+                "of gross; the worst line, this one, gives {worst} % (its reservation cost, {reservation} %, beside "
+                "it, not compared)", name=name, promotions=_with(promotions), pct=_pct(limit[at]),
+                worst=_pct(line.given), reservation=_pct(line.reserved)),
+            "warning", row=int(line.row), count=int(counts[line.group]),
+            group=f"{name}: {promotions or '-'}", rank=int(line.given)))
+
+
+def _promotion_groups(lines: pd.DataFrame, ctx: RunContext) -> tuple[list[str], np.ndarray]:
+    """Each line's combination of promotions as a label (``""``: none) and its index into the labels; a
+    coupon counts as ``coupon`` whatever its code, so that coupons do not make a group each."""
+    if "promo_rules" not in lines:
+        return [""], np.zeros(len(lines), dtype=np.int64)
+    rules = {rule.rule_id for rule in ctx.book.promotions}
+    labels = [", ".join(dict.fromkeys(part if part in rules else "coupon" for part in str(category).split(", ")))
+              for category in lines["promo_rules"].cat.categories]
+    unique = list(dict.fromkeys(["", *labels]))
+    remap = np.array([unique.index(label) for label in labels] + [0], dtype=np.int64)  # the last: a blank (-1)
+    return unique, remap[lines["promo_rules"].array.codes]
+
+
+def _with(promotions: str) -> Message:
+    if not promotions:
+        return N_("with no promotion")
+    if ", " in promotions:
+        return msg("with promotions {names}", names=promotions)
+    return msg("with promotion {name}", name=promotions)
+
+
+def _pct(scaled: int) -> str:
+    return f"{scaled / PCT_SCALE:g}"
 
 
 PLUGIN = LinePlugin(

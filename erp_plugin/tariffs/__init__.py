@@ -26,12 +26,12 @@ def read_tariffs(path: str | Path, today: date | None = None) -> tuple[TariffBoo
     collecting = gc.isenabled()
     gc.disable()  # a big Clients sheet makes ~a million objects without cycles: the collector would walk
     try:  # every object of the process again and again (a third of the read in a process that holds pandas)
-        book, defined = read_book(workbook, problems)
+        book, reader = read_book(workbook, problems)
     finally:
         workbook.close()
         if collecting:
             gc.enable()
-    check_book(book, defined, problems, today or date.today())
+    check_book(book, reader.defined, reader.rejected, problems, today or date.today())
     return (None if problems.errors else book), problems
 
 

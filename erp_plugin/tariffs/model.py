@@ -100,6 +100,10 @@ class Marker:
     marker: str = column("key", ("маркер", "цвет"), required=True)
     min_pct: Decimal = column("pct", ("мин_%", "мин", "минимум", "мин_скидка"), required=True, min=ZERO, max=HUNDRED)
     max_pct: Decimal = column("pct", ("макс_%", "макс", "максимум", "макс_скидка"), required=True, min=ZERO, max=HUNDRED)
+    # the margin guardrail: a line whose discount and bonus exceed this share of its gross is a warning
+    max_concession_pct: Decimal | None = column(
+        "pct", ("макс_уступка_%", "макс_уступка", "предел_уступки"), min=ZERO, max=HUNDRED,
+        hint="the most a line may give away (discount and bonus, % of gross) before a warning; blank = no check")
     src: Src = NO_SRC
 
 

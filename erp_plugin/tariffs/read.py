@@ -43,16 +43,19 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 class Row:
     """One data row of a sheet: its typed values by column name, and where it is.
 
-    ``row["tariff"]`` / ``row.get("tariff")`` is the typed value (None when blank or absent);
+    ``row["tariff"]`` / ``row.get("tariff")`` is the typed value (None when blank, wrong or absent);
     ``row.cell("tariff")`` the cell itself, for a message; ``row.record(Client)`` the record
-    the row becomes, each column into its field.
+    the row becomes, each column into its field. ``kept`` is False for a row that cannot be used
+    (a duplicate key, a required value blank or wrong: already reported): its sheet's reader still
+    checks it for every other problem, and leaves it out of the book.
     """
 
-    __slots__ = ("number", "src", "_at", "_values", "_sheet")
+    __slots__ = ("number", "src", "kept", "_at", "_values", "_sheet")
 
-    def __init__(self, number: int, src: m.Src, at: int, values: dict[str, list], sheet: _Sheet):
+    def __init__(self, number: int, src: m.Src, at: int, values: dict[str, list], sheet: _Sheet, kept: bool = True):
         self.number = number
         self.src = src
+        self.kept = kept
         self._at = at  # the row's position among the region's data rows
         self._values = values  # column name -> typed values of every data row
         self._sheet = sheet
@@ -69,9 +72,13 @@ class Row:
 
     def record(self, record: type, **given):
         """``record`` from this row: each of its columns' values into its field (a blank leaves the
-        field's default), then the fields ``given`` (worked out by the sheet's reader)."""
+        field's default), then the fields ``given`` (worked out by the sheet's reader). A row that is
+        not ``kept`` gives a record with None for a required value it lacks: one for the cross-sheet
+        checks (validate.py), never for the book."""
         at = self._at
         fields = {field: values[at] for field, values in self._sheet.fields if values[at] is not None}
+        if not self.kept:
+            fields = {**{field: None for field, _values in self._sheet.fields}, **fields}
         fields.update(given)
         return record(**fields, src=self.src)
 
@@ -118,11 +125,15 @@ class BookReader:
         # Names each sheet defines, rows with errors included, so that a reference to a row
         # that failed on another cell does not add a second, misleading error.
         self.defined: dict[str, set[str]] = defaultdict(set)
+        # Records of rows left out of the book (a duplicate key, a required value or a row rule wrong),
+        # by sheet: validate.py checks their references too, so one problem never hides another.
+        self.rejected: dict[str, list] = defaultdict(list)
 
     # -------------------------------------------------------------- generic
 
     def rows(self, name: str, extra: tuple[Col, ...] = ()) -> Iterator[Row] | None:
-        """Typed rows of sheet ``name``; None when the sheet is absent (the caller decides if that is wrong)."""
+        """Typed rows of sheet ``name``, every one (``Row.kept`` says whether it can be used); None when the
+        sheet is absent (the caller decides if that is wrong)."""
         spec = SHEET[name]
         region = self.wb.region(spec)
         if region is None:
@@ -204,12 +215,13 @@ class BookReader:
                         sheet=region.sheet,
                         cell=f"{key_letter}{number}",
                     )
+                    yield Row(number, m.Src(region.sheet, number, letters), at, values, sheet, kept=False)
                     continue
                 seen[keys[at]] = number
-            # a blank required cell was left to the reader (common_values), so only such rows can lack one
-            if at in later and any(column[at] is None for column in required):
-                continue  # the problem is recorded; a half-read row is not used
-            yield Row(number, m.Src(region.sheet, number, letters), at, values, sheet)
+            # a blank required cell was left to the reader (common_values), so only such rows can lack one;
+            # the problem is recorded, and the half-read row is checked for its others but not used
+            kept = not (at in later and any(column[at] is None for column in required))
+            yield Row(number, m.Src(region.sheet, number, letters), at, values, sheet, kept)
 
     # ---------------------------------------------------------------- sheets
 
@@ -219,6 +231,8 @@ class BookReader:
         refs: dict[str, str] = {}
         reader = CellReader("Settings", self.problems)
         for row in rows or ():
+            if row["key"] is None:
+                continue  # a blank key: reported; its value belongs to no setting
             key = normalize_header(row["key"])
             spec = SETTING.get(key)
             cell = row.cell("value")
@@ -230,7 +244,7 @@ class BookReader:
                                                                             key=row['key'], hint=hint))
                 continue
             value = self._setting(reader, spec, cell)
-            if value is not None:
+            if value is not None and row.kept:
                 found[key] = value
                 refs[key] = cell.ref
             if key == "minor_units" and value is not None:
@@ -300,15 +314,16 @@ class BookReader:
             return {name: m.Marker(name, Decimal(lo), Decimal(hi)) for name, lo, hi in DEFAULT_MARKERS}
         markers = {}
         for row in rows:
-            if row["min_pct"] > row["max_pct"]:
+            low, high = row["min_pct"], row["max_pct"]
+            if low is not None and high is not None and low > high:
                 self.problems.error(
                     "marker.range",
-                    msg("{marker} range {min_pct}–{max_pct} has min above max; swap them", marker=row['marker'], min_pct=plain(row['min_pct']), max_pct=plain(row['max_pct'])),
+                    msg("{value} range {low}–{high} has min above max; swap them", value=row['marker'] or 'the marker', low=plain(low), high=plain(high)),
                     sheet=row.src.sheet,
                     cell=row.cell("min_pct").ref,
                 )
-                continue
-            markers[row["marker"]] = row.record(m.Marker)
+            elif row.kept:
+                markers[row["marker"]] = row.record(m.Marker)
         if not markers and not self._has_errors_on("Markers"):
             self.problems.error("sheet.empty", msg("Markers has no rows; add the markers, e.g. white 0 0"), sheet="Markers")
         return markers
@@ -320,7 +335,7 @@ class BookReader:
             return {}
         tariffs: dict[str, m.Tariff] = {}
         for row in rows:
-            name = "BASE" if row["tariff"].casefold() == "base" else row["tariff"]
+            name = _base_or(row["tariff"])
             discounts = []
             for marker in markers.values():
                 pct = row.get(marker.marker)
@@ -335,7 +350,7 @@ class BookReader:
                         cell=row.cell(marker.marker).ref,
                     )
                 discounts.append((marker.marker, pct))
-            if len(discounts) == len(markers):
+            if row.kept and len(discounts) == len(markers):
                 tariffs[name] = m.Tariff(name, row["monthly_fee"], tuple(discounts), row.src)
         return tariffs
 
@@ -345,39 +360,39 @@ class BookReader:
         seen_payment: dict[str, str] = {}  # payment -> the cell of its first row
         reader = CellReader("Options", self.problems)
         for row in rows or ():
-            option = normalize_header(row["option"])
-            if option not in OPTIONS:
+            option = None if row["option"] is None else normalize_header(row["option"])
+            if option is not None and option not in OPTIONS:
                 near = difflib.get_close_matches(option, OPTIONS, n=1)
                 hint = msg("; did you mean {near}?", near=near[0]) if near else ""
                 reader.error(row.cell("option"), "option.unknown", msg("option {option!r} is not one of "
                                                                        "{options}{hint}",
                                                                        option=row['option'], options=', '.join(OPTIONS), hint=hint))
-                continue
-            if option == "payment":
-                value: int | str = text_of(row["value"])
-                if value.casefold() in seen_payment:
+            value: int | str | None = row["value"]
+            usable = row.kept and option in OPTIONS and value is not None
+            if option == "payment" and value is not None:
+                value = text_of(value)
+                if row.kept and value.casefold() in seen_payment:
                     reader.error(
                         row.cell("value"), "key.duplicate",
                         msg("payment {value!r} is already in Options!{seen_payment}; each must appear once", value=value, seen_payment=seen_payment[value.casefold()]),
                     )
-                    continue
-                seen_payment[value.casefold()] = row.cell("value").ref
-            else:
-                days = reader.read(row.cell("value"), "int", f"{option} value", True, Decimal(0))
-                if days is None:
-                    continue
-                value = days
-            options.append(m.OptionValue(option, value, row["weight_pct"], row.src))
+                    usable = False
+                seen_payment.setdefault(value.casefold(), row.cell("value").ref)
+            elif option in OPTIONS and value is not None:
+                value = reader.read(row.cell("value"), "int", f"{option} value", True, Decimal(0))
+                usable = usable and value is not None
+            if usable and row["weight_pct"] is not None:
+                options.append(m.OptionValue(option, value, row["weight_pct"], row.src))
         return tuple(options)
 
     def bonus_modes(self) -> dict[str, m.BonusMode]:
         rows = self.rows("BonusModes")
         if rows is None:
             return {name: m.BonusMode(name, Decimal(share)) for name, share in DEFAULT_BONUS_MODES}
-        return {r["mode"]: r.record(m.BonusMode) for r in rows}
+        return {r["mode"]: r.record(m.BonusMode) for r in self._kept(rows, m.BonusMode)}
 
     def tiers(self) -> tuple[m.Tier, ...]:
-        return tuple(r.record(m.Tier) for r in self.rows("Tiers") or ())
+        return tuple(r.record(m.Tier) for r in self._kept(self.rows("Tiers"), m.Tier))
 
     def clients(self, tariffs: Names, modes: Names, tiers: Names) -> dict[str, m.Client]:
         clients = {}
@@ -393,12 +408,16 @@ class BookReader:
                 reader.warning(row.cell("email"), "client.email", msg("email {email!r} does not look like an "
                                                                       "address (name@example.ru)",
                                                                       email=email))
-            clients[row["client_id"]] = row.record(
+            client = row.record(
                 m.Client,
                 tariff=_base_or(tariffs.canonical(row.get("tariff"))),
                 bonus_mode=modes.canonical(row.get("bonus_mode")),
                 tier=tiers.canonical(row.get("tier")),
             )
+            if row.kept:
+                clients[row["client_id"]] = client
+            else:
+                self.rejected["Clients"].append(client)
         return clients
 
     def tariff_changes(self, tariffs: Names, modes: Names) -> tuple[m.TariffChange, ...]:
@@ -409,52 +428,49 @@ class BookReader:
                 reader.warning(row.cell("from_date"), "change.empty", msg("row changes neither tariff nor "
                                                                           "bonus_mode; fill one or delete the "
                                                                           "row"))
-            changes.append(
-                row.record(m.TariffChange, tariff=_base_or(tariffs.canonical(row.get("tariff"))),
-                           bonus_mode=modes.canonical(row.get("bonus_mode")))
-            )
+            change = row.record(m.TariffChange, tariff=_base_or(tariffs.canonical(row.get("tariff"))),
+                                bonus_mode=modes.canonical(row.get("bonus_mode")))
+            (changes if row.kept else self.rejected["TariffChanges"]).append(change)
         return tuple(sorted(changes, key=lambda c: (c.client_id, c.from_date)))
 
     def products(self, markers: Names) -> dict[str, m.Product]:
-        return {
-            r["sku"]: r.record(m.Product, marker=markers.canonical(r.get("marker")))
-            for r in self.rows("Products") or ()
-        }
+        def marker(row: Row) -> dict:
+            return {"marker": markers.canonical(row.get("marker"))}
+
+        return {r["sku"]: r.record(m.Product, **marker(r)) for r in self._kept(self.rows("Products"), m.Product, marker)}
 
     def promotions(self, markers: Names) -> tuple[m.Promotion, ...]:
         promotions = []
         reader = CellReader("Promotions", self.problems)
         for row in self.rows("Promotions") or ():
-            reward = row["reward"].casefold()
-            if reward not in ("discount_pct", "bonus_multiplier"):
+            reward, value = (row["reward"] or "").casefold(), row["value"]
+            problems = len(self.problems.items)
+            if row["reward"] is not None and reward not in ("discount_pct", "bonus_multiplier"):
                 reader.error(row.cell("reward"), "promo.reward", msg("reward {reward!r} is not one of "
                                                                      "discount_pct, bonus_multiplier",
                                                                      reward=row['reward']))
-                continue
-            value: Decimal = row["value"]
-            if reward == "discount_pct" and not Decimal(0) < value <= Decimal(100):
+            if reward == "discount_pct" and value is not None and not Decimal(0) < value <= Decimal(100):
                 reader.error(row.cell("value"), "promo.value", msg("discount {value} % is outside 0–100; "
                                                                    "expected e.g. 5",
                                                                    value=plain(value)))
-                continue
-            if reward == "bonus_multiplier" and value <= 0:
+            if reward == "bonus_multiplier" and value is not None and value <= 0:
                 reader.error(row.cell("value"), "promo.value", msg("multiplier {value} must be above 0; "
                                                                    "expected e.g. 2 for double points",
                                                                    value=plain(value)))
-                continue
             if reward == "bonus_multiplier" and row.get("every_nth") is not None:
                 reader.error(row.cell("every_nth"), "promo.every_nth", msg("every_nth applies to discount_pct "
                                                                            "rules only; clear it or set reward "
                                                                            "to discount_pct"))
-                continue
             segment = row.get("segment")
             if segment and segment.casefold() == "new":
                 segment = "new"
-            promotions.append(row.record(m.Promotion, reward=reward, segment=segment, marker=markers.canonical(row.get("marker"))))
+            rule = row.record(m.Promotion, reward=reward or None, segment=segment, marker=markers.canonical(row.get("marker")))
+            good = row.kept and len(self.problems.items) == problems
+            (promotions if good else self.rejected["Promotions"]).append(rule)
         return tuple(promotions)
 
     def rebate_scale(self) -> tuple[m.RebateStep, ...]:
-        return tuple(r.record(m.RebateStep) for r in self.rows("RebateScale") or ())
+        return tuple(r.record(m.RebateStep) for r in self._kept(self.rows("RebateScale"), m.RebateStep))
 
     def stamp_card(self) -> m.StampCard | None:
         rows = self.rows("StampCard")
@@ -463,6 +479,8 @@ class BookReader:
         reader = CellReader("StampCard", self.problems, self.minor_units)
         found: dict[str, object] = {}
         for row in rows:
+            if row["key"] is None:
+                continue  # a blank key: reported; its value belongs to no key
             key = normalize_header(row["key"])
             if key not in STAMP_KEYS:
                 reader.warning(row.cell("key"), "stamp.unknown_key", msg("unknown key {key!r} is ignored; "
@@ -474,7 +492,7 @@ class BookReader:
                 continue  # reported when the row was read
             low = Decimal(1) if kind == "int" else Decimal(0)
             value = reader.read(row.cell("value"), kind, key, True, low)
-            if value is not None:
+            if value is not None and row.kept:
                 found[key] = value
         reward = found.pop("reward", None)
         return m.StampCard(**found, reward=reward, reward_points=self._points(reward))
@@ -485,35 +503,41 @@ class BookReader:
         for row in self.rows("CouponRules") or ():
             valid = (row.get("valid") or "end_of_month").strip().casefold()
             match = re.fullmatch(r"days\s*:\s*(\d+)", valid)
+            good = row.kept
             if valid != "end_of_month" and not (match and int(match.group(1)) > 0):
                 reader.error(row.cell("valid"), "coupon.valid", msg("valid {valid!r} is not end_of_month or "
                                                                     "days:N (e.g. days:30)",
                                                                     valid=row['valid']))
-                continue
+                good = False
             if row["discount_pct"] == 0:
                 reader.error(row.cell("discount_pct"), "coupon.discount", msg("a coupon discount of 0 % gives "
                                                                               "nothing; expected e.g. 30"))
-                continue
-            rules.append(row.record(m.CouponRule, valid_days=int(match.group(1)) if match else None))
+                good = False
+            if good:
+                rules.append(row.record(m.CouponRule, valid_days=int(match.group(1)) if match else None))
         return tuple(rules)
 
     def quests(self) -> tuple[m.Quest, ...]:
         quests = []
         for row in self.rows("Quests") or ():
-            if not row["categories"]:
+            quest = row.record(m.Quest, reward_points=self._points(row.get("reward")))
+            if row["categories"] == ():  # a cell of commas only (a blank one is reported as blank)
                 self.problems.error("quest.categories", msg("categories is empty; list them separated by commas"), sheet=row.src.sheet, cell=row.cell("categories").ref)
-                continue
-            reward = row.get("reward")
-            quests.append(row.record(m.Quest, reward_points=self._points(reward)))
+                self.rejected["Quests"].append(quest)
+            elif row.kept:
+                quests.append(quest)
+            else:
+                self.rejected["Quests"].append(quest)
         return tuple(quests)
 
     def columns(self) -> tuple[m.ColumnMapping, ...]:
-        return tuple(
-            r.record(m.ColumnMapping, field=normalize_header(r["field"])) for r in self.rows("Columns") or ()
-        )
+        def field(row: Row) -> dict:
+            return {"field": row["field"] and normalize_header(row["field"])}
+
+        return tuple(r.record(m.ColumnMapping, **field(r)) for r in self._kept(self.rows("Columns"), m.ColumnMapping, field))
 
     def redemption_estimates(self) -> tuple[m.RedemptionEstimate, ...]:
-        estimates = [r.record(m.RedemptionEstimate) for r in self.rows("RedemptionEstimates") or ()]
+        estimates = [r.record(m.RedemptionEstimate) for r in self._kept(self.rows("RedemptionEstimates"), m.RedemptionEstimate)]
         return tuple(sorted(estimates, key=lambda e: e.from_date))
 
     # ---------------------------------------------------------------- helpers
@@ -527,6 +551,19 @@ class BookReader:
         except ValueError:
             return None
 
+    def _kept(self, rows: Iterator[Row] | None, record: type, given=None) -> Iterator[Row]:
+        """The rows that can be used; each other one's record (with ``given(row)``'s fields) is set aside
+        for the cross-sheet checks."""
+        for row in rows or ():
+            if row.kept:
+                yield row
+            else:
+                self._reject(row, record, **(given(row) if given else {}))
+
+    def _reject(self, row: Row, record: type, **given) -> None:
+        """A row left out of the book, kept for validate.py to check its references."""
+        self.rejected[row.src.sheet].append(row.record(record, **given))
+
     def _has_errors_on(self, sheet: str) -> bool:
         return any(p.sheet == sheet for p in self.problems.errors)
 
@@ -539,8 +576,9 @@ def _base_or(tariff: str | None) -> str | None:
     return "BASE" if tariff is not None and tariff.casefold() == "base" else tariff
 
 
-def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, dict[str, set[str]]]:
-    """Every sheet, in the order their cross-references need; also the names each sheet defines."""
+def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, BookReader]:
+    """Every sheet, in the order their cross-references need; also the reader, which holds the names each
+    sheet defines (``defined``) and the records of the rows left out of the book (``rejected``)."""
     r = BookReader(workbook, problems)
     settings = r.settings()
     markers = r.markers()
@@ -568,4 +606,4 @@ def read_book(workbook: Workbook, problems: Problems) -> tuple[m.TariffBook, dic
         columns=r.columns(),
         redemption_estimates=r.redemption_estimates(),
     )
-    return book, r.defined
+    return book, r

@@ -61,8 +61,10 @@ SHEETS: tuple[SheetSpec, ...] = (
         "Markers",
         aliases=("Маркеры",),
         key=("marker",),
-        about_en="Colour markers of products and the discount range each allows (%).",
-        about_ru="Цветовые маркеры товаров и диапазон скидки каждого (%).",
+        about_en="Colour markers of products, the discount range each allows (%), and max_concession_pct: the most "
+                 "a line may give away (discount and bonus, promotions included, % of gross) before a warning.",
+        about_ru="Цветовые маркеры товаров, диапазон скидки каждого (%) и max_concession_pct: сколько строка может "
+                 "отдать (скидка и бонус вместе с акциями, % от суммы) до предупреждения; пусто — без проверки.",
     ),
     rows_of(
         m.Tariff,

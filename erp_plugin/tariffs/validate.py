@@ -10,6 +10,10 @@ a rule or quest naming a SKU, segment or category nobody has, a tier that can
 never be reached, one exclusive group mixing rewards, a falling rebate scale.
 A plain segment word nobody has is a warning rather than an error: managers
 prepare a promotion before they tag its clients (see docs/decisions.md).
+
+The references of rows the reader left out of the book (a duplicate key, a
+required value or a row rule wrong: ``rejected``) are checked too, so one
+problem of a row never hides another.
 """
 
 from __future__ import annotations
@@ -24,11 +28,18 @@ from .model import Src, TariffBook
 
 
 class Checker:
-    def __init__(self, book: TariffBook, defined: dict[str, set[str]], problems: Problems, today: date):
+    def __init__(self, book: TariffBook, defined: dict[str, set[str]], rejected: dict[str, list], problems: Problems,
+                 today: date):
         self.book = book
         self.defined = defined
+        self.rejected = rejected
         self.problems = problems
         self.today = today
+
+    def every(self, sheet: str, records) -> list:
+        """The sheet's records in the book and those of its rows left out of it (their references are
+        checked all the same), in sheet order."""
+        return sorted([*records, *self.rejected.get(sheet, ())], key=lambda record: record.src.row)
 
     def known(self, sheet: str, name: str, valid) -> bool:
         """Defined on ``sheet``: a valid record, or a row there whose own error is already reported."""
@@ -99,9 +110,10 @@ class Checker:
         tiers = [t.tier for t in book.tiers]
         # 100 000 clients name a handful of tariffs, modes and tiers: each distinct triple is checked,
         # and the clients are walked, to report each wrong one in sheet order, only when one is wrong
-        named = {(c.tariff, c.bonus_mode, c.tier) for c in book.clients.values()}
+        clients = [*book.clients.values(), *self.rejected.get("Clients", ())]
+        named = {(c.tariff, c.bonus_mode, c.tier) for c in clients}
         if any(self._unknown_tariff(t) or self._unknown_mode(m) or self._unknown_tier(r) for t, m, r in named):
-            for client in book.clients.values():
+            for client in self.every("Clients", book.clients.values()):
                 self._tariff_ref(client.src, client.tariff)
                 self._mode_ref(client.src, client.bonus_mode)
                 if self._unknown_tier(client.tier):
@@ -109,8 +121,8 @@ class Checker:
                     self.error(client.src, "tier", "ref.tier", msg("tier {tier!r} is not in Tiers; expected "
                                                                    "one of {listing}",
                                                                    tier=client.tier, listing=listing))
-        for change in book.tariff_changes:
-            if not self.known("Clients", change.client_id, book.clients):
+        for change in self.every("TariffChanges", book.tariff_changes):
+            if change.client_id is not None and not self.known("Clients", change.client_id, book.clients):
                 self.error(change.src, "client_id", "ref.client", msg("client {client_id!r} is not in Clients; "
                                                                       "add it there or fix the id",
                                                                       client_id=change.client_id))
@@ -139,7 +151,7 @@ class Checker:
                                                                 mode=mode, bonus_modes=', '.join(self.book.bonus_modes)))
 
     def products(self) -> None:
-        for product in self.book.products.values():
+        for product in self.every("Products", self.book.products.values()):
             self._marker_ref(product.src, product.marker)
 
     def _marker_ref(self, src: Src, marker: str | None) -> None:
@@ -157,14 +169,15 @@ class Checker:
         client_tiers = {c.tier.casefold() for c in book.clients.values() if c.tier}
         payments = {str(o.value).casefold() for o in book.option_values("payment")}
         groups: dict[str, list] = defaultdict(list)
-        for rule in book.promotions:
+        in_book = {id(rule) for rule in book.promotions}
+        for rule in self.every("Promotions", book.promotions):
             src = rule.src
             self._marker_ref(src, rule.marker)
             if rule.payment and payments and rule.payment.casefold() not in payments:
                 self.error(src, "payment", "ref.payment", msg("payment {payment!r} is not a payment option; "
                                                               "expected one of {payments}",
                                                               payment=rule.payment, payments=', '.join(sorted(payments))))
-            self._window(src, f"promotion {rule.rule_id}", rule.active_from, rule.active_to)
+            self._window(src, f"promotion {rule.rule_id or f'on row {src.row}'}", rule.active_from, rule.active_to)
             if rule.segment and rule.segment != "new":
                 if rule.segment.casefold().startswith("tier:"):
                     tier = rule.segment.split(":", 1)[1].strip()
@@ -192,7 +205,7 @@ class Checker:
                 self.warning(src, "category", "lint.unknown_category", msg("no product has category "
                                                                            "{category!r}",
                                                                            category=rule.category))
-            if rule.group:
+            if rule.group and id(rule) in in_book:  # a rule left out takes no part in its group
                 groups[rule.group.casefold()].append(rule)
         for rules in groups.values():
             rewards = {r.reward for r in rules}
@@ -251,9 +264,10 @@ class Checker:
 
     def quests(self) -> None:
         categories = {p.category.casefold() for p in self.book.products.values() if p.category}
-        for quest in self.book.quests:
-            self._window(quest.src, f"quest {quest.quest_id}", quest.active_from, quest.active_to)
-            if categories:
+        for quest in self.every("Quests", self.book.quests):
+            self._window(quest.src, f"quest {quest.quest_id or f'on row {quest.src.row}'}", quest.active_from,
+                         quest.active_to)
+            if categories and quest.categories:
                 missing = [c for c in quest.categories if c.casefold() not in categories]
                 if missing:
                     self.warning(quest.src, "categories", "lint.unknown_category", msg("no product has "
@@ -264,11 +278,14 @@ class Checker:
 
     def columns(self) -> None:
         headers: dict[str, str] = {}
-        for mapping in self.book.columns:
-            if mapping.field not in FIELDS:
+        in_book = {id(mapping) for mapping in self.book.columns}
+        for mapping in self.every("Columns", self.book.columns):
+            if mapping.field is not None and mapping.field not in FIELDS:
                 self.error(mapping.src, "field", "ref.field", msg("field {field!r} is not an export field; "
                                                                   "expected one of {fields}",
                                                                   field=mapping.field, fields=', '.join(FIELDS)))
+            if mapping.header is None or id(mapping) not in in_book:
+                continue  # a row left out: its header maps nothing
             key = normalize_header(mapping.header)
             if key in headers:
                 self.error(mapping.src, "header", "columns.header_twice", msg("header {header!r} is already "
@@ -310,5 +327,6 @@ def _split(where: str) -> tuple[str, str | None]:
     return sheet, cell or None
 
 
-def check_book(book: TariffBook, defined: dict[str, set[str]], problems: Problems, today: date) -> None:
-    Checker(book, defined, problems, today).run()
+def check_book(book: TariffBook, defined: dict[str, set[str]], rejected: dict[str, list], problems: Problems,
+               today: date) -> None:
+    Checker(book, defined, rejected, problems, today).run()
