@@ -231,7 +231,8 @@ def test_the_locale_and_the_settings_key_choose_the_language(tmp_path):
     english = tmp_path / "english.xlsx"
     book = openpyxl.load_workbook(TARIFFS)
     settings = book["Settings"]
-    settings.append(["language", "en"])
+    row = next(r for r in range(2, settings.max_row + 1) if settings.cell(r, 1).value == "language")
+    settings.cell(row, 2).value = "en"  # the template leaves it blank
     book.save(english)
     done = run("validate", english, env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ru_RU.UTF-8"})
     assert "ok: 6 tariffs" in done.stdout  # the workbook's Settings over the locale
