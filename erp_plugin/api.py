@@ -99,7 +99,8 @@ def rebates(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook,
             out: str | Path | None = None, sheet: str | None = None, skip_bad_lines: bool = False,
             in_place: bool = False, ledger: str | Path | None = None) -> Result:
     """Year-end cumulative rebates of fiscal ``year`` (SPEC §7): lines with ``rebate``, tables rebates,
-    credit_notes, summary, tiers, stamps, quests and the overviews."""
+    credit_notes (numbered documents with the client's name and INN), journal (their entries), summary,
+    tiers, stamps, quests and the overviews."""
     if isinstance(year, bool) or not isinstance(year, int):
         raise TypeError(f"year must be an int such as 2026, not {type(year).__name__}")
     book = load_tariffs(_book(tariffs))
@@ -135,7 +136,8 @@ def impact(export: str | Path | pd.DataFrame, tariffs: str | Path | TariffBook, 
 
 
 def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Result:
-    """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7): table ``fees``."""
+    """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7): table ``fees`` (with the month's VAT) and
+    ``journal`` (their entries)."""
     if not isinstance(month, str):
         raise TypeError(f"month must be text such as '2026-11', not {type(month).__name__}")
     result = jobs.fees(load_tariffs(_book(tariffs)), month, _out(out))

@@ -49,6 +49,7 @@ from . import jobs
 from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
+from .period.client_names import named
 from .problems import InputError, Problem, Problems, combined
 from .tables import Table
 from .tariffs import TariffBook
@@ -149,7 +150,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
         minor = books["current"].settings.minor_units
         tables = jobs.impact_result(figures, year, minor)
         step(N_("writing"))
-        return jobs.Impact(tables, write_tables(list(tables.values()), out), minor, year, problems)
+        return jobs.Impact(tables, write_tables(named(tables, books["current"]), out), minor, year, problems)
 
 
 def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_bad_lines: bool) -> dict:
@@ -309,7 +310,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         if workbook:
             written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
         else:
-            written = _publish(parts, out, tables)
+            written = _publish(parts, out, named(tables, book))
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
                        sum(r["lines"] for r in results), part_files, posting.posted if posting else None, rewarded)
@@ -755,17 +756,17 @@ def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Ta
     minor = book.settings.minor_units
     kinds = {SOURCE_ROW: INT, **input_kinds(minor), **{n: PERCENT if k == PCT else k for n, k in results.items()}}
     lines = read_priced_columns(joined, kinds, [name for name in table.column_names if name in kinds])
-    return write_output(ExportSource(export, "parquet"), lines, results, list(tables.values()), out,
+    return write_output(ExportSource(export, "parquet"), lines, results, named(tables, book), out,
                         input_kinds=input_kinds(minor))
 
 
-def _publish(parts: Path, out: Path, tables: dict[str, Table]) -> list[Path]:
+def _publish(parts: Path, out: Path, tables: list[Table]) -> list[Path]:
     """The parts folder renamed to ``out`` (an earlier dataset there replaced) and the tables written beside
     it, all or nothing as far as the file system allows: tables first, then the folder."""
     from .output.write import write_tables
 
     written = []
-    for table in tables.values():
+    for table in tables:
         written += write_tables([table], out.with_name(f"{out.stem}.{table.name}{out.suffix}"))
     old = out.with_name(f".{out.name}.old")
     if out.exists():

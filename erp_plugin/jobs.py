@@ -22,6 +22,7 @@ from .i18n import N_, msg, written
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
+from .period.client_names import named
 from .plugins.gross import add_gross
 from .problems import InputError, Problem, Problems
 from .tables import INT, PCT, TEXT, Table, money
@@ -255,7 +256,7 @@ def price(
     def write(lines, tables) -> None:
         if out is not None:
             step(N_("writing"))
-            written.extend(write_output(data.source, lines, result_kinds(minor_units), list(tables.values()), out,
+            written.extend(write_output(data.source, lines, result_kinds(minor_units), named(tables, book), out,
                                         in_place, input_kinds(minor_units)))
 
     posted = None
@@ -388,7 +389,7 @@ def rebates(
     written: list[Path] = []
     if out is not None:
         step(N_("writing"))
-        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, list(tables.values()), out, in_place,
+        written = write_output(priced.source, result.lines, {"rebate": money(minor)}, named(tables, book), out, in_place,
                                input_kinds(minor))
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
@@ -405,6 +406,7 @@ def client_tables(result, priced: Priced, book: TariffBook) -> dict[str, Table]:
 def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -> dict[str, Table]:
     """The year end's tables: ``per_client`` (client_tables) with the overviews and the summary worked out
     from them — so a run in client buckets joins its buckets' per-client tables and calls this once."""
+    from .period.accounting import credit_note_documents, credit_note_journal
     from .period.rebates import FiscalYear
     from .tables import DATE
 
@@ -416,8 +418,11 @@ def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -
         "turnover": int(rebates["turnover"].sum()), "rebate": int(rebates["rebate"].sum()),
         "credit_note_vat": int(per_client["credit_notes"].frame["vat"].sum()),
     }])
+    notes = credit_note_documents(per_client["credit_notes"], book, year, fy.end)
+    documents = {"credit_notes": notes, "journal": credit_note_journal(notes, book, year)}  # the journal beside them
     return {
-        **per_client,
+        **{name: t for key, table in per_client.items()
+           for name, t in (documents.items() if key == "credit_notes" else [(key, table)])},
         "turnover_steps": turnover_steps_table(rebates, book),
         "rebate_by_tier": rebate_by_tier_table(rebates, book),
         "summary": Table("summary", summary, {"fiscal_year": INT, "from": DATE, "to": DATE, "clients": INT,
@@ -499,7 +504,7 @@ def impact(
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
     tables = impact_result(figures, year, minor)
     step(N_("writing"))
-    written = write_tables(list(tables.values()), out) if out is not None else []
+    written = write_tables(named(tables, books["current"]), out) if out is not None else []
     return Impact(tables, written, minor, year, problems)
 
 
@@ -552,7 +557,7 @@ def accrue(
         tables["warnings"] = warnings_table(priced.problems)
     written = []
     if out is not None:
-        written = write_output(priced.source, priced.lines, {}, list(tables.values()), out, in_place,
+        written = write_output(priced.source, priced.lines, {}, named(tables, book), out, in_place,
                                input_kinds(book.settings.minor_units))
     return Accrued(tables, written, book.settings.minor_units, Problems(priced.problems.warnings))
 
@@ -561,13 +566,16 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
     """Subscription fee lines of a month ``YYYY-MM`` (SPEC §7), from the tariff workbook alone."""
     import re as _re
 
+    from .period.accounting import fee_journal, fee_vat
     from .period.fees import fees as month_fees
 
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InputError([Problem("fees.month", msg("month {month!r} is not YYYY-MM, e.g. 2026-11", month=month))])
     book = _book(tariffs)
-    tables = {"fees": month_fees(book, int(match.group(1)), int(match.group(2)))}
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    lines = fee_vat(month_fees(book, first.year, first.month), book, first)
+    tables = {"fees": lines, "journal": fee_journal(lines, book, first)}
     written = write_tables(list(tables.values()), out) if out is not None else []
     return Tables(tables, written, book.settings.minor_units)
 
@@ -588,7 +596,7 @@ def ledger_balance(ledger: str | Path, as_of: date | None = None, out: str | Pat
     frame = balances(open_ledger(ledger, create=False), as_of or date.today())
     kinds = {"client_id": TEXT, **{c: money(minor_units) for c in ("available", "pending", "balance")}}
     tables = {"balances": Table("balances", frame, kinds)}
-    written = write_tables(list(tables.values()), out) if out is not None else []
+    written = write_tables(named(tables, _book(tariffs)), out) if out is not None else []
     return Tables(tables, written, minor_units)
 
 
@@ -630,7 +638,7 @@ def ledger_statement(ledger: str | Path, client_id: str, start: date | None = No
                            {"booked_on": DATE, "kind": TEXT, "document": TEXT, "amount": m, "balance": m}),
         "expiring": Table("expiring", result.expiring, {"expires_on": DATE, "amount": m}),
     }
-    return result, Tables(tables, write_tables(list(tables.values()), out) if out is not None else [], minor)
+    return result, Tables(tables, write_tables(named(tables, _book(tariffs)), out) if out is not None else [], minor)
 
 
 def ledger_liability(ledger: str | Path, as_of: date | None = None, out: str | Path | None = None, by: str = "month",

@@ -23,6 +23,7 @@ from . import jobs
 from .analytics.sales import resolve_as_of
 from .i18n import N_, msg
 from .output.write import tables_out_problem, write_tables
+from .period.client_names import named
 from .problems import InputError, Problem
 from .tables import Table
 from .tariffs import TariffBook
@@ -170,5 +171,5 @@ def finish_report(tables: list[Table], warnings: list[Problem], out, day: date, 
     written = []
     if out is not None:
         step(N_("writing"))
-        written = write_tables(tables, out, csv_beside)
+        written = write_tables(named(tables, book), out, csv_beside)
     return Report({t.name: t for t in [*tables, *csv_beside]}, written, book.settings.minor_units, day, warnings)

@@ -118,6 +118,8 @@ def test_the_liability_by_month_is_charted(tmp_path):
     series, categories = chart_refs(chart)
     assert [s[0] for s in series] == ["'Liability'!C1", "'Liability'!D1", "'Liability'!E1"]  # deferred, recognised, closing
     assert categories.f.startswith("'Liability'!$A$2:$A$")
+    assert chart.series[0].cat.strRef is not None  # the periods are text: Excel would number them 1, 2, 3… otherwise
+    assert chart.y_axis.scaling.min == 0  # deferred, recognised and closing all ≥ 0: the axis starts at 0
 
 
 def coloured_pixels(ppm: bytes) -> int:

@@ -153,7 +153,7 @@ def test_price_the_sample_export_as_the_readme_says(tmp_path):
     ]
     net = headers.index("Net") + 1
     assert ws.cell(row=6, column=net).number_format == "#,##0.00"  # money shows as money
-    assert ws.cell(row=6, column=headers.index("Kit %") + 1).number_format == '0.0###" %"'
+    assert ws.cell(row=6, column=headers.index("Kit %") + 1).number_format == '0.00" %"'  # every result percentage with two decimals
     summary = wb["Summary"]
     assert [c.value for c in summary[1]][:4] == ["Lines", "Documents", "Clients", "Gross"]
     assert [c.value for c in summary[2]][:4] == [209, 81, 6, 36305197.5]

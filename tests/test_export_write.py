@@ -187,10 +187,10 @@ def test_result_sheets_are_added(tmp_path):
     new = openpyxl.load_workbook(out)
     assert new.sheetnames == ["Продажи", "Итоги", "Warnings"]
     warnings = new["Warnings"]
-    assert [c.value for c in warnings[1]] == ["where", "row", "field", "code", "message"]
+    assert [c.value for c in warnings[1]] == ["where", "row", "field", "code", "message", "count"]
     assert [c.value for c in warnings[2]] == [
         "export row 6, field qty", 6, "qty", "export.value",
-        "qty 'минус один' is not a quantity, e.g. 5 or 2,5; the line is left out",
+        "qty 'минус один' is not a quantity, e.g. 5 or 2,5; the line is left out", 1,
     ]
     assert new["Продажи"]["H6"].value is None  # the skipped line gets no result
 
@@ -369,7 +369,8 @@ def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
              "yen": money(0), "mils": money(3)}
     frame = pd.DataFrame({"client": ["C1"], "day": pd.to_datetime(["2026-03-02"]),
                           **{name: np.array([12345], dtype=np.int64) for name in list(kinds)[2:]}})
-    expected = ["General", "DD.MM.YYYY", "0", "#,##0.###", "#,##0.00##", '0.0###" %"', "#,##0.00", "#,##0", "#,##0.000"]
+    # percentages of result sheets all with two decimals (issue 19: "2.5 %" beside "1.4747 %" was hard to read)
+    expected = ["General", "DD.MM.YYYY", "0", "#,##0.###", "#,##0.00##", '0.00" %"', "#,##0.00", "#,##0", "#,##0.000"]
 
     xlsx_write.new_workbook(tmp_path / "new.xlsx", [xlsx_write.Sheet("Totals", frame, kinds)])
     added = tmp_path / "added.xlsx"
@@ -382,4 +383,13 @@ def test_every_writer_shows_a_kind_with_the_one_number_format(tmp_path):
     for path in (tmp_path / "new.xlsx", added, tmp_path / "book.xlsx"):
         ws = openpyxl.load_workbook(path)["Totals"]
         assert [cell.number_format for cell in ws[2]] == expected, path.name
+        # one look: the header bold on the pale fill with a line under it, frozen under an autofilter; data plain
+        header, text, number = ws["A1"], ws["A2"], ws["G2"]
+        assert header.font.b and header.fill.fgColor.rgb == "FFDDE3EC" and header.border.bottom.style == "thin"
+        for data in (text, number):
+            assert not data.font.b and data.fill.fill_type is None and data.border.bottom.style is None
+            assert not data.alignment.wrap_text
+        assert (text.alignment.horizontal, text.alignment.indent) == ("left", 1)  # never runs into a figure
+        assert not number.alignment.horizontal
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I2", path.name
     assert openpyxl.load_workbook(added)["Продажи"]["H4"].number_format == "#,##0.00"

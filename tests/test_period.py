@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from erp_plugin import jobs
@@ -58,6 +59,31 @@ def test_fees_of_a_client_whose_trial_ends_mid_month(tmp_path):
         jobs.fees(tariffs, "May 2026")
 
 
+@pytest.mark.parametrize("month, settings, expected", [
+    # 2025: 20 %; the fee of 1 000.00 includes it: 1 000 × 20/120 = 166.67, ex VAT 833.33
+    ("2025-12", [], (200_000, 83_333, 16_667, 100_000)),
+    # 2026: 22 %: 1 000 × 22/122 = 180.327… → 180.33, ex VAT 819.67
+    ("2026-01", [], (220_000, 81_967, 18_033, 100_000)),
+    # prices without VAT: 22 % on top, 220.00, due 1 220.00
+    ("2026-01", [("prices_include_vat", "FALSE")], (220_000, 100_000, 22_000, 122_000)),
+    # the Settings' own rate, 10 %: 1 000 × 10/110 = 90.909… → 90.91
+    ("2026-01", [("vat_rate_pct", 10)], (100_000, 90_909, 9_091, 100_000)),
+])
+def test_fee_lines_carry_the_vat_of_their_month_and_post_to_the_journal(tmp_path, month, settings, expected):
+    sheets = book()
+    sheets["Settings"] += [list(s) for s in settings]
+    tariffs = write_book(tmp_path / "t.xlsx", sheets)
+    result = jobs.fees(tariffs, month)
+    fees = result.tables["fees"].frame
+    fees = fees[fees["client_id"] == "C3"]  # PRO since 2024: 1 000.00 a month
+    assert tuple(fees.iloc[0][["vat_rate", "fee_ex_vat", "vat", "amount"]]) == expected
+    journal = result.tables["journal"].frame
+    journal = journal[journal["document"] == f"{month} C3"]
+    first = pd.Timestamp(month + "-01")
+    assert [tuple(r) for r in journal[["date", "document", "debit", "credit", "amount"]].itertuples(index=False)] == [
+        (first, f"{month} C3", "62.01", "90.01.1", expected[3]), (first, f"{month} C3", "90.03", "68.02", expected[2])]
+
+
 def test_a_quest_completes_on_the_day_the_last_category_is_first_bought(tmp_path):
     sheets = book(RebateScale=SCALE,
                   Quests=[["quest_id", "categories", "active_from", "active_to", "reward"],
@@ -90,8 +116,8 @@ def test_cli_rebates_accrue_and_fees_on_the_sample(tmp_path):
     import openpyxl
 
     assert openpyxl.load_workbook(tmp_path / "year.xlsx").sheetnames == [
-        "TDSheet", "Rebates", "Credit notes", "Coupons", "Card tiers", "Stamp cards", "Quests", "Turnover steps",
-        "Rebate by tier", "Summary", "Warnings",  # the command's language (English here): its labels
+        "TDSheet", "Rebates", "Credit notes", "Journal", "Coupons", "Card tiers", "Stamp cards", "Quests",
+        "Turnover steps", "Rebate by tier", "Summary", "Warnings",  # the command's language (English here): its labels
     ]
     done = runner.invoke(main, ["accrue", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx",
                                 "--as-of", "2026-06-30", "--out", str(tmp_path / "accrual.csv")])

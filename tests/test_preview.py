@@ -59,6 +59,24 @@ def test_one_basket_under_every_tariff_mode_and_payment(tmp_path):
     assert jobs.validate(path).ok  # the tariff workbook stays a valid one after the job wrote into it
 
 
+def test_the_best_option_of_each_tariff_is_marked_and_highlighted_and_the_columns_show_the_basket(tmp_path):
+    path = workbook_with_basket(tmp_path, ["КАБ-ВВГ-5х10-ОЧЕНЬ-ДЛИННЫЙ", "Кабель", "red", 2, 500, 7, 0])
+    assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 0
+    rows = results(path)
+    assert rows[0][10] == "best"
+    # the client's gain is price discount + points: BASE prepaid 5 − 1 = 4 % → 40.00 in every mode (they tie),
+    # deferral 2.5 % → 25.00; PRO prepaid 7 % → 70.00, deferral 5.5 % → 55.00
+    assert [r[:3] for r in rows[1:] if r[10] == "★"] == [(t, m, "prepaid") for t in ("BASE", "PRO")
+                                                         for m in ("bonus", "half", "discount")]
+    ws = openpyxl.load_workbook(path)["Preview"]
+    first = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "tariff") + 1
+    fills = [ws.cell(row=r, column=1).fill.fgColor.rgb for r in range(first, first + 12)]
+    assert fills == ["FFE2EFDA" if r[10] == "★" else "00000000" for r in rows[1:]]
+    assert ws.column_dimensions["A"].width >= len("КАБ-ВВГ-5х10-ОЧЕНЬ-ДЛИННЫЙ")  # the results do not narrow the sku
+    assert ws.column_dimensions["F"].width >= len("reservation_days")
+    assert ws.cell(row=first, column=9).number_format == '0.00" %"'  # every concession with two decimals
+
+
 def test_the_worksheet_functions_agree_with_the_preview(tmp_path):
     from erp_plugin.excel import functions
 

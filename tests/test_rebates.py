@@ -4,6 +4,7 @@ Lines use the white marker, client C2 (BASE, discount) and prepayment, so no kit
 discount applies and net = gross: the turnovers below are the sums of gross.
 """
 
+import pandas as pd
 import pytest
 
 from erp_plugin import jobs
@@ -65,12 +66,44 @@ def test_a_client_with_20_22_and_10_percent_lines_gets_a_credit_note_per_rate(tm
     assert rows(result, "rebates")[0][1:4] == (253_000_000, 10_000, 2_530_000)
     assert result.lines["rebate"].tolist() == [1_200_000, 1_220_000, 110_000]
     # VAT inside each share: 1 100 × 10/110 = 100; 12 000 × 20/120 = 2 000; 12 200 × 22/122 = 2 200
+    # numbered in the year of the fiscal year, dated its last day (30.06.2026); ex VAT = amount − VAT
+    end = pd.Timestamp("2026-06-30")
     assert rows(result, "credit_notes") == [
-        ("C2", 100_000, 110_000, 10_000), ("C2", 200_000, 1_200_000, 200_000), ("C2", 220_000, 1_220_000, 220_000),
+        ("КН-2025-0001", end, "C2", None, None, 100_000, 100_000, 10_000, 110_000),
+        ("КН-2025-0002", end, "C2", None, None, 200_000, 1_000_000, 200_000, 1_200_000),
+        ("КН-2025-0003", end, "C2", None, None, 220_000, 1_000_000, 220_000, 1_220_000),
+    ]
+    # the rebate lowers the price: revenue reversed against the buyer's debt, and the VAT charged on it
+    assert [r[1:5] for r in rows(result, "journal")] == [
+        ("КН-2025-0001", "90.01.1", "62.01", 110_000), ("КН-2025-0001", "68.02", "90.03", 10_000),
+        ("КН-2025-0002", "90.01.1", "62.01", 1_200_000), ("КН-2025-0002", "68.02", "90.03", 200_000),
+        ("КН-2025-0003", "90.01.1", "62.01", 1_220_000), ("КН-2025-0003", "68.02", "90.03", 220_000),
     ]
     plain = run(tmp_path, lines, year=2025, settings=[("fiscal_year_start", "07-01")])
     frame = plain.tables["credit_notes"].frame
     assert frame["amount"].tolist() == [2_530_000] and frame["vat"].tolist() == [0] and frame["vat_rate"].isna().all()
+    assert frame["amount_ex_vat"].tolist() == [2_530_000]
+    # a volume bonus: an other expense set off against the buyer's debt, no VAT entry
+    assert [r[1:5] for r in rows(plain, "journal")] == [("КН-2025-0001", "91.02", "62.01", 2_530_000)]
+
+
+def test_credit_notes_carry_the_client_name_inn_and_the_settings_prefix_and_accounts(tmp_path):
+    clients = [["client_id", "tariff", "bonus_mode", "name", "inn"], ["C2", "", "", "ООО «Вектор»", "6604567890"],
+               ["C3", "", "", "", ""]]
+    lines = [sale("2026-02-01", "D1", "1220000"), dict(sale("2026-03-01", "D2", "2440000"), client_id="C3")]
+    settings = [("rebate_reduces_price", "TRUE"), ("credit_note_prefix", "CN"), ("account_revenue", "90.01"),
+                ("account_customers", "62.02")]
+    result = run(tmp_path, lines, settings=settings, Clients=clients)
+    # 1 % of 1 220 000.00 = 12 200.00, VAT 22/122 = 2 200.00; 1 % of 2 440 000.00 = 24 400.00, VAT 4 400.00
+    assert [r[:5] + r[6:] for r in rows(result, "credit_notes")] == [
+        ("CN-2026-0001", pd.Timestamp("2026-12-31"), "C2", "ООО «Вектор»", "6604567890", 1_000_000, 220_000, 1_220_000),
+        ("CN-2026-0002", pd.Timestamp("2026-12-31"), "C3", None, None, 2_000_000, 440_000, 2_440_000),
+    ]
+    journal = rows(result, "journal")
+    assert [r[2:5] for r in journal] == [("90.01", "62.02", 1_220_000), ("68.02", "90.03", 220_000),
+                                        ("90.01", "62.02", 2_440_000), ("68.02", "90.03", 440_000)]
+    assert journal[0][5] == "Ретроскидка ООО «Вектор» (C2) по итогам 2026 г. (уменьшение выручки)"
+    assert journal[2][5] == "Ретроскидка C3 по итогам 2026 г. (уменьшение выручки)"
 
 
 def test_tiers_stamps_documents_and_a_client_with_only_returns(tmp_path):

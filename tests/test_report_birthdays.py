@@ -68,7 +68,12 @@ def test_the_window_crosses_the_year_end_with_ages_phones_and_greetings(tmp_path
             ("+79161234567", "Анна, с днём рождения! Ваш уровень: gold."),
             ("+4930123456", "Dieter, с днём рождения! Ваш уровень: .")]
     sheet = openpyxl.load_workbook(out)["Birthdays"]
-    assert sheet["C2"].value == datetime(2026, 12, 25) and sheet["C2"].number_format == "DD.MM.YYYY"
+    assert [c.value for c in sheet[1]][:4] == ["client_id", "name", "inn", "date"]  # the INN beside the name
+    assert sheet["D2"].value == datetime(2026, 12, 25) and sheet["D2"].number_format == "DD.MM.YYYY"
+    # the phone shows as +7…: text, without the apostrophe the csv escaping would add; Excel's quote prefix keeps
+    # it text when the cell is edited
+    phone = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("phone") + 1)
+    assert (phone.value, phone.data_type, phone.quotePrefix) == ("+79161234567", "s", True)
 
 
 @pytest.mark.parametrize("as_of, expected, age", [(date(2027, 2, 20), date(2027, 2, 28), 39),

@@ -106,7 +106,8 @@ def test_outputs_csv_beside_and_xlsx_with_the_chart(tmp_path):
     reports.rfm(export, tariffs, xlsx, as_of=date(2026, 6, 30))
     wb = openpyxl.load_workbook(xlsx)
     assert wb.sheetnames == ["Rfm", "RfmSegments", "Warnings"]
-    assert wb["Rfm"]["E2"].value == 2000 and wb["Rfm"]["E2"].number_format == "#,##0.00"
+    assert [c.value for c in wb["Rfm"][1]][:4] == ["client_id", "name", "inn", "recency_days"]  # the INN beside the name
+    assert wb["Rfm"]["F2"].value == 2000 and wb["Rfm"]["F2"].number_format == "#,##0.00"
     (chart,) = wb["RfmSegments"]._charts
     assert chart.series[0].val.numRef.f == "'RfmSegments'!$C$2:$C$11"  # monetary as bars
 

@@ -50,7 +50,7 @@ def test_russian_headers_sheet_names_and_text_numbers(book_path):
         "Опции": [["Опция", "Значение", "Вес, %"], ["payment", "Предоплата", "0"], ["Payment", "Отсрочка 30", "1,5"]],
         "Клиенты": [
             ["Клиент", "Тариф", "Режим бонусов", "Дата подключения", "ИНН", "Сегменты"],
-            ["00-000101", "про", "", "01.03.2025", "7701234567", "regular, key_account"],
+            ["00-000101", "про", "", "01.03.2025", "7701234560", "regular, key_account"],
         ],
         "Настройки": [["Ключ", "Значение"], ["Rebate Mode", "Stepped"], ["prices_include_vat", "нет"], ["fiscal_year_start", "04-01"]],
     }
@@ -141,7 +141,7 @@ def test_every_optional_sheet(book_path):
     sheets = minimal_sheets()
     sheets["Clients"] = [
         ["client_id", "tariff", "bonus_mode", "joined", "name", "inn", "segments", "tier", "birthday", "email", "phone"],
-        ["C1", "PRO", "half", date(2026, 2, 1), "ООО «Ромашка»", "7701234567", "regular", "gold", "12.04.1980", "a@b.ru", "+7 495 1"],
+        ["C1", "PRO", "half", date(2026, 2, 1), "ООО «Ромашка»", "7701234560", "regular", "gold", "12.04.1980", "a@b.ru", "+7 495 1"],
     ]
     sheets["TariffChanges"] = [["client_id", "from_date", "tariff", "bonus_mode"], ["C1", "01.09.2026", "BASE", ""], ["C1", "01.07.2026", "", "bonus"]]
     sheets["Products"] = [["sku", "marker", "category"], ["SKU-1", "Red", "Кабель"], ["SKU-2", "", ""]]
@@ -160,7 +160,7 @@ def test_every_optional_sheet(book_path):
     book, problems = read_ok(book_path(sheets))
     assert list(problems) == []
     client = book.clients["C1"]
-    assert (client.tier, client.birthday, client.inn) == ("gold", date(1980, 4, 12), "7701234567")
+    assert (client.tier, client.birthday, client.inn) == ("gold", date(1980, 4, 12), "7701234560")
     # sorted by date; blanks keep what was in force
     assert [(c.from_date, c.tariff, c.bonus_mode) for c in book.tariff_changes] == [
         (date(2026, 7, 1), None, "bonus"), (date(2026, 9, 1), "BASE", None)

@@ -55,7 +55,7 @@ def test_the_year_end_fills_the_workbook_with_exact_figures(tmp_path):
         ("Client", "Turnover", "Rebate %", "Rebate", "Documents", "Tier", "Stamps", "Completed columns"),
         ("C2", 3_500_000, 2, 70_000, 2, "gold", 0, 0),  # no StampCard sheet: no stamps
     ]
-    assert wb["Rebates"]["B2"].number_format == "#,##0.00" and wb["Rebates"]["C2"].number_format == '0.0###" %"'
+    assert wb["Rebates"]["B2"].number_format == "#,##0.00" and wb["Rebates"]["C2"].number_format == '0.00" %"'  # every result percentage with two decimals
     assert sheet_rows(workbook, "Summary")[1][:2] == (2026, __import__("datetime").datetime(2026, 1, 1))
     assert sheet_rows(workbook, "Warnings") == [("Severity", "Where", "Row", "Field", "Code", "Message", "Count")]
     assert wb.active.title == "Summary"

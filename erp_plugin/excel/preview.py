@@ -23,6 +23,7 @@ from ..i18n import N_, choose, msg, use
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
+from ..output.style import HIGHLIGHT_COLUMN
 from ..parsing import parse_decimal
 from ..problems import InputError, Problem
 from ..tables import PCT, PRICE_DECIMALS, QTY_DECIMALS, TEXT, Table, money
@@ -33,6 +34,7 @@ from .functions import LONG_AGO, price_as
 
 ROW_SPAN = 1_000_000  # source_row = combination × ROW_SPAN + the basket line's sheet row
 FIGURES = ("gross", "price_discount", "net", "bonus_accrued", "reservation_cost")
+BEST_MARK = "★"  # the best option of its tariff for the client; the row is highlighted (output/style.py)
 
 
 @dataclass(frozen=True)
@@ -150,10 +152,19 @@ def what_if(book: TariffBook, basket: Basket) -> Table:
     given = sum(result[name].to_numpy() for name in ("price_discount", "bonus_accrued", "reservation_cost"))
     result["concession_pct"] = share_pct(given, result["gross"].to_numpy())
     result["monthly_fee"] = [book.tariffs[c[0]].monthly_fee for c in combos]
+    result[HIGHLIGHT_COLUMN] = best_marks(result)
     m = money(book.settings.minor_units)
     kinds = {"tariff": TEXT, "bonus_mode": TEXT, "payment": TEXT, **{name: m for name in FIGURES},
-             "concession_pct": PCT, "monthly_fee": m}
+             "concession_pct": PCT, "monthly_fee": m, HIGHLIGHT_COLUMN: TEXT}
     return Table("preview", result, kinds)
+
+
+def best_marks(result: pd.DataFrame) -> np.ndarray:
+    """BEST_MARK on each tariff's rows that give the client the most (price discount + points: a point is
+    worth a currency unit), every such row when several tie; blank on the others."""
+    gain = pd.Series(result["price_discount"].to_numpy() + result["bonus_accrued"].to_numpy())
+    top = gain.groupby(result["tariff"].to_numpy()).transform("max")
+    return np.where(gain == top, BEST_MARK, None)
 
 
 def _on_the_sheet(problems: list[Problem], lines: pd.DataFrame) -> list[Problem]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
+from ..output import style
 from ..output.charts import anchor_column, charts_of
 from ..tables import Table
 from .book import cell_rows
@@ -46,10 +47,22 @@ class ExcelBook:
             chart.delete()
         header, rows, formats = cell_rows(table, exact=False)
         ws.range((first_row, 1)).value = [header, *rows]
-        ws.range((first_row, 1), (first_row, len(header))).font.bold = True
-        for column, fmt in enumerate(formats, start=1):
-            if fmt and rows:
-                ws.range((first_row + 1, column), (first_row + len(rows), column)).number_format = fmt
+        head = ws.range((first_row, 1), (first_row, len(header)))  # the look of output/style.py
+        head.font.bold, head.color, head.wrap_text = True, _rgb(style.HEADER_FILL), True
+        for column, (fmt, width, wrap) in enumerate(zip(formats, style.column_widths(table.frame, table.kinds),
+                                                         style.wrapped(table.frame, table.kinds)), start=1):
+            ws.range((first_row, column)).column_width = width
+            if rows:
+                cells = ws.range((first_row + 1, column), (first_row + len(rows), column))
+                if fmt:
+                    cells.number_format = fmt
+                cells.wrap_text = wrap
+        for row in style.highlighted(table.frame):
+            ws.range((first_row + 1 + row, 1), (first_row + 1 + row, len(header))).color = _rgb(style.HIGHLIGHT_FILL)
+        try:  # Windows: the autofilter over the table
+            ws.range((first_row, 1), (first_row + max(len(rows), 1), len(header))).api.AutoFilter()
+        except (AttributeError, TypeError):
+            pass
         for chart in charts_of(table):
             self._chart(ws, chart, [str(n) for n in table.frame.columns], len(rows), first_row)
 
@@ -74,6 +87,7 @@ class ExcelBook:
     def show(self, sheet: str) -> None:
         self.book.sheets[sheet].activate()
 
+
     def save(self) -> None:
         """Left to the user: the results are in the open workbook, to look at before saving."""
 
@@ -86,3 +100,7 @@ class ExcelBook:
             return target
         except (AttributeError, TypeError):
             return self.path
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import jobs
 from ..i18n import N_, choose, msg, sheet_title, use
 from ..output.year_end_book import SETTINGS, SETUP
+from ..period.client_names import with_names
 from ..problems import InputError, Problem
 from ..tables import Table
 from .book import Book, file_book
@@ -113,7 +114,7 @@ def run_year_end(book: Book, progress=None) -> Outcome:
         tariffs = jobs.load_tariffs(setup.tariffs)
         result = jobs.rebates(setup.export, tariffs, setup.year, sheet=setup.sheet,
                              skip_bad_lines=setup.skip_bad_lines, progress=progress)
-        tables = [t for name, t in result.tables.items() if name != "warnings"]
+        tables = [with_names(t, tariffs) for name, t in result.tables.items() if name != "warnings"]
         if setup.ledger:
             end = pd.Timestamp(result.tables["summary"].frame["to"].iat[0]).date()
             tables.append(jobs.ledger_liability(setup.ledger, as_of=end, tariffs=tariffs).tables["liability"])

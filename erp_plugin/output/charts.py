@@ -64,9 +64,34 @@ def quoted(sheet_title: str) -> str:
     return "'" + sheet_title.replace("'", "''") + "'"
 
 
-def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int, first_row: int = 1):
+def axis_floor(frame, names) -> float | None:
+    """0 for a value axis whose series are all positive but for a trace below zero (under 1 % of the largest
+    value: a −0.05 month beside 40 000), so the axis starts at 0 instead of a whole step below it; None (the
+    application's own scale) when the series really go negative, or hold nothing."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.concatenate([pd.to_numeric(pd.Series(frame[name], copy=False).astype(object), errors="coerce")
+                             .to_numpy(dtype=np.float64, na_value=np.nan) for name in names]) if names else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if not len(values) or values.max() <= 0:
+        return None
+    return 0.0 if values.min() >= -0.01 * values.max() else None
+
+
+def _text_categories(made, reference) -> None:
+    """Categories as text (strRef): every chart's categories are names (marker, client, tier, period), and Excel
+    numbers the points 1, 2, 3… where a numRef points at text."""
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+
+    for series in made.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(reference)))
+
+
+def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int, first_row: int = 1, frame=None):
     """An openpyxl chart of ``chart`` over a table whose header is row ``first_row`` of ``sheet_title``,
-    with ``columns`` from column A and ``rows`` data rows below the header."""
+    with ``columns`` from column A and ``rows`` data rows below the header; ``frame``, the table's values,
+    sets where the value axes start (``axis_floor``)."""
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.utils import get_column_letter
 
@@ -83,14 +108,14 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
     bars.width, bars.height = WIDTH_CM, HEIGHT_CM
     for name in chart.bars:
         bars.add_data(ref(name, header=True), titles_from_data=True)
-    bars.set_categories(ref(chart.categories, header=False))
+    _text_categories(bars, ref(chart.categories, header=False))
     if chart.lines:
         over = LineChart()
         for name in chart.lines:
             over.add_data(ref(name, header=True), titles_from_data=True)
         for series in over.series:  # straight segments: a smoothed curve draws dips and peaks not in the data
             series.smooth = False
-        over.set_categories(ref(chart.categories, header=False))
+        _text_categories(over, ref(chart.categories, header=False))
         if chart.lines_title:  # a second value axis on the right, crossing where the categories end
             over.y_axis.axId = 200
             over.y_axis.title = chart.lines_title
@@ -98,6 +123,11 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
             over.y_axis.crosses = "max"
             over.y_axis.delete = False
         bars += over
+    if frame is not None:
+        shared = chart.bars + (() if chart.lines_title else chart.lines)
+        bars.y_axis.scaling.min = axis_floor(frame, shared)
+        if chart.lines and chart.lines_title:
+            over.y_axis.scaling.min = axis_floor(frame, chart.lines)
     for axis in (bars.x_axis, bars.y_axis):
         axis.delete = False  # openpyxl 3.1 otherwise writes hidden axes
     bars.anchor = f"{get_column_letter(anchor_column(len(columns)))}{first_row + 1}"

@@ -48,7 +48,7 @@ def add_sheet(wb) -> None:
     for column, (_field, names, _required) in enumerate(BASKET, start=1):
         cell = ws.cell(row=BASKET_HEADER_ROW, column=column, value=names[0])
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        ws.column_dimensions[get_column_letter(column)].width = 16
+        ws.column_dimensions[get_column_letter(column)].width = max(16, len(names[0]) + 4)  # the header shows whole
     first, last = BASKET_HEADER_ROW + 1, BASKET_HEADER_ROW + BASKET_ROWS
     for row, values in enumerate(SAMPLE_BASKET, start=first):
         for column, value in enumerate(values, start=1):

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..i18n import translate
+from ..period.accounting import POSTINGS
 from ..tables import DATE, PCT, money
 from ..tariffs.model import Settings
 from ..tariffs.schema import (
@@ -66,17 +67,17 @@ OPTION_ROWS = (
     ("moneyback_days", 60, 2),
 )
 CLIENTS = (
-    ("00-000101", "PRO", "bonus", date(2025, 3, 1), "ООО «Ромашка»", "7701234567", "regular", "silver",
+    ("00-000101", "PRO", "bonus", date(2025, 3, 1), "ООО «Ромашка»", "7701234560", "regular", "silver",
      date(1980, 4, 12), "zakupki@romashka.ru", "+7 495 123-45-67"),
-    ("00-000102", "BUSINESS", "half", date(2026, 2, 10), "ООО «СтройМонтаж»", "7802345678", "", "bronze",
+    ("00-000102", "BUSINESS", "half", date(2026, 2, 10), "ООО «СтройМонтаж»", "7802345676", "", "bronze",
      date(1975, 11, 30), "snab@stroymontazh.ru", "+7 812 234-56-78"),
     ("00-000103", "", "", date(2026, 9, 1), "ИП Иванов Иван Иванович", "770312345678", "", "bronze",
      date(1990, 12, 5), "ivanov@mail.ru", "+7 916 345-67-89"),
-    ("00-000104", "PREMIUM", "bonus", date(2024, 1, 15), "АО «ЭлектроСеть»", "5403456789", "regular, key_account", "gold",
+    ("00-000104", "PREMIUM", "bonus", date(2024, 1, 15), "АО «ЭлектроСеть»", "5403456780", "regular, key_account", "gold",
      date(1968, 7, 21), "tender@elektroset.ru", "+7 383 456-78-90"),
     ("00-000105", "START", "discount", date(2026, 6, 1), "ООО «Вектор»", "6604567890", "", "bronze",
      None, "office@vector.ru", "+7 343 567-89-01"),
-    ("00-000106", "MAX", "half", date(2023, 5, 20), "ООО «Гранит»", "1605678901", "regular", "gold",
+    ("00-000106", "MAX", "half", date(2023, 5, 20), "ООО «Гранит»", "1605678900", "regular", "gold",
      date(1972, 2, 28), "granit@granit.ru", "+7 843 678-90-12"),
 )
 TARIFF_CHANGES = (
@@ -297,6 +298,14 @@ def _instructions(wb: Workbook) -> None:
         lines.append((f"{spec.name} ({status})", spec.about_ru, spec.about_en, cols))
     lines += [(None, None, None, None), ("Settings keys / ключи настроек", None, None, None)]
     lines += [(s.key, _choices(s) or s.kind, s.about, f"default: {_setting_value(s)}") for s in SETTINGS]
+    defaults = {s.key: s.default for s in SETTINGS}
+    lines += [(None, None, None, None),
+              ("Проводки / Journal entries", "rebates и fees пишут таблицу journal: дата, документ, Дт, Кт, сумма, "
+               "содержание; счета — ключи account_* выше (план счетов, приказ Минфина № 94н)",
+               "rebates and fees write a journal table: date, document, debit, credit, amount, description; the "
+               "accounts are the account_* keys above (the Russian chart of accounts)", None)]
+    lines += [(p.what, f"Дт {defaults[p.debit]} ({p.debit})", f"Кт {defaults[p.credit]} ({p.credit})", None)
+              for p in POSTINGS]
     for values in lines:
         ws.append(values)
     ws["A1"].font = Font(bold=True, size=14)

@@ -6,8 +6,10 @@ on big sheets. Instead the package is copied part by part, unchanged, except:
 * the lines sheet's XML, streamed row by row: result cells are appended to the
   header row and to each line's row (to the right of the used range), the
   ``dimension``, ``spans``, column widths and an ``autoFilter`` are widened;
-* ``styles.xml``: a few cell formats are appended (money, quantity, percent,
-  date), cloned from the style of the line cells so fonts and borders match;
+* ``styles.xml``: a few cell formats are appended: for the lines sheet's result
+  cells (money, quantity, percent, date) cloned from the style of the line cells
+  so fonts and borders match; for the result sheets the look of style.py (a
+  header font, fill and line, plain data cells, wrapped text);
 * an Excel Table over the lines is widened with the new columns;
 * result sheets are added as new parts (workbook, relationships, content types),
   with their charts (drawing and chart parts made by openpyxl's chart classes).
@@ -32,11 +34,11 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from ..i18n import header
 from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
 from ..tables import ColumnKind
+from . import style
 from .charts import Chart, openpyxl_chart
-from .formats import number_format
 from .render import (
+    FORMULA_START,
     column_text,
-    escape_formula,
     excel_serial,
     float_text,
     int_values,
@@ -49,10 +51,6 @@ WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 DRAWING_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
 DRAWING_CT = "application/vnd.openxmlformats-officedocument.drawing+xml"
 CHART_CT = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
-CHART_PAGE = (  # a sheet with a chart prints landscape, one page wide, so the chart is not cut in two
-    b'<pageMargins left="0.5" right="0.5" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>'
-    b'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-)
 BUILTIN_FORMATS = {"0": 1, "#,##0": 3, "#,##0.00": 4}  # format codes Excel knows by id: no numFmt entry for them
 BIG_PART = 8 * 1024 * 1024  # parts above this are recompressed fast rather than small
 ROW_RE = re.compile(rb"<row\b([^>]*?)(/>|>(.*?)</row>)", re.DOTALL)
@@ -137,19 +135,24 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     styles = _Styles(package)
     xml = package.read(part)
     header_cells = _row_cells(xml, header_row)
-    previous = _previous_results(header_cells, [header(c.name) for c in columns])
+    labels = [header(c.name) for c in columns]
+    previous = _previous_results(header_cells, labels)
     start = previous or width + 1
     line_style = _last_style(_row_cells(xml, int(rows[0]))) if len(rows) else 0
     header_style = _last_style(header_cells)
     formats = {c.kind: styles.with_format(line_style, c.kind) for c in columns}
-    new_cells = _line_cells(rows, columns, start, formats)
-    new_cells[header_row] = _header_cells(header_row, [header(c.name) for c in columns], start, header_style)
+    new_cells = _line_cells(rows, columns, start, formats, lambda: styles.quoted(line_style))
+    new_cells[header_row] = _header_cells(header_row, labels, start, header_style)
     last = start + len(columns) - 1
-    package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None))
-    _widen_tables(package, part, header_row, start, [header(c.name) for c in columns], previous is not None)
-    header_format = {k: styles.with_format(header_style, k) for s in sheets for k in s.kinds.values()}
+    widths = _label_widths(labels, style.column_widths(
+        pd.DataFrame({c.name: pd.Series(c.values, copy=False).reset_index(drop=True) for c in columns}),
+        {c.name: c.kind for c in columns}))
+    package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None,
+                                             widths=widths))
+    _widen_tables(package, part, header_row, start, labels, previous is not None)
+    look = _Look(styles) if sheets else None
     for result in sheets:
-        workbook.put_sheet(result, _table_sheet(result, header_style, header_format), replace=previous is not None)
+        workbook.put_sheet(result, _table_sheet(result, look), replace=previous is not None)
     styles.save()
     workbook.save()
     package.save(target)
@@ -166,11 +169,10 @@ def new_workbook(target: Path, sheets: list[Sheet]) -> None:
     try:
         package = Package(base)
         workbook = _Workbook(package)
-        styles = _Styles(package)
-        formats = {k: styles.with_format(0, k) for s in sheets for k in s.kinds.values()}
+        look = _Look(_Styles(package))
         for sheet in sheets:
-            workbook.put_sheet(sheet, _table_sheet(sheet, 0, formats), replace=sheet is sheets[0])
-        styles.save()
+            workbook.put_sheet(sheet, _table_sheet(sheet, look), replace=sheet is sheets[0])
+        look.styles.save()
         workbook.save()
         package.save(target)
     finally:
@@ -180,27 +182,37 @@ def new_workbook(target: Path, sheets: list[Sheet]) -> None:
 # ------------------------------------------------------------------ cells
 
 
-def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: dict[ColumnKind, int]) -> dict[int, bytes]:
-    """The XML of every line's new cells, built column-wise, then joined per row."""
+def _line_cells(rows: np.ndarray, columns: list[Column], start: int, formats: dict[ColumnKind, int],
+                quoted: Callable[[], int]) -> dict[int, bytes]:
+    """The XML of every line's new cells, built column-wise, then joined per row; text that a spreadsheet
+    would take for a formula gets the ``quoted`` style."""
     row_text = rows.astype(str).astype(object)
     per_row = np.full(len(rows), "", dtype=object)
     for offset, column in enumerate(columns):
         letter = get_column_letter(start + offset)
-        cells = _cells(letter, row_text, column.values, column.kind, formats[column.kind])
+        cells = _cells(letter, row_text, column.values, column.kind, formats[column.kind], quoted)
         per_row = per_row + cells
     joined = "\x00".join(per_row.tolist()).encode("utf-8").split(b"\x00")
     return dict(zip(rows.tolist(), joined))
 
 
-def _cells(letter: str, row_text: np.ndarray, values, kind: ColumnKind, style: int) -> np.ndarray:
+def _cells(letter: str, row_text: np.ndarray, values, kind: ColumnKind, style: int,
+           quoted: Callable[[], int] | None = None) -> np.ndarray:
+    """One column's cells. Text is an inline string, never run as a formula; text that Excel would take for
+    one when the cell is edited (``+7 916…``, ``=…``) gets the style ``quoted()`` gives (quotePrefix: Excel's
+    leading apostrophe, kept out of the text and not shown), added to the workbook only when needed."""
     prefix = f'<c r="{letter}'
     if kind.name == "text":
         text = pd.Series(values, copy=False).reset_index(drop=True).astype(object)
         blank = text.isna().to_numpy()
         text = text.where(~blank, "").astype(str)
         missing = blank | (text == "").to_numpy()
-        body = xml_text(escape_formula(text)).to_numpy(dtype=object)
-        cells = prefix + row_text + f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">' + body + "</t></is></c>"
+        body = xml_text(text).to_numpy(dtype=object)
+        styles = np.full(len(text), f'" s="{style}"', dtype=object)
+        formula_like = text.str[:1].isin(FORMULA_START).to_numpy()
+        if quoted is not None and formula_like.any():
+            styles[formula_like] = f'" s="{quoted()}"'
+        cells = prefix + row_text + styles + ' t="inlineStr"><is><t xml:space="preserve">' + body + "</t></is></c>"
         return np.where(missing, "", cells)
     if kind.name == "date":
         ints, missing = excel_serial(values)
@@ -248,13 +260,13 @@ def _previous_results(header_cells: bytes, names: list[str]) -> int | None:
 
 
 def _rewrite_sheet(xml: bytes, new_cells: dict[int, bytes], start: int, last: int, header_row: int,
-                   strip: bool) -> Iterator[bytes]:
+                   strip: bool, widths: list[int]) -> Iterator[bytes]:
     """The sheet's XML in pieces, each row that gets results rewritten; the rest passes through as it was."""
     data_start = xml.find(b"<sheetData")
     data_end = xml.rfind(b"</sheetData>")
     if data_start < 0 or data_end < 0:
         raise ValueError("the lines sheet has no rows")
-    yield _widen_sheet_head(xml[:data_start], start, last)
+    yield _widen_sheet_head(xml[:data_start], start, last, widths)
     position = data_start
     previous_row = 0
     written = 0
@@ -294,16 +306,19 @@ def _cut(body: bytes, start: int) -> bytes:
     return body
 
 
-def _widen_sheet_head(head: bytes, start: int, last: int) -> bytes:
+def _widen_sheet_head(head: bytes, start: int, last: int, widths: list[int]) -> bytes:
+    """The sheet's dimension to the last result column, and the result columns as wide as their content
+    (style.column_widths) unless the sheet sets widths there already."""
     letter = get_column_letter(last).encode()
     head = _set_last_column(rb"<dimension\b[^>]*\bref=\"[A-Z]+\d+:", letter, head)
     existing = [(int(a), int(b)) for a, b in re.findall(rb'<col\b[^>]*?\bmin="(\d+)"[^>]*?\bmax="(\d+)"', head)]
     if any(high >= start for _low, high in existing):
         return head  # widths there already cover the new columns
-    widths = b"".join(b'<col min="%d" max="%d" width="14" customWidth="1"/>' % (c, c) for c in range(start, last + 1))
+    cols = b"".join(b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (c, c, w)
+                    for c, w in zip(range(start, last + 1), widths))
     if b"</cols>" in head:
-        return head.replace(b"</cols>", widths + b"</cols>", 1)
-    return head + b"<cols>" + widths + b"</cols>"
+        return head.replace(b"</cols>", cols + b"</cols>", 1)
+    return head + b"<cols>" + cols + b"</cols>"
 
 
 def _widen_filter(tail: bytes, last: int, header_row: int) -> bytes:
@@ -355,52 +370,69 @@ def _drop_table_columns(xml: bytes, first_col: int, start: int) -> bytes:
 # ------------------------------------------------------------------ result sheets
 
 
-def _table_sheet(sheet: Sheet, header_style: int, formats: dict[ColumnKind, int]) -> bytes:
+def _label_widths(labels: list[str], widths: list[int]) -> list[int]:
+    """Each column at least as wide as its header's longest word needs, the header being the chosen language's
+    label (the widths were measured on the canonical names)."""
+    return [min(max(width, max((len(word) for word in label.split()), default=1) + style.PADDING), style.MAX_WIDTH)
+            for label, width in zip(labels, widths)]
+
+
+def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
+    """A result table as a sheet in the look of style.py: the header frozen under an autofilter, plain
+    cells with their kind's format, widths from the content, long text wrapped in its own column."""
     frame = sheet.frame.reset_index(drop=True)
     names = list(frame.columns)
     rows = np.arange(2, len(frame) + 2)
     row_text = rows.astype(str).astype(object)
     body = np.full(len(frame), "", dtype=object)
-    for index, name in enumerate(names):
+    labels = [header(str(n)) for n in names]
+    widths = _label_widths(labels, style.column_widths(frame, sheet.kinds))
+    wraps = style.wrapped(frame, sheet.kinds)
+    lines = style.text_lines(frame, sheet.kinds, widths, wraps)
+    for index, (name, wrap) in enumerate(zip(names, wraps)):
         kind = sheet.kinds.get(name, ColumnKind("text"))
         if kind.name == "text":
             values = pd.Series(column_text(frame[name], kind), dtype=object)
         else:
             values = frame[name]
-        body = body + _cells(get_column_letter(index + 1), row_text, values, kind, formats.get(kind, 0))
-    header_xml = _header_cells(1, [header(str(n)) for n in names], 1, header_style)
-    data = b"".join(b'<row r="%d">' % r + cells.encode("utf-8") + b"</row>" for r, cells in zip(rows.tolist(), body.tolist()))
-    widths = b"".join(
-        b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w)
-        for i, w in enumerate(column_widths(frame, sheet.kinds), start=1)
-    )
+        cell_style = look.data(kind, wrap)
+        body = body + _cells(get_column_letter(index + 1), row_text, values, kind, cell_style,
+                             lambda k=kind, w=wrap: look.data(k, w, quote=True))
+    header_xml = _header_cells(1, labels, 1, look.header)
+    heights = [b' ht="%d" customHeight="1"' % (style.LINE_HEIGHT * n) if n > 1 else b"" for n in lines.tolist()]
+    data = b"".join(b'<row r="%d"%s>' % (r, h) + cells.encode("utf-8") + b"</row>"
+                    for r, h, cells in zip(rows.tolist(), heights, body.tolist()))
+    cols = b"".join(b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w) for i, w in enumerate(widths, start=1))
+    last = get_column_letter(max(len(names), 1))
+    head_row = b'<row r="1" ht="%d" customHeight="1">' % (
+        style.LINE_HEIGHT * style.header_lines(pd.DataFrame(columns=labels), widths) + 3)
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + MAIN_NS.encode() + b'" xmlns:r="' + REL_NS[0].encode() + b'">'
-        + (b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if sheet.charts else b"")
+        b'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+        b'<dimension ref="A1:%s%d"/>' % (last.encode(), len(frame) + 1)
         + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         b'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-        + (b"<cols>" + widths + b"</cols>" if widths else b"")
-        + b'<sheetData><row r="1">' + header_xml + b"</row>" + data + b"</sheetData>"
-        + (CHART_PAGE + b'<drawing r:id="rId1"/>' if sheet.charts else b"") + b"</worksheet>"
+        + (b"<cols>" + cols + b"</cols>" if cols else b"")
+        + b"<sheetData>" + head_row + header_xml + b"</row>" + data + b"</sheetData>"
+        + (b'<autoFilter ref="A1:%s%d"/>' % (last.encode(), len(frame) + 1) if names else b"")
+        + style.PAGE_XML + (b'<drawing r:id="rId1"/>' if sheet.charts else b"") + b"</worksheet>"
     )
 
 
-def column_widths(frame: pd.DataFrame, kinds: dict[str, ColumnKind]) -> list[int]:
-    """Column widths that show every value: numbers by their largest value as formatted, text by a sample."""
-    widths = []
-    for name in frame.columns:
-        kind = kinds.get(name, ColumnKind("text"))
-        if kind.name in ("money", "qty", "price", "pct", "int") and len(frame):
-            whole = int(np.abs(int_values(frame[name])[0]).max()) // 10**kind.decimals
-            digits = len(str(whole))
-            grouped = digits + (digits - 1) // 3 if kind.name != "pct" else digits + 2  # separators, or " %"
-            longest = max(len(str(name)), 1 + grouped + (kind.decimals and kind.decimals + 1))
-        else:
-            sample = frame[name].head(200).astype(str)
-            longest = max([len(str(name)), *sample.str.len().tolist()]) if len(sample) else len(str(name))
-        widths.append(min(max(longest + 2, 10), 60))
-    return widths
+class _Look:
+    """The styles of result sheets (style.py) as indexes into one workbook's styles.xml, added once."""
+
+    def __init__(self, styles: _Styles):
+        self.styles = styles
+        font = styles.append(b"font", style.header_font_xml(styles.first(b"font")))
+        fill = styles.append(b"fill", style.HEADER_FILL_XML)
+        border = styles.append(b"border", style.HEADER_BORDER_XML)
+        self.header = styles.xf(None, font, fill, border, style.HEADER_ALIGNMENT_XML)
+
+    def data(self, kind: ColumnKind, wrap: bool = False, quote: bool = False) -> int:
+        """A plain data cell of ``kind`` (the workbook's default font, no fill, no border)."""
+        return self.styles.xf(style.cell_format(kind), 0, 0, 0, style.alignment_xml(kind, wrap), quote)
 
 
 # ------------------------------------------------------------------ workbook parts
@@ -473,7 +505,7 @@ class _Workbook:
         drawing._id = key
         columns = [str(c) for c in sheet.frame.columns]
         for number, chart in enumerate(sheet.charts, start=1):
-            made = openpyxl_chart(chart, sheet.title, columns, len(sheet.frame))
+            made = openpyxl_chart(chart, sheet.title, columns, len(sheet.frame), frame=sheet.frame)
             made._id = f"{key}_{number}"
             drawing.charts.append(made)
             self._put_part(made.path, tostring(made._write()), CHART_CT)
@@ -521,12 +553,13 @@ class _Styles:
         block = re.search(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", self.xml, re.DOTALL)
         self.xfs = re.findall(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", block.group(1), re.DOTALL) if block else []
         self.added: list[bytes] = []
-        self.cache: dict[tuple[int, str], int] = {}
+        self.cache: dict[tuple[int, str], int] = {}  # (base style, format code or "quotePrefix") -> index
         self.custom: dict[str, int] = {}  # format code -> the id of the numFmt entry added for it
+        self.touched = False  # a font, fill or border was added
 
     def with_format(self, base: int, kind: ColumnKind) -> int:
-        """The index of a style like ``base`` but showing ``kind``'s number format (formats.py); text keeps ``base``."""
-        code = number_format(kind)
+        """The index of a style like ``base`` but showing ``kind``'s number format (style.py); text keeps ``base``."""
+        code = style.cell_format(kind)
         if code is None:
             return base
         key = (base, code)
@@ -536,13 +569,52 @@ class _Styles:
             xf = re.sub(rb'\snumFmtId="\d+"', b"", xf)
             xf = re.sub(rb'\sapplyNumberFormat="\w+"', b"", xf)
             xf = re.sub(rb"<xf\b", lambda m: b'<xf numFmtId="%d" applyNumberFormat="1"' % fmt, xf, count=1)
-            known = self.xfs + self.added
-            if xf in known:  # an earlier run added it already
-                self.cache[key] = known.index(xf)
-            else:
-                self.added.append(xf)
-                self.cache[key] = len(known)
+            self.cache[key] = self._index(xf)
         return self.cache[key]
+
+    def quoted(self, base: int) -> int:
+        """The index of a style like ``base`` with quotePrefix: Excel keeps the cell's text as text when edited."""
+        key = (base, "quotePrefix")
+        if key not in self.cache:
+            xf = self.xfs[base] if base < len(self.xfs) else b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            xf = re.sub(rb'\squotePrefix="\w+"', b"", xf)
+            self.cache[key] = self._index(re.sub(rb"<xf\b", b'<xf quotePrefix="1"', xf, count=1))
+        return self.cache[key]
+
+    def first(self, element: bytes) -> bytes:
+        """The first entry of the ``<fonts>``, ``<fills>`` or ``<borders>`` list: the workbook's default."""
+        block = re.search(rb"<%ss\b[^>]*>(.*?)</%ss>" % (element, element), self.xml, re.DOTALL)
+        entry = block and re.search(rb"<%s\b[^>]*?(?:/>|>.*?</%s>)" % (element, element), block.group(1), re.DOTALL)
+        return entry.group(0) if entry else b"<%s/>" % element
+
+    def append(self, element: bytes, entry: bytes) -> int:
+        """The index of ``entry`` in the ``<fonts>``, ``<fills>`` or ``<borders>`` list (``element`` is font, fill
+        or border), appended when it is not there yet."""
+        block = re.search(rb"<%ss\b[^>]*>(.*?)</%ss>" % (element, element), self.xml, re.DOTALL)
+        if block is None:
+            return 0  # a styles part without the list: the workbook's default
+        existing = re.findall(rb"<%s\b[^>]*?(?:/>|>.*?</%s>)" % (element, element), block.group(1), re.DOTALL)
+        if entry in existing:
+            return existing.index(entry)
+        self.xml = self.xml[:block.end(1)] + entry + self.xml[block.end(1):]
+        self.xml = _set_count(element + b"s", len(existing) + 1, self.xml)
+        self.touched = True
+        return len(existing)
+
+    def xf(self, code: str | None, font: int, fill: int, border: int, alignment: bytes = b"", quote: bool = False) -> int:
+        """The index of a cell format with number format ``code`` (None: General) and these parts."""
+        fmt = 0 if code is None else BUILTIN_FORMATS.get(code) or self._custom(code)
+        attrs = b'numFmtId="%d" fontId="%d" fillId="%d" borderId="%d" xfId="0"' % (fmt, font, fill, border)
+        attrs += b' applyNumberFormat="1"' * bool(fmt) + b' applyFont="1"' * bool(font) + b' applyFill="1"' * bool(fill)
+        attrs += b' applyBorder="1"' * bool(border) + b' applyAlignment="1"' * bool(alignment) + b' quotePrefix="1"' * quote
+        return self._index(b"<xf " + attrs + (b">" + alignment + b"</xf>" if alignment else b"/>"))
+
+    def _index(self, xf: bytes) -> int:
+        known = self.xfs + self.added
+        if xf in known:  # an earlier run added it already
+            return known.index(xf)
+        self.added.append(xf)
+        return len(known)
 
     def _custom(self, code: str) -> int:
         """The id of a custom number format: an existing one with the same code, else a new one."""
@@ -556,7 +628,7 @@ class _Styles:
         return self.custom[code]
 
     def save(self) -> None:
-        if not self.added:
+        if not self.added and not self.touched:
             return
         xml = self.xml
         if self.custom:

@@ -41,10 +41,10 @@ def fees(book: TariffBook, year: int, month: int) -> Table:
         trial_end = add_months(client.joined, book.settings.trial_months) if client.joined else None
         if trial_end is not None and trial_end > first:
             continue
-        rows.append({"client_id": client.client_id, "name": client.name, "tariff": tariff, "month": f"{year}-{month:02d}",
+        rows.append({"client_id": client.client_id, "name": client.name, "inn": client.inn, "tariff": tariff, "month": f"{year}-{month:02d}",
                      "trial_ended": pd.Timestamp(trial_end) if trial_end else pd.NaT,
                      "fee": book.tariffs[tariff].monthly_fee})
-    frame = pd.DataFrame(rows, columns=["client_id", "name", "tariff", "month", "trial_ended", "fee"])
-    kinds = {"client_id": TEXT, "name": TEXT, "tariff": TEXT, "month": TEXT, "trial_ended": DATE,
+    frame = pd.DataFrame(rows, columns=["client_id", "name", "inn", "tariff", "month", "trial_ended", "fee"])
+    kinds = {"client_id": TEXT, "name": TEXT, "inn": TEXT, "tariff": TEXT, "month": TEXT, "trial_ended": DATE,
              "fee": money(book.settings.minor_units)}
     return Table("fees", frame, kinds)

@@ -35,7 +35,7 @@ DAYS_IN_YEAR = 365
 
 def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     columns = {name: _values(lines, name) for name in _INPUTS}
-    default_vat = _default_vat_rate(ctx.book)
+    default_vat = default_vat_rate(ctx.book)
     settings = ctx.book.settings
     carrying = pct_to_scaled(settings.carrying_rate_pct)
     multiplied = not np.array_equal(columns["bonus_multiplier_num"], columns["bonus_multiplier_den"])
@@ -88,10 +88,10 @@ def _values(lines: pd.DataFrame, name: str):
 def line_vat_rates(lines: pd.DataFrame, book) -> np.ndarray:
     """Each line's VAT rate in percent units: its own, else vat_rate_pct, else the statutory rate of its date."""
     own = _values(lines, "vat_rate")
-    return np.where(_values(lines, "_vat_missing"), _default_vat_rate(book)(_values(lines, "date")), own)
+    return np.where(_values(lines, "_vat_missing"), default_vat_rate(book)(_values(lines, "date")), own)
 
 
-def _default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
+def default_vat_rate(book) -> Callable[[np.ndarray], np.ndarray]:
     """The rate of lines without their own: vat_rate_pct, else the statutory rate of the line's date."""
     setting = book.settings.vat_rate_pct
     if setting is not None:

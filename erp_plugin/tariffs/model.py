@@ -88,6 +88,16 @@ class Settings:
                                    about=N_("messages, result headers and sheet names: ru | en; blank: the locale, else ru"))
     birthday_greeting: str = setting(DEFAULT_GREETING, "text",
                                      about=N_("erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in"))
+    # the accountant's documents (period/accounting.py): credit note numbers and the chart of accounts
+    credit_note_prefix: str = setting("КН", "text", about=N_("credit notes are numbered <prefix>-<year>-<seq>: КН-2026-0001"))
+    account_customers: str = setting("62.01", "text", about=N_("account of settlements with buyers (Дт for fees, Кт for "
+                                                            "credit notes); type it as text"))
+    account_revenue: str = setting("90.01.1", "text", about=N_("revenue: Кт for fees, Дт for a rebate that lowers the price"))
+    account_output_vat: str = setting("90.03", "text", about=N_("VAT on sales: Дт for the VAT of fees, Кт for the VAT of a "
+                                                             "price-lowering rebate"))
+    account_vat_payable: str = setting("68.02", "text", about=N_("VAT to the budget: Кт for fees' VAT, Дт for credit notes' VAT"))
+    account_bonus_expense: str = setting("91.02", "text", about=N_("other expenses: Дт for a volume bonus that leaves the "
+                                                                "price (and VAT) alone"))
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
 
     def at(self, key: str) -> str:

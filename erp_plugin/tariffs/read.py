@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator
 
+from stdnum.ru.inn import is_valid as is_valid_inn
+
 from ..erp.fields import normalize_header
 from ..i18n import msg
 from ..parsing import to_minor
@@ -402,6 +404,11 @@ class BookReader:
             if inn and not _INN.fullmatch(inn):
                 reader.warning(row.cell("inn"), "client.inn", msg("ИНН/INN {inn!r} should be 10 digits (a "
                                                                   "company) or 12 (a sole trader)",
+                                                                  inn=inn))
+            elif inn and not is_valid_inn(inn):
+                reader.warning(row.cell("inn"), "client.inn", msg("ИНН/INN {inn!r}: the check digit does not "
+                                                                  "match; a digit is mistyped (compare with "
+                                                                  "the client's registration card)",
                                                                   inn=inn))
             email = row.get("email")
             if email and not _EMAIL.fullmatch(email):
