@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import jobs, reports
 from .erp.read_frame import conform
+from .i18n import msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .output.frames import user_frame, user_lines, user_tables
 from .problems import InputError, Problem
@@ -290,6 +291,7 @@ def _day(value, name: str) -> date | None:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise InputError([Problem("api.date", f"{name} {value!r} is not a date; give ISO text such as "
-                                      "'2026-06-30' or a datetime.date")]) from None
+            raise InputError([Problem("api.date", msg("{name} {value!r} is not a date; give ISO text such as "
+                                                      "'2026-06-30' or a datetime.date",
+                                                      name=name, value=value))]) from None
     raise TypeError(f"{name} must be a date or ISO text such as '2026-06-30', not {type(value).__name__}")

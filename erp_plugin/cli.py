@@ -1,84 +1,110 @@
-"""The ``erp-plugin`` command line: exit 0 on success, 2 on invalid input (nothing written)."""
+"""The ``erp-plugin`` command line: exit 0 on success, 2 on invalid input (nothing written).
+
+Every command takes ``--json`` (one object on stdout, nothing else there), ``-q/--quiet``,
+``-v/--verbose`` and ``--lang ru|en``; what goes where is console.py's business.
+"""
 
 from __future__ import annotations
 
-import json
+import shutil
 import sys
-from collections import defaultdict
+import tempfile
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from . import __version__
+from . import __version__, i18n
+from .console import INVALID_INPUT, WARNINGS_SHOWN, Face, Money, money_text
+from .i18n import _, column_label, msg
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
-INVALID_INPUT = 2
-WARNINGS_SHOWN = 10
+DAY_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 
 
 def _money(value, units: int) -> str:
-    """A figure in minor units as text (1 234,56); money.py (and numpy) loaded only when a job prints one."""
-    from .money import format_minor
-
-    return format_minor(int(value), units, grouped=True)
+    return money_text(value, units)
 
 
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+def _dmy(day) -> str:
+    """A day as an accountant reads it: 31.12.2026."""
+    return day.strftime("%d.%m.%Y")
 
 
-def print_problems(problems: list[Problem], title: str, console: Console) -> None:
-    """Problems grouped by sheet, errors before warnings, each with its place and code.
+def _iso(day) -> str:
+    """A day for scripts: 2026-12-31."""
+    return day.strftime("%Y-%m-%d")
 
-    A problem with the file itself (missing, not a workbook, ...) is one plain line.
+
+def _fixed(value, decimals: int) -> str:
+    return f"{float(value):.{decimals}f}"
+
+
+def _choose_language(given: str | None, kwargs: dict) -> str:
+    """``--lang``, else the tariff workbook's Settings ``language`` (read on its own), else the locale, else ru."""
+    workbook = None
+    tariffs = kwargs.get("tariffs")
+    if given is None and tariffs is not None:
+        from .tariffs.language import workbook_language
+
+        workbook = workbook_language(tariffs)
+    return i18n.choose(given, workbook)
+
+
+def command(group, name: str):
+    """``group``'s command ``name`` with the common options; the function gets a ``Face`` first.
+
+    A user's mistake becomes its problems on stderr (and in JSON) and exit code 2, never a traceback.
     """
-    if problems and all(p.sheet is None and p.row is None for p in problems):
-        for problem in problems:
-            console.print(Text(str(problem), style="red" if problem.severity == "error" else "yellow"))
-        return
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    head = Text(f"{title}: ")
-    head.append(f"{errors} error{'s' * (errors != 1)}", style="bold red" if errors else "green")
-    head.append(f", {warnings} warning{'s' * (warnings != 1)}", style="yellow" if warnings else "")
-    console.print(head)
-    groups: dict[str, list[Problem]] = defaultdict(list)
-    for problem in problems:
-        groups[problem.sheet or problem.file or ("export" if problem.row or problem.field else "workbook")].append(problem)
-    for group, items in groups.items():
-        console.print(Text(f"\n{group}", style="bold"))
-        for problem in sorted(items, key=lambda p: p.severity != "error"):
-            line = Text("  ")
-            line.append("error  " if problem.severity == "error" else "warning", style="red" if problem.severity == "error" else "yellow")
-            line.append(f" {problem}")
-            line.append(f"  [{problem.code}]", style="dim")
-            console.print(line)
+
+    def decorate(function):
+        @wraps(function)
+        def run(*args, as_json: bool, quiet: bool, verbose: bool, lang: str | None, **kwargs):
+            full_name = name if group is main else f"{group.name} {name}"
+            face = Face(full_name, as_json, quiet, verbose)
+            with i18n.use(_choose_language(lang, kwargs)):
+                try:
+                    code = function(face, *args, **kwargs)
+                except InputError as exc:
+                    if _conflicts(exc.problems):
+                        face.figure("ledger_conflicts", _conflicts(exc.problems))
+                    face.stopped(exc.problems, msg("stopped, nothing written"))
+                    code = INVALID_INPUT
+                except TargetLocked as exc:
+                    face.stopped([Problem("file.locked", msg("stopped, nothing written: {reason}", reason=str(exc)),
+                                          file=str(exc.args[0]) if exc.args else None)], msg("stopped"))
+                    code = INVALID_INPUT
+                except PermissionError as exc:
+                    face.stopped([Problem("file.permission", msg("stopped: no permission to write {path}",
+                                                                 path=str(exc.filename)), file=str(exc.filename))],
+                                 msg("stopped"))
+                    code = INVALID_INPUT
+                except click.UsageError as exc:
+                    if not as_json:
+                        raise
+                    face.stopped([Problem("usage", str(exc.message))], msg("stopped"))
+                    code = exc.exit_code
+                face.finish(code or 0)
+
+        for option in reversed(COMMON_OPTIONS):
+            run = option(run)
+        return group.command(name)(run)
+
+    return decorate
 
 
-def handles_input_errors(command):
-    """Turn a user's mistake into its problems on stderr and exit code 2, never a traceback."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except InputError as exc:
-            print_problems(exc.problems, "stopped, nothing written", _console(stderr=True))
-            sys.exit(INVALID_INPUT)
-        except TargetLocked as exc:
-            _console(stderr=True).print(Text(f"stopped, nothing written: {exc}", style="red"))
-            sys.exit(INVALID_INPUT)
-        except PermissionError as exc:
-            _console(stderr=True).print(Text(f"stopped: no permission to write {exc.filename}", style="red"))
-            sys.exit(INVALID_INPUT)
-
-    return wrapper
+COMMON_OPTIONS = [
+    click.option("--json", "as_json", is_flag=True,
+                 help="One JSON object on stdout for scripts: command, ok, exit_code, summary, problems, files."),
+    click.option("-q", "--quiet", is_flag=True, help="Only errors (on stderr): no summary, warnings or progress."),
+    click.option("-v", "--verbose", is_flag=True, help="Every warning, and each stage with its time (on stderr)."),
+    click.option("--lang", type=click.Choice(i18n.LANGUAGES, case_sensitive=False),
+                 help="ru | en (default: the Settings key language, else the locale, else ru)."),
+]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,91 +130,140 @@ def _exit_cleanly_on_signals() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-@main.command()
+STDOUT = "-"
+
+
+@contextmanager
+def _target(face: Face, out: Path | None):
+    """``out`` as given, or for ``--out -`` a csv in a temporary folder copied to stdout once written (the
+    lines, or a table command's first table; tables written beside it are not kept)."""
+    if out is None or str(out) != STDOUT:
+        yield out
+        return
+    if face.as_json:
+        raise click.UsageError(_("--out - writes csv to stdout, where --json writes its object: give one of them"))
+    face.stdout_taken = True
+    with tempfile.TemporaryDirectory(prefix="erp-plugin-") as folder:
+        target = Path(folder) / "stdout.csv"
+        face.stdout_file = target
+        yield target
+        if target.exists():
+            with target.open("rb") as handle:
+                sys.stdout.flush()
+                shutil.copyfileobj(handle, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+
+
+def _out_option(help_text: str, required: bool = False):
+    return click.option("--out", type=click.Path(path_type=Path), required=required,
+                        help=help_text + " '-': csv on stdout.")
+
+
+def _ledger_said(face: Face, posted, rewards: int | None = None) -> None:
+    """What the run posted to the ledger: new lines, lines posted before (unchanged), conflicts (none: a conflict
+    stops the run), and the reward lots of a year end."""
+    if posted is None:
+        return
+    face.figure("ledger_new_lines", posted.added)
+    face.figure("ledger_new_entries", posted.entries)
+    face.figure("ledger_already_posted", posted.unchanged)
+    face.figure("ledger_conflicts", 0)
+    text = _("ledger: {added} new lines posted ({entries} point entries); {unchanged} already posted and unchanged; "
+             "no conflicts", added=posted.added, entries=posted.entries, unchanged=posted.unchanged)
+    if rewards is not None:
+        face.figure("ledger_reward_lots", rewards)
+        text += _("; {rewards} new reward lots", rewards=rewards)
+    face.say(text)
+
+
+def _conflicts(problems: list[Problem]) -> int:
+    """Lines the ledger refused (``ledger.conflict``), the ones past the shown few counted in."""
+    count = 0
+    for problem in problems:
+        if problem.code == "ledger.conflict":
+            count += int(getattr(problem.message, "params", {}).get("more", 1))
+    return count
+
+
+@command(main, "init")
 @click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace tariffs.xlsx and sales_export.xlsx if they exist.")
-@handles_input_errors
-def init(directory: Path, force: bool) -> None:
+def init(face: Face, directory: Path, force: bool) -> None:
     """Write a fresh tariff workbook and a sample 1C-style sales export into DIRECTORY."""
     from . import jobs
 
     written = jobs.init(directory, force=force)
-    console = _console()
-    for path in written:
-        console.print(f"wrote {path}")
-    console.print(f"next: erp-plugin validate {written[0]}")
+    face.figure("directory", str(directory))
+    face.wrote(written)
+    face.say(_("next: erp-plugin validate {path}", path=str(written[0])))
 
 
-@main.command()
+@command(main, "validate")
 @click.argument("tariffs", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON for scripts.")
-def validate(tariffs: Path, as_json: bool) -> None:
+def validate(face: Face, tariffs: Path) -> int:
     """Check a tariff workbook: every problem with its Sheet!Cell. Exit 2 when it has errors."""
     from . import jobs
+    from .console import print_problems
 
     result = jobs.validate(tariffs)
     problems = list(result.problems)
-    if as_json:
-        payload = {
-            "file": str(tariffs),
-            "ok": result.ok,
-            "errors": len(result.problems.errors),
-            "warnings": len(result.problems.warnings),
-            "problems": [p.as_dict() for p in problems],
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-    else:
-        console = _console()
-        print_problems(problems, str(tariffs), console)
-        if result.ok:
-            book = result.book
-            console.print(
-                f"\nok: {len(book.tariffs)} tariffs, {len(book.markers)} markers, {len(book.clients)} clients, "
-                f"{len(book.promotions)} promotions"
-            )
-    sys.exit(0 if result.ok else INVALID_INPUT)
+    face.reported.extend(problems)
+    face.figure("file", str(tariffs))
+    if not face.as_json:  # the problems are validate's report: on stdout, even with --quiet
+        print_problems(problems, str(tariffs), face.out)
+    if result.ok:
+        book = result.book
+        for key, count in (("tariffs", len(book.tariffs)), ("markers", len(book.markers)),
+                           ("clients", len(book.clients)), ("promotions", len(book.promotions))):
+            face.figure(key, count)
+        face.say(_("\nok: {tariffs} tariffs, {markers} markers, {clients} clients, {promotions} promotions",
+                   tariffs=len(book.tariffs), markers=len(book.markers), clients=len(book.clients),
+                   promotions=len(book.promotions)))
+    return 0 if result.ok else INVALID_INPUT
 
 
-@main.command("read")
+@command(main, "read")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), help="Tariff workbook: its Columns sheet maps your headers.")
-@click.option("--out", type=click.Path(path_type=Path), help="Write gross back: .xlsx/.xlsm, .csv or .parquet.")
+@_out_option("Write gross back: .xlsx/.xlsm, .csv or .parquet.")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out lines with bad values and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write into the export itself (--out may then be the export).")
 @click.option("--save-columns", type=click.Path(path_type=Path),
               help="Tariff workbook to write the proposed Columns rows into, for headers the reader does not know.")
-@handles_input_errors
-def read_command(export: Path, tariffs: Path | None, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
-                 save_columns: Path | None) -> None:
+def read_command(face: Face, export: Path, tariffs: Path | None, out: Path | None, sheet: str | None,
+                 skip_bad_lines: bool, in_place: bool, save_columns: Path | None) -> None:
     """Read an ERP export as pricing will: the header mapping, the lines, every bad value."""
     if in_place and out is None:
         out = export
     from . import jobs
 
-    result = jobs.read(export, tariffs, out, sheet, skip_bad_lines, in_place, save_columns)
-    console = _console()
+    with _target(face, out) as target:
+        result = jobs.read(export, tariffs, target, sheet, skip_bad_lines, in_place, save_columns)
     for row in result.saved_columns:
-        console.print(Text(f"saved to {save_columns}, Columns: {row}"))
+        face.say(Text(_("saved to {path}, Columns: {row}", path=str(save_columns), row=row)))
     source = result.export.source
-    where = f"sheet {source.sheet}, " if source.sheet else ""
-    console.print(f"{export}: {where}header on row {source.header_row}")
-    for name, index in source.fields.items():
-        header = source.headers[index] if index < len(source.headers) else ""
-        console.print(Text(f"  {name:<17} <- {header}"))
+    where = _("sheet {sheet}, ", sheet=source.sheet) if source.sheet else ""
+    face.say(_("{export}: {where}header on row {row}", export=str(export), where=where, row=source.header_row))
+    face.figure("header_row", source.header_row)
+    face.figure("columns", {name: source.headers[index] if index < len(source.headers) else ""
+                            for name, index in source.fields.items()})
+    for name, header in face.figures["columns"].items():
+        face.say(Text(f"  {name:<17} <- {header}"))
     lines = result.lines
-    console.print(
-        f"{len(lines)} lines, {lines['doc_id'].nunique()} documents, {lines['client_id'].nunique()} clients, "
-        f"gross {_money(lines['gross'].sum(), result.minor_units)}"
-    )
-    warnings = result.export.problems.warnings
-    if warnings:
-        print_problems(warnings, "skipped", console)
-    for path in result.written:
-        console.print(f"wrote {path}")
+    units = result.minor_units
+    face.figure("lines", len(lines))
+    face.figure("documents", lines["doc_id"].nunique())
+    face.figure("clients", lines["client_id"].nunique())
+    face.figure("gross", Money(lines["gross"].sum(), units))
+    face.say(_("{lines} lines, {documents} documents, {clients} clients, gross {gross}", lines=len(lines),
+               documents=face.figures["documents"], clients=face.figures["clients"],
+               gross=_money(lines["gross"].sum(), units)))
+    face.warnings(result.export.problems.warnings, msg("in the Warnings table"))
+    face.wrote(result.written)
 
 
-def engine_options(command):
+def engine_options(function):
     """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
     for option in reversed([
         click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
@@ -197,195 +272,170 @@ def engine_options(command):
                      help="With --engine dask: the LocalCluster's worker processes."),
         click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
     ]):
-        command = option(command)
-    return command
+        function = option(function)
+    return function
 
 
-def _refuse_for_dask(engine: str, **given) -> None:
+def _refuse_for_dask(engine: str, out: Path | None = None, **given) -> None:
     """What --engine dask does not take yet, said before any work."""
     taken = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
     if engine == "dask" and taken:
-        raise click.UsageError(f"--engine dask does not take {', '.join(taken)} yet")
+        raise click.UsageError(_("--engine dask does not take {options} yet", options=", ".join(taken)))
+    if engine == "dask" and out is not None and str(out) == STDOUT:
+        raise click.UsageError(_("--engine dask writes a folder of parts: --out - cannot go with it"))
 
 
-@main.command("price")
+def _out_needed(out: Path | None, export: Path, in_place: bool) -> Path:
+    if in_place and out is None:
+        out = export
+    if out is None:
+        raise click.UsageError(_("give --out (or --in-place)"))
+    if in_place and str(out) == STDOUT:
+        raise click.UsageError(_("--in-place writes into the export: --out - cannot go with it"))
+    return out
+
+
+@command(main, "price")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
+@_out_option("Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
 @click.option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
 @engine_options
-@handles_input_errors
-def price_command(export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool, in_place: bool,
-                  ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
+def price_command(face: Face, export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool,
+                  in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
     """Price every line of an ERP export under the tariff workbook and write the results back."""
-    if in_place and out is None:
-        out = export
-    if out is None:
-        raise click.UsageError("give --out (or --in-place)")
-    _refuse_for_dask(engine, in_place=in_place, sheet=sheet)
-    with _progress() as step:
+    out = _out_needed(out, export, in_place)
+    _refuse_for_dask(engine, out, in_place=in_place, sheet=sheet)
+    with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
         if engine == "dask":
             from . import dask_engine
 
-            priced = dask_engine.price(export, tariffs, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
+            priced = dask_engine.price(export, tariffs, target, workers, scheduler, skip_bad_lines=skip_bad_lines,
                                        progress=step, ledger=ledger)
         else:
-            priced = jobs.price(export, tariffs, out, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
-    console = _console()
-    _print_summary(priced, console)
-    if getattr(priced, "posted", None) is not None:
-        console.print(f"ledger: posted {priced.posted.added} new lines ({priced.posted.entries} point entries); "
-                      f"{priced.posted.unchanged} lines were posted before and are unchanged")
-    _print_warnings(priced.problems.warnings, "in the Warnings table", console)
-    for path in priced.written:
-        console.print(f"wrote {path}")
+            priced = jobs.price(export, tariffs, target, sheet, skip_bad_lines, in_place, progress=step, ledger=ledger)
+    _price_summary(face, priced)
+    _ledger_said(face, getattr(priced, "posted", None))
+    face.warnings(priced.problems.warnings, msg("in the Warnings table"))
+    face.wrote(priced.written)
 
 
-def _print_warnings(warnings: list[Problem], where: str, console: Console) -> None:
-    """The first warnings of a run; all of them are ``where``."""
-    if warnings:
-        shown = warnings[:WARNINGS_SHOWN]
-        print_problems(shown, f"warnings (first {len(shown)} of {len(warnings)}; all {where})"
-                       if len(warnings) > WARNINGS_SHOWN else "warnings", console)
+PRICE_COUNTS = ("lines", "documents", "clients")
+PRICE_MONEY = ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due")
 
 
-class _progress:
-    """A spinner with the current stage on stderr while a long run works; silent when not a terminal."""
-
-    def __enter__(self):
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                 console=_console(stderr=True), transient=True)
-        self.progress.__enter__()
-        self.task = self.progress.add_task("starting", total=None)
-        return lambda stage: self.progress.update(self.task, description=stage)
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-
-def _print_summary(priced, console: Console) -> None:
+def _price_summary(face: Face, priced) -> None:
     row = priced.tables["summary"].frame.iloc[0]
-    units = priced.minor_units
-    table = RichTable(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    table.add_column()  # beside a figure: what it counts
-    for label in ("lines", "documents", "clients"):
-        table.add_row(label, f"{int(row[label]):,}".replace(",", " "))
-    for label in ("gross", "price_discount", "bonus_accrued", "reservation_cost", "net", "vat", "bonus_redeemed", "cash_due"):
-        table.add_row(label, _money(row[label], units))
-    table.add_row("warnings", *_warning_count(priced.problems.warnings))
-    console.print(table)
+    for key in PRICE_COUNTS:
+        face.figure(key, int(row[key]))
+    for key in PRICE_MONEY:
+        face.figure(key, Money(row[key], priced.minor_units))
+    face.figures_table((*PRICE_COUNTS, *PRICE_MONEY))
+    face.warning_count(priced.problems.warnings)
 
 
-def _warning_count(warnings: list[Problem]) -> tuple[str, str]:
-    """How many lines the warnings stand for (a grouped warning counts its lines), and beside it how many
-    rows the Warnings table lists and how many more a cap counted without listing them."""
-    from .problems import total, unlisted
-
-    count, left = total(warnings), unlisted(warnings)
-    listed = sum(not w.unlisted for w in warnings)
-    where = f"({listed:,} in the Warnings table" + (f"; {left:,} more counted, not listed)" if left else ")")
-    return f"{count:,}".replace(",", " "), where.replace(",", " ") if warnings else ""
-
-
-@main.command("rebates")
+@command(main, "rebates")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
 @click.option("--year", type=int, required=True, help="The fiscal year (it starts on fiscal_year_start).")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
+@_out_option("Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
 @click.option("--ledger", help="The bonus ledger: the lines are posted and numeric stamp-card and quest rewards "
                                "become points (default: Settings ledger).")
 @engine_options
-@handles_input_errors
-def rebates_command(export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None, skip_bad_lines: bool,
-                    in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
+def rebates_command(face: Face, export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None,
+                    skip_bad_lines: bool, in_place: bool, ledger: str | None, engine: str, workers: int,
+                    scheduler: str | None) -> None:
     """Year-end cumulative rebates with credit notes, card tiers and stamp cards."""
-    if in_place and out is None:
-        out = export
-    if out is None:
-        raise click.UsageError("give --out (or --in-place)")
-    _refuse_for_dask(engine, in_place=in_place, sheet=sheet)
-    with _progress() as step:
+    out = _out_needed(out, export, in_place)
+    _refuse_for_dask(engine, out, in_place=in_place, sheet=sheet)
+    with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
         if engine == "dask":
             from . import dask_engine
 
-            result = dask_engine.rebates(export, tariffs, year, out, workers, scheduler, skip_bad_lines=skip_bad_lines,
-                                         progress=step, ledger=ledger)
+            result = dask_engine.rebates(export, tariffs, year, target, workers, scheduler,
+                                         skip_bad_lines=skip_bad_lines, progress=step, ledger=ledger)
         else:
-            result = jobs.rebates(export, tariffs, year, out, sheet, skip_bad_lines, in_place, progress=step,
+            result = jobs.rebates(export, tariffs, year, target, sheet, skip_bad_lines, in_place, progress=step,
                                   ledger=ledger)
-    console = _console()
-    _print_year_summary(result.tables["summary"].frame.iloc[0], result.minor_units, console)
-    if result.rewards_posted is not None:
-        console.print(f"ledger: posted {result.posted.added} new lines; {result.rewards_posted} new reward lots")
-    for path in result.written:
-        console.print(f"wrote {path}")
+    _year_summary(face, result.tables["summary"].frame.iloc[0], result.minor_units)
+    if getattr(result, "posted", None) is not None:
+        _ledger_said(face, result.posted, result.rewards_posted)
+    face.warnings(result.problems.warnings, msg("in the Warnings table"))
+    face.wrote(result.written)
 
 
-def _print_year_summary(row, units: int, console: Console) -> None:
-    console.print(f"fiscal year {row['fiscal_year']}: {row['from']:%d.%m.%Y} to {row['to']:%d.%m.%Y}")
-    table = RichTable(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    table.add_row("clients", str(row["clients"]))
-    table.add_row("clients with a rebate", str(row["clients_with_rebate"]))
-    for label in ("turnover", "rebate", "credit_note_vat"):
-        table.add_row(label, _money(row[label], units))
-    console.print(table)
+YEAR_COUNTS = ("clients", "clients_with_rebate")
+YEAR_MONEY = ("turnover", "rebate", "credit_note_vat")
 
 
-@main.command("impact")
+def _year_summary(face: Face, row, units: int) -> None:
+    face.figure("fiscal_year", int(row["fiscal_year"]))
+    face.figure("from", _iso(row['from']))
+    face.figure("to", _iso(row['to']))
+    face.say(_("fiscal year {year}: {start} to {end}", year=row["fiscal_year"], start=_dmy(row['from']),
+               end=_dmy(row['to'])))
+    for key in YEAR_COUNTS:
+        face.figure(key, int(row[key]))
+    for key in YEAR_MONEY:
+        face.figure(key, Money(row[key], units))
+    face.figures_table((*YEAR_COUNTS, *YEAR_MONEY))
+
+
+@command(main, "impact")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The current tariff workbook.")
 @click.option("--against", type=click.Path(path_type=Path), required=True, help="The proposed tariff workbook.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write the tables: .xlsx, .csv or .parquet.")
+@_out_option("Where to write the tables: .xlsx, .csv or .parquet.")
 @click.option("--year", type=int, help="The fiscal year whose rebates count (default: the one of the latest line).")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @engine_options
-@handles_input_errors
-def impact_command(export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None, sheet: str | None,
-                   skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
+def impact_command(face: Face, export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None,
+                   sheet: str | None, skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """What a proposed tariff workbook would have given away on this export, against the current one."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     if engine == "dask" and out is None:
-        raise click.UsageError("--engine dask writes the tables: give --out")
-    with _progress() as step:
+        raise click.UsageError(_("--engine dask writes the tables: give --out"))
+    with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
         if engine == "dask":
             from . import dask_engine
 
-            result = dask_engine.impact(export, tariffs, against, out, year, workers, scheduler,
+            result = dask_engine.impact(export, tariffs, against, target, year, workers, scheduler,
                                         skip_bad_lines=skip_bad_lines, progress=step)
         else:
-            result = jobs.impact(export, tariffs, against, out, year, sheet, skip_bad_lines, progress=step)
-    console = _console()
+            result = jobs.impact(export, tariffs, against, target, year, sheet, skip_bad_lines, progress=step)
     row = result.tables["summary"].frame.iloc[0]
     units = result.minor_units
-    console.print(f"fiscal year {result.year}, {row['clients']} clients: the concession (discounts, bonus, reservation "
-                  f"cost and rebates) goes from {_money(row['concession_current'], units)} to "
-                  f"{_money(row['concession_proposed'], units)}, {_signed(row['concession_delta'], units)}")
+    face.figure("fiscal_year", result.year)
+    face.figure("clients", int(row["clients"]))
+    for key in ("concession_current", "concession_proposed", "concession_delta"):
+        face.figure(key, Money(row[key], units))
+    face.say(_("fiscal year {year}, {clients} clients: the concession (discounts, bonus, reservation cost and rebates) "
+               "goes from {current} to {proposed}, {change}", year=result.year, clients=row["clients"],
+               current=_money(row["concession_current"], units), proposed=_money(row["concession_proposed"], units),
+               change=_signed(row["concession_delta"], units)))
     table = RichTable(box=None, pad_edge=False)
-    for name, justify in (("tariff", "left"), ("concession now", "right"), ("proposed", "right"), ("change", "right")):
-        table.add_column(name, justify=justify)
-    for _, t in result.tables["impact_by_tariff"].frame.iterrows():
+    for name, justify in (("tariff", "left"), ("concession_current", "right"), ("concession_proposed", "right"),
+                          ("concession_delta", "right")):
+        table.add_column(column_label(name), justify=justify)
+    for _index, t in result.tables["impact_by_tariff"].frame.iterrows():
         table.add_row(str(t["tariff"]), _money(t["concession_current"], units), _money(t["concession_proposed"], units),
                       _signed(t["concession_delta"], units))
-    console.print(table)
-    for path in result.written:
-        console.print(f"wrote {path}")
+    face.say(table)
+    face.warnings(result.problems.warnings, msg("in the Warnings table"))
+    face.wrote(result.written)
 
 
 def _signed(minor: int, units: int) -> str:
@@ -393,30 +443,30 @@ def _signed(minor: int, units: int) -> str:
     return ("+" if minor > 0 else "") + _money(minor, units)
 
 
-@main.command("year-end")
+@command(main, "year-end")
 @click.argument("workbook", type=click.Path(path_type=Path))
-@handles_input_errors
-def year_end_command(workbook: Path) -> None:
+def year_end_command(face: Face, workbook: Path) -> int:
     """The one-click year end outside Excel: rebates into a year-end WORKBOOK (its Setup sheet names the tariff
     workbook, the export and the year), with charts; problems go to its Warnings sheet too. Exit 2 on errors."""
-    with _progress() as step:
+    with face.progress() as step:
         from .excel.year_end import run_file
 
         outcome = run_file(workbook, progress=step)
-    console = _console()
     if not outcome.ok:
-        print_problems(outcome.problems, f"stopped; the problems are on {workbook}'s Warnings sheet",
-                       _console(stderr=True))
-        sys.exit(INVALID_INPUT)
-    _print_year_summary(outcome.summary.frame.iloc[0], outcome.minor_units, console)
-    _print_warnings(outcome.problems, "on the Warnings sheet", console)
-    console.print(f"wrote {', '.join(outcome.sheets)} into {workbook}")
+        face.stopped(outcome.problems, msg("stopped; the problems are on {workbook}'s Warnings sheet",
+                                           workbook=str(workbook)))
+        return INVALID_INPUT
+    _year_summary(face, outcome.summary.frame.iloc[0], outcome.minor_units)
+    face.warnings(outcome.problems, msg("on the Warnings sheet"))
+    face.figure("sheets", list(outcome.sheets))
+    face.files.append(str(workbook))
+    face.say(_("wrote {sheets} into {workbook}", sheets=", ".join(outcome.sheets), workbook=str(workbook)))
+    return 0
 
 
-@main.command("preview")
+@command(main, "preview")
 @click.argument("tariffs", type=click.Path(path_type=Path))
-@handles_input_errors
-def preview_command(tariffs: Path) -> None:
+def preview_command(face: Face, tariffs: Path) -> int:
     """Fill the tariff workbook's Preview sheet: its sample basket under every tariff × bonus mode × payment
     option (price, discount, bonus, concession). Problems go on the sheet too. Exit 2 on errors."""
     from .excel.preview import run_file
@@ -424,80 +474,87 @@ def preview_command(tariffs: Path) -> None:
 
     outcome = run_file(tariffs)
     if outcome.table is None:
-        print_problems(outcome.problems, f"stopped; the problems are on {tariffs}'s Preview sheet", _console(stderr=True))
-        sys.exit(INVALID_INPUT)
+        face.stopped(outcome.problems, msg("stopped; the problems are on {workbook}'s Preview sheet",
+                                           workbook=str(tariffs)))
+        return INVALID_INPUT
     frame, units = outcome.table.frame, outcome.minor_units
-    table = RichTable("tariff", "bonus mode", "payment", box=None, pad_edge=False)
-    for name in ("net", "bonus", "concession"):
-        table.add_column(name, justify="right")
+    table = RichTable(*(column_label(n) for n in ("tariff", "bonus_mode", "payment")), box=None, pad_edge=False)
+    for name in ("net", "bonus_accrued", "concession_pct"):
+        table.add_column(column_label(name), justify="right")
     for row in frame.itertuples(index=False):
         table.add_row(row.tariff, row.bonus_mode, str(row.payment or ""), _money(row.net, units),
                       _money(row.bonus_accrued, units), f"{row.concession_pct / PCT_SCALE:.2f} %")
-    console = _console()
-    console.print(table)
-    console.print(f"wrote {len(frame)} rows into the Preview sheet of {tariffs}")
+    face.say(table)
+    face.figure("rows", len(frame))
+    face.files.append(str(tariffs))
+    face.say(_("wrote {rows} rows into the Preview sheet of {workbook}", rows=len(frame), workbook=str(tariffs)))
+    return 0
 
 
-@main.command("accrue")
+@command(main, "accrue")
 @click.argument("export", type=click.Path(path_type=Path))
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), required=True,
+@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), required=True,
               help="The day to accrue to (YYYY-MM-DD).")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx/.xlsm, .csv or .parquet.")
+@_out_option("Where to write: .xlsx/.xlsm, .csv or .parquet.")
 @click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
 @click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @engine_options
-@handles_input_errors
-def accrue_command(export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None, skip_bad_lines: bool,
-                   engine: str, workers: int, scheduler: str | None) -> None:
+def accrue_command(face: Face, export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None,
+                   skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """Rebate accrual during the year: projection, liability, and each client's gap to the next step."""
-    _refuse_for_dask(engine, sheet=sheet)
+    _refuse_for_dask(engine, out, sheet=sheet)
     if engine == "dask" and out is None:
-        raise click.UsageError("--engine dask writes a parquet dataset: give --out")
-    with _progress() as step:
+        raise click.UsageError(_("--engine dask writes a parquet dataset: give --out"))
+    with _target(face, out) as target, face.progress() as step:
         from . import jobs
 
         if engine == "dask":
             from . import dask_engine
 
-            result = dask_engine.accrue(export, tariffs, as_of.date(), out, workers, scheduler,
+            result = dask_engine.accrue(export, tariffs, as_of.date(), target, workers, scheduler,
                                         skip_bad_lines=skip_bad_lines, progress=step)
         else:
-            result = jobs.accrue(export, tariffs, as_of.date(), out, sheet, skip_bad_lines, progress=step)
+            result = jobs.accrue(export, tariffs, as_of.date(), target, sheet, skip_bad_lines, progress=step)
     import pandas as pd
 
     frame = result.tables["accruals"].frame
-    console = _console()
     units = result.minor_units
-    console.print(f"as of {as_of:%d.%m.%Y}: {len(frame)} clients, liability "
-                  f"{_money(frame['liability'].sum(), units)}")
-    table = RichTable("client", "to date", "projected", "gap to next step", "extra rebate", box=None)
-    for row in frame.head(10).itertuples(index=False):
+    face.figure("as_of", _iso(as_of))
+    face.figure("clients", len(frame))
+    face.figure("liability", Money(frame["liability"].sum(), units))
+    face.say(_("as of {day}: {clients} clients, liability {liability}", day=_dmy(as_of), clients=len(frame),
+               liability=_money(frame["liability"].sum(), units)))
+    table = RichTable(*(column_label(n) for n in ("client_id", "turnover_to_date", "projected_turnover",
+                                                  "gap_to_next_step", "extra_rebate")), box=None)
+    for row in frame.head(WARNINGS_SHOWN).itertuples(index=False):
         gap = "" if row.gap_to_next_step is pd.NA else _money(row.gap_to_next_step, units)
         extra = "" if row.extra_rebate is pd.NA else _money(row.extra_rebate, units)
         table.add_row(str(row.client_id), _money(row.turnover_to_date, units),
                       _money(row.projected_turnover, units), gap, extra)
-    console.print(table)
-    for path in result.written:
-        console.print(f"wrote {path}")
+    face.say(table)
+    _ledger_said(face, getattr(result, "posted", None))
+    face.warnings(result.problems.warnings, msg("in the Warnings table"))
+    face.wrote(result.written)
 
 
-@main.command("fees")
+@command(main, "fees")
 @click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
 @click.option("--month", required=True, help="The month, YYYY-MM.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
-@handles_input_errors
-def fees_command(tariffs: Path, month: str, out: Path | None) -> None:
+@_out_option("Where to write: .xlsx, .csv or .parquet.")
+def fees_command(face: Face, tariffs: Path, month: str, out: Path | None) -> None:
     """Subscription fee lines of a month: paid tariffs whose trial has ended."""
     from . import jobs
 
-    result = jobs.fees(tariffs, month, out)
+    with _target(face, out) as target:
+        result = jobs.fees(tariffs, month, target)
     frame = result.tables["fees"].frame
-    console = _console()
-    console.print(f"{month}: {len(frame)} fee lines, "
-                  f"{_money(frame['fee'].sum(), result.minor_units)} in all")
-    for path in result.written:
-        console.print(f"wrote {path}")
+    face.figure("month", month)
+    face.figure("fee_lines", len(frame))
+    face.figure("fees", Money(frame["fee"].sum(), result.minor_units))
+    face.say(_("{month}: {lines} fee lines, {total} in all", month=month, lines=len(frame),
+               total=_money(frame["fee"].sum(), result.minor_units)))
+    face.wrote(result.written)
 
 
 @main.group("ledger")
@@ -505,108 +562,122 @@ def ledger_group() -> None:
     """The bonus ledger: balances, a client's history and statement, the IFRS 15 liability."""
 
 
-@ledger_group.command("balance")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
-@handles_input_errors
-def ledger_balance_command(ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
-    """Available and pending points per client as of a day (expired points taken off)."""
-    from . import jobs
-
-    result = jobs.ledger_balance(ledger, as_of.date() if as_of else None, out, tariffs)
-    frame = result.tables["balances"].frame
-    console = _console()
-    units = result.minor_units
-    console.print(f"{len(frame)} clients: available {_money(frame['available'].sum(), units)}, "
-                  f"pending {_money(frame['pending'].sum(), units)}")
-    for path in result.written:
-        console.print(f"wrote {path}")
-
-
-@ledger_group.command("history")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--client", "client_id", required=True, help="The client id.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Expiries up to this day (default: today).")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
-@handles_input_errors
-def ledger_history_command(ledger: str, client_id: str, as_of, tariffs: Path | None, out: Path | None) -> None:
-    """A client's entries: accruals, reversals, redemptions, refunds, expiries."""
-    from . import jobs
-
-    result = jobs.ledger_history(ledger, client_id, out, tariffs, as_of.date() if as_of else None)
-    frame = result.tables["history"].frame
-    console = _console()
-    table = RichTable("booked on", "kind", "points", "available on", "line", box=None)
-    for row in frame.itertuples(index=False):
-        table.add_row(f"{row.booked_on:%d.%m.%Y}", row.kind, _money(row.amount, result.minor_units),
-                      _day(row.available_on), str(row.line))
-    console.print(table)
-    for path in result.written:
-        console.print(f"wrote {path}")
-
-
 def _day(value) -> str:
     import pandas as pd
 
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d.%m.%Y}"
+    return "" if value is None or pd.isna(value) else _dmy(pd.Timestamp(value))
 
 
-@ledger_group.command("statement")
+@command(ledger_group, "balance")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@_out_option("Where to write: .xlsx, .csv or .parquet.")
+def ledger_balance_command(face: Face, ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
+    """Available and pending points per client as of a day (expired points taken off)."""
+    from . import jobs
+
+    with _target(face, out) as target:
+        result = jobs.ledger_balance(ledger, as_of.date() if as_of else None, target, tariffs)
+    frame = result.tables["balances"].frame
+    units = result.minor_units
+    face.figure("clients", len(frame))
+    face.figure("available", Money(frame["available"].sum(), units))
+    face.figure("pending", Money(frame["pending"].sum(), units))
+    face.say(_("{clients} clients: available {available}, pending {pending}", clients=len(frame),
+               available=_money(frame["available"].sum(), units), pending=_money(frame["pending"].sum(), units)))
+    face.wrote(result.written)
+
+
+@command(ledger_group, "history")
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
 @click.option("--client", "client_id", required=True, help="The client id.")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
-              help="The first day (default: 1 January of the --as-of year).")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="The last day (default: today).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
+              help="Expiries up to this day (default: today).")
 @click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
-@handles_input_errors
-def ledger_statement_command(ledger: str, client_id: str, start, as_of, tariffs: Path | None, out: Path | None) -> None:
+@_out_option("Where to write: .xlsx, .csv or .parquet.")
+def ledger_history_command(face: Face, ledger: str, client_id: str, as_of, tariffs: Path | None,
+                           out: Path | None) -> None:
+    """A client's entries: accruals, reversals, redemptions, refunds, expiries."""
+    from . import jobs
+
+    with _target(face, out) as target:
+        result = jobs.ledger_history(ledger, client_id, target, tariffs, as_of.date() if as_of else None)
+    frame = result.tables["history"].frame
+    face.figure("client_id", client_id)
+    face.figure("entries", len(frame))
+    table = RichTable(*(column_label(n) for n in ("booked_on", "kind", "amount", "available_on", "line")), box=None)
+    for row in frame.itertuples(index=False):
+        table.add_row(_dmy(row.booked_on), row.kind, _money(row.amount, result.minor_units),
+                      _day(row.available_on), str(row.line))
+    face.say(table)
+    face.wrote(result.written)
+
+
+@command(ledger_group, "statement")
+@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@click.option("--client", "client_id", required=True, help="The client id.")
+@click.option("--from", "start", type=click.DateTime(formats=DAY_FORMATS),
+              help="The first day (default: 1 January of the --as-of year).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="The last day (default: today).")
+@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@_out_option("Where to write: .xlsx, .csv or .parquet.")
+def ledger_statement_command(face: Face, ledger: str, client_id: str, start, as_of, tariffs: Path | None,
+                             out: Path | None) -> None:
     """A client's statement: opening balance, every movement, closing balance, points expiring soon."""
     from . import jobs
 
-    statement, result = jobs.ledger_statement(ledger, client_id, start.date() if start else None,
-                                             as_of.date() if as_of else None, out, tariffs)
-    console = _console()
+    with _target(face, out) as target:
+        statement, result = jobs.ledger_statement(ledger, client_id, start.date() if start else None,
+                                                 as_of.date() if as_of else None, target, tariffs)
     units = result.minor_units
-    money = lambda v: _money(v, units)  # noqa: E731
-    console.print(f"client {client_id}, {statement.start:%d.%m.%Y} – {statement.end:%d.%m.%Y}")
-    console.print(f"opening balance {money(statement.opening)}")
-    table = RichTable("date", "movement", "document", "points", "balance", box=None)
+
+    def money(v):
+        return _money(v, units)
+
+    face.figure("client_id", client_id)
+    face.figure("from", _iso(statement.start))
+    face.figure("to", _iso(statement.end))
+    face.figure("opening", Money(statement.opening, units))
+    face.figure("closing", Money(statement.closing, units))
+    face.figure("movements", len(statement.movements))
+    face.say(_("client {client}, {start} – {end}", client=client_id, start=_dmy(statement.start),
+               end=_dmy(statement.end)))
+    face.say(_("opening balance {amount}", amount=money(statement.opening)))
+    table = RichTable(*(column_label(n) for n in ("booked_on", "kind", "document", "amount", "balance")), box=None)
     for row in statement.movements.itertuples(index=False):
         table.add_row(_day(row.booked_on), row.kind, str(row.document), money(row.amount), money(row.balance))
-    console.print(table)
-    console.print(f"closing balance {money(statement.closing)}")
+    face.say(table)
+    face.say(_("closing balance {amount}", amount=money(statement.closing)))
     for row in statement.expiring.itertuples(index=False):
-        console.print(f"expiring {_day(row.expires_on)}: {money(row.amount)}")
-    for path in result.written:
-        console.print(f"wrote {path}")
+        face.say(_("expiring {day}: {amount}", day=_day(row.expires_on), amount=money(row.amount)))
+    face.wrote(result.written)
 
 
-@ledger_group.command("liability")
+@command(ledger_group, "liability")
 @click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="Default: today.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
 @click.option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True)
 @click.option("--tariffs", type=click.Path(path_type=Path),
               help="The tariff workbook: its RedemptionEstimates and expected_redemption_pct.")
-@click.option("--out", type=click.Path(path_type=Path), help="Where to write: .xlsx, .csv or .parquet.")
-@handles_input_errors
-def ledger_liability_command(ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
+@_out_option("Where to write: .xlsx, .csv or .parquet.")
+def ledger_liability_command(face: Face, ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
     """The IFRS 15 contract liability of bonus points: opening, deferred, recognised, closing."""
     from . import jobs
 
-    result = jobs.ledger_liability(ledger, as_of.date() if as_of else None, out, by, tariffs)
+    with _target(face, out) as target:
+        result = jobs.ledger_liability(ledger, as_of.date() if as_of else None, target, by, tariffs)
     frame = result.tables["liability"].frame
-    console = _console()
-    table = RichTable("period", "opening", "deferred", "recognised", "closing", box=None)
+    units = result.minor_units
+    face.figure("periods", len(frame))
+    if len(frame):
+        face.figure("closing", Money(frame["closing"].iloc[-1], units))
+    table = RichTable(*(column_label(n) for n in ("period", "opening", "deferred", "recognised", "closing")), box=None)
     for row in frame.itertuples(index=False):
-        table.add_row(str(row.period), *(_money(v, result.minor_units)
-                                        for v in (row.opening, row.deferred, row.recognised, row.closing)))
-    console.print(table)
-    for path in result.written:
-        console.print(f"wrote {path}")
+        table.add_row(str(row.period), *(_money(v, units) for v in (row.opening, row.deferred, row.recognised,
+                                                                    row.closing)))
+    face.say(table)
+    face.wrote(result.written)
 
 
 @main.group("report")
@@ -614,121 +685,132 @@ def report_group() -> None:
     """Analytics: RFM segments, churn risk, upcoming birthdays with greetings."""
 
 
-def _report_options(command):
+def _report_options(function):
     """The arguments every report takes: EXPORT, --tariffs, --out, --as-of, --sheet, --skip-bad-lines."""
     for option in reversed([
         click.argument("export", type=click.Path(path_type=Path)),
         click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook."),
-        click.option("--out", type=click.Path(path_type=Path), required=True,
-                     help="Where to write: .xlsx (sheets with charts), .csv or .parquet (each table beside OUT)."),
-        click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]),
+        _out_option("Where to write: .xlsx (sheets with charts), .csv or .parquet (each table beside OUT).",
+                    required=True),
+        click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
                      help="The report's day (default: the export's last date)."),
         click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit)."),
         click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings."),
     ]):
-        command = option(command)
-    return command
+        function = option(function)
+    return function
 
 
-def _print_report_end(result, console: Console) -> None:
-    _print_warnings(result.warnings, "in the Warnings table", console)
-    for path in result.written:
-        console.print(f"wrote {path}")
+def _report_end(face: Face, result) -> None:
+    face.warnings(result.warnings, msg("in the Warnings table"))
+    face.wrote(result.written)
 
 
-@report_group.command("rfm")
+@command(report_group, "rfm")
 @_report_options
 @click.option("--months", type=click.IntRange(min=1), default=12, show_default=True,
               help="The window: this many calendar months up to --as-of.")
 @click.option("--save-segments", type=click.Path(path_type=Path),
               help="Tariff workbook whose Clients segments get each client's RFM segment (for promotions).")
 @engine_options
-@handles_input_errors
-def report_rfm_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
-                       months: int, save_segments: Path | None, engine: str, workers: int, scheduler: str | None) -> None:
+def report_rfm_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
+                       skip_bad_lines: bool, months: int, save_segments: Path | None, engine: str, workers: int,
+                       scheduler: str | None) -> None:
     """RFM: recency, frequency, monetary per client, scored 1–5, and its segment (champions … hibernating)."""
-    _refuse_for_dask(engine, sheet=sheet)
-    with _progress() as step:
+    _refuse_for_dask(engine, out, sheet=sheet)
+    with _target(face, out) as target, face.progress() as step:
         from . import reports
 
         if engine == "dask":
             from . import dask_engine
 
-            result = dask_engine.report("rfm", export, tariffs, out, as_of.date() if as_of else None, months, workers,
-                                        scheduler, skip_bad_lines=skip_bad_lines, progress=step,
+            result = dask_engine.report("rfm", export, tariffs, target, as_of.date() if as_of else None, months,
+                                        workers, scheduler, skip_bad_lines=skip_bad_lines, progress=step,
                                         save_segments=save_segments)
         else:
-            result = reports.rfm(export, tariffs, out, as_of.date() if as_of else None, months, save_segments, sheet,
-                                 skip_bad_lines, progress=step)
-    console = _console()
+            result = reports.rfm(export, tariffs, target, as_of.date() if as_of else None, months, save_segments,
+                                 sheet, skip_bad_lines, progress=step)
     frame = result.tables["rfm_segments"].frame
-    console.print(f"RFM as of {result.as_of:%d.%m.%Y}, {months} months: {int(frame['clients'].sum())} clients")
-    table = RichTable("segment", "clients", "monetary", box=None, pad_edge=False)
+    face.figure("as_of", _iso(result.as_of))
+    face.figure("months", months)
+    face.figure("clients", int(frame["clients"].sum()))
+    face.say(_("RFM as of {day}, {months} months: {clients} clients", day=_dmy(result.as_of), months=months,
+               clients=int(frame["clients"].sum())))
+    table = RichTable(*(column_label(n) for n in ("segment", "clients", "monetary")), box=None, pad_edge=False)
     for row in frame.itertuples(index=False):
         table.add_row(row.segment, str(row.clients), _money(row.monetary, result.minor_units))
-    console.print(table)
+    face.say(table)
     if result.segments_saved is not None:
-        console.print(f"saved the segments into {save_segments}: {result.segments_saved} Clients rows changed")
-    _print_report_end(result, console)
+        face.figure("segments_saved", result.segments_saved)
+        face.say(_("saved the segments into {path}: {rows} Clients rows changed", path=str(save_segments),
+                   rows=result.segments_saved))
+    _report_end(face, result)
 
 
-@report_group.command("churn")
+@command(report_group, "churn")
 @_report_options
 @engine_options
-@handles_input_errors
-def report_churn_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
+def report_churn_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
                          skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
     """Churn risk per client: the BG/NBD model fitted on the clients' purchase days (p_alive, purchases in 90 days)."""
-    _refuse_for_dask(engine, sheet=sheet)
-    with _progress() as step:
+    _refuse_for_dask(engine, out, sheet=sheet)
+    with _target(face, out) as target, face.progress() as step:
         from . import reports
 
         if engine == "dask":
             from . import dask_engine
 
-            result = dask_engine.report("churn", export, tariffs, out, as_of.date() if as_of else None, 12, workers,
+            result = dask_engine.report("churn", export, tariffs, target, as_of.date() if as_of else None, 12, workers,
                                         scheduler, skip_bad_lines=skip_bad_lines, progress=step)
         else:
-            result = reports.churn(export, tariffs, out, as_of.date() if as_of else None, sheet, skip_bad_lines,
+            result = reports.churn(export, tariffs, target, as_of.date() if as_of else None, sheet, skip_bad_lines,
                                    progress=step)
-    console = _console()
     model = result.tables["churn_model"].frame.iloc[0]
-    console.print(f"churn as of {result.as_of:%d.%m.%Y}: BG/NBD over {int(model['clients'])} clients, r {model['r']:.4f}, "
-                  f"alpha {model['alpha']:.4f}, a {model['a']:.4f}, b {model['b']:.4f}, "
-                  f"log-likelihood {model['log_likelihood']:.1f}")
-    table = RichTable("churn risk", "clients", "net to date", box=None, pad_edge=False)
+    face.figure("as_of", _iso(result.as_of))
+    face.figure("clients", int(model["clients"]))
+    for key in ("r", "alpha", "a", "b", "log_likelihood"):
+        face.figure(key, float(model[key]))
+    face.say(_("churn as of {day}: BG/NBD over {clients} clients, r {r}, alpha {alpha}, a {a}, b {b}, "
+               "log-likelihood {ll}", day=_dmy(result.as_of), clients=int(model["clients"]),
+               r=_fixed(model['r'], 4), alpha=_fixed(model['alpha'], 4), a=_fixed(model['a'], 4), b=_fixed(model['b'], 4),
+               ll=_fixed(model['log_likelihood'], 1)))
+    table = RichTable(*(column_label(n) for n in ("churn_risk", "clients", "net_to_date")), box=None, pad_edge=False)
     for row in result.tables["churn_bands"].frame.itertuples(index=False):
         table.add_row(row.churn_risk, str(row.clients), _money(row.net_to_date, result.minor_units))
-    console.print(table)
-    _print_report_end(result, console)
+    face.say(table)
+    _report_end(face, result)
 
 
-@report_group.command("birthdays")
+@command(report_group, "birthdays")
 @_report_options
 @click.option("--days", type=click.IntRange(min=0, max=365), default=14, show_default=True,
               help="The window: birthdays from --as-of to this many days after it, both included.")
 @click.option("--ledger", help="The bonus ledger (SQLite path or URL): fills {balance} in the greeting.")
 @engine_options
-@handles_input_errors
-def report_birthdays_command(export: Path, tariffs: Path, out: Path, as_of, sheet: str | None, skip_bad_lines: bool,
-                             days: int, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
+def report_birthdays_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
+                             skip_bad_lines: bool, days: int, ledger: str | None, engine: str, workers: int,
+                             scheduler: str | None) -> None:
     """Upcoming birthdays of clients' contacts, each with its greeting and an SMS file for a gateway."""
-    _refuse_for_dask(engine, sheet=sheet)
-    with _progress() as step:
+    _refuse_for_dask(engine, out, sheet=sheet)
+    with _target(face, out) as target, face.progress() as step:
         from . import reports
 
         if engine == "dask":  # no line is priced: the export's latest date is all it needs from it
             from . import dask_engine
 
-            result = dask_engine.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger,
+            result = dask_engine.birthdays(export, tariffs, target, as_of.date() if as_of else None, days, ledger,
                                            progress=step)
         else:
-            result = reports.birthdays(export, tariffs, out, as_of.date() if as_of else None, days, ledger, sheet,
+            result = reports.birthdays(export, tariffs, target, as_of.date() if as_of else None, days, ledger, sheet,
                                        skip_bad_lines, progress=step)
-    console = _console()
     frame = result.tables["birthdays"].frame
-    console.print(f"birthdays from {result.as_of:%d.%m.%Y}, {days} days: {len(frame)} clients, "
-                  f"{len(result.tables['sms'].frame)} with a phone for SMS")
+    sms = len(result.tables["sms"].frame)
+    face.figure("as_of", _iso(result.as_of))
+    face.figure("days", days)
+    face.figure("clients", len(frame))
+    face.figure("sms", sms)
+    face.say(_("birthdays from {day}, {days} days: {clients} clients, {sms} with a phone for SMS",
+               day=_dmy(result.as_of), days=days, clients=len(frame), sms=sms))
     for row in frame.head(WARNINGS_SHOWN).itertuples(index=False):
-        console.print(Text(f"  {row.date:%d.%m} {row.client_id} {row.name or ''}: {row.greeting}"))
-    _print_report_end(result, console)
+        face.say(Text(f"  {row.date:%d.%m} {row.client_id} {row.name or ''}: {row.greeting}"))
+    _report_end(face, result)

@@ -47,6 +47,7 @@ import pandas as pd
 
 from . import jobs
 from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
+from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
 from .period.client_names import named
 from .problems import InputError, Problem, Problems, combined
@@ -131,7 +132,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     from .period.accrual import fiscal_year_of
     from .period.rebates import FiscalYear
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, None)
     problem = tables_out_problem(out)
@@ -140,7 +141,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     books = jobs.impact_books(current, proposed)
     year = year or fiscal_year_of(books["current"], _latest_day(export, books["current"])).year
     with _bucketed(export, out, books["current"], workers, buckets, step) as (_, folders):
-        step(f"pricing {len(folders)} buckets under both workbooks")
+        step(msg("pricing {buckets} buckets under both workbooks", buckets=len(folders)))
         results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
         problems = _gathered_problems(results)
         _refuse_empty_year(results, FiscalYear.of(books["current"], year))
@@ -148,7 +149,7 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
                    .sort_values("first_row", kind="stable", ignore_index=True) for run in books}
         minor = books["current"].settings.minor_units
         tables = jobs.impact_result(figures, year, minor)
-        step("writing")
+        step(N_("writing"))
         return jobs.Impact(tables, write_tables(named(tables, books["current"]), out), minor, year, problems)
 
 
@@ -200,16 +201,18 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
             raise
         first = last = as_of  # text dates: --as-of as given (a day before every line finds no sale: said so)
     if as_of is not None and as_of < first:
-        raise InputError([Problem("report.as_of", f"--as-of {as_of:%d.%m.%Y} is before every line: the export's lines "
-                                  f"run from {first:%d.%m.%Y} to {last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
-                                  "or leave --as-of out for the last one")])
+        raise InputError([Problem("report.as_of", msg("--as-of {as_of:%d.%m.%Y} is before every line: the "
+                                                      "export's lines run from {first:%d.%m.%Y} to "
+                                                      "{last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
+                                                      "or leave --as-of out for the last one",
+                                                      as_of=as_of, first=first, last=last))])
     day = as_of or last
     with _bucketed(export, Path(out), book, workers, buckets, step) as (_, folders):
-        step(f"pricing {len(folders)} buckets")
+        step(msg("pricing {buckets} buckets", buckets=len(folders)))
         results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
     problems = _gathered_problems(results)
     priced = [w for w in problems.warnings if w.code not in reports.PRICING_ONLY]
-    step("scoring" if kind == "rfm" else "fitting the churn model")
+    step(N_("scoring") if kind == "rfm" else N_("fitting the churn model"))
     figures = joined([r["figures"] for r in results])
     if kind == "rfm":
         result = rfm_tables(figures, reports.names_of(book), day, months, book.settings.minor_units)
@@ -231,7 +234,7 @@ def birthdays(export: str | Path, tariffs: str | Path | TariffBook, out: str | P
     export = Path(export)
     _refuse(export, None)
     if not 0 <= days <= 365:
-        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+        raise InputError([Problem("birthdays.days", msg("--days {days} must be from 0 to 365, e.g. 14", days=days))])
     step, book = reports.start_report(tariffs, out, progress)
     return reports.birthdays_on(as_of or _latest_day(export, book), book, out, days, ledger, step)
 
@@ -269,17 +272,17 @@ def _date_span(export: Path, book: TariffBook):
         try:
             source = ds.dataset(export, format="parquet")
         except Exception as exc:  # pyarrow's own error types
-            raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+            raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
         fields = match_fields(source.schema.names, {c.field: c.header for c in book.columns})
         column = source.schema.names[fields["date"]] if "date" in fields else None
         kind = source.schema.field(column).type if column else None
     if kind is None or not (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
-        raise InputError([Problem("engine.dates", "the export's dates are text, not a date column, so the Dask "
-                                  "engine cannot tell its latest date before pricing: give --year (impact) or "
-                                  "--as-of (reports)", file=str(export))])
+        raise InputError([Problem("engine.dates", msg("the export's dates are text, not a date column, so the "
+                                                      "Dask engine cannot tell its latest date before pricing: "
+                                                      "give --year (impact) or --as-of (reports)"), file=str(export))])
     span = pc.min_max(source.to_table(columns=[column])[column]).as_py()
     if span["max"] is None:
-        raise InputError([Problem("price.no_lines", "the export has no dated lines", file=str(export))])
+        raise InputError([Problem("price.no_lines", msg("the export has no dated lines"), file=str(export))])
     return tuple(day.date() if isinstance(day, datetime) else day for day in (span["min"], span["max"]))
 
 
@@ -290,12 +293,13 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
     ``join`` their results into the run's tables, and publish the parts and tables as ``out`` — with a
     ``ledger``, inside the transaction that posts the buckets (and the reward lots the buckets give,
     their run's source named with ``rewards`` after the export's)."""
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     export, out = Path(export), Path(out)
     _refuse(export, out)
     with _bucketed(export, out, book, workers, buckets, step) as (work, folders), \
             _posting(ledger, book, str(export), skip_bad_lines) as posting:
-        step(f"pricing {len(folders)} buckets" + " and posting them to the ledger" * bool(posting))
+        step(msg("pricing {buckets} buckets and posting them to the ledger", buckets=len(folders)) if posting
+             else msg("pricing {buckets} buckets", buckets=len(folders)))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
         parts = work / "parts"
         parts.mkdir(parents=True)
@@ -306,7 +310,7 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
         rewarded = posting.post_rewards(results, rewards) if posting and rewards else None
-        step("writing")
+        step(N_("writing"))
         if workbook:
             written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
         else:
@@ -389,7 +393,7 @@ def _bucketed(export: Path, out: Path, book: TariffBook, workers: int, buckets: 
     work = out.with_name(f".{out.name}.work")
     shutil.rmtree(work, ignore_errors=True)
     try:
-        step("splitting the export into client buckets")
+        step(N_("splitting the export into client buckets"))
         folders = _split(export, work / "buckets", count, {c.field: c.header for c in book.columns})
         if out.suffix.casefold() in XLSX and export.suffix.casefold() in CSV_SUFFIXES:
             problems = _too_many_for_a_sheet(_split_lines(folders), out)
@@ -427,8 +431,9 @@ def _refuse(export: Path, out: Path | None) -> None:
     checked by the job), before any work."""
     problems = []
     if export.suffix.casefold() not in (*PARQUET_SUFFIXES, *CSV_SUFFIXES):
-        problems.append(Problem("engine.format", "the Dask engine reads parquet and csv exports; a workbook holds "
-                                "at most 1 048 575 lines, which --engine local prices", file=str(export)))
+        problems.append(Problem("engine.format", msg("the Dask engine reads parquet and csv exports; a "
+                                                     "workbook holds at most 1 048 575 lines, which --engine "
+                                                     "local prices"), file=str(export)))
     if out is None:
         if problems:
             raise InputError(problems)
@@ -437,13 +442,13 @@ def _refuse(export: Path, out: Path | None) -> None:
     if suffix in XLSX:
         problems += _too_many_for_a_sheet(_rows(export), out)  # a csv's lines are counted when it is split
     elif suffix not in PARTS:
-        problems.append(Problem("engine.out", "with the Dask engine --out is a folder of parts (.parquet or .csv), "
-                                "or a workbook (.xlsx) of at most 1 048 575 lines", file=str(out)))
+        problems.append(Problem("engine.out", msg("with the Dask engine --out is a folder of parts (.parquet "
+                                                  "or .csv), or a workbook (.xlsx) of at most 1 048 575 lines"), file=str(out)))
     elif out.exists() and not out.is_dir():
-        problems.append(Problem("engine.out", "is a file; the Dask engine writes a folder of parts there: give "
-                                "another name or remove it", file=str(out)))
+        problems.append(Problem("engine.out", msg("is a file; the Dask engine writes a folder of parts there: "
+                                                  "give another name or remove it"), file=str(out)))
     if not out.parent.exists():
-        problems.append(Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out)))
+        problems.append(Problem("out.folder", msg("the folder {parent} does not exist", parent=out.parent), file=str(out)))
     if problems:
         raise InputError(problems)
 
@@ -451,8 +456,9 @@ def _refuse(export: Path, out: Path | None) -> None:
 def _too_many_for_a_sheet(lines: int, out: Path) -> list[Problem]:
     if lines <= SHEET_LINES:
         return []
-    return [Problem("engine.out", f"the export has {lines:,} lines and a sheet holds {SHEET_LINES:,} under its "
-                    "header: give --out as .parquet or .csv (a folder of parts)".replace(",", " "), file=str(out))]
+    return [Problem("engine.out", msg("the export has {lines} lines and a sheet holds {most} under its header: give "
+                                      "--out as .parquet or .csv (a folder of parts)", lines=f"{lines:,}".replace(",", " "),
+                                      most=f"{SHEET_LINES:,}".replace(",", " ")), file=str(out))]
 
 
 def _rows(export: Path) -> int:
@@ -528,11 +534,11 @@ def _source_batches(export: Path, columns: dict[str, str]) -> tuple:
         source = ds.dataset(export, format="parquet")
         headers = source.schema.names
     except Exception as exc:  # pyarrow's own error types
-        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=str(export))]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
     fields = match_fields(headers, columns)
     if "client_id" not in fields:
         aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
-        raise InputError([Problem("export.no_header", f"has no client_id column (e.g. {aliases}) to split by",
+        raise InputError([Problem("export.no_header", msg("has no client_id column (e.g. {aliases}) to split by", aliases=aliases),
                                   file=str(export))])
     if SOURCE_ROW in headers:  # the product's own output, or a part of a bigger export: its rows kept
         return source.schema, headers[fields["client_id"]], source.to_batches(batch_readahead=1, fragment_readahead=1)
@@ -712,7 +718,7 @@ def combine_accruals(results: list[dict], book: TariffBook, as_of) -> dict[str, 
     (as period.accrual sorts them)."""
     from .period.accrual import fiscal_year_of
 
-    _refuse_empty_year(results, fiscal_year_of(book, as_of), f"up to {as_of:%d.%m.%Y}")
+    _refuse_empty_year(results, fiscal_year_of(book, as_of), msg("up to {day:%d.%m.%Y}", day=as_of))
     tables = [r["tables"]["accruals"] for r in results]
     frame = _in_client_order(pd.concat([t.frame for t in tables], ignore_index=True), results)
     frame = frame.sort_values("gap_to_next_step", na_position="last", kind="stable", ignore_index=True)

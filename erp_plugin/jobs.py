@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .erp.read import Export, ExportSource, read_export
+from .i18n import N_, msg, written
 from .lines import PERCENT, SOURCE_ROW, input_kinds, result_kinds
 from .output.write import output_problem, write_output, write_tables
 from .overviews import markers_table, rebate_by_tier_table, turnover_steps_table
@@ -91,11 +92,11 @@ def init(directory: str | Path = ".", force: bool = False) -> list[Path]:
     folder = Path(directory)
     targets = [folder / name for name in (TARIFFS_NAME, EXPORT_NAME, YEAR_END_NAME, YEAR_END_PY, TARIFFS_PY)]
     if folder.exists() and not folder.is_dir():
-        raise InputError([Problem("init.not_a_folder", "is a file; give a folder for the new workbooks", file=str(folder))])
+        raise InputError([Problem("init.not_a_folder", msg("is a file; give a folder for the new workbooks"), file=str(folder))])
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise InputError(
-            [Problem("init.exists", "already exists; use --force to replace it, or choose another folder", file=str(t)) for t in existing]
+            [Problem("init.exists", msg("already exists; use --force to replace it, or choose another folder"), file=str(t)) for t in existing]
         )
     folder.mkdir(parents=True, exist_ok=True)
     write_template(targets[0])
@@ -156,14 +157,15 @@ def read(
     return ReadResult(data, lines, written, minor_units, saved)
 
 
-def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool) -> Export:
+def _read_checked(export, book: TariffBook | None, sheet, skip_bad_lines: bool, out, in_place: bool,
+                  progress=None) -> Export:
     """The export's lines, or InputError: its unreadable values, or an ``out`` that cannot be written.
     ``export`` is a file, or an Export already read (a DataFrame conformed by erp.read_frame)."""
     if isinstance(export, Export):
         data = export
     else:
         columns = {c.field: c.header for c in book.columns} if book else {}
-        data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2)
+        data = read_export(export, columns, sheet, skip_bad_lines, book.settings.minor_units if book else 2, progress)
     if data.problems.errors:
         raise InputError(data.problems.errors)
     _refuse_unwritable(data.source, out, in_place)
@@ -180,8 +182,9 @@ def problems_table(problems: list[Problem], severity: bool = True) -> Table:
     stands for (a grouped warning's, at its worst line's row; a cap's note's, without a row)."""
     columns = ["severity"] * severity + ["where", "row", "field", "code", "message", "count"]
     ordered = sorted(problems, key=lambda p: p.severity != "error")
-    frame = pd.DataFrame([{"severity": p.severity, "where": p.where, "row": p.row, "field": p.field, "code": p.code,
-                           "count": p.count, "message": p.message} for p in ordered], columns=columns)
+    frame = pd.DataFrame([{"severity": p.severity, "where": written(p.where), "row": p.row, "field": p.field,
+                           "code": p.code, "count": p.count, "message": written(p.message)} for p in ordered],
+                         columns=columns)
     frame["row"] = frame["row"].astype("Int64")
     frame["count"] = frame["count"].astype("Int64")
     return Table("warnings", frame, {"row": INT, "count": INT})
@@ -222,23 +225,25 @@ def price(
     Raises InputError with every problem (unreadable values, option days beyond
     every bracket, unknown payments or coupons, overdrawn bonus) unless
     ``skip_bad_lines``, which leaves those lines out and lists them as warnings.
-    ``progress(stage)`` is called as the run moves on, for a progress display.
+    ``progress(stage, done=None, total=None)`` is called as the run moves on, for a progress display
+    (``done`` of ``total`` rows read, plugins run).
     """
     from .pipeline import RunContext, nothing_to_price, price_lines
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
+    if not isinstance(tariffs, TariffBook):
+        step(N_("reading the tariff workbook"))
     book = _book(tariffs)
     minor_units = book.settings.minor_units
-    step("reading the export")
-    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place)
+    step(N_("reading the export"))
+    data = _read_checked(export, book, sheet, skip_bad_lines, out, in_place, step)
     if data.lines.empty:
         raise nothing_to_price(data.problems.warnings)
     ledger = ledger or book.settings.ledger
     written: list[Path] = []
 
     def priced(ctx: RunContext):
-        step("pricing")
-        run = price_lines(data.lines, ctx)
+        run = price_lines(data.lines, ctx, progress=step)
         problems = Problems()
         problems.extend(data.problems.warnings)
         problems.extend(run.problems)
@@ -250,7 +255,7 @@ def price(
 
     def write(lines, tables) -> None:
         if out is not None:
-            step("writing")
+            step(N_("writing"))
             written.extend(write_output(data.source, lines, result_kinds(minor_units), named(tables, book), out,
                                         in_place, input_kinds(minor_units)))
 
@@ -258,14 +263,14 @@ def price(
     if ledger:  # one transaction: the ledger read, priced against, posted to and the output written, or nothing
         from .ledger.store import open_ledger, session
 
-        step("reading the ledger")
+        step(N_("reading the ledger"))
         new_file = "://" not in str(ledger) and not Path(ledger).exists()
         engine = open_ledger(ledger)
         try:
             with session(engine, data.lines, book) as run_on_ledger:
                 ctx = RunContext(book, skip_bad_lines, opening=run_on_ledger.opening())
                 run, tables, problems = priced(ctx)
-                step("posting to the ledger")
+                step(N_("posting to the ledger"))
                 posted = run_on_ledger.post(run.lines, str(data.source.path), ctx.opening, run.kept)
                 write(run.lines, tables)
         except BaseException:
@@ -304,11 +309,11 @@ def read_priced(path: str | Path, tariffs: str | Path | TariffBook | None = None
             present = None
         columns = list(kinds) if present is None else [name for name in kinds if name in present]
         if not columns:
-            raise InputError([Problem("priced.column", "has none of the columns erp-plugin price writes; expected "
-                                      "the parquet output of erp-plugin price", file=str(path))])
+            raise InputError([Problem("priced.column", msg("has none of the columns erp-plugin price writes; "
+                                                           "expected the parquet output of erp-plugin price"), file=str(path))])
     unknown = [name for name in columns if name not in kinds]
     if unknown:
-        raise InputError([Problem("priced.column", f"{name} is not a column erp-plugin price writes", file=str(path))
+        raise InputError([Problem("priced.column", msg("{name} is not a column erp-plugin price writes", name=name), file=str(path))
                           for name in unknown])
     return read_columns(path, kinds, columns)
 
@@ -360,12 +365,12 @@ def rebates(
     """
     from .period.rebates import FiscalYear, year_end
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     book = _book(tariffs)
     priced = price(export, book, None, sheet, skip_bad_lines, in_place, progress, ledger=ledger)
     _refuse_unwritable(priced.source, out, in_place)  # before the rebates are computed
     _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
-    step("rebates")
+    step(N_("rebates"))
     result = year_end(priced.lines, book, year)
     minor = book.settings.minor_units
     tables = year_end_tables(client_tables(result, priced, book), book, year)
@@ -376,14 +381,14 @@ def rebates(
         from .ledger.store import open_ledger, post_rewards
         from .period.rewards import reward_lots
 
-        step("posting rewards to the ledger")
+        step(N_("posting rewards to the ledger"))
         fy = result.fiscal_year
         rewards = reward_lots(priced.lines, book, fy.start, fy.end, year, tables["quests"].frame)
         rewarded = post_rewards(open_ledger(ledger or book.settings.ledger), rewards, f"{priced.source.path} (rewards {year})",
                                 book.settings.bonus_expiry_months)
     written: list[Path] = []
     if out is not None:
-        step("writing")
+        step(N_("writing"))
         written = write_output(priced.source, result.lines, {"rebate": money(minor)}, named(tables, book), out, in_place,
                                input_kinds(minor))
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
@@ -437,12 +442,12 @@ def _check_year_has_lines(lines: pd.DataFrame, fy, within: str = "") -> None:
 def empty_year(fy, first, last, within: str = "") -> InputError:
     """No line dated in fiscal year ``fy`` (``within`` says where else it was looked for); the export's
     lines run from ``first`` to ``last`` (None: it has none)."""
-    span = f"{first:%d.%m.%Y} to {last:%d.%m.%Y}" if first is not None else "no lines at all"
+    span = msg("{first:%d.%m.%Y} to {last:%d.%m.%Y}", first=first, last=last) if first is not None else N_("no lines at all")
     return InputError([Problem(
         "rebates.empty_year",
-        f"no lines dated in fiscal year {fy.year} ({fy.start:%d.%m.%Y}–{fy.end:%d.%m.%Y}){' ' + within if within else ''}; "
-        f"the export's lines run "
-        f"from {span}; check --year (and fiscal_year_start on the Settings sheet)",
+        msg("no lines dated in fiscal year {year} ({start:%d.%m.%Y}–{end:%d.%m.%Y}){within}; the export's lines "
+            "run from {span}; check --year (and fiscal_year_start on the Settings sheet)",
+            year=fy.year, start=fy.start, end=fy.end, within=" " + within if within else "", span=span),
     )])
 
 
@@ -457,6 +462,11 @@ class Tables:
 class Impact(Tables):
     year: int = 0  # the fiscal year whose rebates are compared
     problems: Problems = field(default_factory=Problems)  # both runs' warnings
+
+
+@dataclass(frozen=True)
+class Accrued(Tables):
+    problems: Problems = field(default_factory=Problems)  # the pricing's warnings
 
 
 def impact(
@@ -476,24 +486,24 @@ def impact(
     from .period.impact import line_figures
     from .period.rebates import FiscalYear, year_end
 
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     books = impact_books(current, proposed)
     minor = books["current"].settings.minor_units
-    step("reading the export")
-    data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False)
+    step(N_("reading the export"))
+    data = _read_checked(export, books["current"], sheet, skip_bad_lines, out, False, step)
     if year is None and len(data.lines):
         from .period.accrual import fiscal_year_of
 
         year = fiscal_year_of(books["current"], pd.Timestamp(data.lines["date"].max()).date()).year
     figures, problems = {}, Problems()
     for run, book in books.items():
-        step(f"pricing under the {run} workbook")
+        step(N_("pricing under the current workbook") if run == "current" else N_("pricing under the proposed workbook"))
         priced = price(data, book)
         problems.extend(priced.problems.warnings)
         _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
     tables = impact_result(figures, year, minor)
-    step("writing")
+    step(N_("writing"))
     written = write_tables(named(tables, books["current"]), out) if out is not None else []
     return Impact(tables, written, minor, year, problems)
 
@@ -517,8 +527,9 @@ def impact_books(current: str | Path | TariffBook, proposed: str | Path | Tariff
     """The two workbooks impact compares, refused when they keep money in different minor units."""
     books = {"current": _book(current), "proposed": _book(proposed)}
     if books["proposed"].settings.minor_units != books["current"].settings.minor_units:
-        raise InputError([Problem("impact.currency", "the two tariff workbooks keep money in different minor units "
-                                  "(Settings minor_units); compare workbooks of one currency")])
+        raise InputError([Problem("impact.currency", msg("the two tariff workbooks keep money in different "
+                                                         "minor units (Settings minor_units); compare "
+                                                         "workbooks of one currency"))])
     return books
 
 
@@ -531,7 +542,7 @@ def accrue(
     skip_bad_lines: bool = False,
     in_place: bool = False,
     progress=None,
-) -> Tables:
+) -> Accrued:
     """Rebate accrual as of a day (SPEC §7): turnover to date, projection, step, liability, gap to the next step;
     the pricing's warnings in a ``warnings`` table when there are any."""
     from .period.accrual import accrual, fiscal_year_of
@@ -548,7 +559,7 @@ def accrue(
     if out is not None:
         written = write_output(priced.source, priced.lines, {}, named(tables, book), out, in_place,
                                input_kinds(book.settings.minor_units))
-    return Tables(tables, written, book.settings.minor_units)
+    return Accrued(tables, written, book.settings.minor_units, Problems(priced.problems.warnings))
 
 
 def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = None) -> Tables:
@@ -560,7 +571,7 @@ def fees(tariffs: str | Path | TariffBook, month: str, out: str | Path | None = 
 
     match = _re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError([Problem("fees.month", f"month {month!r} is not YYYY-MM, e.g. 2026-11")])
+        raise InputError([Problem("fees.month", msg("month {month!r} is not YYYY-MM, e.g. 2026-11", month=month))])
     book = _book(tariffs)
     first = date(int(match.group(1)), int(match.group(2)), 1)
     lines = fee_vat(month_fees(book, first.year, first.month), book, first)
@@ -616,7 +627,7 @@ def ledger_statement(ledger: str | Path, client_id: str, start: date | None = No
     end = end or date.today()
     start = start or date(end.year, 1, 1)
     if start > end:
-        raise InputError([Problem("ledger.period", f"--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}")])
+        raise InputError([Problem("ledger.period", msg("--from {start:%d.%m.%Y} is after --as-of {end:%d.%m.%Y}", start=start, end=end))])
     result = statement(open_ledger(ledger, create=False), client_id, start, end)
     m = money(minor)
     head = pd.DataFrame([{"client_id": client_id, "from": pd.Timestamp(start), "to": pd.Timestamp(end),

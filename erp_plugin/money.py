@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from .i18n import msg
+
 PCT_DECIMALS = 4
 PCT_SCALE = 10**PCT_DECIMALS  # percent units per 1 %: 2.5 % -> 25_000
 _SAFE = 2**62  # products below this fit int64 with room for the rounding step
@@ -34,7 +36,7 @@ def pct_to_scaled(pct: Decimal) -> int:
     """A percentage as integer percent units (``2.5`` -> ``25_000``); exact or MoneyError."""
     scaled = pct.scaleb(PCT_DECIMALS)
     if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{pct} has more than {PCT_DECIMALS} decimals")
+        raise MoneyError(msg("{pct} has more than {decimals} decimals", pct=pct, decimals=PCT_DECIMALS))
     return int(scaled)
 
 

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 import numpy as np
 
+from .i18n import msg
 from .money import MoneyError, round_half_up
 
 _CURRENCY = re.compile(r"(?i)(₽|руб\.?|р\.|rub|\$|€|usd|eur)")
@@ -44,21 +45,21 @@ def parse_decimal(value: object) -> Decimal:
     decimal comma (Russian practice); repeated separators are thousands.
     """
     if isinstance(value, bool):
-        raise MoneyError(f"{value} is a TRUE/FALSE value, not a number")
+        raise MoneyError(msg("{value} is a TRUE/FALSE value, not a number", value=value))
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise MoneyError(f"{value} is not a finite number")
+            raise MoneyError(msg("{value} is not a finite number", value=value))
         return value
     if isinstance(value, float) or isinstance(value, np.floating):
         if not np.isfinite(value):
-            raise MoneyError(f"{value} is not a finite number")
+            raise MoneyError(msg("{value} is not a finite number", value=value))
         return Decimal(repr(float(value)))
     if isinstance(value, np.integer):
         return Decimal(int(value))
     if not isinstance(value, str):
-        raise MoneyError(f"{value!r} is not a number")
+        raise MoneyError(msg("{value!r} is not a number", value=value))
     return _parse_text(value)
 
 
@@ -67,7 +68,7 @@ def _parse_text(raw: str) -> Decimal:
     text = text.replace("−", "-").replace("–", "-")
     text = _CURRENCY.sub("", text).rstrip("%")
     if not text:
-        raise MoneyError(f"{raw!r} is empty, expected a number")
+        raise MoneyError(msg("{raw!r} is empty, expected a number", raw=raw))
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
@@ -77,12 +78,14 @@ def _parse_text(raw: str) -> Decimal:
         negative ^= text[0] == "-"
         text = text[1:]
     if not re.fullmatch(_NUMBER_TEXT, text):
-        raise MoneyError(f"{raw!r} is not a number (expected e.g. 1234.56 or 1 234,56; thousands grouped by three)")
+        raise MoneyError(msg("{raw!r} is not a number (expected e.g. 1234.56 or 1 234,56; thousands grouped by "
+                             "three)",
+                             raw=raw))
     text = _decimal_point(text.replace("_", ""))
     try:
         number = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid text
-        raise MoneyError(f"{raw!r} is not a number") from None
+        raise MoneyError(msg("{raw!r} is not a number", raw=raw)) from None
     return -number if negative else number
 
 
@@ -115,7 +118,7 @@ def to_scaled(value: object, decimals: int) -> int:
         number = EXCEL_DIGITS.plus(number)
     scaled = number.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{value!r} has {decimals_of(number)} decimals; the field keeps {decimals}")
+        raise MoneyError(msg("{value!r} has {places} decimals; the field keeps {decimals}", value=value, places=decimals_of(number), decimals=decimals))
     return int(scaled)
 
 

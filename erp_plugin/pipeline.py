@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from .i18n import msg
 from .lines import SOURCE_ROW, LineColumn, declared, with_columns
 from .problems import InputError, Problem, not_listed
 from .tables import Table
@@ -143,17 +144,22 @@ def line_plugins() -> tuple[LinePlugin, ...]:
         try:
             plugin = point.load()
         except Exception as exc:  # a broken third-party package: say which, do not run without it
-            problems.append(Problem("plugin.load", f"the line plugin {point.name!r} ({point.value}) cannot be "
-                                    f"loaded: {type(exc).__name__}: {exc}"))
+            problems.append(Problem("plugin.load", msg("the line plugin {name!r} ({value}) cannot be loaded: "
+                                                       "{error}: {exc}",
+                                                       name=point.name, value=point.value, error=type(exc).__name__, exc=exc)))
             continue
         if not isinstance(plugin, LinePlugin):
-            problems.append(Problem("plugin.load", f"the entry point {point.name!r} ({point.value}) of "
-                                    f"{ENTRY_POINT_GROUP} is not an erp_plugin.pipeline.LinePlugin"))
+            problems.append(Problem("plugin.load", msg("the entry point {name!r} ({value}) of "
+                                                       "{group} is not an "
+                                                       "erp_plugin.pipeline.LinePlugin",
+                                                       name=point.name, value=point.value, group=ENTRY_POINT_GROUP)))
             continue
         found.append(plugin)
     if not any(p.name == "gross" for p in found):
-        problems.append(Problem("plugin.load", f"no built-in line plugins are registered in {ENTRY_POINT_GROUP}: "
-                                "install the package (pip install -e .) so its entry points exist"))
+        problems.append(Problem("plugin.load", msg("no built-in line plugins are registered in "
+                                                   "{group}: install the package (pip install -e "
+                                                   ".) so its entry points exist",
+                                                   group=ENTRY_POINT_GROUP)))
     if problems:
         raise InputError(problems)
     return tuple(sorted(found, key=lambda p: (p.slot, p.name)))
@@ -169,48 +175,55 @@ class PricingRun:
     kept: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None) -> PricingRun:
+def price_lines(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...] | None = None,
+                progress=None) -> PricingRun:
     """Price ``lines`` (the engine's representation: lines.py); raises InputError with every bad line
-    unless ``ctx.skip_bad_lines``."""
+    unless ``ctx.skip_bad_lines``.
+    ``progress(stage, plugins run, plugins)`` is called after each plugin."""
     plugins = line_plugins() if plugins is None else plugins
     skipped: list[Problem] = []
     for _ in range(MAX_PASSES):
         if lines.empty:
             raise nothing_to_price(_capped(skipped))
-        run = _one_pass(lines, ctx, plugins)
+        run = _one_pass(lines, ctx, plugins, progress)
         bad = sorted({p.row for p in run.problems if p.severity == "error"})
         if not bad:
             break
         errors = sorted((p for p in run.problems if p.severity == "error"), key=lambda p: p.row)
         if not ctx.skip_bad_lines:
             raise InputError(_capped(errors))
-        skipped += [Problem(p.code, p.message + "; the line is left out", "warning", row=p.row, field=p.field)
-                    for p in errors]
+        skipped += [Problem(p.code, msg("{problem}; the line is left out", problem=p.message), "warning", row=p.row,
+                            field=p.field) for p in errors]
         lines = lines[~lines[SOURCE_ROW].isin(bad)].reset_index(drop=True)
     else:
-        raise InputError([Problem("price.unsettled", "lines kept turning bad after leaving others out; fix the export")])
+        raise InputError([Problem("price.unsettled", msg("lines kept turning bad after leaving others out; fix "
+                                                         "the export"))])
     return PricingRun(run.lines, run.problems + _capped(skipped), run.tables, run.kept)
 
 
-def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...]) -> PricingRun:
+def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, ...], progress=None) -> PricingRun:
     problems: list[Problem] = []
     tables: dict[str, Table] = {}
     kept: dict[str, pd.DataFrame] = {}
-    for plugin in plugins:
+    stage = msg("pricing {lines} lines", lines=f"{len(lines):,}".replace(",", " "))
+    for done, plugin in enumerate(plugins):
+        if progress is not None:
+            progress(stage, done, len(plugins))
         missing = [name for name in plugin.needs if name not in lines.columns]
         if missing:
-            raise InputError([Problem("plugin.needs", f"the line plugin {plugin.name!r} (slot {plugin.slot}) needs "
-                                      f"{', '.join(missing)}, which no plugin before it adds")])
+            raise InputError([Problem("plugin.needs", msg("the line plugin {name!r} (slot {slot}) needs "
+                                                          "{missing}, which no plugin before it adds",
+                                                          name=plugin.name, slot=plugin.slot, missing=', '.join(missing)))])
         try:
             result = plugin.apply(lines, ctx)
         except InputError:
             raise
         except Exception as exc:
-            raise InputError([Problem("plugin.failed", f"the line plugin {plugin.name!r} stopped: "
-                                      f"{type(exc).__name__}: {exc}")]) from exc
+            raise InputError([Problem("plugin.failed", msg("the line plugin {name!r} stopped: {error}: {exc}",
+                                                           name=plugin.name, error=type(exc).__name__, exc=exc))]) from exc
         wrong = _undeclared(plugin, result)
         if wrong:
-            raise InputError([Problem("plugin.columns", f"the line plugin {plugin.name!r} {text}") for text in wrong])
+            raise InputError([Problem("plugin.columns", msg("the line plugin {name!r} {text}", name=plugin.name, text=text)) for text in wrong])
         problems += result.problems
         tables.update(result.tables)
         kept.update(result.kept)
@@ -220,6 +233,8 @@ def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, .
             column = lines[name].to_numpy(copy=True)
             column[at] = values
             lines = with_columns(lines, **{name: column})
+    if progress is not None:
+        progress(stage, len(plugins), len(plugins))
     return PricingRun(lines, problems, tables, kept)
 
 
@@ -267,10 +282,11 @@ def held_as_declared(values: pd.Series, column: LineColumn) -> bool:
 def nothing_to_price(left_out: list[Problem]) -> InputError:
     """No line to price: none under the export's header, or every one left out as bad (``left_out``)."""
     if left_out:
-        return InputError([*left_out, Problem("price.no_lines", "every line had a problem and was left out "
-                                              "(--skip-bad-lines): nothing is left to price")])
-    return InputError([Problem("price.no_lines", "the export has no lines under its header row: nothing to price; "
-                               "check the file (and --sheet)")])
+        return InputError([*left_out, Problem("price.no_lines", msg("every line had a problem and was left out "
+                                                                    "(--skip-bad-lines): nothing is left to "
+                                                                    "price"))])
+    return InputError([Problem("price.no_lines", msg("the export has no lines under its header row: nothing to "
+                                                     "price; check the file (and --sheet)"))])
 
 
 def _capped(problems: list[Problem]) -> list[Problem]:

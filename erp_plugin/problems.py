@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterable, Literal
 
+from .i18n import msg
+
 Severity = Literal["error", "warning"]
 
 
@@ -38,14 +40,16 @@ class Problem:
 
     @property
     def where(self) -> str:
-        """``Sheet!Cell``, ``Sheet``, or ``row N, field F`` — what a user looks for."""
+        """``Sheet!Cell``, ``Sheet``, or ``export row N, field F`` — what a user looks for (a msgid: the faces
+        show it in the chosen language)."""
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         if self.row is not None:
-            place = f"export row {self.row}"
-            return f"{place}, field {self.field}" if self.field else place
+            if self.field:
+                return msg("export row {row}, field {field}", row=self.row, field=self.field)
+            return msg("export row {row}", row=self.row)
         if self.field:
-            return f"export field {self.field}"
+            return msg("export field {field}", field=self.field)
         return self.sheet or self.file or ""
 
     def __str__(self) -> str:
@@ -62,8 +66,8 @@ class Problem:
 
 def not_listed(code: str, count: int, severity: Severity, field: str | None = None) -> Problem:
     """A cap's note: ``count`` more lines with the problem ``code`` (in ``field``), counted but not listed."""
-    return Problem(code, f"and {count} more lines with the same problem, counted here but not listed one by one",
-                   severity, field=field, count=count, unlisted=True)
+    return Problem(code, msg("and {count} more lines with the same problem, counted here but not listed one by one",
+                             count=count), severity, field=field, count=count, unlisted=True)
 
 
 def total(problems: Iterable[Problem]) -> int:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import jobs
 from .analytics.sales import resolve_as_of
+from .i18n import N_, msg
 from .output.write import tables_out_problem, write_tables
 from .period.client_names import named
 from .problems import InputError, Problem
@@ -48,13 +49,13 @@ def rfm(export, tariffs: str | Path | TariffBook, out: str | Path | None = None,
     from .analytics.rfm import rfm as compute
 
     if months < 1:
-        raise InputError([Problem("rfm.months", f"--months {months} must be 1 or more, e.g. 12")])
+        raise InputError([Problem("rfm.months", msg("--months {months} must be 1 or more, e.g. 12", months=months))])
     step, book = start_report(tariffs, out, progress)
     if save_segments is not None:
         check_segments_workbook(save_segments)
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
-    step("RFM")
+    step(N_("RFM"))
     result = compute(lines, names_of(book), day, months, book.settings.minor_units)
     report = finish_report([result.rfm, result.segments], [*result.warnings, *warnings], out, day, book, step)
     return saved_segments(report, result.rfm.frame, save_segments, step)
@@ -73,7 +74,7 @@ def saved_segments(report: Report, rfm_frame, path: str | Path | None, step) -> 
 
     if path is None:
         return report
-    step("writing the segments")
+    step(N_("writing the segments"))
     saved = write_segments(path, dict(zip(rfm_frame["client_id"], rfm_frame["segment"])), SEGMENTS)
     return Report(report.tables, report.written, report.minor_units, report.as_of, report.warnings, saved)
 
@@ -87,7 +88,7 @@ def churn(export, tariffs: str | Path | TariffBook, out: str | Path | None = Non
     step, book = start_report(tariffs, out, progress)
     lines, warnings = _sales_lines(export, book, sheet, skip_bad_lines, progress)
     day = resolve_as_of(lines, as_of)
-    step("fitting the churn model")
+    step(N_("fitting the churn model"))
     result = compute(lines, names_of(book), day, book.settings.minor_units)
     return finish_report([result.churn, result.model, result.bands, result.at_risk], [*result.warnings, *warnings], out,
                    day, book, step)
@@ -100,7 +101,7 @@ def birthdays(export, tariffs: str | Path | TariffBook, out: str | Path | None =
     ``birthdays``, and ``<stem>.sms.csv`` (phone, text) beside ``out`` for an SMS gateway. ``ledger`` fills
     ``{balance}`` with each client's available points."""
     if not 0 <= days <= 365:
-        raise InputError([Problem("birthdays.days", f"--days {days} must be from 0 to 365, e.g. 14")])
+        raise InputError([Problem("birthdays.days", msg("--days {days} must be from 0 to 365, e.g. 14", days=days))])
     step, book = start_report(tariffs, out, progress)
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
         lines = jobs.read_priced(export, book, columns=["source_row", "date"])
@@ -118,10 +119,10 @@ def birthdays_on(day: date, book: TariffBook, out, days: int, ledger, step) -> R
         from .ledger.store import balances as ledger_balances
         from .ledger.store import open_ledger
 
-        step("reading the ledger")
+        step(N_("reading the ledger"))
         frame = ledger_balances(open_ledger(ledger, create=False), day)
         balances = dict(zip(frame["client_id"].astype(str), frame["available"].astype(int)))
-    step("birthdays")
+    step(N_("birthdays"))
     result = compute(book, day, days, balances)
     return finish_report([result.birthdays], result.warnings, out, day, book, step, (result.sms,))
 
@@ -131,7 +132,7 @@ def birthdays_on(day: date, book: TariffBook, out, days: int, ledger, step) -> R
 
 def start_report(tariffs, out, progress):
     """The progress callback and the tariff book; InputError for an ``out`` that cannot be written."""
-    step = progress or (lambda stage: None)
+    step = progress or (lambda *_: None)
     if out is not None:
         problem = tables_out_problem(out)
         if problem:
@@ -142,7 +143,7 @@ def start_report(tariffs, out, progress):
 def _check_workbook(path: Path) -> None:
     from .xlsx import check_workbook
 
-    problem = check_workbook(path, "tariff workbook")
+    problem = check_workbook(path, N_("tariff workbook"))
     if problem:
         raise InputError([problem])
 
@@ -167,7 +168,7 @@ def _is_priced(path: Path) -> bool:
 def _sales_lines(export, book: TariffBook, sheet, skip_bad_lines: bool, progress) -> tuple[pd.DataFrame, list[Problem]]:
     """Lines with net: read back from a priced parquet, else priced now (with pricing's warnings)."""
     if isinstance(export, (str, Path)) and _is_priced(Path(export)):
-        (progress or (lambda stage: None))("reading the priced lines")
+        (progress or (lambda *_: None))(N_("reading the priced lines"))
         return jobs.read_priced(export, book, columns=PRICED_COLUMNS), []
     priced = jobs.price(export, book, None, sheet, skip_bad_lines, progress=progress)
     return priced.lines, [p for p in priced.problems.warnings if p.code not in PRICING_ONLY]
@@ -179,6 +180,6 @@ def finish_report(tables: list[Table], warnings: list[Problem], out, day: date, 
         tables = [*tables, jobs.problems_table(warnings, severity=False)]
     written = []
     if out is not None:
-        step("writing")
+        step(N_("writing"))
         written = write_tables(named(tables, book), out, csv_beside)
     return Report({t.name: t for t in [*tables, *csv_beside]}, written, book.settings.minor_units, day, warnings)

@@ -15,6 +15,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from .i18n import msg
 from .problems import InputError, Problem
 from .xlsx_scan import Refused, limits, scan
 
@@ -38,9 +39,9 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
         return Problem(code, message, file=file)
 
     if not path.exists():
-        return stop("file.missing", f"no such file; check the path of the {role}")
+        return stop("file.missing", msg("no such file; check the path of the {role}", role=role))
     if path.is_dir():
-        return stop("file.is_dir", f"is a folder; expected an .xlsx {role}")
+        return stop("file.is_dir", msg("is a folder; expected an .xlsx {role}", role=role))
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -49,29 +50,29 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
                 if _ENCRYPTED_MARK in handle.read(1024 * 1024):
                     return stop(
                         "file.encrypted",
-                        "is password-protected; open it in Excel, remove the password "
-                        "(File > Info > Protect Workbook > Encrypt with Password, clear it) and save",
+                        msg("is password-protected; open it in Excel, remove the password (File > Info > "
+                            "Protect Workbook > Encrypt with Password, clear it) and save"),
                     )
                 return stop(
                     "file.old_xls",
-                    "is an old-format .xls workbook; open it in Excel and save it as .xlsx",
+                    msg("is an old-format .xls workbook; open it in Excel and save it as .xlsx"),
                 )
     except OSError as exc:
-        return stop("file.unreadable", f"cannot be read: {exc.strerror or exc}")
+        return stop("file.unreadable", msg("cannot be read: {value}", value=exc.strerror or exc))
     if not zipfile.is_zipfile(path):
-        return stop("file.not_xlsx", "is not an Excel workbook (.xlsx); save it from Excel as .xlsx")
+        return stop("file.not_xlsx", msg("is not an Excel workbook (.xlsx); save it from Excel as .xlsx"))
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-                return stop("file.not_xlsx", "is a zip archive but not an Excel workbook; expected an .xlsx file")
+                return stop("file.not_xlsx", msg("is a zip archive but not an Excel workbook; expected an .xlsx file"))
             if "xl/workbook.bin" in names:
-                return stop("file.xlsb", "is a binary .xlsb workbook; save it from Excel as .xlsx")
+                return stop("file.xlsb", msg("is a binary .xlsb workbook; save it from Excel as .xlsx"))
             scan(path, archive, limits(max_unpacked, max_cells))
     except Refused as refused:
         return stop(refused.code, refused.message)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        return stop("file.corrupt", f"is damaged and cannot be opened ({exc}); save it again from Excel")
+        return stop("file.corrupt", msg("is damaged and cannot be opened ({exc}); save it again from Excel", exc=exc))
     return None
 
 
@@ -155,7 +156,7 @@ def atomic_write_all(jobs) -> None:
             os.replace(temp, path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise InputError([Problem("out.write", f"cannot be written: {reason}; nothing was written", file=str(target))]) from exc
+        raise InputError([Problem("out.write", msg("cannot be written: {reason}; nothing was written", reason=reason), file=str(target))]) from exc
     finally:
         for temp in temps:
             if temp.exists():

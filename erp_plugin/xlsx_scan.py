@@ -35,6 +35,8 @@ from pathlib import Path
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser, ParseError, fromstring
 
+from .i18n import msg
+
 CHUNK = 1024 * 1024  # bytes inflated at a time
 MAX_RATIO = 100  # a part may inflate to 100x its packed size (Apache POI's default guard) ...
 RATIO_GRACE = 1024 * 1024  # ... once past 1 MiB: small parts of repeated markup pack tighter
@@ -162,47 +164,53 @@ def _cells(spans: dict[str, tuple[int, int]]) -> int:
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo], allowed: Limits) -> None:
     """What the zip's directory says, before inflating anything."""
     if len(infos) > MAX_PARTS:
-        raise Refused("file.too_large", f"holds {len(infos):,} parts, more than the {MAX_PARTS:,} allowed; this is not a normal workbook")
+        raise Refused("file.too_large", msg("holds {count:,} parts, more than the {most:,} allowed; this "
+                                            "is not a normal workbook",
+                                            count=len(infos), most=MAX_PARTS))
     names = set()
     for info in infos:
         if info.filename in names:
-            raise Refused("file.corrupt", f"holds part {info.filename} twice; save it again from Excel")
+            raise Refused("file.corrupt", msg("holds part {filename} twice; save it again from Excel", filename=info.filename))
         names.add(info.filename)
     packed = sum(info.compress_size for info in infos)
     if packed > path.stat().st_size:
-        raise Refused("file.corrupt", f"is damaged: its parts claim {packed:,} packed bytes in a file of "
-                      f"{path.stat().st_size:,}; save it again from Excel")
+        raise Refused("file.corrupt", msg("is damaged: its parts claim {packed:,} packed bytes in a file of "
+                                          "{size:,}; save it again from Excel",
+                                          packed=packed, size=path.stat().st_size))
     declared = sum(info.file_size for info in infos)
     if declared > allowed.unpacked:  # the caller's own limit, said as it always was
         raise _too_large(declared, allowed.unpacked)
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Refused("file.corrupt", f"is packed with zip method {info.compress_type}, which "
-                          "Excel never writes; save it again from Excel", part=info.filename)
+            raise Refused("file.corrupt", msg("is packed with zip method {compress_type}, which Excel never "
+                                              "writes; save it again from Excel",
+                                              compress_type=info.compress_type), part=info.filename)
         if info.flag_bits & (ENCRYPTED | STRONGLY_ENCRYPTED):
-            raise Refused("file.encrypted", "is encrypted; save the workbook again from Excel "
-                          "without a password", part=info.filename)
+            raise Refused("file.encrypted", msg("is encrypted; save the workbook again from Excel without a password"), part=info.filename)
         if info.flag_bits & PATCHED:
-            raise Refused("file.corrupt", "is packed as zip patch data, which Excel never writes; save it "
-                          "again from Excel", part=info.filename)
+            raise Refused("file.corrupt", msg("is packed as zip patch data, which Excel never writes; save it "
+                                              "again from Excel"), part=info.filename)
         _check_size(info.filename, info.file_size, info, allowed)
     if declared > allowed.total:
         raise _too_large(declared, allowed.total)
 
 
 def _too_large(size: int, limit: int) -> Refused:
-    return Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the {_mib(limit)} MiB "
-                   "allowed; this is not a normal workbook")
+    return Refused("file.too_large", msg("would unpack to {mib} MiB, more than the {allowed} MiB allowed; this is "
+                                         "not a normal workbook",
+                                         mib=_mib(size), allowed=_mib(limit)))
 
 
 def _check_size(name: str, size: int, info: zipfile.ZipInfo, allowed: Limits) -> None:
     if size > max(RATIO_GRACE, MAX_RATIO * info.compress_size):
-        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB from {info.compress_size:,} bytes, more "
-                      f"than {MAX_RATIO} times its packed size: a zip bomb, not a workbook", part=name)
+        raise Refused("file.too_large", msg("would unpack to {mib} MiB from {compress_size:,} bytes, more than "
+                                            "{ratio} times its packed size: a zip bomb, not a workbook",
+                                            mib=_mib(size), compress_size=info.compress_size, ratio=MAX_RATIO), part=name)
     if size > allowed.part:
-        raise Refused("file.too_large", f"would unpack to {_mib(size)} MiB, more than the {_mib(allowed.part)} MiB "
-                      f"one part may take on this machine (an eighth of its {_mib(allowed.memory)} MiB of memory); "
-                      "this is not a normal workbook", part=name)
+        raise Refused("file.too_large", msg("would unpack to {mib} MiB, more than the {allowed} MiB one part may "
+                                            "take on this machine (an eighth of its {memory} MiB of memory); "
+                                            "this is not a normal workbook",
+                                            mib=_mib(size), allowed=_mib(allowed.part), memory=_mib(allowed.memory)), part=name)
 
 
 @dataclass
@@ -340,7 +348,7 @@ class _Prolog:
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
             raise Refused("file.unsafe", _doctype_message(), part=self.name) from None
         except ParseError as exc:
-            raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=self.name) from None
+            raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=self.name) from None
 
     def close(self) -> None:
         try:
@@ -348,13 +356,12 @@ class _Prolog:
         except _Reached:
             pass
         except ParseError as exc:
-            raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=self.name) from None
+            raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=self.name) from None
         self.done = True
 
 
 def _doctype_message() -> str:
-    return ("declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; "
-            "refused unread")
+    return (msg("declares a DOCTYPE or an entity, which workbooks never do and an XML bomb needs; refused unread"))
 
 
 def _looks_like_xml(chunk: bytes) -> bool:
@@ -376,21 +383,25 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > declared:
-                    raise Refused("file.corrupt", "is damaged: it unpacks to more than the "
-                                  f"{declared:,} bytes its header says; save it again from Excel", part=info.filename)
+                    raise Refused("file.corrupt", msg("is damaged: it unpacks to more than the {declared:,} "
+                                                      "bytes its header says; save it again from Excel",
+                                                      declared=declared), part=info.filename)
                 if before + size > allowed.total:
-                    raise Refused("file.too_large", f"would unpack to more than the {_mib(allowed.total)} MiB "
-                                  "allowed; this is not a normal workbook")
+                    raise Refused("file.too_large", msg("would unpack to more than the {mib} MiB allowed; this "
+                                                        "is not a normal workbook",
+                                                        mib=_mib(allowed.total)))
                 crc = zlib.crc32(chunk, crc)
                 part.feed(chunk)
     except INFLATE_ERRORS as exc:
-        raise Refused("file.corrupt", f"is damaged ({_plain(exc)}); save it again from Excel",
+        raise Refused("file.corrupt", msg("is damaged ({plain}); save it again from Excel", plain=_plain(exc)),
                       part=info.filename) from None
     if size != declared:
-        raise Refused("file.corrupt", f"is damaged: it unpacks to {size:,} bytes, its header "
-                      f"says {declared:,}; save it again from Excel", part=info.filename)
+        raise Refused("file.corrupt", msg("is damaged: it unpacks to {size:,} bytes, its header says "
+                                          "{declared:,}; save it again from Excel",
+                                          size=size, declared=declared), part=info.filename)
     if crc != info.CRC:
-        raise Refused("file.corrupt", "is damaged (its checksum does not match its content); save it again from Excel",
+        raise Refused("file.corrupt", msg("is damaged (its checksum does not match its content); save it again "
+                                          "from Excel"),
                       part=info.filename)
     part.finish()
     return size
@@ -455,7 +466,7 @@ def _measure_with_expat(archive: zipfile.ZipFile, info: zipfile.ZipInfo, span: _
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
-        raise Refused("file.corrupt", f"is not XML ({exc}); save it again from Excel", part=info.filename) from None
+        raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=info.filename) from None
     except _TooWide as exc:
         exc.name = info.filename
         raise
@@ -477,13 +488,14 @@ def _refuse_spans(archive: zipfile.ZipFile, spans: dict[str, tuple[int, int]], a
                   unfinished: str | None = None) -> None:
     total = sum(rows * cols for rows, cols in spans.values())
     part, (rows, cols) = max(spans.items(), key=lambda item: item[1][0] * item[1][1])
-    at_least = "at least " if part == unfinished else ""
+    at_least = msg("at least ") if part == unfinished else ""
     alone = rows * cols
-    raise Refused("file.too_large", f"spans {at_least}A1:{_letters(cols)}{rows}, {alone:,} cells"
-                  + (f" ({total:,} with the other sheets)" if total != alone else "")
-                  + f", more than the {allowed.cells:,} allowed here; a stray value far from the data or rows of "
-                  "blank cells make it so (Ctrl+End in Excel goes to the last one): delete those rows and columns "
-                  "and save", part=part)
+    others = msg(" ({total:,} with the other sheets)", total=total) if total != alone else ""
+    raise Refused("file.too_large", msg("spans {at_least}A1:{corner}, {cells:,} cells{others}, more than the "
+                                        "{allowed:,} allowed here; a stray value far from the data or rows of blank "
+                                        "cells make it so (Ctrl+End in Excel goes to the last one): delete those rows "
+                                        "and columns and save", at_least=at_least, corner=f"{_letters(cols)}{rows}",
+                                        cells=alone, others=others, allowed=allowed.cells), part=part)
 
 
 def _where(archive: zipfile.ZipFile, part: str) -> str:

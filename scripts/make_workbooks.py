@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from erp_plugin.i18n import use
 from erp_plugin.jobs import (
     EXPORT_NAME,
     TARIFFS_NAME,
@@ -32,9 +33,10 @@ NAMES = (TARIFFS_NAME, EXPORT_NAME, HISTORY_NAME, YEAR_END_NAME, YEAR_END_PY, TA
 
 
 def write(folder: Path) -> list[Path]:
-    written = init(folder, force=True)
-    write_template(folder / TARIFFS_NAME, (*CLIENTS, *HISTORY_CLIENTS))
-    write_history_export(folder / HISTORY_NAME)
+    with use("ru"):  # the samples' Settings descriptions in Russian, whatever the machine's locale
+        written = init(folder, force=True)
+        write_template(folder / TARIFFS_NAME, (*CLIENTS, *HISTORY_CLIENTS))
+        write_history_export(folder / HISTORY_NAME)
     return [*written, folder / HISTORY_NAME]
 
 

@@ -13,6 +13,14 @@ import pytest
 TODAY = date(2026, 11, 22)
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch):
+    """The tests read the command line's English words: the locale says English (Russian is the default without
+    one; tests/test_i18n.py runs the commands in Russian with --lang and LANG)."""
+    monkeypatch.delenv("LC_ALL", raising=False)  # LC_MESSAGES decides; the character type (LANG) stays the machine's,
+    monkeypatch.setenv("LC_MESSAGES", "en_US.UTF-8")  # so LibreOffice still names its files in UTF-8
+
+
 def minimal_sheets() -> dict[str, list[list]]:
     """The smallest valid tariff workbook: BASE and PRO, one payment, one client."""
     return {

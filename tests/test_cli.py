@@ -100,7 +100,7 @@ def test_read_the_sample_export_and_write_gross_back(tmp_path):
     assert "  client_id         <- Код контрагента" in result.output
     # the export's own Итого row says 36 305 197,50
     assert "209 lines, 81 documents, 6 clients, gross 36 305 197.50" in result.output
-    assert openpyxl_value(out, "S5") == "gross"
+    assert openpyxl_value(out, "S5") == "Gross"  # the command's language (English here) labels the result column
 
 
 def test_read_a_broken_export_exits_2_with_every_bad_cell(tmp_path):
@@ -133,29 +133,29 @@ def test_price_the_sample_export_as_the_readme_says(tmp_path):
     result = run("price", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--out", out)
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.output.splitlines()]
-    assert "lines                       209" in lines
-    assert "gross             36 305 197.50" in lines  # the export's own Итого row
-    # the template's max_concession_pct leaves a handful of grouped warnings, not one per line
+    assert "Lines                       209" in lines
+    assert "Gross             36 305 197.50" in lines  # the export's own Итого row
+    # the template's max_concession_pct leaves a handful of grouped warnings, not one per line (on stderr)
     shown = [line for line in lines if line.startswith("warning export row")]
     assert 0 < len(shown) <= 10 and all(line.endswith("[price.concession]") for line in shown)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["TDSheet", "Summary", "Markers", "Coupons", "Warnings"]
     rows = list(wb["Warnings"].iter_rows(min_row=2, values_only=True))
-    counts = [row[[c.value for c in wb["Warnings"][1]].index("count")] for row in rows]
+    counts = [row[[c.value for c in wb["Warnings"][1]].index("Count")] for row in rows]
     assert len(rows) == len(shown)
-    assert f"warnings {sum(counts)} ({len(rows)} in the Warnings table)" in [" ".join(line.split()) for line in lines]
+    assert f"warnings: {sum(counts)} ({len(rows)} in the Warnings table)" in lines
     ws = wb["TDSheet"]
     headers = [c.value for c in ws[5]]
-    assert headers[18:] == [
-        "gross", "tariff", "bonus_mode", "marker", "marker_pct", "option_weight_pct", "kit_pct", "kit_discount",
-        "kit_bonus", "kit_price_discount", "promo_discount", "promo_rules", "price_discount", "net", "bonus_accrued",
-        "reservation_cost", "vat", "bonus_redeemed", "cash_due", "concession_pct", "matched_sale",
+    assert headers[18:] == [  # SPEC §5's result columns, labelled in the command's language (English here)
+        "Gross", "Tariff", "Bonus mode", "Marker", "Marker %", "Option weight %", "Kit %", "Kit discount",
+        "Kit bonus", "Kit price discount", "Promotion discount", "Promotions", "Price discount", "Net", "Bonus accrued",
+        "Reservation cost", "VAT", "Bonus redeemed", "Cash due", "Concession %", "Matched sale",
     ]
-    net = headers.index("net") + 1
+    net = headers.index("Net") + 1
     assert ws.cell(row=6, column=net).number_format == "#,##0.00"  # money shows as money
-    assert ws.cell(row=6, column=headers.index("kit_pct") + 1).number_format == '0.00" %"'  # every result percentage with two decimals
+    assert ws.cell(row=6, column=headers.index("Kit %") + 1).number_format == '0.00" %"'  # every result percentage with two decimals
     summary = wb["Summary"]
-    assert [c.value for c in summary[1]][:4] == ["lines", "documents", "clients", "gross"]
+    assert [c.value for c in summary[1]][:4] == ["Lines", "Documents", "Clients", "Gross"]
     assert [c.value for c in summary[2]][:4] == [209, 81, 6, 36305197.5]
 
 

@@ -65,13 +65,13 @@ def test_a_local_cluster_of_two_processes_prices_as_the_local_engine(sample, pos
     assert out.is_dir() and len(list(out.glob("part-*.parquet"))) > 1  # a dataset of parts
     same_as_local(sample, out, "posted_price")
     said = " ".join(done.stdout.split())
-    assert "lines 6 000" in said and "ledger: posted 6000 new lines" in said
+    assert "Lines 6 000" in said and "ledger: 6000 new lines posted (" in said  # the summary's English labels
     mine, theirs = _ledger_contents(ledger), _ledger_contents(posted_locally["price"])
     _same_ledger(mine, theirs)
     assert mine["runs"][0] == 1 and mine["lines"][0] == 6000
     again = subprocess.run(command, capture_output=True, text=True)  # the same export again: nothing new
     assert again.returncode == 0, again.stderr
-    assert ("ledger: posted 0 new lines (0 point entries); 6000 lines were posted before and are unchanged"
+    assert ("ledger: 0 new lines posted (0 point entries); 6000 already posted and unchanged; no conflicts"
             in " ".join(again.stdout.split()))
     assert _ledger_contents(ledger)["lines"] == theirs["lines"]
 
@@ -98,7 +98,7 @@ def test_rebates_on_a_local_cluster_as_the_local_engine(sample, posted_locally, 
     rewards = dict((kind, (count, amount)) for kind, count, amount in mine["entries"])["reward"]
     assert rewards[0] > 100 and rewards[1] == rewards[0] * 100_000  # 1 000.00 points a completed column
     said = " ".join(done.stdout.split())
-    assert f"ledger: posted 6000 new lines; {rewards[0]} new reward lots" in said
+    assert "ledger: 6000 new lines posted (" in said and f"; {rewards[0]} new reward lots" in said
 
 
 def test_accruals_on_a_local_cluster_as_the_local_engine(sample, tmp_path):

@@ -76,8 +76,8 @@ def test_a_red_discount_one_point_lower_costs_fifteen_less(tmp_path):
 def test_the_xlsx_has_the_tables_and_a_chart_of_the_changes_by_tariff(tmp_path):
     run_impact(tmp_path, "impact.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "impact.xlsx")
-    assert wb.sheetnames == ["Impact", "ImpactByTariff", "ImpactByMarker", "Summary"]
-    assert len(wb["ImpactByTariff"]._charts) == 1
+    assert wb.sheetnames == ["Impact by client", "Impact by tariff", "Impact by marker", "Summary"]  # English labels
+    assert len(wb["Impact by tariff"]._charts) == 1
 
 
 def test_the_api_gives_the_same_tables_with_exact_decimals(tmp_path):

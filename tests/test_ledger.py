@@ -359,11 +359,11 @@ def test_the_ledger_from_the_command_line(tmp_path):
     price_it = ["price", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx", "--ledger", ledger]
     done = runner.invoke(main, [*price_it, "--out", str(tmp_path / "a.csv")])
     assert done.exit_code == 0, done.output
-    assert "ledger: posted 209 new lines" in done.output
+    assert "ledger: 209 new lines posted (" in done.output and "; 0 already posted and unchanged; no conflicts" in done.output
     first = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
                                  "--out", str(tmp_path / "b1.csv")])
     again = runner.invoke(main, [*price_it, "--out", str(tmp_path / "b.csv")])  # the same export again
-    assert "ledger: posted 0 new lines (0 point entries); 209 lines were posted before and are unchanged" in again.output
+    assert "ledger: 0 new lines posted (0 point entries); 209 already posted and unchanged; no conflicts" in again.output
     second = runner.invoke(main, ["ledger", "balance", "--ledger", ledger, "--as-of", "2026-12-31",
                                   "--out", str(tmp_path / "b2.csv")])
     assert first.output.splitlines()[0] == second.output.splitlines()[0]

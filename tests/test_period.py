@@ -116,8 +116,8 @@ def test_cli_rebates_accrue_and_fees_on_the_sample(tmp_path):
     import openpyxl
 
     assert openpyxl.load_workbook(tmp_path / "year.xlsx").sheetnames == [
-        "TDSheet", "Rebates", "CreditNotes", "Journal", "Coupons", "Tiers", "Stamps", "Quests", "TurnoverSteps", "RebateByTier",
-        "Summary", "Warnings",
+        "TDSheet", "Rebates", "Credit notes", "Journal", "Coupons", "Card tiers", "Stamp cards", "Quests",
+        "Turnover steps", "Rebate by tier", "Summary", "Warnings",  # the command's language (English here): its labels
     ]
     done = runner.invoke(main, ["accrue", "workbooks/sales_export.xlsx", "--tariffs", "workbooks/tariffs.xlsx",
                                 "--as-of", "2026-06-30", "--out", str(tmp_path / "accrual.csv")])

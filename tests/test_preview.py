@@ -39,8 +39,8 @@ def test_one_basket_under_every_tariff_mode_and_payment(tmp_path):
     done = CliRunner().invoke(main, ["preview", str(path)])
     assert done.exit_code == 0, done.output
     rows = results(path)
-    assert rows[0][:10] == ("tariff", "bonus_mode", "payment", "gross", "price_discount", "net", "bonus_accrued",
-                            "reservation_cost", "concession_pct", "monthly_fee")
+    assert rows[0][:10] == ("Tariff", "Bonus mode", "Payment", "Gross", "Price discount", "Net", "Bonus accrued",
+                            "Reservation cost", "Concession %", "Monthly fee")  # the command's language: English
     assert [r[:3] for r in rows[1:]] == [(t, m, p) for t in ("BASE", "PRO") for m in ("bonus", "half", "discount")
                                          for p in ("prepaid", "deferral")]
     by = {r[:3]: r[3:10] for r in rows[1:]}
@@ -63,13 +63,13 @@ def test_the_best_option_of_each_tariff_is_marked_and_highlighted_and_the_column
     path = workbook_with_basket(tmp_path, ["КАБ-ВВГ-5х10-ОЧЕНЬ-ДЛИННЫЙ", "Кабель", "red", 2, 500, 7, 0])
     assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 0
     rows = results(path)
-    assert rows[0][10] == "best"
+    assert rows[0][10] == "Best"  # the command's language (English here) labels the column
     # the client's gain is price discount + points: BASE prepaid 5 − 1 = 4 % → 40.00 in every mode (they tie),
     # deferral 2.5 % → 25.00; PRO prepaid 7 % → 70.00, deferral 5.5 % → 55.00
     assert [r[:3] for r in rows[1:] if r[10] == "★"] == [(t, m, "prepaid") for t in ("BASE", "PRO")
                                                          for m in ("bonus", "half", "discount")]
     ws = openpyxl.load_workbook(path)["Preview"]
-    first = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "tariff") + 1
+    first = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "Tariff") + 1
     fills = [ws.cell(row=r, column=1).fill.fgColor.rgb for r in range(first, first + 12)]
     assert fills == ["FFE2EFDA" if r[10] == "★" else "00000000" for r in rows[1:]]
     assert ws.column_dimensions["A"].width >= len("КАБ-ВВГ-5х10-ОЧЕНЬ-ДЛИННЫЙ")  # the results do not narrow the sku

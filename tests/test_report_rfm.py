@@ -174,7 +174,7 @@ def test_libreoffice_draws_the_rfm_chart(tmp_path):
     pdf = tmp_path / "pdf" / "rfm.pdf"
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split("\f")
     chart_page = next(i for i, text in enumerate(pages, 1) if "Clients and monetary by RFM segment" in text)
-    first_page = next(i for i, text in enumerate(pages, 1) if "recency_days" in text)
+    first_page = next(i for i, text in enumerate(pages, 1) if "Recency days" in text)
     assert "ООО «Альфа»" in pages[first_page - 1]  # the table reads: names, figures
 
     def render(page: int) -> bytes:

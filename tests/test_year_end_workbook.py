@@ -46,19 +46,20 @@ def test_the_year_end_fills_the_workbook_with_exact_figures(tmp_path):
     done = CliRunner().invoke(main, ["year-end", str(workbook)])
     assert done.exit_code == 0, done.output
     # C2 (white, prepaid: net = gross): 3 500 000.00 reaches 2 % retroactively: 70 000.00, split 2 000 000 : 1 500 000
-    assert re.search(r"\nrebate +70 000\.00\n", done.output)
+    assert re.search(r"\nRebate +70 000\.00\n", done.output)
     wb = openpyxl.load_workbook(workbook)
-    assert wb.sheetnames[0] == "Setup" and {"Rebates", "CreditNotes", "Summary", "TurnoverSteps", "RebateByTier",
+    # the command's language (English here) names the result sheets and their columns
+    assert wb.sheetnames[0] == "Setup" and {"Rebates", "Credit notes", "Summary", "Turnover steps", "Rebate by tier",
                                             "Warnings"} <= set(wb.sheetnames)
     assert sheet_rows(workbook, "Rebates")[:2] == [
-        ("client_id", "turnover", "rebate_pct", "rebate", "documents", "tier", "stamps", "completed_columns"),
+        ("Client", "Turnover", "Rebate %", "Rebate", "Documents", "Tier", "Stamps", "Completed columns"),
         ("C2", 3_500_000, 2, 70_000, 2, "gold", 0, 0),  # no StampCard sheet: no stamps
     ]
     assert wb["Rebates"]["B2"].number_format == "#,##0.00" and wb["Rebates"]["C2"].number_format == '0.00" %"'  # every result percentage with two decimals
     assert sheet_rows(workbook, "Summary")[1][:2] == (2026, __import__("datetime").datetime(2026, 1, 1))
-    assert sheet_rows(workbook, "Warnings") == [("severity", "where", "row", "field", "code", "message", "count")]
+    assert sheet_rows(workbook, "Warnings") == [("Severity", "Where", "Row", "Field", "Code", "Message", "Count")]
     assert wb.active.title == "Summary"
-    assert len(wb["TurnoverSteps"]._charts) == 1 and len(wb["RebateByTier"]._charts) == 1
+    assert len(wb["Turnover steps"]._charts) == 1 and len(wb["Rebate by tier"]._charts) == 1
     with zipfile.ZipFile(workbook) as package:  # money is stored as the exact decimal, not a float artefact
         rebates_xml = package.read(_part(package, "Rebates")).decode()
     assert re.search(r'<c r="D2"[^>]*><v>70000(\.00?)?</v>', rebates_xml)
@@ -79,7 +80,7 @@ def test_run_main_again_replaces_the_results_and_the_charts(tmp_path):
     first = openpyxl.load_workbook(workbook).sheetnames
     assert runner.invoke(main, ["year-end", str(workbook)]).exit_code == 0
     wb = openpyxl.load_workbook(workbook)
-    assert wb.sheetnames == first and len(wb["TurnoverSteps"]._charts) == 1
+    assert wb.sheetnames == first and len(wb["Turnover steps"]._charts) == 1
     assert sheet_rows(workbook, "Rebates")[1][3] == 70_000
 
 
@@ -117,7 +118,7 @@ def test_a_ledger_named_in_setup_adds_the_liability_by_month(tmp_path):
     jobs.price(export, tariffs, ledger=tmp_path / "ledger.sqlite")
     assert CliRunner().invoke(main, ["year-end", str(workbook)]).exit_code == 0
     liability = sheet_rows(workbook, "Liability")
-    assert liability[0] == ("period", "opening", "deferred", "recognised", "closing")
+    assert liability[0] == ("Period", "Opening", "Deferred", "Recognised", "Closing")
     assert [r[0] for r in liability[1:]][:2] == ["2026-03", "2026-04"]  # from the first month with points
     assert liability[-1][0] == "2026-12"  # up to the fiscal year's end
     assert len(openpyxl.load_workbook(workbook)["Liability"]._charts) == 1
@@ -131,5 +132,5 @@ def test_python_year_end_py_beside_the_sample_workbook(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "fiscal year 2026: 01.01.2026 to 31.12.2026" in done.stdout
     wb = openpyxl.load_workbook(folder / "year_end.xlsx")
-    assert {"Rebates", "CreditNotes", "Summary", "Warnings"} <= set(wb.sheetnames)
+    assert {"Rebates", "Credit notes", "Summary", "Warnings"} <= set(wb.sheetnames)
     assert date(2026, 1, 1) <= wb["Summary"]["B2"].value.date()

@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..money import format_minor
 from ..problems import Problem
 from ..tables import DATE, INT, TEXT, Table
@@ -85,9 +86,11 @@ def birthdays(book: TariffBook, as_of: date, days: int, balances: dict[str, int]
         phone = e164(client.phone) if client.phone else None
         valid.append(phone is not None)
         if client.phone and phone is None:
-            warnings.append(Problem("birthday.phone", f"phone {client.phone!r} of client {client.client_id} is not a "
-                                    f"valid number (region {PHONE_REGION} unless it starts with +country code); kept "
-                                    "as written and left out of the SMS file", "warning", sheet="Clients",
+            warnings.append(Problem("birthday.phone", msg("phone {phone!r} of client {client_id} is not a "
+                                                          "valid number (region {region} unless it "
+                                                          "starts with +country code); kept as written and "
+                                                          "left out of the SMS file",
+                                                          phone=client.phone, client_id=client.client_id, region=PHONE_REGION), "warning", sheet="Clients",
                                     cell=_cell(client.src.at("phone"))))
         phones.append(phone or client.phone)
         balance = "" if balances is None else format_minor(balances.get(client.client_id, 0), units, grouped=True)
@@ -116,8 +119,9 @@ def _unknown_placeholders(template: str, book: TariffBook) -> list[Problem]:
     unknown = sorted({m for m in re.findall(r"\{(\w+)\}", template) if m not in PLACEHOLDERS})
     if not unknown:
         return []
-    return [Problem("birthday.greeting", f"birthday_greeting has {', '.join('{' + u + '}' for u in unknown)}, which is "
-                    f"not filled in; the placeholders are {{name}}, {{tier}} and {{balance}}", "warning",
+    return [Problem("birthday.greeting", msg("birthday_greeting has {value}, which is not filled in; the "
+                                             "placeholders are {{name}}, {{tier}} and {{balance}}",
+                                             value=', '.join('{' + u + '}' for u in unknown)), "warning",
                     sheet="Settings", cell=_cell(book.settings.at("birthday_greeting")))]
 
 

@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..problems import InputError, Problem
 from ..tables import DATE, FLOAT, INT, TEXT, Table, money
 from . import bgnbd
@@ -103,21 +104,25 @@ def churn(lines: pd.DataFrame, names: dict[str, str], as_of: date, minor_units: 
 def churn_tables(h: ClientHistories, names: dict[str, str], as_of: date, minor_units: int) -> Churn:
     """The model fitted on every client's history at once, and the churn tables from it."""
     if not len(h.client_id):
-        raise InputError([Problem("churn.no_sales", f"no sale document (net above 0) up to --as-of {as_of:%d.%m.%Y}; "
-                                  "the churn model needs clients' purchases")])
+        raise InputError([Problem("churn.no_sales", msg("no sale document (net above 0) up to --as-of "
+                                                        "{as_of:%d.%m.%Y}; the churn model needs clients' "
+                                                        "purchases",
+                                                        as_of=as_of))])
     try:
         fitted = bgnbd.fit(h.x, h.t_x, h.T)
     except bgnbd.NotFitted as exc:
-        raise InputError([Problem("churn.fit", f"the churn model cannot be fitted on the sales up to "
-                                  f"{as_of:%d.%m.%Y}: {exc}")]) from None
+        raise InputError([Problem("churn.fit", msg("the churn model cannot be fitted on the sales up to "
+                                                   "{as_of:%d.%m.%Y}: {exc}",
+                                                   as_of=as_of, exc=exc))]) from None
     model = fitted.model
     warnings = [*h.warnings, *_limit_warnings(fitted)]
     alive = bgnbd.p_alive(model, h.x, h.t_x, h.T)
     expected = bgnbd.expected_purchases(model, HORIZON_DAYS / 7, h.x, h.t_x, h.T)
     if not (np.isfinite(alive).all() and np.isfinite(expected).all()):
-        raise InputError([Problem("churn.fit", f"the model fitted on the sales up to {as_of:%d.%m.%Y} (r {model.r:.4g}, "
-                                  f"alpha {model.alpha:.4g}, a {model.a:.4g}, b {model.b:.4g}) gives no finite figure "
-                                  "for some clients; more history is needed")])
+        raise InputError([Problem("churn.fit", msg("the model fitted on the sales up to {as_of:%d.%m.%Y} (r "
+                                                   "{r:.4g}, alpha {alpha:.4g}, a {a:.4g}, b {b:.4g}) gives no "
+                                                   "finite figure for some clients; more history is needed",
+                                                   as_of=as_of, r=model.r, alpha=model.alpha, a=model.a, b=model.b))])
     risk = 1.0 - alive
     ids, value = h.client_id, h.net_to_date
     frame = pd.DataFrame({
@@ -142,7 +147,9 @@ LIMITS = {  # what a parameter at its bound says about the clients, for the pers
 
 def _limit_warnings(fitted: bgnbd.Fitted) -> list[Problem]:
     said = dict.fromkeys(LIMITS[name] for name in fitted.at_bound)
-    return [Problem("churn.limit", f"{text}; the parameters are the best fit there is, at a limit of the model",
+    return [Problem("churn.limit", msg("{text}; the parameters are the best fit there is, at a limit of the "
+                                       "model",
+                                       text=text),
                     "warning") for text in said]
 
 

@@ -20,6 +20,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..problems import InputError, Problem
 from ..tables import INT, TEXT, Table, money
 from .sales import client_names, day_number, day_of, sales
@@ -110,8 +111,10 @@ def rfm_tables(figures: RfmFigures, names: dict[str, str], as_of: date, months: 
     """The clients' figures scored (over all of them) and segmented: the ``rfm`` and ``rfm_segments`` tables."""
     _, first, span = window(as_of, months)
     if not len(figures.client_id):
-        raise InputError([Problem("rfm.no_sales", f"no sale document (net above 0) {span}, the {months} months to "
-                                  f"--as-of {as_of:%d.%m.%Y}; check --as-of and --months against the export's dates")])
+        raise InputError([Problem("rfm.no_sales", msg("no sale document (net above 0) {span}, the {months} "
+                                                      "months to --as-of {as_of:%d.%m.%Y}; check --as-of and "
+                                                      "--months against the export's dates",
+                                                      span=span, months=months, as_of=as_of))])
     recency, frequency, monetary = figures.recency, figures.frequency, figures.monetary
     r, f, m = score_down(recency), score_up(frequency), score_up(monetary)
     segment = np.asarray(SEGMENTS, dtype=object)[GRID[r - 1, f - 1]]

@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import SOURCE_ROW
 from ..money import group_sums
 from ..problems import InputError, Problem
@@ -41,14 +42,16 @@ def resolve_as_of(lines: pd.DataFrame, as_of: date | None) -> date:
     InputError naming the dates the export has (there would be nothing to report)."""
     days = line_days(lines)
     if not len(days):
-        raise InputError([Problem("report.no_lines", "the export has no lines; nothing to report")])
+        raise InputError([Problem("report.no_lines", msg("the export has no lines; nothing to report"))])
     first, last = day_of(days.min()), day_of(days.max())
     if as_of is None:
         return last
     if as_of < first:
-        raise InputError([Problem("report.as_of", f"--as-of {as_of:%d.%m.%Y} is before every line: the export's lines "
-                                  f"run from {first:%d.%m.%Y} to {last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
-                                  "or leave --as-of out for the last one")])
+        raise InputError([Problem("report.as_of", msg("--as-of {as_of:%d.%m.%Y} is before every line: the "
+                                                      "export's lines run from {first:%d.%m.%Y} to "
+                                                      "{last:%d.%m.%Y}; give a day from {first:%d.%m.%Y} on, "
+                                                      "or leave --as-of out for the last one",
+                                                      as_of=as_of, first=first, last=last))])
     return as_of
 
 
@@ -123,6 +126,7 @@ def _without_sale(lines, inside, clients_all, idle: np.ndarray, names, span: str
     picked = inside & idle[clients_all.clip(min=0)] & (clients_all >= 0)
     first = np.full(len(names), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, clients_all[picked], rows[picked])
-    return [Problem("report.no_sale", f"client {names[c]} has no sale document (net above 0) {span}, only returns "
-                    "or documents netting to zero or less; it is left out", "warning", row=int(first[c]),
+    return [Problem("report.no_sale", msg("client {names} has no sale document (net above 0) {span}, only "
+                                          "returns or documents netting to zero or less; it is left out",
+                                          names=names[c], span=span), "warning", row=int(first[c]),
                     field="client_id") for c in np.flatnonzero(idle)]

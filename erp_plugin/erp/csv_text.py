@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from .header import ExportError, ExportSource, match_fields
@@ -35,8 +36,9 @@ def csv_text_batches(path: Path, columns: Mapping[str, str]) -> tuple[ExportSour
 
     source, _ = load_csv(path, columns, CHUNK_ROWS)
     if "sku" not in source.fields:
-        raise ExportError(Problem("engine.csv_sku", "has no sku column (the codes are in the names, as [SL5077] "
-                                  "Cable): map the sku column on the Columns sheet, or price it with --engine local",
+        raise ExportError(Problem("engine.csv_sku", msg("has no sku column (the codes are in the names, as "
+                                                        "[SL5077] Cable): map the sku column on the Columns "
+                                                        "sheet, or price it with --engine local"),
                                   file=str(path)))
     names = _column_names(source, columns)
     schema = pa.schema([pa.field(name, pa.string()) for name in names] + [pa.field(SOURCE_ROW, pa.int64())])
@@ -66,7 +68,8 @@ def _column_names(source: ExportSource, columns: Mapping[str, str]) -> list[str]
         if match_fields(names, columns).get(field) != index:
             names[index] = field
     if match_fields(names, columns) != dict(source.fields):
-        raise ExportError(Problem("engine.csv_header", "the header row names its fields in a way the Dask engine "
-                                  "cannot keep when it splits the file (repeated or ambiguous headers): rename the "
-                                  "repeated headers, or price it with --engine local", file=str(source.path)))
+        raise ExportError(Problem("engine.csv_header", msg("the header row names its fields in a way the Dask "
+                                                           "engine cannot keep when it splits the file "
+                                                           "(repeated or ambiguous headers): rename the "
+                                                           "repeated headers, or price it with --engine local"), file=str(source.path)))
     return names

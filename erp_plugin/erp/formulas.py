@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..i18n import msg
 from ..problems import Problem
-
-UNCALCULATED = ("{field} is a formula with no calculated value ({formula}): the file was saved by a program that "
-                "does not calculate; open it in Excel or LibreOffice and save it, then run again")
 
 
 def explain_uncalculated(path: Path, sheet: str | None, columns: dict[str, int], problems: list[Problem]) -> list[Problem]:
@@ -30,7 +28,9 @@ def explain_uncalculated(path: Path, sheet: str | None, columns: dict[str, int],
         at = (problem.row, columns.get(problem.field, -1))
         formula = formulas.get(at) if problem.code == "export.blank" else None
         told.append(problem if formula is None else Problem(
-            "export.formula", UNCALCULATED.format(field=problem.field, formula=formula), problem.severity,
+            "export.formula", msg("{field} is a formula with no calculated value ({formula}): the file was saved by a "
+                                  "program that does not calculate; open it in Excel or LibreOffice and save it, "
+                                  "then run again", field=problem.field, formula=formula), problem.severity,
             row=problem.row, field=problem.field))
     return told
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..i18n import N_, joined, msg
 from ..problems import Problem
 from .fields import (
     FIELD_ALIASES,
@@ -38,6 +39,7 @@ class ExportSource:
     fields: dict[str, int] = field(default_factory=dict)  # field -> 0-based column
     encoding: str | None = None
     delimiter: str | None = None
+    rows: int | None = None  # the rows below the header (a csv's estimated from its size), for a progress bar
 
 
 class ExportError(Exception):
@@ -136,10 +138,9 @@ def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where:
 
     index, fields, _complete = _closest_row(scanned, columns)
     if not fields:
-        message = (
-            f"{where}: no header row with the fields {', '.join(REQUIRED_FIELDS)} in the first "
-            f"{HEADER_SCAN_ROWS} rows; map your headers on the Columns sheet of the tariff workbook"
-        )
+        message = msg("{where}: no header row with the fields {fields} in the first {rows} rows; map your headers on "
+                      "the Columns sheet of the tariff workbook", where=where, fields=", ".join(REQUIRED_FIELDS),
+                      rows=HEADER_SCAN_ROWS)
         return ExportError(Problem("export.no_header", message, file=file))
     missing = [f for f in REQUIRED_FIELDS if f not in fields]
     taken = set(fields.values())
@@ -149,12 +150,16 @@ def no_header(file: str, scanned: list[list], columns: Mapping[str, str], where:
         chosen = best(found)
         if chosen is not None:
             proposed[name] = chosen.header
-            hints.append(f"{name}: {chosen.describe()}; add the Columns row {name} | {chosen.header}")
+            hints.append(msg("{field}: {column}; add the Columns row {field} | {header}", field=name,
+                             column=chosen.describe(), header=chosen.header))
         elif found:
-            hints.append(f"{name}: {' or '.join(c.describe() for c in found[:3])}; add the Columns row for the right one")
+            hints.append(msg("{field}: {columns}; add the Columns row for the right one", field=name,
+                             columns=joined(N_(" or "), [c.describe() for c in found[:3]])))
         else:
-            hints.append(f"{name}: no column looks like it (headers such as {', '.join(FIELD_ALIASES[name][:3])})")
-    save = " (erp-plugin read EXPORT --save-columns TARIFFS writes the proposed rows)" if proposed else ""
-    message = (f"{where}: row {index + 1} looks like the header but has no column for {', '.join(missing)}. "
-               + "; ".join(hints) + f" — on the Columns sheet of the tariff workbook{save}")
+            hints.append(msg("{field}: no column looks like it (headers such as {aliases})", field=name,
+                             aliases=", ".join(FIELD_ALIASES[name][:3])))
+    save = N_(" (erp-plugin read EXPORT --save-columns TARIFFS writes the proposed rows)") if proposed else ""
+    message = msg("{where}: row {row} looks like the header but has no column for {missing}. {hints} — on the Columns "
+                  "sheet of the tariff workbook{save}", where=where, row=index + 1, missing=", ".join(missing),
+                  hints=joined("; ", hints), save=save)
     return ExportError(Problem("export.no_header", message, file=file), proposed)

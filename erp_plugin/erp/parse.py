@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..cellkinds import blank_text
+from ..i18n import N_, Message, msg
 from ..lines import SOURCE_ROW, input_kinds
 from ..money import PCT_DECIMALS, MoneyError
 from ..parallel import side_by_side
@@ -48,14 +49,14 @@ ITEM_FIELDS = ("sku", "qty")
 CODE_IN_NAME = r"^\s*\[([^\]]+)\]"  # Odoo's "[SL5077] Name": the product's internal reference
 VAT_FRACTION_MAX = 10**PCT_DECIMALS  # a VAT rate below 1 % is a fraction written for a percentage
 EXPECTED = {
-    "date": "a date, e.g. 31.12.2026",
-    "text": "a value",
-    "int": "a whole number of 0 or more, e.g. 7",
-    "money": "an amount, e.g. 1 234,56",
-    "qty": "a quantity, e.g. 5 or 2,5",
-    "price": "a price, e.g. 1 234,56",
-    "pct": "a VAT rate, e.g. 22%",
-    "percent": "a percentage, e.g. 12,5",
+    "date": N_("a date, e.g. 31.12.2026"),
+    "text": N_("a value"),
+    "int": N_("a whole number of 0 or more, e.g. 7"),
+    "money": N_("an amount, e.g. 1 234,56"),
+    "qty": N_("a quantity, e.g. 5 or 2,5"),
+    "price": N_("a price, e.g. 1 234,56"),
+    "pct": N_("a VAT rate, e.g. 22%"),
+    "percent": N_("a percentage, e.g. 12,5"),
 }
 
 
@@ -81,9 +82,10 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
             raw = raw.assign(sku=_codes_in_names(raw["name"]))
             present = [f for f in FIELDS if f in raw.columns]
             if raw["sku"].isna().all() and raw["name"].notna().any():
-                raise ExportError(Problem("export.no_sku", "no column for sku, and the names carry no code in "
-                                          "brackets ([SL5077] Cable); map the sku column on the Columns sheet of the "
-                                          "tariff workbook", field="sku"))
+                raise ExportError(Problem("export.no_sku", msg("no column for sku, and the names carry no code "
+                                                               "in brackets ([SL5077] Cable); map the sku "
+                                                               "column on the Columns sheet of the tariff "
+                                                               "workbook"), field="sku"))
         raw = raw[line_rows(raw)].reset_index(drop=True)
         parsed = parse_fields(raw, {name: kinds[name] for name in present})
     if "vat_rate" in parsed:
@@ -98,7 +100,8 @@ def parse_chunk(raw: pd.DataFrame | ArrowBatch, minor_units: int, skip_bad: bool
         kind = kinds[name]
         values, bad, blank = parsed[name]
         if name in REQUIRED_FIELDS:
-            report(name, blank, "export.blank", lambda _value, n=name, k=kind: f"{n} is blank; expected {EXPECTED[k.name]}")
+            report(name, blank, "export.blank", lambda _value, n=name, k=kind: msg("{field} is blank; expected {expected}", field=n,
+                                                                       expected=EXPECTED[k.name]))
             bad_rows |= blank
         report(name, bad, "export.value", lambda value, n=name, k=kind: bad_value(n, k, value))
         bad_rows |= bad
@@ -146,8 +149,10 @@ def continued(chunks: Iterator, problems: Problems) -> Iterator:
             above = {f: raw[f].iloc[last[-1]] for f in fields}
         yield raw
     if filled:
-        problems.warning("export.continued", f"{filled} rows carry only an item: each takes its document's date, "
-                         "doc_id and client_id from the row above (ERPNext's Data Export writes a document so)")
+        problems.warning("export.continued", msg("{filled} rows carry only an item: each takes its document's "
+                                                 "date, doc_id and client_id from the row above (ERPNext's "
+                                                 "Data Export writes a document so)",
+                                                 filled=filled))
 
 
 def _blanks(cells: pd.Series) -> np.ndarray:
@@ -191,8 +196,9 @@ def _vat_fractions(values: np.ndarray, bad: np.ndarray, blank: np.ndarray, probl
         if ("vat_rate", "export.vat_fraction") not in counts:
             counts[("vat_rate", "export.vat_fraction")] = 0  # noticed: not again for the next chunks
             example = int(values[np.flatnonzero(tiny)[0]])
-            problems.warning("export.vat_fraction", f"vat_rate holds fractions ({example / VAT_FRACTION_MAX:g}, …), "
-                             f"not percentages: read ×100 ({example / VAT_FRACTION_MAX * 100:g} %)", field="vat_rate")
+            problems.warning("export.vat_fraction", msg("vat_rate holds fractions ({example:g}, …), not "
+                                                        "percentages: read ×100 ({value:g} %)",
+                                                        example=example / VAT_FRACTION_MAX, value=example / VAT_FRACTION_MAX * 100), field="vat_rate")
         return np.where(tiny, values * 100, values), bad, blank
     return np.where(tiny, 0, values), bad | tiny, blank
 
@@ -371,11 +377,12 @@ def _column(values, missing: np.ndarray, kind: ColumnKind):
     return pd.arrays.IntegerArray(np.where(missing, 0, values), missing.copy())
 
 
-def bad_value(name: str, kind: ColumnKind, value) -> str:
+def bad_value(name: str, kind: ColumnKind, value) -> Message:
     """Why a value of field ``name`` is bad: a number finer than the field keeps says so (it is never
     rounded: SPEC §6), anything else what was expected."""
     if isinstance(value, float) and value != value:
-        return f"{name} is NaN, not a number: a calculation failed where the export was made; give {EXPECTED[kind.name]}"
+        return msg("{field} is NaN, not a number: a calculation failed where the export was made; give {expected}",
+                   field=name, expected=EXPECTED[kind.name])
     if kind.name not in ("text", "date", "int"):
         try:
             number = parse_decimal(value)
@@ -384,9 +391,10 @@ def bad_value(name: str, kind: ColumnKind, value) -> str:
         else:
             places = decimals_of(EXCEL_DIGITS.plus(number) if isinstance(value, float) else number)
             if places > kind.decimals:
-                return (f"{name} {shown(value)} has {places} decimals; {name} keeps {kind.decimals} and is never "
-                        f"rounded: give it with at most {kind.decimals}")
-    return f"{name} {shown(value)} is not {EXPECTED[kind.name]}"
+                return msg("{field} {value} has {places} decimals; {field} keeps {decimals} and is never rounded: "
+                           "give it with at most {decimals}", field=name, value=shown(value), places=places,
+                           decimals=kind.decimals)
+    return msg("{field} {value} is not {expected}", field=name, value=shown(value), expected=EXPECTED[kind.name])
 
 
 def shown(value) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from ..i18n import N_, Message, joined, msg
 from .fields import FIELD_ALIASES, header_keys, normalize_header
 
 SAMPLE_ROWS = 25  # values looked at under the header
@@ -35,20 +36,23 @@ class Candidate:
     def score(self) -> float:
         return self.likeness + (0.5 if self.fits else 0.0)
 
-    def describe(self) -> str:
-        why = [f"its header is like {self.alias!r}"] if self.likeness >= LIKE else []
+    def describe(self) -> Message:
+        why = [msg("its header is like {alias!r}", alias=self.alias)] if self.likeness >= LIKE else []
         if self.fits:
             why.append(FITS[self.field])
-        return f"{self.header!r} (column {self.column + 1}{': ' + ' and '.join(why) if why else ''})"
+        if not why:
+            return msg("{header!r} (column {column})", header=self.header, column=self.column + 1)
+        return msg("{header!r} (column {column}: {why})", header=self.header, column=self.column + 1,
+                   why=joined(N_(" and "), why))
 
 
 FITS = {
-    "date": "its values are dates",
-    "doc_id": "its values are document numbers",
-    "client_id": "its values are codes",
-    "sku": "its values are codes",
-    "qty": "its values are numbers",
-    "unit_price": "its values are numbers",
+    "date": N_("its values are dates"),
+    "doc_id": N_("its values are document numbers"),
+    "client_id": N_("its values are codes"),
+    "sku": N_("its values are codes"),
+    "qty": N_("its values are numbers"),
+    "unit_price": N_("its values are numbers"),
 }
 
 

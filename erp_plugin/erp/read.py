@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..i18n import N_, msg
 from ..lines import SOURCE_ROW
 from ..problems import InputError, Problem, Problems
 from ..tables import ColumnKind
@@ -44,6 +45,7 @@ from .read_xlsx import load_xlsx
 
 __all__ = ["Export", "ExportError", "ExportSource", "read_export", "read_priced_columns"]
 
+READING = N_("reading the export")  # the stage a progress display shows while the chunks are read
 CHUNK_ROWS = 50_000  # rows of xlsx/csv parsed at a time: bounds the memory of raw cell objects
 PARQUET_BATCH_ROWS = 20_000_000  # parquet columns are compact: a whole file of this size is one batch
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -65,6 +67,7 @@ def read_export(
     sheet: str | None = None,
     skip_bad_lines: bool = False,
     minor_units: int = 2,
+    progress=None,
 ) -> Export:
     """The lines of an export as a frame of canonical fields (see lines.py), with every problem.
 
@@ -72,6 +75,7 @@ def read_export(
     workbook's Columns sheet); they take precedence over the built-in aliases.
     With ``skip_bad_lines`` a line with a bad value is left out and its problems
     are warnings; otherwise they are errors and the caller must not write.
+    ``progress(READING, rows read, rows in all)`` is called after each chunk.
     """
     path = Path(path)
     problems = Problems()
@@ -79,20 +83,26 @@ def read_export(
     parts: list[pd.DataFrame] = []
     try:
         source, chunks = _load(path, columns or {}, sheet)
+        done = 0
         for raw in continued(chunks, problems):
+            done += len(raw)
             parts.append(parse_chunk(raw, minor_units, skip_bad_lines, problems, counts))
+            if progress is not None:
+                progress(READING, done, source.rows)
     except ExportError as exc:
         problems.extend([exc.problem])
         return Export(pd.DataFrame(), None, problems, exc.proposed)
     except OSError as exc:  # the file went away, a folder named .csv, no permission, a disk error
-        problems.error("file.unreadable", f"cannot be read: {exc.strerror or exc}", file=str(path))
+        problems.error("file.unreadable", msg("cannot be read: {value}", value=exc.strerror or exc), file=str(path))
         return Export(pd.DataFrame(), None, problems)
     report_overflow(problems, counts, skip_bad_lines)
     guessed = getattr(source.fields, "guessed", {})
     if guessed:  # taken without a Columns row: said, with the row that makes it the workbook's
-        problems.warning("export.columns_taken", "columns taken because header and values agree: " + "; ".join(
-            f"{field} <- {header!r}" for field, header in guessed.items()) + " (add these rows to the Columns sheet, "
-            "or run erp-plugin read EXPORT --save-columns TARIFFS, to make the mapping the workbook's)")
+        taken = "; ".join(f"{field} <- {header!r}" for field, header in guessed.items())
+        problems.warning("export.columns_taken", msg("columns taken because header and values agree: {taken} (add "
+                                                     "these rows to the Columns sheet, or run erp-plugin read EXPORT "
+                                                     "--save-columns TARIFFS, to make the mapping the workbook's)",
+                                                     taken=taken))
     if source.format == "xlsx":  # a blank that is an uncalculated formula says so
         problems = Problems(explain_uncalculated(path, source.sheet, source.fields, problems.items))
     return Export(_concat(parts), source, problems)
@@ -139,9 +149,9 @@ def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[Ex
     file = str(path)
     suffix = path.suffix.casefold()
     if not path.exists():
-        raise ExportError(Problem("file.missing", "no such file; check the path of the export", file=file))
+        raise ExportError(Problem("file.missing", msg("no such file; check the path of the export"), file=file))
     if suffix in XLSX_SUFFIXES:
-        problem = check_workbook(path, "export")
+        problem = check_workbook(path, N_("export"))
         if problem:
             raise ExportError(problem)
         return load_xlsx(path, columns, sheet, CHUNK_ROWS)
@@ -150,7 +160,7 @@ def _load(path: Path, columns: Mapping[str, str], sheet: str | None) -> tuple[Ex
     if suffix in PARQUET_SUFFIXES:
         return load_parquet(path, columns, PARQUET_BATCH_ROWS)
     raise ExportError(
-        Problem("file.format", f"{suffix or 'no suffix'} is not a supported export; expected .xlsx, .xlsm, .csv or .parquet", file=file)
+        Problem("file.format", msg("{value} is not a supported export; expected .xlsx, .xlsm, .csv or .parquet", value=suffix or 'no suffix'), file=file)
     )
 
 
@@ -168,11 +178,12 @@ def read_priced_columns(path: str | Path, kinds: Mapping[str, ColumnKind], colum
         metadata = pq.read_metadata(path)
         names = metadata.schema.to_arrow_schema().names
     except Exception as exc:  # pyarrow's own error types, or no such file
-        raise InputError([Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=file)]) from None
     missing = [c for c in columns if c not in names]
     if missing:
-        raise InputError([Problem("priced.column", f"has no column {name}; expected the parquet output of "
-                                  "erp-plugin price", file=file) for name in missing])
+        raise InputError([Problem("priced.column", msg("has no column {name}; expected the parquet output of "
+                                                       "erp-plugin price",
+                                                       name=name), file=file) for name in missing])
     fields = ParquetColumns(path, metadata, list(range(metadata.num_row_groups)), {c: c for c in columns},
                             {c for c in columns if kinds[c].name == "text"})
     try:
@@ -186,7 +197,8 @@ def read_priced_columns(path: str | Path, kinds: Mapping[str, ColumnKind], colum
     for name in columns:  # a priced line has every value its run read or computed
         _, bad, blank = parsed[name]
         report(name, bad | (blank & (name in REQUIRED_FIELDS)), "priced.value",
-               lambda value, n=name: f"{n} {shown(value)} is not {EXPECTED[kinds[n].name]}")
+               lambda value, n=name: msg("{field} {value} is not {expected}", field=n, value=shown(value),
+                                         expected=EXPECTED[kinds[n].name]))
     report_overflow(problems, counts, False)
     if problems.errors:
         raise InputError(problems.errors)

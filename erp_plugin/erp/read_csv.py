@@ -31,6 +31,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from ..i18n import N_, Message, msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from .header import HEADER_SCAN_ROWS, ExportError, ExportSource, find_header, no_header
@@ -99,25 +100,27 @@ def detect_encoding(path: Path) -> str:
             raise _binary(file, handle, scan.nul)
         if bom or scan.utf8 is not None:
             if not bom and scan.utf8 > first_bad:  # another encoding first, then UTF-8
-                where = (
-                    f"it is not UTF-8 from {_place(handle, first_bad)} on, "
-                    f"but turns UTF-8 at {_place(handle, scan.utf8)}"
-                )
+                where = msg("it is not UTF-8 from {place} on, but turns UTF-8 at {utf8_place}",
+                            place=_place(handle, first_bad), utf8_place=_place(handle, scan.utf8))
             else:
-                where = f"it is UTF-8 up to {_place(handle, first_bad)}, which is not"
+                where = msg("it is UTF-8 up to {place}, which is not", place=_place(handle, first_bad))
             raise _not_text(
-                file, f"mixes encodings: {where}; save the whole export again in one encoding (UTF-8 is best)"
+                file, msg("mixes encodings: {where}; save the whole export again in one encoding (UTF-8 is "
+                          "best)",
+                          where=where)
             )
         chosen = _choose(scan.sample)
         if chosen is None:
             raise _not_text(
-                file, f"is not text in a supported encoding ({SUPPORTED}): it is not UTF-8 from "
-                f"{_place(handle, first_bad)} on, and reads as none of the others"
+                file, msg("is not text in a supported encoding ({supported}): it is not UTF-8 from {place} on, "
+                          "and reads as none of the others",
+                          supported=SUPPORTED, place=_place(handle, first_bad))
             )
         if chosen in scan.undefined:
             raise _not_text(
-                file, f"reads as {SHOWN[chosen]} text, but {_place(handle, scan.undefined[chosen])} is no "
-                f"{SHOWN[chosen]} character; save the export again as text in one encoding ({SUPPORTED})"
+                file, msg("reads as {encoding} text, but {place} is no {encoding} character; save the export again "
+                          "as text in one encoding ({supported})",
+                          encoding=SHOWN[chosen], place=_place(handle, scan.undefined[chosen]), supported=SUPPORTED)
             )
         return chosen
 
@@ -181,22 +184,23 @@ def _check_utf16(file: str, handle: BinaryIO, codec: str, offset: int) -> None:
         try:
             text = decoder.decode(block)
         except UnicodeDecodeError as exc:
-            failed = f"is not {SHOWN[codec]}", offset - pending + exc.start
+            failed = msg("is not {encoding}", encoding=SHOWN[codec]), offset - pending + exc.start
             break
         if (nul := text.find("\x00")) >= 0:
-            failed = "is a NUL character", offset - pending + len(text[:nul].encode(codec))
+            failed = msg("is a NUL character"), offset - pending + len(text[:nul].encode(codec))
         offset += len(block)
     if failed is None:
         pending = len(decoder.getstate()[0])
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:  # a character cut by the end of the file
-            failed = f"is not {SHOWN[codec]}", offset - pending + exc.start
+            failed = msg("is not {encoding}", encoding=SHOWN[codec]), offset - pending + exc.start
     if failed is not None:
         problem, offset = failed
         raise _not_text(
-            file, f"begins as {SHOWN[codec]} text, but {_place(handle, offset, codec)} {problem}; "
-            f"save the export again as text in one encoding ({SUPPORTED})"
+            file, msg("begins as {encoding} text, but {place} {problem}; save the export again as text in one "
+                      "encoding ({supported})",
+                      encoding=SHOWN[codec], place=_place(handle, offset, codec), problem=problem, supported=SUPPORTED)
         )
 
 
@@ -283,21 +287,22 @@ def _line_at(handle: BinaryIO, offset: int, codec: str) -> int:
     return lines
 
 
-def _place(handle: BinaryIO, offset: int, codec: str = "latin-1") -> str:
+def _place(handle: BinaryIO, offset: int, codec: str = "latin-1") -> Message:
     """``byte N (line L, 0xHH)``: where a file goes wrong, as a user finds it in an editor."""
     handle.seek(offset)
     shown = handle.read(2 if codec.startswith("utf-16") else 1).hex(" ").upper()
-    return f"byte {offset} (line {_line_at(handle, offset, codec)}, 0x{shown})"
+    return msg("byte {offset} (line {line}, 0x{shown})", offset=offset, line=_line_at(handle, offset, codec), shown=shown)
 
 
-def _not_text(file: str, message: str) -> ExportError:
+def _not_text(file: str, message: Message) -> ExportError:
     return ExportError(Problem("export.encoding", message, file=file))
 
 
 def _binary(file: str, handle: BinaryIO, offset: int) -> ExportError:
     return _not_text(
-        file, f"is not a text file: {_place(handle, offset)} is a NUL byte; export the sales as csv text "
-        f"({SUPPORTED}), xlsx or parquet"
+        file, msg("is not a text file: {place} is a NUL byte; export the sales as csv text ({supported}), xlsx "
+                  "or parquet",
+                  place=_place(handle, offset), supported=SUPPORTED)
     )
 
 
@@ -319,14 +324,26 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
     try:
         scanned = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter))
     except csv.Error as exc:  # a value longer than the csv module takes (128 KiB), a stray NUL: not an export's
-        raise ExportError(Problem("export.csv", f"cannot be read as {delimiter!r}-separated text within its first "
-                                  f"{HEADER_SCAN_ROWS} lines ({exc})", file=file)) from None
+        raise ExportError(Problem("export.csv", msg("cannot be read as {delimiter!r}-separated text within its "
+                                                    "first {lines} lines ({exc})",
+                                                    delimiter=delimiter, lines=HEADER_SCAN_ROWS, exc=exc), file=file)) from None
     header_index, fields, complete = find_header(scanned, columns)
     if not complete:
-        raise no_header(file, scanned, columns, "the file")
+        raise no_header(file, scanned, columns, N_("the file"))
     headers = list(scanned[header_index])
-    source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter)
+    source = ExportSource(path, "csv", None, header_index + 1, headers, len(headers), fields, encoding, delimiter,
+                          _estimated_rows(path, sample, head_lines, header_index))
     return source, (mapped for _body, mapped in csv_bodies(path, source, chunk_rows))
+
+
+def _estimated_rows(path: Path, sample: bytes, head_lines: list[str], header_index: int) -> int:
+    """The rows below the header, estimated from the file's size and the first lines' length (for a progress
+    bar only: the count read is what is true)."""
+    size = path.stat().st_size
+    if len(sample) >= size:  # the whole file was read: its lines are counted
+        return max(sample.count(b"\n") + (not sample.endswith(b"\n")) - header_index - 1, 0)
+    per_line = len(sample) / max(sample.count(b"\n"), 1)
+    return max(int(size / per_line) - header_index - 1, len(head_lines) - header_index - 1, 0)
 
 
 def csv_bodies(path: Path, source: ExportSource, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -353,5 +370,5 @@ def csv_bodies(path: Path, source: ExportSource, chunk_rows: int) -> Iterator[tu
     except pd.errors.EmptyDataError:  # nothing below the header: no lines
         return
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        problem = Problem("export.csv", f"cannot be read as {source.delimiter!r}-separated text: {exc}", file=str(path))
+        problem = Problem("export.csv", msg("cannot be read as {delimiter!r}-separated text: {exc}", delimiter=source.delimiter, exc=exc), file=str(path))
         raise ExportError(problem) from None

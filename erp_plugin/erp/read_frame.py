@@ -22,6 +22,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import REQUIRED_FIELDS, SOURCE_ROW, input_kinds
 from ..problems import Problem, Problems
 from .fields import FIELDS
@@ -42,8 +43,9 @@ def conform(frame: pd.DataFrame, minor_units: int = 2, columns: Mapping[str, str
     fields = match_fields(headers, columns or {})
     missing = [name for name in REQUIRED_FIELDS if name not in fields]
     if missing:
-        problems.error("frame.column", f"the frame has no {', '.join(missing)} column (its columns: "
-                       f"{', '.join(headers) or 'none'}); name them as SPEC §6 does, e.g. client_id, qty, unit_price")
+        problems.error("frame.column", msg("the frame has no {missing} column (its columns: {value}); name "
+                                           "them as SPEC §6 does, e.g. client_id, qty, unit_price",
+                                           missing=', '.join(missing), value=', '.join(headers) or 'none'))
         return Export(pd.DataFrame(), None, problems)
     rows = _rows(frame, problems)
     raw = pd.DataFrame({SOURCE_ROW: rows, **{name: _raw(frame.iloc[:, at]) for name, at in fields.items()}})
@@ -67,7 +69,8 @@ def _rows(frame: pd.DataFrame, problems: Problems) -> np.ndarray:
         given = pd.Series(frame[SOURCE_ROW], copy=False)
         if pd.api.types.is_integer_dtype(given.dtype) and not given.isna().any() and given.is_unique:
             return given.to_numpy(dtype=np.int64)
-        problems.warning("frame.source_row", "source_row is not whole, distinct numbers: rows are counted from 1 instead")
+        problems.warning("frame.source_row", msg("source_row is not whole, distinct numbers: rows are counted "
+                                                 "from 1 instead"))
     return np.arange(1, len(frame) + 1, dtype=np.int64)
 
 
@@ -99,8 +102,9 @@ def _inexact(values: pd.Series, decimals: int, name: str, rows: np.ndarray, kind
     else:
         return []
     unit = {"money": "minor units", "qty": "thousandths", "price": "ten-thousandths", "pct": "ten-thousandths of a %"}
-    return [Problem("frame.inexact", f"{name} {shown(value)} {_why(value, decimals)} ({decimals} decimals: "
-                    f"{unit[kind]}); pass a Decimal or text with the exact figure", row=int(row), field=name)
+    return [Problem("frame.inexact", msg("{name} {value} {why} ({decimals} decimals: {unit}); pass a Decimal "
+                                         "or text with the exact figure",
+                                         name=name, value=shown(value), why=_why(value, decimals), decimals=decimals, unit=unit[kind]), row=int(row), field=name)
             for row, value in zip(rows[bad][:1000].tolist(), shown_values[bad][:1000].tolist())]
 
 

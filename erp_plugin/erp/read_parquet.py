@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import N_, msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from .fields import REQUIRED_FIELDS
@@ -31,12 +32,12 @@ def load_parquet(path: Path, columns: Mapping[str, str], batch_rows: int) -> tup
 
         metadata = pq.read_metadata(path)
     except Exception as exc:  # pyarrow's own error types
-        raise ExportError(Problem("file.corrupt", f"cannot be read as parquet ({exc})", file=file)) from None
+        raise ExportError(Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=file)) from None
     headers = list(metadata.schema.to_arrow_schema().names)
     fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
-        raise no_header(file, [headers], columns, "the file")
-    source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields)
+        raise no_header(file, [headers], columns, N_("the file"))
+    source = ExportSource(path, "parquet", None, 1, headers, len(headers), fields, rows=metadata.num_rows)
     text = {name for name in fields if name in TEXT_FIELDS}
     numbered = SOURCE_ROW in headers  # a part of a bigger export (the Dask engine's buckets) keeps its rows
     return source, _parquet_batches(path, metadata, {name: headers[index] for name, index in fields.items()}, text,
@@ -87,7 +88,7 @@ class ParquetColumns(Mapping):
             parquet = pq.ParquetFile(self.path, metadata=self.metadata, read_dictionary=self.dictionary)
             return parquet.read_row_groups(self.groups, columns=[self.headers[name]]).column(0)
         except Exception as exc:  # pyarrow's own error types: a damaged page, a file changed meanwhile
-            raise ExportError(Problem("file.corrupt", f"column {self.headers[name]} cannot be read as parquet ({exc})",
+            raise ExportError(Problem("file.corrupt", msg("column {headers} cannot be read as parquet ({exc})", headers=self.headers[name], exc=exc),
                                       file=str(self.path))) from None
 
     def row_groups(self, name: str) -> Iterator:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import SOURCE_ROW
 from ..problems import Problem
 from ..xlsx import library_failed
@@ -33,7 +34,7 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
         raise _unreadable(exc, file, None) from None
     names = workbook.sheet_names
     if sheet is not None and sheet not in names:
-        raise ExportError(Problem("export.sheet", f"no sheet {sheet!r}; the workbook has {', '.join(names)}", file=file))
+        raise ExportError(Problem("export.sheet", msg("no sheet {sheet!r}; the workbook has {names}", sheet=sheet, names=', '.join(names)), file=file))
     candidates = [sheet] if sheet else names
     closest: tuple[int, str, list[list]] = (-1, candidates[0] if candidates else "", [])
     for name in candidates:
@@ -49,9 +50,10 @@ def load_xlsx(path: Path, columns: Mapping[str, str], sheet: str | None,
             first_col = ws.start[1] if ws.start else 0
             width = (ws.end[1] + 1) if ws.end else 0
             headers = ["" if v == "" else str(v) for v in scanned[header_index]]
-            source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields)
+            rows = max((ws.end[0] + 1) - (header_index + 1), 0) if ws.end else 0
+            source = ExportSource(path, "xlsx", name, header_index + 1, headers, width, fields, rows=rows)
             return source, _xlsx_chunks(ws, header_index, fields, first_col, chunk_rows)
-    raise no_header(file, closest[2], columns, f"sheet {closest[1]}")
+    raise no_header(file, closest[2], columns, msg("sheet {sheet}", sheet=closest[1]))
 
 
 def _unreadable(exc: BaseException, file: str, sheet: str | None) -> BaseException:
@@ -59,8 +61,9 @@ def _unreadable(exc: BaseException, file: str, sheet: str | None) -> BaseExcepti
     if not library_failed(exc):
         return exc
     where = f"sheet {sheet} " if sheet else ""
-    return ExportError(Problem("file.corrupt", f"{where}cannot be read as a workbook ({type(exc).__name__}: {exc}); "
-                               "save it again from Excel", file=file))
+    return ExportError(Problem("file.corrupt", msg("{where}cannot be read as a workbook ({error}: {exc}); "
+                                                   "save it again from Excel",
+                                                   where=where, error=type(exc).__name__, exc=exc), file=file))
 
 
 def _xlsx_chunks(ws, header_index: int, fields: dict[str, int], first_col: int,

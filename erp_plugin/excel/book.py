@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from ..i18n import header, msg
 from ..output import style
 from ..output.charts import charts_of, openpyxl_chart
 from ..output.render import FORMULA_START, column_text
@@ -61,7 +62,7 @@ def cell_rows(table: Table, exact: bool = True) -> tuple[list[str], list[list], 
                                              else number(t)) for t in text]
         columns.append(list(cells))
         formats.append(style.cell_format(kind))
-    return [str(n) for n in frame.columns], [list(row) for row in zip(*columns)], formats
+    return [header(str(n)) for n in frame.columns], [list(row) for row in zip(*columns)], formats
 
 
 class FileBook:
@@ -120,7 +121,7 @@ class FileBook:
         if first_row == 1:
             ws.freeze_panes = "A2"
         for chart in charts_of(table):
-            ws.add_chart(openpyxl_chart(chart, sheet, header, len(rows), first_row, table.frame))
+            ws.add_chart(openpyxl_chart(chart, sheet, [str(n) for n in table.frame.columns], len(rows), first_row, table.frame))
         from openpyxl.worksheet.properties import PageSetupProperties
 
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)  # landscape, one page wide
@@ -165,5 +166,6 @@ def file_book(path: str | Path, role: str) -> "FileBook":
 
         if not library_failed(exc):
             raise
-        raise InputError([Problem("file.corrupt", f"cannot be read as a workbook ({type(exc).__name__}: {exc}); "
-                                  "save it again from Excel", file=str(path))]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as a workbook ({error}: {exc}); save it "
+                                                      "again from Excel",
+                                                      error=type(exc).__name__, exc=exc), file=str(path))]) from None

@@ -19,6 +19,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .. import jobs
+from ..i18n import N_, choose, msg, use
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
 from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
@@ -26,6 +27,7 @@ from ..output.style import HIGHLIGHT_COLUMN
 from ..parsing import parse_decimal
 from ..problems import InputError, Problem
 from ..tables import PCT, PRICE_DECIMALS, QTY_DECIMALS, TEXT, Table, money
+from ..tariffs.language import workbook_language
 from ..tariffs.model import Client, TariffBook
 from .book import Book, file_book
 from .functions import LONG_AGO, price_as
@@ -55,8 +57,8 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
             header_row, columns = number, found
             break
     if header_row is None:
-        raise InputError([Problem("preview.no_basket", "the Preview sheet has no basket: a header row with qty and "
-                                  "unit_price (erp-plugin init writes one)", sheet=PREVIEW)])
+        raise InputError([Problem("preview.no_basket", msg("the Preview sheet has no basket: a header row with "
+                                                           "qty and unit_price (erp-plugin init writes one)"), sheet=PREVIEW)])
     problems: list[Problem] = []
     day = today or date.today()
     for number, row in enumerate(values[:header_row - 1], start=1):
@@ -64,8 +66,9 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
             if isinstance(row[1], (date, datetime)):
                 day = row[1].date() if isinstance(row[1], datetime) else row[1]
             else:
-                problems.append(Problem("preview.date", f"{row[1]!r} is not a date; enter a date, or leave it blank "
-                                        "for today", sheet=PREVIEW, cell=f"B{number}"))
+                problems.append(Problem("preview.date", msg("{row!r} is not a date; enter a date, or leave it "
+                                                            "blank for today",
+                                                            row=row[1]), sheet=PREVIEW, cell=f"B{number}"))
     results_row, records, last = None, [], None
     for number, row in enumerate(values[header_row:], start=header_row + 1):
         if _is_results_label(row):
@@ -85,7 +88,8 @@ def read_basket(values: list[list], today: date | None = None) -> Basket:
             records.append(record)
         last = number
     if last is None:
-        problems.append(Problem("preview.empty", "the basket is empty; fill in at least one line (qty and unit_price)",
+        problems.append(Problem("preview.empty", msg("the basket is empty; fill in at least one line (qty and "
+                                                     "unit_price)"),
                                 sheet=PREVIEW, cell=f"A{header_row + 1}"))
     lines = pd.DataFrame.from_records(records, columns=["sheet_row", *(field for field, _n, _r in BASKET)])
     return Basket(lines, day, results_row or (last or header_row) + 3, tuple(problems))
@@ -96,19 +100,21 @@ def _value(field: str, value, required: bool, cell: str):
     blank = value is None or str(value).strip() == ""
     if blank:
         if required:
-            return None, Problem("preview.blank", f"{field} is blank; every basket line needs it", sheet=PREVIEW, cell=cell)
+            return None, Problem("preview.blank", msg("{field} is blank; every basket line needs it", field=field), sheet=PREVIEW, cell=cell)
         return None, None
     if field in ("sku", "category", "marker"):
         return str(value).strip(), None
     try:
         number = parse_decimal(value)
     except MoneyError as exc:
-        return None, Problem("preview.number", f"{field}: {exc}", sheet=PREVIEW, cell=cell)
+        return None, Problem("preview.number", msg("{field}: {exc}", field=field, exc=exc), sheet=PREVIEW, cell=cell)
     scale = {"qty": QTY_DECIMALS, "unit_price": PRICE_DECIMALS}.get(field, 0)
     scaled = number.scaleb(scale)
     if scaled != scaled.to_integral_value() or number < 0 or (field == "qty" and number == 0):
-        right = {"qty": "a quantity above 0, up to 3 decimals", "unit_price": "a price of 0 or more, up to 4 decimals"}
-        return None, Problem("preview.number", f"{field} {value!r} is not {right.get(field, 'a whole number of days, 0 or more')}",
+        right = {"qty": N_("a quantity above 0, up to 3 decimals"),
+                 "unit_price": N_("a price of 0 or more, up to 4 decimals")}
+        return None, Problem("preview.number", msg("{field} {value!r} is not {expected}",
+                                                   field=field, value=value, expected=right.get(field, N_("a whole number of days, 0 or more"))),
                              sheet=PREVIEW, cell=cell)
     return int(scaled), None
 
@@ -184,8 +190,9 @@ def fill_preview(book: Book, tariffs: str | Path, today: date | None = None) -> 
     or a copy of it as it is on screen); problems go where the results would, as a table."""
     try:
         if PREVIEW not in book.sheet_names():
-            raise InputError([Problem("preview.missing", "the workbook has no Preview sheet; erp-plugin init writes a "
-                                      "tariff workbook with one (copy it over)")])
+            raise InputError([Problem("preview.missing", msg("the workbook has no Preview sheet; erp-plugin "
+                                                             "init writes a tariff workbook with one (copy it "
+                                                             "over)"))])
         values = book.values(PREVIEW)
         basket = read_basket(values, today)
         table, tariff_book = _priced(basket, tariffs)
@@ -221,7 +228,7 @@ def _priced(basket: Basket, tariffs: str | Path) -> tuple[Table, TariffBook]:
 def run_file(tariffs: str | Path, today: date | None = None) -> Outcome:
     """Fill the tariff workbook's Preview sheet: its basket under every tariff × bonus mode × payment option,
     as of the sheet's date (blank: ``today``); problems go on the sheet."""
-    return fill_preview(file_book(tariffs, "tariff workbook"), tariffs, today)
+    return fill_preview(file_book(tariffs, N_("tariff workbook")), tariffs, today)
 
 
 def main() -> None:
@@ -231,7 +238,8 @@ def main() -> None:
     book = calling_book()
     copy = book.saved_copy()
     try:
-        fill_preview(book, copy)
+        with use(choose(None, workbook_language(copy))):
+            fill_preview(book, copy)
     finally:
         if copy != book.path:
             copy.unlink(missing_ok=True)

@@ -64,7 +64,7 @@ class ExcelBook:
         except (AttributeError, TypeError):
             pass
         for chart in charts_of(table):
-            self._chart(ws, chart, header, len(rows), first_row)
+            self._chart(ws, chart, [str(n) for n in table.frame.columns], len(rows), first_row)
 
     @staticmethod
     def _chart(ws, chart, header: list[str], rows: int, first_row: int) -> None:

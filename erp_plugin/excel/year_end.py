@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import jobs
+from ..i18n import N_, choose, msg, sheet_title, use
 from ..output.year_end_book import SETTINGS, SETUP
 from ..period.client_names import with_names
 from ..problems import InputError, Problem
@@ -53,8 +54,10 @@ class Outcome:
 def read_setup(book: Book) -> Setup:
     """The Setup sheet's values, or InputError naming each wrong cell (``Setup!B7``) and what would be right."""
     if SETUP not in book.sheet_names():
-        raise InputError([Problem("setup.missing", f"the workbook has no {SETUP} sheet; it needs one naming the tariff "
-                                  "workbook, the export and the year (erp-plugin init writes a year_end.xlsx)")])
+        raise InputError([Problem("setup.missing", msg("the workbook has no {setup} sheet; it needs one naming "
+                                                       "the tariff workbook, the export and the year "
+                                                       "(erp-plugin init writes a year_end.xlsx)",
+                                                       setup=SETUP))])
     names = {name: s.key for s in SETTINGS for name in (s.key, s.key.replace("_", " "), *s.aliases)}
     found: dict[str, tuple[object, str]] = {}
     for number, row in enumerate(book.values(SETUP), start=1):
@@ -72,17 +75,19 @@ def read_setup(book: Book) -> Setup:
 
     for key in ("tariffs", "export"):
         if text(key) is None:
-            problems.append(Problem("setup.blank", f"{key} is blank; name the file, e.g. {_sample(key)}", **where(key)))
+            problems.append(Problem("setup.blank", msg("{key} is blank; name the file, e.g. {sample}", key=key, sample=_sample(key)), **where(key)))
     year = found.get("year", (None, ""))[0]
     if isinstance(year, float) and year.is_integer():
         year = int(year)
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year.strip())
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
-        problems.append(Problem("setup.year", f"year {year!r} is not a year; write the fiscal year, e.g. 2026", **where("year")))
+        problems.append(Problem("setup.year", msg("year {year!r} is not a year; write the fiscal year, e.g. "
+                                                  "2026",
+                                                  year=year), **where("year")))
     skip = str(found.get("skip_bad_lines", (None, ""))[0] or "").strip().casefold()
     if skip not in TRUE | FALSE:
-        problems.append(Problem("setup.flag", f"skip_bad_lines {skip!r} is not TRUE or FALSE", **where("skip_bad_lines")))
+        problems.append(Problem("setup.flag", msg("skip_bad_lines {skip!r} is not TRUE or FALSE", skip=skip), **where("skip_bad_lines")))
     if problems:
         raise InputError(problems)
     ledger = text("ledger")
@@ -120,21 +125,23 @@ def run_year_end(book: Book, progress=None) -> Outcome:
         book.save()
         return Outcome(list(exc.problems), [WARNINGS])
     for table in tables:
-        book.put_table(table.title, table)
+        book.put_table(sheet_title(table.name, table.title), table)
     book.put_table(WARNINGS, jobs.problems_table(problems))
-    book.show("Summary")
+    book.show(sheet_title("summary", "Summary"))
     book.save()
-    return Outcome(problems, [t.title for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
+    return Outcome(problems, [sheet_title(t.name, t.title) for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
 
 
 def run_file(workbook: str | Path, progress=None) -> Outcome:
     """The one-click year end on a year-end workbook file (its Setup sheet names the tariff workbook, the
     export and the year): the result sheets and charts are written into it, problems onto its Warnings sheet."""
-    return run_year_end(file_book(workbook, "year-end workbook"), progress)
+    return run_year_end(file_book(workbook, N_("year-end workbook")), progress)
 
 
 def main() -> None:
-    """xlwings' "Run main": the job on the workbook that called it."""
+    """xlwings' "Run main": the job on the workbook that called it, its sheets and messages in the language of
+    the machine's locale (else Russian)."""
     from .xlwings_book import calling_book
 
-    run_year_end(calling_book())
+    with use(choose()):
+        run_year_end(calling_book())

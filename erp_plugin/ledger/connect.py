@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from ..i18n import N_, Message, msg
 from ..problems import InputError, Problem
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -37,8 +38,8 @@ WAIT_VARIABLE = "ERP_PLUGIN_LEDGER_WAIT"  # seconds a run waits for another run'
 DEFAULT_WAIT = 600
 CONNECT_TIMEOUT = 5  # seconds to reach a ledger server
 SQLITE_HEADER = b"SQLite format 3\x00"
-Fail = Callable[[str], InputError]  # a message about the ledger -> the InputError naming it
-FIRST_POST = "a ledger is created by the first `erp-plugin price --ledger …`"
+Fail = Callable[[Message], InputError]  # a message about the ledger -> the InputError naming it
+FIRST_POST = N_("a ledger is created by the first `erp-plugin price --ledger …`")
 
 
 def open_ledger(where: str | Path, create: bool = True) -> Engine:
@@ -50,7 +51,7 @@ def open_ledger(where: str | Path, create: bool = True) -> Engine:
     text = str(where)
     shown = _masked(text)
 
-    def fail(message: str) -> InputError:
+    def fail(message: Message) -> InputError:
         return InputError([Problem("ledger.open", message, file=shown)])
 
     wait = ledger_wait(fail)
@@ -58,8 +59,8 @@ def open_ledger(where: str | Path, create: bool = True) -> Engine:
         try:
             url = make_url(text)
         except (ArgumentError, ValueError):
-            raise fail("is not a database URL; give an SQLite file path or a URL such as "
-                       "postgresql+psycopg://user@host/database") from None
+            raise fail(msg("is not a database URL; give an SQLite file path or a URL such as "
+                           "postgresql+psycopg://user@host/database")) from None
         shown = url.render_as_string(hide_password=True)
     else:
         url = URL.create("sqlite", database=str(Path(text).resolve()))
@@ -99,7 +100,8 @@ def ledger_wait(fail: Fail | None = None) -> float:
     except ValueError:
         seconds = -1
     if not 0 <= seconds < 10**9:
-        message = f"{WAIT_VARIABLE}={given} is not a number of seconds; set it to e.g. {DEFAULT_WAIT} (the default)"
+        message = msg("{variable}={given} is not a number of seconds; set it to e.g. {default} (the default)",
+                      variable=WAIT_VARIABLE, given=given, default=DEFAULT_WAIT)
         raise (fail(message) if fail else InputError([Problem("ledger.open", message)]))
     return seconds
 
@@ -107,23 +109,23 @@ def ledger_wait(fail: Fail | None = None) -> float:
 def _check_file(path: Path, create: bool, fail: Fail) -> None:
     """Refuse, before SQLite touches it, a path that is not (and will not become) a ledger file."""
     if path.is_dir():
-        raise fail(f"is a folder, not a ledger file; give a file path, e.g. {path / 'ledger.sqlite'}")
+        raise fail(msg("is a folder, not a ledger file; give a file path, e.g. {path}", path=path / 'ledger.sqlite'))
     if not path.exists():
         if not path.parent.is_dir():
-            raise fail(f"the folder {path.parent} does not exist; "
-                       + ("create it first, or give a path in an existing folder" if create
-                          else f"check the path ({FIRST_POST})"))
+            what = (N_("create it first, or give a path in an existing folder") if create
+                    else msg("check the path ({first_post})", first_post=FIRST_POST))
+            raise fail(msg("the folder {parent} does not exist; {what}", parent=path.parent, what=what))
         if not create:
-            raise fail(f"no ledger here; {FIRST_POST}")
+            raise fail(msg("no ledger here; {first_post}", first_post=FIRST_POST))
         return
     try:
         with path.open("rb") as file:
             head = file.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise fail(f"cannot be read ({exc.strerror}); give a ledger file you may read and write") from None
+        raise fail(msg("cannot be read ({strerror}); give a ledger file you may read and write", strerror=exc.strerror)) from None
     if head and head != SQLITE_HEADER:
-        raise fail("is not a ledger database (not SQLite); give the file `erp-plugin price --ledger` writes"
-                   + (", or a new file name to start a ledger" if create else ""))
+        raise fail(msg("is not a ledger database (not SQLite); give the file `erp-plugin price --ledger` writes{or_new}",
+                       or_new=N_(", or a new file name to start a ledger") if create else ""))
 
 
 def _engine(url: URL, wait: float, shown: str, fail: Fail) -> Engine:
@@ -135,14 +137,17 @@ def _engine(url: URL, wait: float, shown: str, fail: Fail) -> Engine:
     try:
         engine = create_engine(url, connect_args=connect_args)
     except NoSuchModuleError:
-        raise fail(f"unknown kind of database '{url.drivername}'; give an SQLite file path or a URL such as "
-                   "postgresql+psycopg://user@host/database") from None
+        raise fail(msg("unknown kind of database '{drivername}'; give an SQLite file path or a URL such as "
+                       "postgresql+psycopg://user@host/database",
+                       drivername=url.drivername)) from None
     except ImportError as exc:
-        raise fail(f"the database driver for '{url.drivername}' is not installed ({exc}); install it, or use "
-                   "postgresql+psycopg://…") from None
+        raise fail(msg("the database driver for '{drivername}' is not installed ({exc}); install it, or use "
+                       "postgresql+psycopg://…",
+                       drivername=url.drivername, exc=exc)) from None
     except (ArgumentError, TypeError, ValueError) as exc:
-        raise fail(f"is not a usable database URL ({_first_line(exc)}); give an SQLite file path or a URL "
-                   "such as postgresql+psycopg://user@host/database") from None
+        raise fail(msg("is not a usable database URL ({first_line}); give an SQLite file path or a URL such as "
+                       "postgresql+psycopg://user@host/database",
+                       first_line=_first_line(exc))) from None
     _serialise_writers(engine, wait, shown)
     return engine
 
@@ -159,17 +164,20 @@ def _bring_up_to_date(connection: Connection, create: bool, fail: Fail) -> None:
     others = sorted(tables - {"alembic_version"})
     if not others and not versions:  # an empty file or database
         if not create:
-            raise fail(f"no ledger here (the database is empty); {FIRST_POST}")
+            raise fail(msg("no ledger here (the database is empty); {first_post}", first_post=FIRST_POST))
     elif not versions or "entries" not in tables:
         listed = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
-        raise fail(f"is a database but not a ledger (it holds the tables {listed}); give a ledger, "
-                   + ("or a new file or an empty database to start one" if create else f"or see: {FIRST_POST}"))
+        what = (N_("or a new file or an empty database to start one") if create
+                else msg("or see: {first_post}", first_post=FIRST_POST))
+        raise fail(msg("is a database but not a ledger (it holds the tables {listed}); give a ledger, {what}",
+                       listed=listed, what=what))
     else:
         known = {revision.revision for revision in script.walk_revisions()}
         unknown = [version for version in versions if version not in known]
         if unknown:
-            raise fail(f"was written by a newer erp-plugin (schema revision {', '.join(unknown)}); upgrade "
-                       f"erp-plugin (this one knows revisions up to {', '.join(script.get_heads())})")
+            raise fail(msg("was written by a newer erp-plugin (schema revision {unknown}); upgrade erp-plugin "
+                           "(this one knows revisions up to {heads})",
+                           unknown=', '.join(unknown), heads=', '.join(script.get_heads())))
         if set(versions) == set(script.get_heads()):
             return
     config.attributes["connection"] = connection
@@ -187,11 +195,12 @@ def _translated(engine: Engine, shown: str, generic: bool = False) -> Iterator[N
         if message is None and not generic:
             raise
         if message is None:
-            message = f"cannot be opened as a ledger: {_scrubbed(_first_line(getattr(exc, 'orig', None) or exc), engine.url)}"
+            message = msg("cannot be opened as a ledger: {reason}",
+                          reason=_scrubbed(_first_line(getattr(exc, "orig", None) or exc), engine.url))
         raise InputError([Problem("ledger.open", message, file=shown)]) from None
 
 
-def _meaning(exc: Exception, url: URL) -> str | None:
+def _meaning(exc: Exception, url: URL) -> Message | None:
     """What a database error means for the user, or None when it is none of the known cases."""
     orig = getattr(exc, "orig", None)
     if not isinstance(exc, DBAPIError) or orig is None:
@@ -199,10 +208,13 @@ def _meaning(exc: Exception, url: URL) -> str | None:
     reason = str(orig)
     if (isinstance(orig, sqlite3.OperationalError) and "locked" in reason) \
             or getattr(orig, "sqlstate", None) == "55P03":  # lock_not_available
-        return (f"the ledger is in use by another run (locked for {ledger_wait():g} s); try again when it "
-                f"finishes, or set {WAIT_VARIABLE} to wait longer (seconds)")
+        return (msg("the ledger is in use by another run (locked for {ledger_wait:g} s); try again when it "
+                    "finishes, or set {variable} to wait longer (seconds)",
+                    ledger_wait=ledger_wait(), variable=WAIT_VARIABLE))
     if isinstance(orig, sqlite3.DatabaseError) and ("not a database" in reason or "malformed" in reason):
-        return f"is not a ledger database (not SQLite, or damaged: {reason}); restore the ledger from a backup"
+        return msg("is not a ledger database (not SQLite, or damaged: {reason}); restore the ledger from a "
+                   "backup",
+                   reason=reason)
     if url.get_backend_name() != "sqlite" and (exc.connection_invalidated or _connecting(reason)):
         where = f"{url.host or 'localhost'}:{url.port or (5432 if url.get_backend_name() == 'postgresql' else '')}"
         said = _scrubbed(_first_line(reason).rsplit("failed: ", 1)[-1], url)
@@ -213,11 +225,16 @@ def _meaning(exc: Exception, url: URL) -> str | None:
             said = "no such host"
         said = said[:1].lower() + said[1:]
         if said.startswith("database") and "does not exist" in said:
-            return (f"the ledger server at {where} has no database {url.database}; create it "
-                    f"(createdb {url.database}) or correct the URL")
+            return (msg("the ledger server at {where} has no database {database}; create it (createdb "
+                        "{database}) or correct the URL",
+                        where=where, database=url.database))
         if "does not exist" in said or "authentication" in said or "no pg_hba.conf" in said:
-            return f"the ledger server at {where} refused: {said}; correct the URL (user, password, database)"
-        return f"cannot reach the ledger server at {where}: {said}; check the host and port, and that the server runs"
+            return msg("the ledger server at {where} refused: {said}; correct the URL (user, password, "
+                       "database)",
+                       where=where, said=said)
+        return msg("cannot reach the ledger server at {where}: {said}; check the host and port, and that the "
+                   "server runs",
+                   where=where, said=said)
     return None
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
+from ..i18n import N_, msg
 from ..problems import InputError, Problem
 from .connect import open_ledger, reading, writing
 from .ifrs15 import deferred_revenue, liability_report
@@ -86,18 +87,20 @@ def duplicates(lines: pd.DataFrame, ids: pd.DataFrame) -> list[Problem]:
     rows = lines["source_row"].to_numpy()
     found = ids[twice].assign(row=rows[twice]).groupby(["doc_id", "doc_year", "line"], sort=False)["row"].apply(list)
     problems = [
-        Problem("ledger.duplicate", f"document {doc} of {year}, line {line} is also on export row "
-                f"{', '.join(map(str, found_rows[:-1]))}: each line of a document must appear once "
-                "(give line_no, or remove the repeated line)", row=int(found_rows[-1]), field="doc_id")
+        Problem("ledger.duplicate", msg("document {doc} of {year}, line {line} is also on export row {rows}: "
+                                        "each line of a document must appear once (give line_no, or remove the "
+                                        "repeated line)",
+                                        doc=doc, year=year, line=line, rows=", ".join(map(str, found_rows[:-1]))), row=int(found_rows[-1]), field="doc_id")
         for (doc, year, line), found_rows in found.items()
     ]
-    return _capped(problems, "lines repeated")
+    return _capped(problems, N_("lines repeated"))
 
 
 def _capped(problems: list[Problem], what: str) -> list[Problem]:
     if len(problems) <= MAX_SHOWN:
         return problems
-    return [*problems[:MAX_SHOWN], Problem(problems[0].code, f"and {len(problems) - MAX_SHOWN} more {what}")]
+    return [*problems[:MAX_SHOWN], Problem(problems[0].code, msg("and {more} more {what}", more=len(problems) - MAX_SHOWN,
+                                                                 what=what))]
 
 
 @dataclass(frozen=True)
@@ -271,12 +274,13 @@ class Session:
         units = self.book.settings.minor_units
         rows = priced["source_row"].to_numpy()[seen][differs]
         problems = [
-            Problem("ledger.conflict", f"this line was posted before with other figures ({_figures(b, units)}); now "
-                    f"{_figures(n, units)}; the ledger keeps what was posted: correct the export, or post corrections "
-                    "as new lines", row=int(row), field="doc_id")
+            Problem("ledger.conflict", msg("this line was posted before with other figures ({before}); now "
+                                           "{now}; the ledger keeps what was posted: correct the export, "
+                                           "or post corrections as new lines",
+                                           before=_figures(b, units), now=_figures(n, units)), row=int(row), field="doc_id")
             for row, b, n in zip(rows.tolist(), before[differs].itertuples(index=False), now[differs].itertuples(index=False))
         ]
-        raise InputError(_capped(problems, "conflicting lines"))
+        raise InputError(_capped(problems, N_("conflicting lines")))
 
     def _deferred(self, priced: pd.DataFrame) -> np.ndarray:
         """IFRS 15 revenue deferred on each line: the formula with the estimate in force on its date
@@ -592,8 +596,9 @@ def statement(engine: Engine, client_id: str, start: date, end: date) -> Stateme
     """What a sales manager sends a client: the opening balance, every movement from ``start`` to ``end``
     with its document, the closing balance, and the points expiring in the 90 days after ``end``."""
     if not _has_client(engine, client_id):
-        raise InputError([Problem("ledger.client", f"client {client_id} has no entries in the ledger; check the "
-                                  "client code (ledger balance lists every client)")])
+        raise InputError([Problem("ledger.client", msg("client {client_id} has no entries in the ledger; check "
+                                                       "the client code (ledger balance lists every client)",
+                                                       client_id=client_id))])
     opening = _balance_of(engine, client_id, start - timedelta(days=1))
     closing = _balance_of(engine, client_id, end)
     full = history(engine, client_id, end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..erp.fields import normalize_header
+from ..i18n import msg
 from ..problems import InputError, Problem
 from ..tariffs.schema import SHEET
 from ..xlsx import check_workbook, save_workbook
@@ -51,7 +52,7 @@ def open_tariff_workbook(path: Path, what: str):
     import openpyxl
 
     problem = check_workbook(path, "tariff workbook") if path.exists() else Problem(
-        "file.missing", f"no such file; give the tariff workbook to write {what} into", file=str(path))
+        "file.missing", msg("no such file; give the tariff workbook to write {what} into", what=what), file=str(path))
     if problem:
         raise InputError([problem])
     return openpyxl.load_workbook(path, keep_vba=path.suffix.casefold() == ".xlsm")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..erp.fields import normalize_header
+from ..i18n import msg
 from ..problems import InputError, Problem
 from ..tariffs.cells import text_of
 from ..tariffs.schema import SHEET
@@ -30,11 +31,11 @@ def save_segments(path: str | Path, segments: dict[str, str], rfm_names: tuple[s
     titles = {normalize_header(n) for n in (spec.name, *spec.aliases)}
     sheet = next((workbook[t] for t in workbook.sheetnames if normalize_header(t) in titles), None)
     if sheet is None:
-        raise InputError([Problem("segments.no_clients", "has no Clients sheet to write the segments into",
+        raise InputError([Problem("segments.no_clients", msg("has no Clients sheet to write the segments into"),
                                   file=str(path))])
     id_column, segments_column = _column(sheet, spec, "client_id"), _column(sheet, spec, "segments")
     if id_column is None:
-        raise InputError([Problem("segments.no_clients", "the Clients sheet has no client_id column", sheet="Clients")])
+        raise InputError([Problem("segments.no_clients", msg("the Clients sheet has no client_id column"), sheet="Clients")])
     if segments_column is None:  # a sheet without the optional column gets it after its last one
         segments_column = sheet.max_column + 1
         sheet.cell(row=1, column=segments_column, value="segments")

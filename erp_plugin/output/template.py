@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..i18n import translate
 from ..period.accounting import POSTINGS
 from ..tables import DATE, PCT, money
 from ..tariffs.model import Settings
@@ -236,7 +237,7 @@ def _literal(values) -> str:
 def _settings(wb: Workbook) -> None:
     ws = _sheet(wb, "Settings", [(s.key, _setting_value(s)) for s in SETTINGS], extra=(Col("description"),))
     for r, setting in enumerate(SETTINGS, start=2):
-        ws.cell(row=r, column=3, value=setting.about or _choices(setting))
+        ws.cell(row=r, column=3, value=translate(setting.about) if setting.about else _choices(setting))
         if setting.choices:
             _dropdown(ws, _literal(setting.choices), f"B{r}")
         elif setting.kind == "bool":

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..erp.fields import FIELDS
 from ..erp.read import ExportSource
+from ..i18n import msg, sheet_title
 from ..lines import SOURCE_ROW
 from ..parallel import ahead
 from ..problems import InputError, Problem
@@ -45,25 +46,28 @@ def output_problem(source: ExportSource, out: Path, in_place: bool) -> Problem |
     suffix = out.suffix.casefold()
     same = out.resolve() == source.path.resolve()
     if same and not in_place:
-        return Problem("out.is_input", "is the export itself; give another --out, or --in-place to write into the export", file=str(out))
+        return Problem("out.is_input", msg("is the export itself; give another --out, or --in-place to write "
+                                           "into the export"), file=str(out))
     if source.path.suffix.casefold() == ".xlsm" and suffix == ".xlsx":
-        return Problem("out.macros", "the export has macros (.xlsm); write it to an .xlsm file to keep them", file=str(out))
+        return Problem("out.macros", msg("the export has macros (.xlsm); write it to an .xlsm file to keep them"), file=str(out))
     if suffix == ".xlsm" and source.path.suffix.casefold() != ".xlsm":
-        return Problem("out.macros", "an .xlsm output needs an .xlsm export; write to .xlsx", file=str(out))
+        return Problem("out.macros", msg("an .xlsm output needs an .xlsm export; write to .xlsx"), file=str(out))
     return None
 
 
 def _place_problem(out: Path) -> Problem | None:
     """An --out whose format is not one we write, or whose folder does not exist."""
     if out.suffix.casefold() not in XLSX + FLAT:
-        return Problem("out.format", f"--out must end in .xlsx, .xlsm, .csv or .parquet, not {out.suffix or 'nothing'}",
+        return Problem("out.format", msg("--out must end in .xlsx, .xlsm, .csv or .parquet, not {value}", value=out.suffix or 'nothing'),
                        file=str(out))
     if not out.parent.exists():
-        return Problem("out.folder", f"the folder {out.parent} does not exist", file=str(out))
+        return Problem("out.folder", msg("the folder {parent} does not exist", parent=out.parent), file=str(out))
     if out.is_dir():
-        return Problem("out.folder", f"is a folder; give a file in it, such as {out / ('priced' + out.suffix)}", file=str(out))
+        return Problem("out.folder", msg("is a folder; give a file in it, such as {out}", out=out / ('priced' + out.suffix)), file=str(out))
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        return Problem("out.denied", f"the folder {out.parent} cannot be written to (no permission); choose another --out",
+        return Problem("out.denied", msg("the folder {parent} cannot be written to (no permission); choose "
+                                         "another --out",
+                                         parent=out.parent),
                        file=str(out))
     return None
 
@@ -97,7 +101,7 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, C
 
 def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, ColumnKind], tables: list[Table], temp: Path,
                 input_kinds: dict[str, ColumnKind]) -> None:
-    sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
+    sheets = [xlsx_write.Sheet(sheet_title(t.name, t.title), t.frame, t.kinds, charts_of(t)) for t in tables]
     if source.format == "xlsx":
         columns = [xlsx_write.Column(name, kind, lines[name]) for name, kind in results.items()]
         rows = lines[SOURCE_ROW].to_numpy()
@@ -105,7 +109,7 @@ def _write_xlsx(source: ExportSource, lines: pd.DataFrame, results: dict[str, Co
         return
     # read from csv/parquet: a new workbook whose first sheet holds the lines as read, with the results
     kinds = {SOURCE_ROW: ColumnKind("int"), **input_kinds, **results}
-    xlsx_write.new_workbook(temp, [xlsx_write.Sheet("Lines", lines[_output_columns(lines, results)], kinds), *sheets])
+    xlsx_write.new_workbook(temp, [xlsx_write.Sheet(sheet_title("lines", "Lines"), lines[_output_columns(lines, results)], kinds), *sheets])
 
 
 def tables_out_problem(out: str | Path) -> Problem | None:
@@ -124,7 +128,7 @@ def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, 
         raise InputError([problem])
     suffix = out.suffix.casefold()
     if suffix in XLSX:
-        sheets = [xlsx_write.Sheet(t.title, t.frame, t.kinds, charts_of(t)) for t in tables]
+        sheets = [xlsx_write.Sheet(sheet_title(t.name, t.title), t.frame, t.kinds, charts_of(t)) for t in tables]
         jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
     else:
         writer = _write_csv if suffix == ".csv" else _write_parquet

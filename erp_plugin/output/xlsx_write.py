@@ -31,6 +31,7 @@ import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from ..i18n import header
 from ..ooxml import MAIN_NS, PKG_REL, PKG_REL_NS, REL_NS, rels_of, resolve
 from ..tables import ColumnKind
 from . import style
@@ -134,19 +135,21 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     styles = _Styles(package)
     xml = package.read(part)
     header_cells = _row_cells(xml, header_row)
-    previous = _previous_results(header_cells, [c.name for c in columns])
+    labels = [header(c.name) for c in columns]
+    previous = _previous_results(header_cells, labels)
     start = previous or width + 1
     line_style = _last_style(_row_cells(xml, int(rows[0]))) if len(rows) else 0
     header_style = _last_style(header_cells)
     formats = {c.kind: styles.with_format(line_style, c.kind) for c in columns}
     new_cells = _line_cells(rows, columns, start, formats, lambda: styles.quoted(line_style))
-    new_cells[header_row] = _header_cells(header_row, [c.name for c in columns], start, header_style)
+    new_cells[header_row] = _header_cells(header_row, labels, start, header_style)
     last = start + len(columns) - 1
-    widths = style.column_widths(pd.DataFrame({c.name: pd.Series(c.values, copy=False).reset_index(drop=True)
-                                               for c in columns}), {c.name: c.kind for c in columns})
+    widths = _label_widths(labels, style.column_widths(
+        pd.DataFrame({c.name: pd.Series(c.values, copy=False).reset_index(drop=True) for c in columns}),
+        {c.name: c.kind for c in columns}))
     package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None,
                                              widths=widths))
-    _widen_tables(package, part, header_row, start, [c.name for c in columns], previous is not None)
+    _widen_tables(package, part, header_row, start, labels, previous is not None)
     look = _Look(styles) if sheets else None
     for result in sheets:
         workbook.put_sheet(result, _table_sheet(result, look), replace=previous is not None)
@@ -367,6 +370,13 @@ def _drop_table_columns(xml: bytes, first_col: int, start: int) -> bytes:
 # ------------------------------------------------------------------ result sheets
 
 
+def _label_widths(labels: list[str], widths: list[int]) -> list[int]:
+    """Each column at least as wide as its header's longest word needs, the header being the chosen language's
+    label (the widths were measured on the canonical names)."""
+    return [min(max(width, max((len(word) for word in label.split()), default=1) + style.PADDING), style.MAX_WIDTH)
+            for label, width in zip(labels, widths)]
+
+
 def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
     """A result table as a sheet in the look of style.py: the header frozen under an autofilter, plain
     cells with their kind's format, widths from the content, long text wrapped in its own column."""
@@ -375,7 +385,8 @@ def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
     rows = np.arange(2, len(frame) + 2)
     row_text = rows.astype(str).astype(object)
     body = np.full(len(frame), "", dtype=object)
-    widths = style.column_widths(frame, sheet.kinds)
+    labels = [header(str(n)) for n in names]
+    widths = _label_widths(labels, style.column_widths(frame, sheet.kinds))
     wraps = style.wrapped(frame, sheet.kinds)
     lines = style.text_lines(frame, sheet.kinds, widths, wraps)
     for index, (name, wrap) in enumerate(zip(names, wraps)):
@@ -387,13 +398,14 @@ def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
         cell_style = look.data(kind, wrap)
         body = body + _cells(get_column_letter(index + 1), row_text, values, kind, cell_style,
                              lambda k=kind, w=wrap: look.data(k, w, quote=True))
-    header = _header_cells(1, [str(n) for n in names], 1, look.header)
+    header_xml = _header_cells(1, labels, 1, look.header)
     heights = [b' ht="%d" customHeight="1"' % (style.LINE_HEIGHT * n) if n > 1 else b"" for n in lines.tolist()]
     data = b"".join(b'<row r="%d"%s>' % (r, h) + cells.encode("utf-8") + b"</row>"
                     for r, h, cells in zip(rows.tolist(), heights, body.tolist()))
     cols = b"".join(b'<col min="%d" max="%d" width="%d" customWidth="1"/>' % (i, i, w) for i, w in enumerate(widths, start=1))
     last = get_column_letter(max(len(names), 1))
-    head_row = b'<row r="1" ht="%d" customHeight="1">' % (style.LINE_HEIGHT * style.header_lines(frame, widths) + 3)
+    head_row = b'<row r="1" ht="%d" customHeight="1">' % (
+        style.LINE_HEIGHT * style.header_lines(pd.DataFrame(columns=labels), widths) + 3)
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         b'<worksheet xmlns="' + MAIN_NS.encode() + b'" xmlns:r="' + REL_NS[0].encode() + b'">'
@@ -402,7 +414,7 @@ def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
         + b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
         b'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
         + (b"<cols>" + cols + b"</cols>" if cols else b"")
-        + b"<sheetData>" + head_row + header + b"</row>" + data + b"</sheetData>"
+        + b"<sheetData>" + head_row + header_xml + b"</row>" + data + b"</sheetData>"
         + (b'<autoFilter ref="A1:%s%d"/>' % (last.encode(), len(frame) + 1) if names else b"")
         + style.PAGE_XML + (b'<drawing r:id="rId1"/>' if sheet.charts else b"") + b"</worksheet>"
     )

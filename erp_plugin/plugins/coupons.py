@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import SOURCE_ROW, with_columns
 from ..money import pct_to_scaled
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
@@ -151,21 +152,23 @@ def _redeem(lines: pd.DataFrame, ctx: RunContext, found: Findings, docs: pd.Data
             carrying = np.zeros(len(lines), dtype=bool)
             carrying[in_doc[line_coupons[in_doc] == use.coupon]] = True
             found.flag(lines, carrying, "coupon", "price.coupon_unknown",
-                     f"coupon {code!r} was never issued; check the code (coupons are <rule>-<client>-<number>)")
+                     msg("coupon {code!r} was never issued; check the code (coupons are "
+                         "<rule>-<client>-<number>)",
+                         code=code))
             continue
         i = by_code[code]
         coupon = coupons.iloc[i]
         refusal = None
         if coupon["client_id"] != str(use.client_id):
-            refusal = f"belongs to client {coupon['client_id']}, not {use.client_id}"
+            refusal = msg("belongs to client {owner}, not {client}", owner=coupon["client_id"], client=use.client_id)
         elif pd.notna(coupons.at[i, "used_doc"]):
-            refusal = f"was already used on {coupons.at[i, 'used_doc']}"
+            refusal = msg("was already used on {document}", document=coupons.at[i, "used_doc"])
         elif use.order <= coupon["issued_order"]:
-            refusal = f"was issued on {coupon['issued_doc']}; it is good for a later document only"
+            refusal = msg("was issued on {document}; it is good for a later document only", document=coupon["issued_doc"])
         elif use.date > coupon["valid_to"]:
-            refusal = f"expired on {coupon['valid_to']:%d.%m.%Y}"
+            refusal = msg("expired on {day:%d.%m.%Y}", day=coupon["valid_to"])
         if refusal:
-            found.warn("price.coupon_refused", f"coupon {code} {refusal}: no discount", row=int(getattr(use, SOURCE_ROW)),
+            found.warn("price.coupon_refused", msg("coupon {code} {refusal}: no discount", code=code, refusal=refusal), row=int(getattr(use, SOURCE_ROW)),
                      field_name="coupon")
             continue
         coupons.at[i, "used_doc"] = str(use.doc_id)

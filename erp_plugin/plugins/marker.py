@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import with_columns
 from ..parallel import by_blocks
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
@@ -50,7 +51,7 @@ def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
     if unknown.any():
         shown = lines["marker"].astype(object).to_numpy()[unknown]
         found.flag(lines, unknown, "marker", "price.marker",
-                 [f"marker {m!r} is not in Markers; expected one of {', '.join(markers)}" for m in shown])
+                 [msg("marker {marker!r} is not in Markers; expected one of {markers}", marker=m, markers=', '.join(markers)) for m in shown])
     return found.result(with_columns(
         lines, marker=pd.Categorical.from_codes(columns["marker"], categories=markers),
         kit_category=pd.Categorical.from_codes(columns["category"], categories=list(known))))

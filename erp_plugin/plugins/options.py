@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import with_columns
 from ..money import pct_to_scaled
 from ..parallel import by_blocks
@@ -61,11 +62,12 @@ def _flag_beyond(lines: pd.DataFrame, ctx: RunContext, found: Findings, option: 
     if not beyond.any():
         return
     if ctx.book.option_values(option):
-        texts = [f"{option} {d} is more than the largest configured value {values[-1]}; add a larger bracket "
-                 f"on the Options sheet or correct the line" for d in days[beyond]]
-    else:
-        texts = [f"{option} {d}, but the tariff workbook offers no {option} option; add rows on the Options sheet"
+        texts = [msg("{option} {days} is more than the largest configured value {largest}; add a larger bracket "
+                     "on the Options sheet or correct the line", option=option, days=d, largest=values[-1])
                  for d in days[beyond]]
+    else:
+        texts = [msg("{option} {days}, but the tariff workbook offers no {option} option; add rows on the Options "
+                     "sheet", option=option, days=d) for d in days[beyond]]
     found.flag(lines, beyond, option, "price.option_days", texts)
 
 
@@ -100,7 +102,7 @@ class _Payments:
             lines = self.lines
             shown = lines["payment"].astype(object).to_numpy()[unknown] if "payment" in lines.columns else [None] * unknown.sum()
             self.found.flag(lines, unknown, "payment", "price.payment",
-                            [f"payment {p!r} is not a payment option; expected one of {', '.join(self.names)}" for p in shown])
+                            [msg("payment {payment!r} is not a payment option; expected one of {names}", payment=p, names=', '.join(self.names)) for p in shown])
 
 
 PLUGIN = LinePlugin("options", 400, needs=(), adds=("option_weight_pct", "payment_option"), apply=plugin)

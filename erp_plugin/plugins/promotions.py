@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
@@ -168,8 +169,9 @@ class _Facts:
         if fractional.any():
             shown = self.qty[fractional] / 10**QTY_DECIMALS
             self.found.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
-                            [f"qty {q:g} is not a whole number, but rule {rule.rule_id} discounts every "
-                           f"{_ordinal(rule.every_nth)} unit; only whole units can be counted" for q in shown])
+                            [msg("qty {qty:g} is not a whole number, but rule {rule_id} discounts every "
+                                 "{ordinal} unit; only whole units can be counted",
+                                 qty=q, rule_id=rule.rule_id, ordinal=_ordinal(rule.every_nth)) for q in shown])
         units = np.where(mask & whole, self.qty // 10**QTY_DECIMALS, 0)
         price = np.abs(self.lines["unit_price"].to_numpy(dtype=np.int64))
         frame = pd.DataFrame({"pdoc": self.pdoc, "price": price, "units": units, "position": np.arange(len(units))})

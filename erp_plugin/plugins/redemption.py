@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..ledger.lots import Opening, lots_and_debits, simulate
 from ..lines import with_columns
 from ..money import format_minor
@@ -93,9 +94,10 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
     shorts = np.flatnonzero(run.short > 0)
     for k in shorts[:MAX_LINE_PROBLEMS].tolist():
         i = int(debit_at[k])
-        found.warn("price.return_spent", f"the return takes back {format_minor(int(debit_wanted[k]), units, True)} "
-                   f"points, {format_minor(int(run.short[k]), units, True)} of which the client had already spent (or "
-                   "they expired): the client's balance goes below 0 by that much", row=int(rows[i]),
+        found.warn("price.return_spent", msg("the return takes back {points} points, {spent} of "
+                                             "which the client had already spent (or they expired): the "
+                                             "client's balance goes below 0 by that much",
+                                             points=format_minor(int(debit_wanted[k]), units, True), spent=format_minor(int(run.short[k]), units, True)), row=int(rows[i]),
                    field_name="qty")
     if len(shorts) > MAX_LINE_PROBLEMS:
         found.warn_unlisted("price.return_spent", len(shorts) - MAX_LINE_PROBLEMS)
@@ -106,9 +108,9 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
         mask = np.zeros(len(lines), dtype=bool)
         mask[bad] = True
         found.flag(lines, mask, "bonus_paid", "price.overdraw", [
-            f"bonus_paid {format_minor(int(wanted[np.searchsorted(spending, i)]), units)} is more than the client can spend here: "
-            f"available {format_minor(max(balance[i], 0), units)}, net {format_minor(int(net[i]), units)} "
-            "(on_overdraw = cap would take what is available)" for i in bad.tolist()])
+            msg("bonus_paid {wanted} is more than the client can spend here: available {available}, "
+                "net {net} (on_overdraw = cap would take what is available)",
+                wanted=format_minor(int(wanted[np.searchsorted(spending, i)]), units), available=format_minor(max(balance[i], 0), units), net=format_minor(int(net[i]), units)) for i in bad.tolist()])
     return result
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..lines import SOURCE_ROW, with_columns
@@ -183,16 +184,19 @@ def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_n
     differs = np.flatnonzero(matched & (gross != -values[:, 0]))
     for k in differs[np.argsort(return_rank[differs], kind="stable")].tolist():
         i = int(returns[k])
-        found.warn("price.return_amount", f"the return's amount {format_minor(-int(gross[k]), units, grouped=True)} "
-                   f"differs from what its sale charged for the quantity, "
-                   f"{format_minor(int(values[k, 0]), units, grouped=True)} ({names[k]}): the sale's figures are reversed",
+        found.warn("price.return_amount", msg("the return's amount {amount} differs from what its sale "
+                                              "charged for the quantity, {charged} ({names}): the sale's "
+                                              "figures are reversed",
+                                              amount=format_minor(-int(gross[k]), units, grouped=True), charged=format_minor(int(values[k, 0]), units, grouped=True), names=names[k]),
                    row=int(rows[i]), field_name="amount")
     unmatched = np.flatnonzero(~matched)
     base = text_values(lines["base_doc"], returns) if "base_doc" in lines else None
     for k in unmatched[:MAX_LINE_PROBLEMS].tolist():
-        where = f"in document {base[k]} " if has_base[k] else ""
-        found.warn("price.return_unmatched", f"no earlier sale of {sku_names[k]} to {client_names[k]} "
-                   f"{where}has {want[k] / 1000:g} not yet returned: the return is priced at this date's terms",
+        where = msg("in document {document} ", document=base[k]) if has_base[k] else ""
+        found.warn("price.return_unmatched", msg("no earlier sale of {sku_names} to {client_names} {where}has "
+                                                 "{want:g} not yet returned: the return is priced at this "
+                                                 "date's terms",
+                                                 sku_names=sku_names[k], client_names=client_names[k], where=where, want=want[k] / 1000),
                    row=int(rows[returns[k]]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
         found.warn_unlisted("price.return_unmatched", len(unmatched) - MAX_LINE_PROBLEMS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..i18n import msg
 from ..lines import with_columns
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 
@@ -65,12 +66,13 @@ def plugin(lines: pd.DataFrame, ctx: RunContext) -> PluginResult:
         if book.settings.unknown_client == "error":
             ids = lines["client_id"].astype(object).to_numpy()[unknown]
             found.flag(lines, unknown, "client_id", "price.unknown_client",
-                     [f"client {c!r} is not in Clients (unknown_client = error); add it there" for c in ids])
+                     [msg("client {client!r} is not in Clients (unknown_client = error); add it there", client=c) for c in ids])
         else:
             missing = lines.loc[unknown, "client_id"].astype(object).unique()
             found.warn("price.unknown_client",
-                     f"{unknown.sum()} lines of {len(missing)} clients not in Clients are priced on BASE with the "
-                     f"discount mode (e.g. {', '.join(map(str, missing[:3]))})")
+                     msg("{lines} lines of {count} clients not in Clients are priced on BASE with the discount "
+                         "mode (e.g. {examples})",
+                         lines=unknown.sum(), count=len(missing), examples=', '.join(map(str, missing[:3]))))
         tariff = np.where(unknown, tariffs.index("BASE") if "BASE" in tariffs else 0, tariff)
         mode = np.where(unknown, modes.index("discount") if "discount" in modes else 0, mode)
     return found.result(with_columns(

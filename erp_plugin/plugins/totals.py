@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..i18n import N_, Message, msg
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of, share_pct
 from ..parallel import by_blocks
@@ -135,9 +136,10 @@ def _guardrail(lines: pd.DataFrame, ctx: RunContext, found: Findings) -> None:
         name, promotions = names[at], promos[promotions]
         found.problems.append(Problem(
             "price.concession",
-            f"{name} marker {_with(promotions)}: discount and bonus above the marker's maximum concession of "
-            f"{_pct(limit[at])} % of gross; the worst line, this one, gives {_pct(line.given)} % "
-            f"(its reservation cost, {_pct(line.reserved)} %, beside it, not compared)",
+            msg("{name} marker {promotions}: discount and bonus above the marker's maximum concession of {pct} % "
+                "of gross; the worst line, this one, gives {worst} % (its reservation cost, {reservation} %, beside "
+                "it, not compared)", name=name, promotions=_with(promotions), pct=_pct(limit[at]),
+                worst=_pct(line.given), reservation=_pct(line.reserved)),
             "warning", row=int(line.row), count=int(counts[line.group]),
             group=f"{name}: {promotions or '-'}", rank=int(line.given)))
 
@@ -155,10 +157,12 @@ def _promotion_groups(lines: pd.DataFrame, ctx: RunContext) -> tuple[list[str], 
     return unique, remap[lines["promo_rules"].array.codes]
 
 
-def _with(promotions: str) -> str:
+def _with(promotions: str) -> Message:
     if not promotions:
-        return "with no promotion"
-    return f"with promotion{'s' * (', ' in promotions)} {promotions}"
+        return N_("with no promotion")
+    if ", " in promotions:
+        return msg("with promotions {names}", names=promotions)
+    return msg("with promotion {name}", name=promotions)
 
 
 def _pct(scaled: int) -> str:

@@ -6,23 +6,24 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from ..i18n import N_, msg
 from ..money import PCT_DECIMALS, MoneyError, round_half_up
 from ..parsing import decimals_of, parse_decimal
 from ..problems import Problems
 from .workbook import RawCell
 
 EXPECTED = {
-    "money": "an amount, e.g. 1990 or 1 990,00",
-    "pct": "a percentage, e.g. 2.5",
-    "number": "a number, e.g. 2.5",
-    "int": "a whole number, e.g. 3",
-    "date": "a date, e.g. 31.12.2026",
-    "birthday": "a date, e.g. 31.12.1980, or a day and month without the year, e.g. 31.12",
-    "bool": "TRUE or FALSE",
-    "text": "a value",
-    "key": "a value",
-    "list": "a comma-separated list",
-    "raw": "a value",
+    "money": N_("an amount, e.g. 1990 or 1 990,00"),
+    "pct": N_("a percentage, e.g. 2.5"),
+    "number": N_("a number, e.g. 2.5"),
+    "int": N_("a whole number, e.g. 3"),
+    "date": N_("a date, e.g. 31.12.2026"),
+    "birthday": N_("a date, e.g. 31.12.1980, or a day and month without the year, e.g. 31.12"),
+    "bool": N_("TRUE or FALSE"),
+    "text": N_("a value"),
+    "key": N_("a value"),
+    "list": N_("a comma-separated list"),
+    "raw": N_("a value"),
 }
 
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -118,19 +119,20 @@ class CellReader:
             self.error(
                 cell,
                 "formula.no_value",
-                f"formula {cell.formula} has no computed value: the file was saved by a program that does "
-                "not calculate formulas; open it in Excel or LibreOffice, save it, and run again",
+                msg("formula {formula} has no computed value: the file was saved by a program that does not "
+                    "calculate formulas; open it in Excel or LibreOffice, save it, and run again",
+                    formula=cell.formula),
             )
             return None
         if cell.blank:
             if required:
-                self.error(cell, "value.blank", f"{label} is blank; expected {EXPECTED[kind]}")
+                self.error(cell, "value.blank", msg("{label} is blank; expected {expected}", label=label, expected=EXPECTED[kind]))
             return None
         try:
             return self._convert(cell, kind, label, low, high)
         except (ValueError, ArithmeticError):
             shown = text_of(cell.value)
-            self.error(cell, f"type.{kind}", f"{label} {shown!r} is not {EXPECTED[kind]}")
+            self.error(cell, f"type.{kind}", msg("{label} {shown!r} is not {expected}", label=label, shown=shown, expected=EXPECTED[kind]))
             return None
 
     def _convert(self, cell: RawCell, kind: str, label: str, low, high):
@@ -150,15 +152,15 @@ class CellReader:
         number = self._number(cell, kind)
         shown = plain(number)
         if low is not None and number < low:
-            what = "negative" if low == 0 else f"below {plain(low)}"
-            self.error(cell, "value.range", f"{label} {shown} is {what}; expected {plain(low)} or more")
+            what = N_("negative") if low == 0 else msg("below {low}", low=plain(low))
+            self.error(cell, "value.range", msg("{label} {shown} is {what}; expected {low} or more", label=label, shown=shown, what=what, low=plain(low)))
             return None
         if high is not None and number > high:
-            self.error(cell, "value.range", f"{label} {shown} is above {plain(high)}; expected at most {plain(high)}")
+            self.error(cell, "value.range", msg("{label} {shown} is above {high}; expected at most {high}", label=label, shown=shown, high=plain(high)))
             return None
         if kind == "int":
             if number != number.to_integral_value():
-                self.error(cell, "type.int", f"{label} {shown} is not a whole number; expected e.g. {int(number)}")
+                self.error(cell, "type.int", msg("{label} {shown} is not a whole number; expected e.g. {number}", label=label, shown=shown, number=int(number)))
                 return None
             return int(number)
         if kind == "money":
@@ -167,8 +169,8 @@ class CellReader:
             self.error(
                 cell,
                 "value.precision",
-                f"{label} {shown} has more than {PCT_DECIMALS} decimals; round it, e.g. "
-                f"{plain(round_half_up(number, PCT_DECIMALS))}",
+                msg("{label} {shown} has more than {decimals} decimals; round it, e.g. {example}",
+                    label=label, shown=shown, decimals=PCT_DECIMALS, example=plain(round_half_up(number, PCT_DECIMALS))),
             )
             return None
         return number

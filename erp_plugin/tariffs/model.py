@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..i18n import N_
 from .columns import column, setting
 
 if TYPE_CHECKING:
@@ -63,37 +64,40 @@ DEFAULT_GREETING = "{name}, с днём рождения! Желаем здор�
 class Settings:
     """The Settings sheet: one key per row; a key left out takes the default here (SPEC §4)."""
 
-    currency: str = setting("RUB", "text", about="ISO currency code")
-    minor_units: int = setting(2, "int", min=0, max=4, about="decimals of the currency")
+    currency: str = setting("RUB", "text", about=N_("ISO currency code"))
+    minor_units: int = setting(2, "int", min=0, max=4, about=N_("decimals of the currency"))
     # None: the statutory Russian rate by date (20 %, 22 % from 2026)
-    vat_rate_pct: Decimal | None = setting(None, "pct", about="VAT % where the export has none; blank: 20 before 2026, 22 from 2026")
+    vat_rate_pct: Decimal | None = setting(None, "pct", about=N_("VAT % where the export has none; blank: 20 before 2026, 22 from 2026"))
     prices_include_vat: bool = setting(True, "bool")
-    carrying_rate_pct: Decimal = setting(Decimal(25), "pct", about="annual cost of holding reserved stock (capital + storage)")
-    trial_months: int = setting(3, "int", min=0, about="free months for a new client")
-    fiscal_year_start: tuple[int, int] = setting((1, 1), "month_day", about="MM-DD")  # (month, day)
+    carrying_rate_pct: Decimal = setting(Decimal(25), "pct", about=N_("annual cost of holding reserved stock (capital + storage)"))
+    trial_months: int = setting(3, "int", min=0, about=N_("free months for a new client"))
+    fiscal_year_start: tuple[int, int] = setting((1, 1), "month_day", about=N_("MM-DD"))  # (month, day)
     rebate_mode: str = setting("retroactive", "choice", ("retroactive", "stepped"))
     rebate_basis: str = setting("net", "choice", ("net", "net_ex_vat"))
-    bonus_expiry_months: int = setting(12, "int", min=0, about="0 = never")
-    expected_redemption_pct: Decimal = setting(Decimal(80), "pct", about="share of points expected to be redeemed (IFRS 15)")
+    bonus_expiry_months: int = setting(12, "int", min=0, about=N_("0 = never"))
+    expected_redemption_pct: Decimal = setting(Decimal(80), "pct", about=N_("share of points expected to be redeemed (IFRS 15)"))
     unknown_client: str = setting("base", "choice", ("base", "error"))
     # None: the first payment option of the Options sheet
-    default_payment: str | None = setting(None, "text", about="blank: the first payment option")
+    default_payment: str | None = setting(None, "text", about=N_("blank: the first payment option"))
     on_overdraw: str = setting("error", "choice", ("error", "cap"))
-    new_client_days: int = setting(365, "int", min=1, about="how long a client counts as new")
-    rebate_reduces_price: bool = setting(False, "bool", about="TRUE: the rebate lowers the price and carries VAT")
-    ledger: str | None = setting(None, "text", about="SQLite path or SQLAlchemy URL of the bonus ledger")
+    new_client_days: int = setting(365, "int", min=1, about=N_("how long a client counts as new"))
+    rebate_reduces_price: bool = setting(False, "bool", about=N_("TRUE: the rebate lowers the price and carries VAT"))
+    ledger: str | None = setting(None, "text", about=N_("SQLite path or SQLAlchemy URL of the bonus ledger"))
+    # None: the environment's locale, else Russian (erp_plugin/i18n.py); --lang overrides it
+    language: str | None = setting(None, "choice", ("ru", "en"),
+                                   about=N_("messages, result headers and sheet names: ru | en; blank: the locale, else ru"))
     birthday_greeting: str = setting(DEFAULT_GREETING, "text",
-                                     about="erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in")
+                                     about=N_("erp-plugin report birthdays: the greeting; {name}, {tier}, {balance} filled in"))
     # the accountant's documents (period/accounting.py): credit note numbers and the chart of accounts
-    credit_note_prefix: str = setting("КН", "text", about="credit notes are numbered <prefix>-<year>-<seq>: КН-2026-0001")
-    account_customers: str = setting("62.01", "text", about="account of settlements with buyers (Дт for fees, Кт for "
-                                                            "credit notes); type it as text")
-    account_revenue: str = setting("90.01.1", "text", about="revenue: Кт for fees, Дт for a rebate that lowers the price")
-    account_output_vat: str = setting("90.03", "text", about="VAT on sales: Дт for the VAT of fees, Кт for the VAT of a "
-                                                             "price-lowering rebate")
-    account_vat_payable: str = setting("68.02", "text", about="VAT to the budget: Кт for fees' VAT, Дт for credit notes' VAT")
-    account_bonus_expense: str = setting("91.02", "text", about="other expenses: Дт for a volume bonus that leaves the "
-                                                                "price (and VAT) alone")
+    credit_note_prefix: str = setting("КН", "text", about=N_("credit notes are numbered <prefix>-<year>-<seq>: КН-2026-0001"))
+    account_customers: str = setting("62.01", "text", about=N_("account of settlements with buyers (Дт for fees, Кт for "
+                                                            "credit notes); type it as text"))
+    account_revenue: str = setting("90.01.1", "text", about=N_("revenue: Кт for fees, Дт for a rebate that lowers the price"))
+    account_output_vat: str = setting("90.03", "text", about=N_("VAT on sales: Дт for the VAT of fees, Кт for the VAT of a "
+                                                             "price-lowering rebate"))
+    account_vat_payable: str = setting("68.02", "text", about=N_("VAT to the budget: Кт for fees' VAT, Дт for credit notes' VAT"))
+    account_bonus_expense: str = setting("91.02", "text", about=N_("other expenses: Дт for a volume bonus that leaves the "
+                                                                "price (and VAT) alone"))
     src: tuple[tuple[str, str], ...] = ()  # setting key -> value cell, for messages
 
     def at(self, key: str) -> str:

@@ -21,6 +21,7 @@ from typing import Iterator
 from stdnum.ru.inn import is_valid as is_valid_inn
 
 from ..erp.fields import normalize_header
+from ..i18n import msg
 from ..parsing import to_minor
 from ..problems import Problems
 from . import model as m
@@ -141,8 +142,9 @@ class BookReader:
             if spec.required:
                 self.problems.error(
                     "sheet.missing",
-                    f"missing sheet {name}; add a sheet named {name} with columns "
-                    f"{', '.join(c.name for c in spec.columns if c.required)} (erp-plugin init writes a complete one)",
+                    msg("missing sheet {name}; add a sheet named {name} with columns {value} (erp-plugin init "
+                        "writes a complete one)",
+                        name=name, value=', '.join(c.name for c in spec.columns if c.required)),
                     sheet=name,
                 )
             return None
@@ -161,10 +163,10 @@ class BookReader:
             elif col.required:
                 first_col = region.headers[0].letter if region.headers else "A"
                 letter = column_letter(column_number(first_col) + next_free)
-                aka = f" (or {col.aliases[0]!r})" if col.aliases else ""
+                aka = msg(" (or {alias!r})", alias=col.aliases[0]) if col.aliases else ""
                 self.problems.error(
                     "column.missing",
-                    f"missing required column {col.name}; add a header {col.name!r}{aka} in row {region.header_row}",
+                    msg("missing required column {name}; add a header {name!r}{aka} in row {header_row}", name=col.name, aka=aka, header_row=region.header_row),
                     sheet=region.sheet,
                     cell=f"{letter}{region.header_row}",
                 )
@@ -210,8 +212,8 @@ class BookReader:
                     shown = " + ".join(text_of(region.cell(at, columns[k][1]).value) for k in spec.key)
                     self.problems.error(
                         "key.duplicate",
-                        f"{' + '.join(spec.key)} {shown} is already in {region.sheet}!{key_letter}{seen[keys[at]]}; "
-                        "each must appear once",
+                        msg("{key} {shown} is already in {sheet}!{key_letter}{seen}; each must appear once",
+                            key=' + '.join(spec.key), shown=shown, sheet=region.sheet, key_letter=key_letter, seen=seen[keys[at]]),
                         sheet=region.sheet,
                         cell=f"{key_letter}{number}",
                     )
@@ -238,8 +240,10 @@ class BookReader:
             cell = row.cell("value")
             if spec is None:
                 near = difflib.get_close_matches(key, list(SETTING), n=1)
-                hint = f"; did you mean {near[0]}?" if near else f"; known keys: {', '.join(SETTING)}"
-                reader.warning(row.cell("key"), "settings.unknown_key", f"unknown setting {row['key']!r} is ignored{hint}")
+                hint = msg("; did you mean {near}?", near=near[0]) if near else msg("; known keys: {keys}", keys=", ".join(SETTING))
+                reader.warning(row.cell("key"), "settings.unknown_key", msg("unknown setting {key!r} is "
+                                                                            "ignored{hint}",
+                                                                            key=row['key'], hint=hint))
                 continue
             value = self._setting(reader, spec, cell)
             if value is not None and row.kept:
@@ -258,7 +262,8 @@ class BookReader:
             if text is None:
                 return None
             if text.casefold() not in spec.choices:
-                reader.error(cell, "settings.choice", f"{label} {text!r} is not one of {', '.join(spec.choices)}")
+                reader.error(cell, "settings.choice", msg("{label} {text!r} is not one of {choices}",
+                                                          label=label, text=text, choices=', '.join(spec.choices)))
                 return None
             return text.casefold()
         if spec.kind == "month_day":
@@ -272,7 +277,9 @@ class BookReader:
         if spec.key == "currency":
             code = reader.read(cell, "text", label)
             if code is not None and not re.fullmatch(r"[A-Za-z]{3}", code):
-                reader.error(cell, "settings.currency", f"currency {code!r} is not a 3-letter code; expected e.g. RUB")
+                reader.error(cell, "settings.currency", msg("currency {code!r} is not a 3-letter code; "
+                                                            "expected e.g. RUB",
+                                                            code=code))
                 return None
             return code.upper() if code else None
         return reader.read(cell, spec.kind, label)
@@ -298,7 +305,9 @@ class BookReader:
                 return month, day_of
         except ValueError:
             pass
-        reader.error(cell, "settings.fiscal_year_start", f"fiscal_year_start {text!r} is not a month and day; expected MM-DD, e.g. 04-01")
+        reader.error(cell, "settings.fiscal_year_start", msg("fiscal_year_start {text!r} is not a month and "
+                                                             "day; expected MM-DD, e.g. 04-01",
+                                                             text=text))
         return None
 
     def markers(self) -> dict[str, m.Marker]:
@@ -311,14 +320,14 @@ class BookReader:
             if low is not None and high is not None and low > high:
                 self.problems.error(
                     "marker.range",
-                    f"{row['marker'] or 'the marker'} range {plain(low)}–{plain(high)} has min above max; swap them",
+                    msg("{value} range {low}–{high} has min above max; swap them", value=row['marker'] or 'the marker', low=plain(low), high=plain(high)),
                     sheet=row.src.sheet,
                     cell=row.cell("min_pct").ref,
                 )
             elif row.kept:
                 markers[row["marker"]] = row.record(m.Marker)
         if not markers and not self._has_errors_on("Markers"):
-            self.problems.error("sheet.empty", "Markers has no rows; add the markers, e.g. white 0 0", sheet="Markers")
+            self.problems.error("sheet.empty", msg("Markers has no rows; add the markers, e.g. white 0 0"), sheet="Markers")
         return markers
 
     def tariffs(self, markers: dict[str, m.Marker]) -> dict[str, m.Tariff]:
@@ -337,8 +346,8 @@ class BookReader:
                 if not marker.min_pct <= pct <= marker.max_pct:
                     self.problems.error(
                         "tariff.discount_range",
-                        f"{marker.marker} discount {plain(pct)} is outside the {marker.marker} range "
-                        f"{plain(marker.min_pct)}–{plain(marker.max_pct)}",
+                        msg("{marker} discount {pct} is outside the {marker} range {min_pct}–{max_pct}",
+                            marker=marker.marker, pct=plain(pct), min_pct=plain(marker.min_pct), max_pct=plain(marker.max_pct)),
                         sheet=row.src.sheet,
                         cell=row.cell(marker.marker).ref,
                     )
@@ -356,8 +365,10 @@ class BookReader:
             option = None if row["option"] is None else normalize_header(row["option"])
             if option is not None and option not in OPTIONS:
                 near = difflib.get_close_matches(option, OPTIONS, n=1)
-                hint = f"; did you mean {near[0]}?" if near else ""
-                reader.error(row.cell("option"), "option.unknown", f"option {row['option']!r} is not one of {', '.join(OPTIONS)}{hint}")
+                hint = msg("; did you mean {near}?", near=near[0]) if near else ""
+                reader.error(row.cell("option"), "option.unknown", msg("option {option!r} is not one of "
+                                                                       "{options}{hint}",
+                                                                       option=row['option'], options=', '.join(OPTIONS), hint=hint))
             value: int | str | None = row["value"]
             usable = row.kept and option in OPTIONS and value is not None
             if option == "payment" and value is not None:
@@ -365,7 +376,7 @@ class BookReader:
                 if row.kept and value.casefold() in seen_payment:
                     reader.error(
                         row.cell("value"), "key.duplicate",
-                        f"payment {value!r} is already in Options!{seen_payment[value.casefold()]}; each must appear once",
+                        msg("payment {value!r} is already in Options!{seen_payment}; each must appear once", value=value, seen_payment=seen_payment[value.casefold()]),
                     )
                     usable = False
                 seen_payment.setdefault(value.casefold(), row.cell("value").ref)
@@ -391,13 +402,19 @@ class BookReader:
         for row in self.rows("Clients") or ():
             inn = row.get("inn")
             if inn and not _INN.fullmatch(inn):
-                reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r} should be 10 digits (a company) or 12 (a sole trader)")
+                reader.warning(row.cell("inn"), "client.inn", msg("ИНН/INN {inn!r} should be 10 digits (a "
+                                                                  "company) or 12 (a sole trader)",
+                                                                  inn=inn))
             elif inn and not is_valid_inn(inn):
-                reader.warning(row.cell("inn"), "client.inn", f"ИНН/INN {inn!r}: the check digit does not match; a digit "
-                               "is mistyped (compare with the client's registration card)")
+                reader.warning(row.cell("inn"), "client.inn", msg("ИНН/INN {inn!r}: the check digit does not "
+                                                                  "match; a digit is mistyped (compare with "
+                                                                  "the client's registration card)",
+                                                                  inn=inn))
             email = row.get("email")
             if email and not _EMAIL.fullmatch(email):
-                reader.warning(row.cell("email"), "client.email", f"email {email!r} does not look like an address (name@example.ru)")
+                reader.warning(row.cell("email"), "client.email", msg("email {email!r} does not look like an "
+                                                                      "address (name@example.ru)",
+                                                                      email=email))
             client = row.record(
                 m.Client,
                 tariff=_base_or(tariffs.canonical(row.get("tariff"))),
@@ -415,7 +432,9 @@ class BookReader:
         reader = CellReader("TariffChanges", self.problems)
         for row in self.rows("TariffChanges") or ():
             if row.get("tariff") is None and row.get("bonus_mode") is None:
-                reader.warning(row.cell("from_date"), "change.empty", "row changes neither tariff nor bonus_mode; fill one or delete the row")
+                reader.warning(row.cell("from_date"), "change.empty", msg("row changes neither tariff nor "
+                                                                          "bonus_mode; fill one or delete the "
+                                                                          "row"))
             change = row.record(m.TariffChange, tariff=_base_or(tariffs.canonical(row.get("tariff"))),
                                 bonus_mode=modes.canonical(row.get("bonus_mode")))
             (changes if row.kept else self.rejected["TariffChanges"]).append(change)
@@ -434,13 +453,21 @@ class BookReader:
             reward, value = (row["reward"] or "").casefold(), row["value"]
             problems = len(self.problems.items)
             if row["reward"] is not None and reward not in ("discount_pct", "bonus_multiplier"):
-                reader.error(row.cell("reward"), "promo.reward", f"reward {row['reward']!r} is not one of discount_pct, bonus_multiplier")
+                reader.error(row.cell("reward"), "promo.reward", msg("reward {reward!r} is not one of "
+                                                                     "discount_pct, bonus_multiplier",
+                                                                     reward=row['reward']))
             if reward == "discount_pct" and value is not None and not Decimal(0) < value <= Decimal(100):
-                reader.error(row.cell("value"), "promo.value", f"discount {plain(value)} % is outside 0–100; expected e.g. 5")
+                reader.error(row.cell("value"), "promo.value", msg("discount {value} % is outside 0–100; "
+                                                                   "expected e.g. 5",
+                                                                   value=plain(value)))
             if reward == "bonus_multiplier" and value is not None and value <= 0:
-                reader.error(row.cell("value"), "promo.value", f"multiplier {plain(value)} must be above 0; expected e.g. 2 for double points")
+                reader.error(row.cell("value"), "promo.value", msg("multiplier {value} must be above 0; "
+                                                                   "expected e.g. 2 for double points",
+                                                                   value=plain(value)))
             if reward == "bonus_multiplier" and row.get("every_nth") is not None:
-                reader.error(row.cell("every_nth"), "promo.every_nth", "every_nth applies to discount_pct rules only; clear it or set reward to discount_pct")
+                reader.error(row.cell("every_nth"), "promo.every_nth", msg("every_nth applies to discount_pct "
+                                                                           "rules only; clear it or set reward "
+                                                                           "to discount_pct"))
             segment = row.get("segment")
             if segment and segment.casefold() == "new":
                 segment = "new"
@@ -463,7 +490,9 @@ class BookReader:
                 continue  # a blank key: reported; its value belongs to no key
             key = normalize_header(row["key"])
             if key not in STAMP_KEYS:
-                reader.warning(row.cell("key"), "stamp.unknown_key", f"unknown key {row['key']!r} is ignored; known keys: {', '.join(STAMP_KEYS)}")
+                reader.warning(row.cell("key"), "stamp.unknown_key", msg("unknown key {key!r} is ignored; "
+                                                                         "known keys: {keys}",
+                                                                         key=row['key'], keys=', '.join(STAMP_KEYS)))
                 continue
             kind, _default = STAMP_KEYS[key]
             if row.cell("value").formula is not None:
@@ -483,10 +512,13 @@ class BookReader:
             match = re.fullmatch(r"days\s*:\s*(\d+)", valid)
             good = row.kept
             if valid != "end_of_month" and not (match and int(match.group(1)) > 0):
-                reader.error(row.cell("valid"), "coupon.valid", f"valid {row['valid']!r} is not end_of_month or days:N (e.g. days:30)")
+                reader.error(row.cell("valid"), "coupon.valid", msg("valid {valid!r} is not end_of_month or "
+                                                                    "days:N (e.g. days:30)",
+                                                                    valid=row['valid']))
                 good = False
             if row["discount_pct"] == 0:
-                reader.error(row.cell("discount_pct"), "coupon.discount", "a coupon discount of 0 % gives nothing; expected e.g. 30")
+                reader.error(row.cell("discount_pct"), "coupon.discount", msg("a coupon discount of 0 % gives "
+                                                                              "nothing; expected e.g. 30"))
                 good = False
             if good:
                 rules.append(row.record(m.CouponRule, valid_days=int(match.group(1)) if match else None))
@@ -497,7 +529,7 @@ class BookReader:
         for row in self.rows("Quests") or ():
             quest = row.record(m.Quest, reward_points=self._points(row.get("reward")))
             if row["categories"] == ():  # a cell of commas only (a blank one is reported as blank)
-                self.problems.error("quest.categories", "categories is empty; list them separated by commas", sheet=row.src.sheet, cell=row.cell("categories").ref)
+                self.problems.error("quest.categories", msg("categories is empty; list them separated by commas"), sheet=row.src.sheet, cell=row.cell("categories").ref)
                 self.rejected["Quests"].append(quest)
             elif row.kept:
                 quests.append(quest)

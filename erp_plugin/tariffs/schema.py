@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_, translate
 from . import model as m
 from .columns import Col, SettingSpec, columns_of, settings_of
 
@@ -28,9 +29,12 @@ class SheetSpec:
     aliases: tuple[str, ...] = ()
     required: bool = False
     key: tuple[str, ...] = ()  # columns that must be unique together
-    about_en: str = ""
-    about_ru: str = ""
+    about_en: str = ""  # what the sheet holds: a msgid (the Instructions sheet shows it in English and Russian)
     record: type | None = None  # the model record a row becomes; None for key/value sheets
+
+    @property
+    def about_ru(self) -> str:
+        return translate(self.about_en, "ru")
 
     def column(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
@@ -53,18 +57,15 @@ SHEETS: tuple[SheetSpec, ...] = (
         ),
         aliases=("Настройки",),
         key=("key",),
-        about_en="Programme settings, one per row. A missing key takes its default.",
-        about_ru="Настройки программы, по одной в строке. Отсутствующий ключ берёт значение по умолчанию.",
+        about_en=N_("Programme settings, one per row. A missing key takes its default."),
     ),
     rows_of(
         m.Marker,
         "Markers",
         aliases=("Маркеры",),
         key=("marker",),
-        about_en="Colour markers of products, the discount range each allows (%), and max_concession_pct: the most "
-                 "a line may give away (discount and bonus, promotions included, % of gross) before a warning.",
-        about_ru="Цветовые маркеры товаров, диапазон скидки каждого (%) и max_concession_pct: сколько строка может "
-                 "отдать (скидка и бонус вместе с акциями, % от суммы) до предупреждения; пусто — без проверки.",
+        about_en=N_("Colour markers of products, the discount range each allows (%), and max_concession_pct: the most "
+                 "a line may give away (discount and bonus, promotions included, % of gross) before a warning."),
     ),
     rows_of(
         m.Tariff,
@@ -72,8 +73,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         aliases=("Тарифы",),
         required=True,
         key=("tariff",),
-        about_en="Paid tariffs and BASE: monthly fee and one discount (%) per marker column.",
-        about_ru="Платные тарифы и BASE: абонплата в месяц и скидка (%) для каждого маркера.",
+        about_en=N_("Paid tariffs and BASE: monthly fee and one discount (%) per marker column."),
     ),
     rows_of(
         m.OptionValue,
@@ -81,18 +81,15 @@ SHEETS: tuple[SheetSpec, ...] = (
         aliases=("Опции",),
         required=True,
         key=("option", "value"),
-        about_en="Purchase options and how much each value lowers the discount (weight, %). Day "
-        "options: a line falls in the smallest value >= its days. The first payment row is the default.",
-        about_ru="Опции покупки и на сколько каждое значение снижает скидку (вес, %). Дни: строка попадает "
-        "в наименьшее значение >= её дней. Первая строка payment — способ оплаты по умолчанию.",
+        about_en=N_("Purchase options and how much each value lowers the discount (weight, %). Day "
+        "options: a line falls in the smallest value >= its days. The first payment row is the default."),
     ),
     rows_of(
         m.BonusMode,
         "BonusModes",
         aliases=("РежимыБонусов", "Режимы бонусов"),
         key=("mode",),
-        about_en="Share of the earned discount that goes to the bonus account; the rest comes off the price.",
-        about_ru="Доля заработанной скидки, которая идёт на бонусный счёт; остальное — скидка с цены.",
+        about_en=N_("Share of the earned discount that goes to the bonus account; the rest comes off the price."),
     ),
     rows_of(
         m.Client,
@@ -100,50 +97,43 @@ SHEETS: tuple[SheetSpec, ...] = (
         aliases=("Клиенты",),
         required=True,
         key=("client_id",),
-        about_en="Clients, their tariff and bonus mode, join date, segments (comma list), card tier, contacts.",
-        about_ru="Клиенты: тариф, режим бонусов, дата подключения, сегменты (через запятую), уровень карты, контакты.",
+        about_en=N_("Clients, their tariff and bonus mode, join date, segments (comma list), card tier, contacts."),
     ),
     rows_of(
         m.TariffChange,
         "TariffChanges",
         aliases=("ИзмененияТарифов", "Изменения тарифов"),
         key=("client_id", "from_date"),
-        about_en="History of tariff and bonus-mode changes; a blank keeps what was in force before.",
-        about_ru="История смены тарифа и режима бонусов; пустое значение сохраняет прежнее.",
+        about_en=N_("History of tariff and bonus-mode changes; a blank keeps what was in force before."),
     ),
     rows_of(
         m.Product,
         "Products",
         aliases=("Товары",),
         key=("sku",),
-        about_en="Product markers and categories; a marker here wins over the export's.",
-        about_ru="Маркеры и категории товаров; маркер отсюда главнее маркера из выгрузки.",
+        about_en=N_("Product markers and categories; a marker here wins over the export's."),
     ),
     rows_of(
         m.Promotion,
         "Promotions",
         aliases=("Акции",),
         key=("rule_id",),
-        about_en="Promotions: a line discount (%) or a bonus multiplier, with filters. Rules in one group "
-        "compete per document (the larger total wins); rules without a group stack.",
-        about_ru="Акции: скидка на строку (%) или множитель бонусов, с фильтрами. Правила одной группы "
-        "конкурируют в документе (выигрывает большее), правила без группы складываются.",
+        about_en=N_("Promotions: a line discount (%) or a bonus multiplier, with filters. Rules in one group "
+        "compete per document (the larger total wins); rules without a group stack."),
     ),
     rows_of(
         m.RebateStep,
         "RebateScale",
         aliases=("ШкалаСкидок", "Шкала скидок", "Ретробонус"),
         key=("from_turnover",),
-        about_en="Year-end cumulative rebate by annual turnover; starts at 0 and rises strictly.",
-        about_ru="Накопительная скидка по итогам года от годового оборота; начинается с 0 и строго растёт.",
+        about_en=N_("Year-end cumulative rebate by annual turnover; starts at 0 and rises strictly."),
     ),
     rows_of(
         m.Tier,
         "Tiers",
         aliases=("Уровни", "Карты"),
         key=("tier",),
-        about_en="Card tiers from lowest to highest; either criterion reaches a tier; none = the base tier.",
-        about_ru="Уровни карт от низшего к высшему; достаточно одного критерия; без критериев — базовый уровень.",
+        about_en=N_("Card tiers from lowest to highest; either criterion reaches a tier; none = the base tier."),
     ),
     SheetSpec(
         "StampCard",
@@ -153,44 +143,37 @@ SHEETS: tuple[SheetSpec, ...] = (
         ),
         aliases=("КартаШтампов", "Карта штампов"),
         key=("key",),
-        about_en="Stamp card: columns, cells_per_column, min_document (amount), reward.",
-        about_ru="Карта штампов: columns (столбцы), cells_per_column (ячеек), min_document (сумма), reward (награда).",
+        about_en=N_("Stamp card: columns, cells_per_column, min_document (amount), reward."),
     ),
     rows_of(
         m.CouponRule,
         "CouponRules",
         aliases=("Купоны",),
         key=("rule_id",),
-        about_en="Coupons issued every n-th qualifying document, valid to month end or for N days.",
-        about_ru="Купоны за каждый n-й подходящий документ, действуют до конца месяца или N дней.",
+        about_en=N_("Coupons issued every n-th qualifying document, valid to month end or for N days."),
     ),
     rows_of(
         m.Quest,
         "Quests",
         aliases=("Квесты",),
         key=("quest_id",),
-        about_en="Quests: buy in every listed category within the window to earn the reward.",
-        about_ru="Квесты: купить в каждой из категорий в период действия и получить награду.",
+        about_en=N_("Quests: buy in every listed category within the window to earn the reward."),
     ),
     rows_of(
         m.ColumnMapping,
         "Columns",
         aliases=("Колонки",),
         key=("field",),
-        about_en="Maps your ERP export's own headers to the canonical fields (date, doc_id, client_id, sku, "
-        "qty, unit_price, ...). Built-in aliases already cover 1C, ERPNext and SAP.",
-        about_ru="Сопоставляет заголовки вашей выгрузки из ERP с полями (date, doc_id, client_id, sku, qty, "
-        "unit_price, ...). Заголовки 1С, ERPNext и SAP распознаются без настройки.",
+        about_en=N_("Maps your ERP export's own headers to the canonical fields (date, doc_id, client_id, sku, "
+        "qty, unit_price, ...). Built-in aliases already cover 1C, ERPNext and SAP."),
     ),
     rows_of(
         m.RedemptionEstimate,
         "RedemptionEstimates",
         aliases=("ОжидаемоеПогашение", "Ожидаемое погашение"),
         key=("from_date",),
-        about_en="History of the share of points expected to be redeemed (%, IFRS 15 liability): from each "
-        "from_date on. Before the first row, or with no rows, the setting expected_redemption_pct applies.",
-        about_ru="История ожидаемой доли погашения бонусов (%, обязательство по МСФО 15): действует с from_date. "
-        "До первой строки или без строк действует настройка expected_redemption_pct.",
+        about_en=N_("History of the share of points expected to be redeemed (%, IFRS 15 liability): from each "
+        "from_date on. Before the first row, or with no rows, the setting expected_redemption_pct applies."),
     ),
 )
 

@@ -22,6 +22,7 @@ from collections import defaultdict
 from datetime import date
 
 from ..erp.fields import FIELDS, normalize_header
+from ..i18n import msg
 from ..problems import Problems
 from .model import Src, TariffBook
 
@@ -66,23 +67,25 @@ class Checker:
     def tariffs(self) -> None:
         book = self.book
         if not book.tariffs and not any(p.sheet == "Tariffs" for p in self.problems.errors):
-            self.problems.error("sheet.empty", "Tariffs has no rows; add BASE and the paid tariffs", sheet="Tariffs")
+            self.problems.error("sheet.empty", msg("Tariffs has no rows; add BASE and the paid tariffs"), sheet="Tariffs")
         elif book.tariffs and "BASE" not in book.tariffs:
             self.problems.error(
                 "tariff.no_base",
-                "no BASE row; add a row BASE with fee 0 and the base discount of each marker",
+                msg("no BASE row; add a row BASE with fee 0 and the base discount of each marker"),
                 sheet="Tariffs",
             )
         base = book.tariffs.get("BASE")
         if base is not None and base.monthly_fee != 0:
-            self.error(base.src, "monthly_fee", "tariff.base_fee", "BASE is the free base conditions; its monthly_fee must be 0")
+            self.error(base.src, "monthly_fee", "tariff.base_fee", msg("BASE is the free base conditions; its "
+                                                                       "monthly_fee must be 0"))
 
     def options_and_modes(self) -> None:
         book = self.book
         if not book.option_values("payment") and not any(p.sheet == "Options" for p in self.problems.errors):
             self.problems.error(
                 "option.no_payment",
-                "no payment rows; add at least one payment method (e.g. prepaid, weight 0), the first is the default",
+                msg("no payment rows; add at least one payment method (e.g. prepaid, weight 0), the first is "
+                    "the default"),
                 sheet="Options",
             )
         wanted = book.settings.default_payment
@@ -91,15 +94,14 @@ class Checker:
             sheet, cell = _split(book.settings.at("default_payment"))
             self.problems.error(
                 "settings.default_payment",
-                f"default_payment {wanted!r} is not a payment option; expected one of "
-                f"{', '.join(str(o.value) for o in book.option_values('payment'))}",
+                msg("default_payment {wanted!r} is not a payment option; expected one of {value}", wanted=wanted, value=', '.join(str(o.value) for o in book.option_values('payment'))),
                 sheet=sheet,
                 cell=cell,
             )
         if book.bonus_modes and "discount" not in book.bonus_modes:
             self.problems.error(
                 "mode.no_discount",
-                "no discount mode; a blank bonus_mode means discount, so add the row discount 0",
+                msg("no discount mode; a blank bonus_mode means discount, so add the row discount 0"),
                 sheet="BonusModes",
             )
 
@@ -116,10 +118,14 @@ class Checker:
                 self._mode_ref(client.src, client.bonus_mode)
                 if self._unknown_tier(client.tier):
                     listing = ", ".join(tiers) if tiers else "none: add a Tiers sheet"
-                    self.error(client.src, "tier", "ref.tier", f"tier {client.tier!r} is not in Tiers; expected one of {listing}")
+                    self.error(client.src, "tier", "ref.tier", msg("tier {tier!r} is not in Tiers; expected "
+                                                                   "one of {listing}",
+                                                                   tier=client.tier, listing=listing))
         for change in self.every("TariffChanges", book.tariff_changes):
             if change.client_id is not None and not self.known("Clients", change.client_id, book.clients):
-                self.error(change.src, "client_id", "ref.client", f"client {change.client_id!r} is not in Clients; add it there or fix the id")
+                self.error(change.src, "client_id", "ref.client", msg("client {client_id!r} is not in Clients; "
+                                                                      "add it there or fix the id",
+                                                                      client_id=change.client_id))
             self._tariff_ref(change.src, change.tariff)
             self._mode_ref(change.src, change.bonus_mode)
 
@@ -134,11 +140,15 @@ class Checker:
 
     def _tariff_ref(self, src: Src, tariff: str | None) -> None:
         if self._unknown_tariff(tariff):
-            self.error(src, "tariff", "ref.tariff", f"tariff {tariff!r} is not in Tariffs; expected one of {', '.join(self.book.tariffs)}")
+            self.error(src, "tariff", "ref.tariff", msg("tariff {tariff!r} is not in Tariffs; expected one of "
+                                                        "{tariffs}",
+                                                        tariff=tariff, tariffs=', '.join(self.book.tariffs)))
 
     def _mode_ref(self, src: Src, mode: str | None) -> None:
         if self._unknown_mode(mode):
-            self.error(src, "bonus_mode", "ref.bonus_mode", f"bonus mode {mode!r} is not in BonusModes; expected one of {', '.join(self.book.bonus_modes)}")
+            self.error(src, "bonus_mode", "ref.bonus_mode", msg("bonus mode {mode!r} is not in BonusModes; "
+                                                                "expected one of {bonus_modes}",
+                                                                mode=mode, bonus_modes=', '.join(self.book.bonus_modes)))
 
     def products(self) -> None:
         for product in self.every("Products", self.book.products.values()):
@@ -146,7 +156,9 @@ class Checker:
 
     def _marker_ref(self, src: Src, marker: str | None) -> None:
         if marker is not None and not self.known("Markers", marker, self.book.markers):
-            self.error(src, "marker", "ref.marker", f"marker {marker!r} is not in Markers; expected one of {', '.join(self.book.markers)}")
+            self.error(src, "marker", "ref.marker", msg("marker {marker!r} is not in Markers; expected one of "
+                                                        "{markers}",
+                                                        marker=marker, markers=', '.join(self.book.markers)))
 
     def promotions(self) -> None:
         book = self.book
@@ -162,24 +174,37 @@ class Checker:
             src = rule.src
             self._marker_ref(src, rule.marker)
             if rule.payment and payments and rule.payment.casefold() not in payments:
-                self.error(src, "payment", "ref.payment", f"payment {rule.payment!r} is not a payment option; expected one of {', '.join(sorted(payments))}")
+                self.error(src, "payment", "ref.payment", msg("payment {payment!r} is not a payment option; "
+                                                              "expected one of {payments}",
+                                                              payment=rule.payment, payments=', '.join(sorted(payments))))
             self._window(src, f"promotion {rule.rule_id or f'on row {src.row}'}", rule.active_from, rule.active_to)
             if rule.segment and rule.segment != "new":
                 if rule.segment.casefold().startswith("tier:"):
                     tier = rule.segment.split(":", 1)[1].strip()
                     if tier.casefold() not in tiers:
-                        self.error(src, "segment", "ref.tier", f"segment {rule.segment!r} names tier {tier!r}, which is not in Tiers")
+                        self.error(src, "segment", "ref.tier", msg("segment {segment!r} names tier {tier!r}, "
+                                                                   "which is not in Tiers",
+                                                                   segment=rule.segment, tier=tier))
                     elif tier.casefold() not in client_tiers:
-                        self.warning(src, "segment", "lint.nobody", f"no client has tier {tier!r} in Clients; the rule applies to nobody yet")
+                        self.warning(src, "segment", "lint.nobody", msg("no client has tier {tier!r} in "
+                                                                        "Clients; the rule applies to nobody "
+                                                                        "yet",
+                                                                        tier=tier))
                 elif rule.segment.casefold() not in segments:
-                    self.warning(src, "segment", "lint.nobody", f"no client lists segment {rule.segment!r}; the rule applies to nobody yet")
+                    self.warning(src, "segment", "lint.nobody", msg("no client lists segment {segment!r}; the "
+                                                                    "rule applies to nobody yet",
+                                                                    segment=rule.segment))
             if skus:
                 for sku in (*rule.skus, *([rule.requires_sku] if rule.requires_sku else [])):
                     if sku not in skus:
                         field = "requires_sku" if sku == rule.requires_sku else "sku"
-                        self.warning(src, field, "lint.unknown_sku", f"SKU {sku!r} is not in Products; check the code")
+                        self.warning(src, field, "lint.unknown_sku", msg("SKU {sku!r} is not in Products; "
+                                                                         "check the code",
+                                                                         sku=sku))
             if categories and rule.category and rule.category.casefold() not in categories:
-                self.warning(src, "category", "lint.unknown_category", f"no product has category {rule.category!r}")
+                self.warning(src, "category", "lint.unknown_category", msg("no product has category "
+                                                                           "{category!r}",
+                                                                           category=rule.category))
             if rule.group and id(rule) in in_book:  # a rule left out takes no part in its group
                 groups[rule.group.casefold()].append(rule)
         for rules in groups.values():
@@ -189,27 +214,41 @@ class Checker:
                 others = ", ".join(r.rule_id for r in rules[1:])
                 self.warning(
                     first.src, "group", "lint.group_mixes_rewards",
-                    f"group {first.group!r} mixes discount_pct and bonus_multiplier rules ({first.rule_id}, {others}); "
-                    "the one with the larger money total wins per document — put them in separate groups to stack them",
+                    msg("group {group!r} mixes discount_pct and bonus_multiplier rules ({rule_id}, {others}); "
+                        "the one with the larger money total wins per document — put them in separate groups "
+                        "to stack them",
+                        group=first.group, rule_id=first.rule_id, others=others),
                 )
 
     def _window(self, src: Src, what: str, start: date | None, end: date | None) -> None:
         if start and end and start > end:
-            self.warning(src, "active_to", "lint.empty_window", f"{what} ends {end:%d.%m.%Y} before it starts {start:%d.%m.%Y}; it never applies")
+            self.warning(src, "active_to", "lint.empty_window", msg("{what} ends {end:%d.%m.%Y} before it "
+                                                                    "starts {start:%d.%m.%Y}; it never applies",
+                                                                    what=what, end=end, start=start))
         elif end and end < self.today:
-            self.warning(src, "active_to", "lint.past_window", f"{what} ended on {end:%d.%m.%Y}; it applies only to older lines")
+            self.warning(src, "active_to", "lint.past_window", msg("{what} ended on {end:%d.%m.%Y}; it applies "
+                                                                   "only to older lines",
+                                                                   what=what, end=end))
 
     def rebate_scale(self) -> None:
         steps = self.book.rebate_scale
         if not steps:
             return
         if steps[0].from_turnover != 0:
-            self.error(steps[0].src, "from_turnover", "scale.start", "the rebate scale must start at 0; make the first from_turnover 0 (rebate 0 below the first step)")
+            self.error(steps[0].src, "from_turnover", "scale.start", msg("the rebate scale must start at 0; "
+                                                                         "make the first from_turnover 0 "
+                                                                         "(rebate 0 below the first step)"))
         for before, step in zip(steps, steps[1:]):
             if step.from_turnover <= before.from_turnover:
-                self.error(step.src, "from_turnover", "scale.order", f"from_turnover must rise strictly: this step is not above the one on row {before.src.row}")
+                self.error(step.src, "from_turnover", "scale.order", msg("from_turnover must rise strictly: "
+                                                                         "this step is not above the one on "
+                                                                         "row {row}",
+                                                                         row=before.src.row))
             elif step.rebate_pct < before.rebate_pct:
-                self.warning(step.src, "rebate_pct", "lint.scale_falls", f"rebate_pct falls from the step on row {before.src.row}; a larger turnover earns less")
+                self.warning(step.src, "rebate_pct", "lint.scale_falls", msg("rebate_pct falls from the step "
+                                                                             "on row {row}; a larger turnover "
+                                                                             "earns less",
+                                                                             row=before.src.row))
 
     def tiers(self) -> None:
         tiers = self.book.tiers
@@ -218,8 +257,9 @@ class Checker:
             if _never_reached(tier, higher):
                 self.warning(
                     tier.src, "tier", "lint.tier_unreachable",
-                    f"tier {tier.tier!r} can never be reached: a tier below it in the list is reached by the same "
-                    "clients; list tiers from lowest to highest with rising thresholds",
+                    msg("tier {tier!r} can never be reached: a tier below it in the list is reached by the "
+                        "same clients; list tiers from lowest to highest with rising thresholds",
+                        tier=tier.tier),
                 )
 
     def quests(self) -> None:
@@ -230,19 +270,28 @@ class Checker:
             if categories and quest.categories:
                 missing = [c for c in quest.categories if c.casefold() not in categories]
                 if missing:
-                    self.warning(quest.src, "categories", "lint.unknown_category", f"no product has category {', '.join(missing)}; the quest cannot be completed")
+                    self.warning(quest.src, "categories", "lint.unknown_category", msg("no product has "
+                                                                                       "category {missing}; "
+                                                                                       "the quest cannot be "
+                                                                                       "completed",
+                                                                                       missing=', '.join(missing)))
 
     def columns(self) -> None:
         headers: dict[str, str] = {}
         in_book = {id(mapping) for mapping in self.book.columns}
         for mapping in self.every("Columns", self.book.columns):
             if mapping.field is not None and mapping.field not in FIELDS:
-                self.error(mapping.src, "field", "ref.field", f"field {mapping.field!r} is not an export field; expected one of {', '.join(FIELDS)}")
+                self.error(mapping.src, "field", "ref.field", msg("field {field!r} is not an export field; "
+                                                                  "expected one of {fields}",
+                                                                  field=mapping.field, fields=', '.join(FIELDS)))
             if mapping.header is None or id(mapping) not in in_book:
                 continue  # a row left out: its header maps nothing
             key = normalize_header(mapping.header)
             if key in headers:
-                self.error(mapping.src, "header", "columns.header_twice", f"header {mapping.header!r} is already mapped to {headers[key]}; a header maps to one field")
+                self.error(mapping.src, "header", "columns.header_twice", msg("header {header!r} is already "
+                                                                              "mapped to {headers}; a header "
+                                                                              "maps to one field",
+                                                                              header=mapping.header, headers=headers[key]))
             headers[key] = mapping.field
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import ooxml
 from ..erp.fields import normalize_header
+from ..i18n import msg
 from ..problems import Problem
 from ..xlsx import check_workbook, library_failed
 from .schema import SheetSpec
@@ -135,8 +136,9 @@ class Workbook:
             if archive is not None:
                 archive.close()
             where = f"sheet {title} " if title else ""
-            return None, Problem("file.corrupt", f"{where}cannot be read as a workbook ({type(exc).__name__}: {exc}); "
-                                 "save it again from Excel", file=str(path))
+            return None, Problem("file.corrupt", msg("{where}cannot be read as a workbook ({error}: {exc}); "
+                                                     "save it again from Excel",
+                                                     where=where, error=type(exc).__name__, exc=exc), file=str(path))
 
     def _load(self, title: str) -> _Sheet:
         part = self._parts.get(title)

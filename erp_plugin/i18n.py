@@ -1,0 +1,187 @@
+"""Messages in the user's language: gettext catalogs ``ru`` and ``en`` (``erp_plugin/locale``).
+
+The catalogs are extracted from the source and compiled with Babel
+(``scripts/catalogs.py``); the compiled ``.mo`` files ship with the package, so
+only the standard library's ``gettext`` reads them at run time.
+
+A message that reaches a user is written in the source as a msgid in English
+with named placeholders — ``msg("{label} is blank; expected {expected}",
+label=..., expected=...)`` — and stays that English text as a ``str`` for code
+and tests, while the faces render it in the chosen language with
+``translate``. Placeholders that are themselves messages are translated too.
+Result column headers and sheet names are msgids under a context
+(``label("column", "net")``), so the canonical snake_case name is the key and
+both languages give a label.
+
+The language is chosen by the faces (``use``): ``--lang``, else the tariff
+workbook's Settings ``language``, else the locale (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``), else Russian. Nothing here changes anything
+process-wide: the choice is a context variable.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Mapping
+
+DOMAIN = "erp_plugin"
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence for messages
+
+_chosen: ContextVar[str | None] = ContextVar("erp_plugin_language", default=None)
+
+
+class Message(str):
+    """A msgid with its named values: as a ``str`` it is the English text; ``translate`` renders it in a language."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, **params) -> Message:
+        text = template.format(**params) if params else template
+        self = super().__new__(cls, text)
+        self.template = template
+        self.params = params
+        return self
+
+    def __reduce__(self):  # pickled (to a Dask worker and back) as its template and values, not its text
+        return _message, (self.template, dict(self.params))
+
+
+def _message(template: str, params: dict) -> Message:
+    return Message(template, **params)
+
+
+def msg(template: str, **params) -> Message:
+    """A message for a user: ``template`` is the English msgid, ``params`` fill its ``{named}`` places."""
+    return Message(template, **params)
+
+
+def joined(separator: str, items) -> Message:
+    """``items`` (messages or text) joined by ``separator``, each translated in its turn: a list of hints."""
+    items = list(items)
+    template = "{separator}".join(f"{{item{i}}}" for i in range(len(items)))
+    return Message(template, separator=separator, **{f"item{i}": item for i, item in enumerate(items)})
+
+
+def N_(template: str) -> Message:  # noqa: N802 — gettext's name for a message marked for extraction
+    """A message without values (a fragment placed into another, a label kept in a constant)."""
+    return Message(template)
+
+
+def normalize(language: str | None) -> str | None:
+    """``ru``/``en`` from ``ru``, ``RU``, ``ru_RU.UTF-8``, ``en-GB``; None for anything else (``C``, ``de_DE``)."""
+    if not language:
+        return None
+    code = language.strip().replace("-", "_").split(".")[0].split("@")[0].split("_")[0].casefold()
+    return code if code in LANGUAGES else None
+
+
+def from_locale(environ: Mapping[str, str] | None = None) -> str | None:
+    """The language of the environment's locale: the first of LC_ALL, LC_MESSAGES, LANG that is set decides."""
+    environ = os.environ if environ is None else environ
+    for name in LOCALE_VARIABLES:
+        value = environ.get(name)
+        if value:
+            return normalize(value)
+    return None
+
+
+def choose(given: str | None = None, workbook: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """``--lang``, else the workbook's Settings ``language``, else the locale, else Russian."""
+    return normalize(given) or normalize(workbook) or from_locale(environ) or DEFAULT_LANGUAGE
+
+
+def current() -> str:
+    """The language chosen by ``use``, else the locale's, else Russian."""
+    return _chosen.get() or from_locale() or DEFAULT_LANGUAGE
+
+
+@contextmanager
+def use(language: str) -> Iterator[str]:
+    """Messages, labels and sheet names in ``language`` inside the block."""
+    token = _chosen.set(normalize(language) or DEFAULT_LANGUAGE)
+    try:
+        yield _chosen.get()
+    finally:
+        _chosen.reset(token)
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> gettext.GNUTranslations:
+    """The compiled catalog of ``language`` (shipped with the package; a missing one is a broken install)."""
+    return gettext.translation(DOMAIN, LOCALE_DIR, [language])
+
+
+def translate(text: object, language: str | None = None) -> str:
+    """``text`` in ``language`` (default: ``current()``): a Message through the catalog, its values too (an
+    exception raised with a Message counts as it); any other text as it is."""
+    if isinstance(text, BaseException) and text.args and isinstance(text.args[0], Message):
+        text = text.args[0]  # an error raised with a message (MoneyError), placed in another message
+    if not isinstance(text, Message):
+        return str(text)
+    language = language or current()
+    template = catalog(language).gettext(text.template)
+    if not text.params:
+        return template
+    return template.format(**{name: translate(value, language) if isinstance(value, Message) else value
+                              for name, value in text.params.items()})
+
+
+def gettext_(template: str, language: str | None = None, **params) -> str:
+    """A message for the faces, rendered at once."""
+    return translate(Message(template, **params), language)
+
+
+_ = gettext_
+
+
+def label(context: str, name: str, language: str | None = None) -> str:
+    """The label of a canonical name under a context: ``label("column", "net")`` → «Нетто» / "Net"."""
+    return catalog(language or current()).pgettext(context, name)
+
+
+def column_label(name: str, language: str | None = None) -> str:
+    """A result column's header in an xlsx write-back; csv and parquet keep ``name`` itself."""
+    return label("column", name, language)
+
+
+def sheet_label(name: str, language: str | None = None) -> str:
+    """A result table's sheet name (at most 31 characters, none of []:*?/\\)."""
+    return label("sheet", name, language)
+
+
+def chosen() -> str | None:
+    """The language a face chose with ``use``; None in a script's call, whose files keep the canonical names."""
+    return _chosen.get()
+
+
+def written(text: object) -> str:
+    """A message as a file holds it (the Warnings table): in the chosen language, English in a script's call."""
+    language = chosen()
+    return translate(text, language) if language else str(text)
+
+
+def header(name: str) -> str:
+    """A result column's header in a workbook: its label in the chosen language, else ``name`` itself."""
+    language = chosen()
+    return column_label(name, language) if language else name
+
+
+def sheet_title(name: str, canonical: str) -> str:
+    """A result table's sheet name: its label in the chosen language, else ``canonical`` (``CreditNotes``)."""
+    language = chosen()
+    return sheet_label(name, language) if language else canonical
+
+
+def plural(singular: str, plural_: str, count: int, language: str | None = None, **params) -> str:
+    """A counted phrase: Russian has three forms (1 строка, 2 строки, 5 строк), English two."""
+    template = catalog(language or current()).ngettext(singular, plural_, count)
+    return template.format(count=count, **params)
