@@ -15,6 +15,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -198,7 +199,9 @@ class Face:
             }
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
             sys.stdout.flush()
-        sys.exit(exit_code)
+        # click's Exit, not SystemExit: a command run as main(..., standalone_mode=False) from Python gets the
+        # exit code back instead of its process ending
+        raise click.exceptions.Exit(exit_code)
 
     # ------------------------------------------------------------------ progress
 

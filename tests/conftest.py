@@ -13,12 +13,15 @@ import pytest
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture(autouse=True)
-def english_locale(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def english_locale():
     """The tests read the command line's English words: the locale says English (Russian is the default without
-    one; tests/test_i18n.py runs the commands in Russian with --lang and LANG)."""
-    monkeypatch.delenv("LC_ALL", raising=False)  # LC_MESSAGES decides; the character type (LANG) stays the machine's,
-    monkeypatch.setenv("LC_MESSAGES", "en_US.UTF-8")  # so LibreOffice still names its files in UTF-8
+    one; tests/test_i18n.py runs the commands in Russian with --lang and LANG). For the whole session, so that
+    module fixtures' commands (run before any test's own fixtures) speak English too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("LC_ALL", raising=False)  # LC_MESSAGES decides; the character type (LANG) stays the machine's,
+        patch.setenv("LC_MESSAGES", "en_US.UTF-8")  # so LibreOffice still names its files in UTF-8
+        yield
 
 
 def minimal_sheets() -> dict[str, list[list]]:
@@ -112,7 +115,9 @@ def postgres_server():
         command = list(args)
         if as_root:
             command = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
-        return subprocess.run(command, capture_output=True, text=True, timeout=180)
+        # the server's own locale the machine's (the tests' English LC_MESSAGES may not be installed here)
+        env = {k: v for k, v in os.environ.items() if k != "LC_MESSAGES"}
+        return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -166,7 +166,8 @@ def _with(promotions: str) -> Message:
 
 
 def _pct(scaled: int) -> str:
-    return f"{scaled / PCT_SCALE:g}"
+    """A share for a message: at most two decimals (55.5 %, 28.5 %, 25 %)."""
+    return f"{scaled / PCT_SCALE:.2f}".rstrip("0").rstrip(".")
 
 
 PLUGIN = LinePlugin(
