@@ -60,13 +60,24 @@ def test_number_formats(fresh):
     assert wb["RebateScale"]["A3"].value == 1_000_000
 
 
-def test_instructions_in_russian_and_english_cover_every_sheet_and_setting(fresh):
-    ws = openpyxl.load_workbook(fresh / "tariffs.xlsx")["Instructions"]
+@pytest.mark.parametrize("language, heading", [("ru", "Тарифная книга программы лояльности"),
+                                               ("en", "Loyalty programme tariff workbook")])
+def test_instructions_cover_every_sheet_and_setting_in_the_chosen_language(tmp_path, language, heading):
+    from erp_plugin import i18n
+
+    with i18n.use(language):
+        init(tmp_path)
+    ws = openpyxl.load_workbook(tmp_path / "tariffs.xlsx")["Instructions"]
+    assert ws["A1"].value == heading
     text = "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
+    other = "en" if language == "ru" else "ru"
     for spec in SHEETS:
-        assert spec.name in text and spec.about_ru in text and spec.about_en in text
+        assert spec.name in text and i18n.translate(spec.about_en, language) in text
+        assert i18n.translate(spec.about_en, other) not in text  # one language, not both side by side
     for setting in SETTINGS:
         assert setting.key in text
+        if setting.about:
+            assert i18n.translate(setting.about, language) in text
 
 
 def test_redemption_estimates_sheet_is_empty_so_the_setting_applies(fresh):
@@ -81,9 +92,9 @@ def test_redemption_estimates_sheet_is_empty_so_the_setting_applies(fresh):
     assert checks == {"B2:B1000": ("decimal", "0", "100")}
     instructions = openpyxl.load_workbook(fresh / "tariffs.xlsx")["Instructions"]
     row = next(r for r in instructions.iter_rows(values_only=True) if str(r[0]).startswith("RedemptionEstimates"))
-    assert row[0] == "RedemptionEstimates (необязательный / optional)"
-    assert "expected_redemption_pct" in row[1] and "expected_redemption_pct" in row[2]
-    assert row[3] == "from_date*, expected_redemption_pct*"
+    assert row[0] in ("RedemptionEstimates (optional)", "RedemptionEstimates (необязательный)")
+    assert "expected_redemption_pct" in row[1]
+    assert row[2] == "from_date*, expected_redemption_pct*"
     book, _ = read_tariffs(fresh / "tariffs.xlsx", date(2026, 11, 22))
     assert book.redemption_estimates == ()
     assert book.expected_redemption_on(date(2026, 11, 22)) == book.settings.expected_redemption_pct == Decimal(80)

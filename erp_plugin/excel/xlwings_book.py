@@ -11,6 +11,7 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
+from ..i18n import translate
 from ..output import style
 from ..output.charts import anchor_column, charts_of
 from ..tables import Table
@@ -78,7 +79,7 @@ class ExcelBook:
         made.set_source_data(ws.range(",".join(block(n) for n in (chart.categories, *chart.bars, *chart.lines))))
         try:  # Windows: the title, and the thresholds as lines (the macOS object model differs: bars there)
             made.api[1].HasTitle = True
-            made.api[1].ChartTitle.Text = chart.title
+            made.api[1].ChartTitle.Text = translate(chart.title)
             for number in range(len(chart.bars) + 1, len(chart.bars) + len(chart.lines) + 1):
                 made.api[1].SeriesCollection(number).ChartType = XL_LINE
         except (AttributeError, TypeError):

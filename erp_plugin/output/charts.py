@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_, column_label, translate
 from ..overviews import STEP_SUFFIX
 
 WIDTH_CM, HEIGHT_CM = 24, 12
@@ -21,7 +22,7 @@ AXIS_FORMAT = "#,##0"
 class Chart:
     """Clustered columns of ``bars`` (and lines of ``lines`` over them) against ``categories``."""
 
-    title: str
+    title: str  # a msgid: the writers put it in the chosen language
     categories: str
     bars: tuple[str, ...]
     lines: tuple[str, ...] = ()  # drawn as lines on the same axes: thresholds, running totals
@@ -33,24 +34,24 @@ def charts_of(table) -> tuple[Chart, ...]:
     """The charts drawn beside a result table (a tables.Table), by its name; most tables have none."""
     columns = list(table.frame.columns)
     if table.name == "markers":
-        return (Chart("Discount by marker / Скидки по маркерам", "marker",
+        return (Chart(N_("Discount by marker"), "marker",
                       ("price_discount", "bonus_accrued", "reservation_cost")),)
     if table.name == "turnover_steps":
         steps = tuple(name for name in columns if name.endswith(STEP_SUFFIX))
-        return (Chart("Turnover by client against the rebate steps / Оборот клиентов и ступени шкалы", "client_id",
+        return (Chart(N_("Turnover by client against the rebate steps"), "client_id",
                       ("turnover",), steps),)
     if table.name == "rebate_by_tier":
-        return (Chart("Rebate by tier / Ретро-бонус по уровням", "tier", ("rebate",)),)
+        return (Chart(N_("Rebate by tier"), "tier", ("rebate",)),)
     if table.name == "impact_by_tariff":
-        return (Chart("Change by tariff / Изменение по тарифам", "tariff",
+        return (Chart(N_("Change by tariff"), "tariff",
                       ("price_discount_delta", "bonus_accrued_delta", "rebate_delta", "concession_delta")),)
     if table.name == "rfm_segments":
-        return (Chart("Clients and monetary by RFM segment / Клиенты и выручка по RFM-сегментам", "segment",
+        return (Chart(N_("Clients and monetary by RFM segment"), "segment",
                       ("monetary",), ("clients",), "monetary", "clients"),)
     if table.name == "churn_bands":
-        return (Chart("Clients by churn risk / Клиенты по риску оттока", "churn_risk", ("clients",)),)
+        return (Chart(N_("Clients by churn risk"), "churn_risk", ("clients",)),)
     if table.name == "liability":
-        return (Chart("Bonus liability by month / Обязательство по баллам", "period", ("deferred", "recognised"),
+        return (Chart(N_("Bonus liability by month"), "period", ("deferred", "recognised"),
                       ("closing",)),)
     return ()
 
@@ -102,8 +103,8 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
 
     bars = BarChart()
     bars.type = "col"
-    bars.title = chart.title
-    bars.y_axis.title = chart.y_title or None
+    bars.title = translate(chart.title)
+    bars.y_axis.title = column_label(chart.y_title) if chart.y_title else None
     bars.y_axis.number_format = AXIS_FORMAT
     bars.width, bars.height = WIDTH_CM, HEIGHT_CM
     for name in chart.bars:
@@ -118,7 +119,7 @@ def openpyxl_chart(chart: Chart, sheet_title: str, columns: list[str], rows: int
         _text_categories(over, ref(chart.categories, header=False))
         if chart.lines_title:  # a second value axis on the right, crossing where the categories end
             over.y_axis.axId = 200
-            over.y_axis.title = chart.lines_title
+            over.y_axis.title = column_label(chart.lines_title)
             over.y_axis.number_format = AXIS_FORMAT
             over.y_axis.crosses = "max"
             over.y_axis.delete = False

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..i18n import translate
+from ..i18n import N_, translate
 from ..period.accounting import POSTINGS
 from ..tables import DATE, PCT, money
 from ..tariffs.model import Settings
@@ -274,45 +274,41 @@ def _tariffs(wb: Workbook) -> None:
 
 
 def _instructions(wb: Workbook) -> None:
+    """What each sheet holds, every Settings key and the journal's accounts, in the chosen language."""
     ws = wb.create_sheet("Instructions")
+    blank = (None, None, None, None)
     lines = [
-        ("Тарифная книга программы лояльности / Loyalty programme tariff workbook", None, None, None),
-        (
-            "Заполните листы ниже; заголовки в строке 1 (регистр не важен, русские названия колонок тоже "
-            "принимаются). Проверка: erp-plugin validate tariffs.xlsx",
-            None, None, None,
-        ),
-        (
-            "Fill in the sheets below; headers in row 1 (any case; Russian column names are accepted too). "
-            "Check it with: erp-plugin validate tariffs.xlsx",
-            None, None, None,
-        ),
-        (None, None, None, None),
-        ("Лист / Sheet", "Назначение", "Purpose", "Колонки (* обязательные) / Columns (* required)"),
+        (translate(N_("Loyalty programme tariff workbook")), None, None, None),
+        (translate(N_("Fill in the sheets below; headers in row 1 (any case; Russian column names are accepted "
+                      "too). Check it with: erp-plugin validate tariffs.xlsx")), None, None, None),
+        blank,
+        (translate(N_("Sheet")), translate(N_("Purpose")), translate(N_("Columns (* required)")), None),
     ]
     for spec in SHEETS:
         cols = ", ".join(f"{c.name}{'*' if c.required else ''}" + (f" ({c.hint})" if c.hint else "") for c in spec.columns)
         if spec.name == "Tariffs":
-            cols += ", <one column per marker: white, green, yellow, red>*"
-        status = "обязательный / required" if spec.required else "необязательный / optional"
-        lines.append((f"{spec.name} ({status})", spec.about_ru, spec.about_en, cols))
-    lines += [(None, None, None, None), ("Settings keys / ключи настроек", None, None, None)]
-    lines += [(s.key, _choices(s) or s.kind, s.about, f"default: {_setting_value(s)}") for s in SETTINGS]
+            cols += ", " + translate(N_("<one column per marker: white, green, yellow, red>*"))
+        status = translate(N_("required") if spec.required else N_("optional"))
+        lines.append((f"{spec.name} ({status})", translate(spec.about_en), cols, None))
+    lines += [blank, (translate(N_("Settings keys")), translate(N_("Values")), translate(N_("Meaning")),
+                      translate(N_("Default")))]
+    lines += [(s.key, _choices(s) or s.kind, translate(s.about) if s.about else None, _setting_value(s))
+              for s in SETTINGS]
     defaults = {s.key: s.default for s in SETTINGS}
-    lines += [(None, None, None, None),
-              ("Проводки / Journal entries", "rebates и fees пишут таблицу journal: дата, документ, Дт, Кт, сумма, "
-               "содержание; счета — ключи account_* выше (план счетов, приказ Минфина № 94н)",
-               "rebates and fees write a journal table: date, document, debit, credit, amount, description; the "
-               "accounts are the account_* keys above (the Russian chart of accounts)", None)]
-    lines += [(p.what, f"Дт {defaults[p.debit]} ({p.debit})", f"Кт {defaults[p.credit]} ({p.credit})", None)
+    lines += [blank,
+              (translate(N_("Journal entries")), translate(N_(
+                  "rebates and fees write a journal table: date, document, debit, credit, amount, description; the "
+                  "accounts are the account_* keys above (the Russian chart of accounts, Order No. 94n)")), None, None),
+              (None, translate(N_("Debit")), translate(N_("Credit")), None)]
+    lines += [(translate(p.what), f"{defaults[p.debit]} ({p.debit})", f"{defaults[p.credit]} ({p.credit})", None)
               for p in POSTINGS]
     for values in lines:
         ws.append(values)
     ws["A1"].font = Font(bold=True, size=14)
-    for cell in ws[5]:
+    for cell in ws[4]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-    widths = (30, 60, 60, 70)
+    widths = (34, 60, 70, 24)
     for letter, width in zip("ABCD", widths):
         ws.column_dimensions[letter].width = width
     for row in ws.iter_rows(min_row=6):

@@ -34,6 +34,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..i18n import N_
 from ..money import PCT_SCALE, mul_div_round
 from ..tables import DATE, PCT, TEXT, Table
 from ..tariffs.model import TariffBook
@@ -59,13 +60,13 @@ class Posting:
         return getattr(book.settings, self.debit), getattr(book.settings, self.credit)
 
 
-BONUS = Posting("премия за объём закупок (rebate_reduces_price FALSE), без НДС / volume bonus, no VAT",
+BONUS = Posting(N_("volume bonus (rebate_reduces_price FALSE), no VAT"),
                 "account_bonus_expense", "account_customers")
-REBATE = Posting("ретроскидка, уменьшающая цену, с НДС / rebate lowering the price, VAT included",
+REBATE = Posting(N_("rebate lowering the price, VAT included"),
                  "account_revenue", "account_customers")
-REBATE_VAT = Posting("НДС по ретроскидке / the rebate's VAT", "account_vat_payable", "account_output_vat")
-FEE = Posting("абонентская плата, с НДС / subscription fee, VAT included", "account_customers", "account_revenue")
-FEE_VAT = Posting("НДС с абонентской платы / the fee's VAT", "account_output_vat", "account_vat_payable")
+REBATE_VAT = Posting(N_("the rebate's VAT"), "account_vat_payable", "account_output_vat")
+FEE = Posting(N_("subscription fee, VAT included"), "account_customers", "account_revenue")
+FEE_VAT = Posting(N_("the fee's VAT"), "account_output_vat", "account_vat_payable")
 POSTINGS = (BONUS, REBATE, REBATE_VAT, FEE, FEE_VAT)  # listed on the Instructions sheet with their accounts
 
 
