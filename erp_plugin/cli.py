@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 
 import click
@@ -18,12 +18,21 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from . import __version__, i18n
-from .console import INVALID_INPUT, WARNINGS_SHOWN, Face, Money, money_text
+from .console import (
+    INVALID_INPUT,
+    WARNINGS_SHOWN,
+    Face,
+    Group,
+    HelpOption,
+    Money,
+    money_text,
+)
 from .i18n import _, column_label, msg
 from .problems import InputError, Problem
 from .xlsx import TargetLocked
 
 DAY_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+option = partial(click.option, cls=HelpOption)  # help= is a msgid (scripts/catalogs.py takes it from the tree)
 
 
 def _money(value, units: int) -> str:
@@ -90,25 +99,25 @@ def command(group, name: str):
                     code = exc.exit_code
                 face.finish(code or 0)
 
-        for option in reversed(COMMON_OPTIONS):
-            run = option(run)
+        for decorator in reversed(COMMON_OPTIONS):
+            run = decorator(run)
         return group.command(name)(run)
 
     return decorate
 
 
 COMMON_OPTIONS = [
-    click.option("--json", "as_json", is_flag=True,
+    option("--json", "as_json", is_flag=True,
                  help="One JSON object on stdout for scripts: command, ok, exit_code, summary, problems, files."),
-    click.option("-q", "--quiet", is_flag=True, help="Only errors (on stderr): no summary, warnings or progress."),
-    click.option("-v", "--verbose", is_flag=True, help="Every warning, and each stage with its time (on stderr)."),
-    click.option("--lang", type=click.Choice(i18n.LANGUAGES, case_sensitive=False),
+    option("-q", "--quiet", is_flag=True, help="Only errors (on stderr): no summary, warnings or progress."),
+    option("-v", "--verbose", is_flag=True, help="Every warning, and each stage with its time (on stderr)."),
+    option("--lang", type=click.Choice(i18n.LANGUAGES, case_sensitive=False),
                  help="ru | en (default: the Settings key language, else the locale, else ru)."),
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="erp-plugin")
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="erp-plugin", cls=HelpOption, help="Show the version and exit.")
 def main() -> None:
     """Loyalty programme for distributors: a tariff workbook applied to ERP sales exports."""
     from .memory import tune_command_line_process
@@ -155,7 +164,7 @@ def _target(face: Face, out: Path | None):
 
 
 def _out_option(help_text: str, required: bool = False):
-    return click.option("--out", type=click.Path(path_type=Path), required=required,
+    return option("--out", type=click.Path(path_type=Path), required=required,
                         help=help_text + " '-': csv on stdout.")
 
 
@@ -187,7 +196,7 @@ def _conflicts(problems: list[Problem]) -> int:
 
 @command(main, "init")
 @click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace tariffs.xlsx and sales_export.xlsx if they exist.")
+@option("--force", is_flag=True, help="Replace tariffs.xlsx and sales_export.xlsx if they exist.")
 def init(face: Face, directory: Path, force: bool) -> None:
     """Write a fresh tariff workbook and a sample 1C-style sales export into DIRECTORY."""
     from . import jobs
@@ -224,12 +233,12 @@ def validate(face: Face, tariffs: Path) -> int:
 
 @command(main, "read")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--tariffs", type=click.Path(path_type=Path), help="Tariff workbook: its Columns sheet maps your headers.")
+@option("--tariffs", type=click.Path(path_type=Path), help="Tariff workbook: its Columns sheet maps your headers.")
 @_out_option("Write gross back: .xlsx/.xlsm, .csv or .parquet.")
-@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
-@click.option("--skip-bad-lines", is_flag=True, help="Leave out lines with bad values and list them as warnings.")
-@click.option("--in-place", is_flag=True, help="Write into the export itself (--out may then be the export).")
-@click.option("--save-columns", type=click.Path(path_type=Path),
+@option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@option("--skip-bad-lines", is_flag=True, help="Leave out lines with bad values and list them as warnings.")
+@option("--in-place", is_flag=True, help="Write into the export itself (--out may then be the export).")
+@option("--save-columns", type=click.Path(path_type=Path),
               help="Tariff workbook to write the proposed Columns rows into, for headers the reader does not know.")
 def read_command(face: Face, export: Path, tariffs: Path | None, out: Path | None, sheet: str | None,
                  skip_bad_lines: bool, in_place: bool, save_columns: Path | None) -> None:
@@ -265,14 +274,14 @@ def read_command(face: Face, export: Path, tariffs: Path | None, out: Path | Non
 
 def engine_options(function):
     """--engine, --workers and --scheduler (SPEC §9), for the commands the Dask engine runs."""
-    for option in reversed([
-        click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+    for decorator in reversed([
+        option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
                      help="dask: client buckets computed on a Dask cluster (a parquet or csv export, a folder of parts out)."),
-        click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+        option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
                      help="With --engine dask: the LocalCluster's worker processes."),
-        click.option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
+        option("--scheduler", help="With --engine dask: an existing cluster's scheduler address (tcp://host:8786)."),
     ]):
-        function = option(function)
+        function = decorator(function)
     return function
 
 
@@ -297,12 +306,12 @@ def _out_needed(out: Path | None, export: Path, in_place: bool) -> Path:
 
 @command(main, "price")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
 @_out_option("Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
-@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
-@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
-@click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
-@click.option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
+@option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@option("--ledger", help="The bonus ledger: an SQLite file path or an SQLAlchemy URL (default: Settings ledger).")
 @engine_options
 def price_command(face: Face, export: Path, tariffs: Path, out: Path | None, sheet: str | None, skip_bad_lines: bool,
                   in_place: bool, ledger: str | None, engine: str, workers: int, scheduler: str | None) -> None:
@@ -341,13 +350,13 @@ def _price_summary(face: Face, priced) -> None:
 
 @command(main, "rebates")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
-@click.option("--year", type=int, required=True, help="The fiscal year (it starts on fiscal_year_start).")
+@option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@option("--year", type=int, required=True, help="The fiscal year (it starts on fiscal_year_start).")
 @_out_option("Where to write: .xlsx/.xlsm (written back), .csv or .parquet.")
-@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
-@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
-@click.option("--in-place", is_flag=True, help="Write the results into the export itself.")
-@click.option("--ledger", help="The bonus ledger: the lines are posted and numeric stamp-card and quest rewards "
+@option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@option("--in-place", is_flag=True, help="Write the results into the export itself.")
+@option("--ledger", help="The bonus ledger: the lines are posted and numeric stamp-card and quest rewards "
                                "become points (default: Settings ledger).")
 @engine_options
 def rebates_command(face: Face, export: Path, tariffs: Path, year: int, out: Path | None, sheet: str | None,
@@ -393,12 +402,12 @@ def _year_summary(face: Face, row, units: int) -> None:
 
 @command(main, "impact")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The current tariff workbook.")
-@click.option("--against", type=click.Path(path_type=Path), required=True, help="The proposed tariff workbook.")
+@option("--tariffs", type=click.Path(path_type=Path), required=True, help="The current tariff workbook.")
+@option("--against", type=click.Path(path_type=Path), required=True, help="The proposed tariff workbook.")
 @_out_option("Where to write the tables: .xlsx, .csv or .parquet.")
-@click.option("--year", type=int, help="The fiscal year whose rebates count (default: the one of the latest line).")
-@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
-@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@option("--year", type=int, help="The fiscal year whose rebates count (default: the one of the latest line).")
+@option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @engine_options
 def impact_command(face: Face, export: Path, tariffs: Path, against: Path, out: Path | None, year: int | None,
                    sheet: str | None, skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
@@ -493,12 +502,12 @@ def preview_command(face: Face, tariffs: Path) -> int:
 
 @command(main, "accrue")
 @click.argument("export", type=click.Path(path_type=Path))
-@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), required=True,
+@option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), required=True,
               help="The day to accrue to (YYYY-MM-DD).")
 @_out_option("Where to write: .xlsx/.xlsm, .csv or .parquet.")
-@click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
-@click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
+@option("--sheet", help="The sheet holding the lines (default: the first whose headers fit).")
+@option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings.")
 @engine_options
 def accrue_command(face: Face, export: Path, tariffs: Path, as_of, out: Path | None, sheet: str | None,
                    skip_bad_lines: bool, engine: str, workers: int, scheduler: str | None) -> None:
@@ -539,8 +548,8 @@ def accrue_command(face: Face, export: Path, tariffs: Path, as_of, out: Path | N
 
 
 @command(main, "fees")
-@click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
-@click.option("--month", required=True, help="The month, YYYY-MM.")
+@option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook.")
+@option("--month", required=True, help="The month, YYYY-MM.")
 @_out_option("Where to write: .xlsx, .csv or .parquet.")
 def fees_command(face: Face, tariffs: Path, month: str, out: Path | None) -> None:
     """Subscription fee lines of a month: paid tariffs whose trial has ended."""
@@ -569,9 +578,9 @@ def _day(value) -> str:
 
 
 @command(ledger_group, "balance")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
+@option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
 @_out_option("Where to write: .xlsx, .csv or .parquet.")
 def ledger_balance_command(face: Face, ledger: str, as_of, tariffs: Path | None, out: Path | None) -> None:
     """Available and pending points per client as of a day (expired points taken off)."""
@@ -590,11 +599,11 @@ def ledger_balance_command(face: Face, ledger: str, as_of, tariffs: Path | None,
 
 
 @command(ledger_group, "history")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--client", "client_id", required=True, help="The client id.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
+@option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@option("--client", "client_id", required=True, help="The client id.")
+@option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
               help="Expiries up to this day (default: today).")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
 @_out_option("Where to write: .xlsx, .csv or .parquet.")
 def ledger_history_command(face: Face, ledger: str, client_id: str, as_of, tariffs: Path | None,
                            out: Path | None) -> None:
@@ -615,12 +624,12 @@ def ledger_history_command(face: Face, ledger: str, client_id: str, as_of, tarif
 
 
 @command(ledger_group, "statement")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--client", "client_id", required=True, help="The client id.")
-@click.option("--from", "start", type=click.DateTime(formats=DAY_FORMATS),
+@option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@option("--client", "client_id", required=True, help="The client id.")
+@option("--from", "start", type=click.DateTime(formats=DAY_FORMATS),
               help="The first day (default: 1 January of the --as-of year).")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="The last day (default: today).")
-@click.option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
+@option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="The last day (default: today).")
+@option("--tariffs", type=click.Path(path_type=Path), help="The tariff workbook: its currency's minor units.")
 @_out_option("Where to write: .xlsx, .csv or .parquet.")
 def ledger_statement_command(face: Face, ledger: str, client_id: str, start, as_of, tariffs: Path | None,
                              out: Path | None) -> None:
@@ -655,10 +664,10 @@ def ledger_statement_command(face: Face, ledger: str, client_id: str, start, as_
 
 
 @command(ledger_group, "liability")
-@click.option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
-@click.option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True)
-@click.option("--tariffs", type=click.Path(path_type=Path),
+@option("--ledger", required=True, help="An SQLite file path or an SQLAlchemy URL.")
+@option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS), help="Default: today.")
+@option("--by", type=click.Choice(["month", "year"]), default="month", show_default=True)
+@option("--tariffs", type=click.Path(path_type=Path),
               help="The tariff workbook: its RedemptionEstimates and expected_redemption_pct.")
 @_out_option("Where to write: .xlsx, .csv or .parquet.")
 def ledger_liability_command(face: Face, ledger: str, as_of, by: str, tariffs: Path | None, out: Path | None) -> None:
@@ -687,17 +696,17 @@ def report_group() -> None:
 
 def _report_options(function):
     """The arguments every report takes: EXPORT, --tariffs, --out, --as-of, --sheet, --skip-bad-lines."""
-    for option in reversed([
+    for decorator in reversed([
         click.argument("export", type=click.Path(path_type=Path)),
-        click.option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook."),
+        option("--tariffs", type=click.Path(path_type=Path), required=True, help="The tariff workbook."),
         _out_option("Where to write: .xlsx (sheets with charts), .csv or .parquet (each table beside OUT).",
                     required=True),
-        click.option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
+        option("--as-of", "as_of", type=click.DateTime(formats=DAY_FORMATS),
                      help="The report's day (default: the export's last date)."),
-        click.option("--sheet", help="The sheet holding the lines (default: the first whose headers fit)."),
-        click.option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings."),
+        option("--sheet", help="The sheet holding the lines (default: the first whose headers fit)."),
+        option("--skip-bad-lines", is_flag=True, help="Leave out bad lines and list them as warnings."),
     ]):
-        function = option(function)
+        function = decorator(function)
     return function
 
 
@@ -708,9 +717,9 @@ def _report_end(face: Face, result) -> None:
 
 @command(report_group, "rfm")
 @_report_options
-@click.option("--months", type=click.IntRange(min=1), default=12, show_default=True,
+@option("--months", type=click.IntRange(min=1), default=12, show_default=True,
               help="The window: this many calendar months up to --as-of.")
-@click.option("--save-segments", type=click.Path(path_type=Path),
+@option("--save-segments", type=click.Path(path_type=Path),
               help="Tariff workbook whose Clients segments get each client's RFM segment (for promotions).")
 @engine_options
 def report_rfm_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
@@ -783,9 +792,9 @@ def report_churn_command(face: Face, export: Path, tariffs: Path, out: Path, as_
 
 @command(report_group, "birthdays")
 @_report_options
-@click.option("--days", type=click.IntRange(min=0, max=365), default=14, show_default=True,
+@option("--days", type=click.IntRange(min=0, max=365), default=14, show_default=True,
               help="The window: birthdays from --as-of to this many days after it, both included.")
-@click.option("--ledger", help="The bonus ledger (SQLite path or URL): fills {balance} in the greeting.")
+@option("--ledger", help="The bonus ledger (SQLite path or URL): fills {balance} in the greeting.")
 @engine_options
 def report_birthdays_command(face: Face, export: Path, tariffs: Path, out: Path, as_of, sheet: str | None,
                              skip_bad_lines: bool, days: int, ledger: str | None, engine: str, workers: int,

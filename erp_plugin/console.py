@@ -29,6 +29,7 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from . import i18n
 from .i18n import _, column_label, current, plural, translate
 from .problems import Problem, total, unlisted
 
@@ -90,6 +91,74 @@ def problem_text(problem: Problem) -> str:
     if problem.group is not None:
         message += " " + plural("({count} line)", "({count} lines)", problem.count)
     return f"{translate(problem.where)}: {message}" if problem.where else message
+
+
+def argv_language(args) -> str | None:
+    """The ``--lang`` of a command line, found before click parses it (its help and usage errors need it)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+class _Translated:
+    """A command whose help (docstring), short help and ``--help`` text are msgids shown in the chosen language."""
+
+    @property
+    def help(self):
+        return i18n.help_text(self._help)
+
+    @help.setter
+    def help(self, value):
+        self._help = value
+
+    @property
+    def short_help(self):
+        return i18n.help_text(self._short_help)
+
+    @short_help.setter
+    def short_help(self, value):
+        self._short_help = value
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)  # made once and kept: its text is set again in each language
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+
+class HelpOption(click.Option):
+    """An option whose ``help=`` is a msgid shown in the chosen language."""
+
+    @property
+    def help(self):
+        return i18n.help_text(self._help)
+
+    @help.setter
+    def help(self, value):
+        self._help = value
+
+
+class Command(_Translated, click.Command):
+    pass
+
+
+class Group(_Translated, click.Group):
+    """The command line's groups: help in the chosen language, and for the top group the language chosen before
+    click parses (``--lang`` in the arguments, else the locale, else Russian — the tariff workbook is read only
+    after parsing), so click's usage, help headings and usage errors speak it too."""
+
+    command_class = Command
+    group_class = type  # subgroups are Groups too
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        language = i18n.choose(argv_language(list(sys.argv[1:] if args is None else args)))
+        with i18n.use(language), i18n.library_messages(language):
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
 
 
 class Face:

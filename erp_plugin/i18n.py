@@ -16,12 +16,18 @@ both languages give a label.
 The language is chosen by the faces (``use``): ``--lang``, else the tariff
 workbook's Settings ``language``, else the locale (``LC_ALL``,
 ``LC_MESSAGES``, ``LANG``), else Russian. Nothing here changes anything
-process-wide: the choice is a context variable.
+process-wide: the choice is a context variable — except ``library_messages``,
+which the command line wraps around its parsing: click writes its usage, help
+headings and usage errors through the standard library's process-wide
+``gettext.gettext``, so their catalog (domain ``click``, extracted from the
+installed click by ``scripts/catalogs.py``) is made the process's text domain
+and ``LANGUAGE`` names the language for as long as the command runs.
 """
 
 from __future__ import annotations
 
 import gettext
+import inspect
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 DOMAIN = "erp_plugin"
+LIBRARY_DOMAIN = "click"  # click's own messages (usage, help headings, usage errors)
 LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -118,6 +125,32 @@ def use(language: str) -> Iterator[str]:
 def catalog(language: str) -> gettext.GNUTranslations:
     """The compiled catalog of ``language`` (shipped with the package; a missing one is a broken install)."""
     return gettext.translation(DOMAIN, LOCALE_DIR, [language])
+
+
+def help_text(text: str | None, language: str | None = None) -> str | None:
+    """A command's or option's help (its docstring or ``help=``, the msgid as ``inspect.cleandoc`` gives it)
+    in ``language``."""
+    if not text:
+        return text
+    return catalog(language or current()).gettext(inspect.cleandoc(text))
+
+
+@contextmanager
+def library_messages(language: str) -> Iterator[None]:
+    """click's own messages in ``language`` inside the block: the process's gettext domain is click's catalog
+    and ``LANGUAGE`` (which gettext reads first) is ``language``; both as they were afterwards."""
+    domain, given = gettext.textdomain(), os.environ.get("LANGUAGE")
+    gettext.bindtextdomain(LIBRARY_DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(LIBRARY_DOMAIN)
+    os.environ["LANGUAGE"] = normalize(language) or DEFAULT_LANGUAGE
+    try:
+        yield
+    finally:
+        gettext.textdomain(domain)
+        if given is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = given
 
 
 def translate(text: object, language: str | None = None) -> str:
