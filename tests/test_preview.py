@@ -12,11 +12,12 @@ from click.testing import CliRunner
 
 from erp_plugin import jobs
 from erp_plugin.cli import main
-from erp_plugin.excel.preview import RESULTS_LABEL
+from erp_plugin.output.preview_sheet import RESULTS_LABEL
 
 from .conftest import write_book
 from .test_price import book
 
+LABELS = ("Results", "Результаты", "Результаты / Results")  # en, ru, and the bilingual one of older workbooks
 HEADER = ["sku", "category", "marker", "qty", "unit_price", "reservation_days", "moneyback_days"]
 
 
@@ -30,7 +31,7 @@ def workbook_with_basket(tmp_path: Path, *lines: list) -> Path:
 
 def results(path: Path) -> list[tuple]:
     rows = [tuple(r) for r in openpyxl.load_workbook(path)["Preview"].iter_rows(values_only=True)]
-    start = next(i for i, r in enumerate(rows) if r[0] == RESULTS_LABEL) + 1
+    start = next(i for i, r in enumerate(rows) if r[0] in LABELS) + 1
     return rows[start:]
 
 
@@ -141,3 +142,35 @@ def test_basket_and_tariff_workbook_mistakes_together(tmp_path):
     assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 2
     assert sorted((r[1], r[4]) for r in results(path)[1:]) == [
         ("Preview!E6", "preview.blank"), ("Tariffs!E2", "tariff.discount_range")]
+
+
+def test_the_results_label_is_found_in_either_language_and_the_old_bilingual_one(tmp_path):
+    """init writes the label in its language; a workbook in the other one, or made before (bilingual), reads too."""
+    for label in ("Результаты", "Results", "Результаты / Results", " RESULTS "):
+        folder = tmp_path / label.strip().replace(" / ", "-")
+        folder.mkdir()
+        path = workbook_with_basket(folder, ["S", None, "red", 2, 500, 7, 0])
+        wb = openpyxl.load_workbook(path)
+        wb["Preview"].cell(row=8, column=1).value = label  # the label's row (rows: title, -, date, -, header, S, -)
+        wb.save(path)
+        assert CliRunner().invoke(main, ["preview", str(path)]).exit_code == 0
+        rows = [tuple(r) for r in openpyxl.load_workbook(path)["Preview"].iter_rows(values_only=True)]
+        assert rows[7][0] == label and rows[8][:3] == ("Tariff", "Bonus mode", "Payment"), label  # right under it
+
+
+def test_init_writes_the_preview_headings_in_its_language(tmp_path):
+    for language, title, label, blank in (
+            ("ru", "Предпросмотр: корзина на всех тарифах × режимах бонуса × вариантах оплаты", "Результаты",
+             "пусто — сегодня"),
+            ("en", "Preview: a basket under every tariff × bonus mode × payment", "Results", "blank: today")):
+        done = CliRunner().invoke(main, ["init", str(tmp_path / language), "--lang", language])
+        assert done.exit_code == 0, done.output
+        sheet = openpyxl.load_workbook(tmp_path / language / "tariffs.xlsx")["Preview"]
+        column = [row[0] for row in sheet.iter_rows(values_only=True)]
+        assert column[0] == title and sheet["C3"].value == blank
+        assert label in column and "Результаты / Results" not in column
+        done = CliRunner().invoke(main, ["preview", str(tmp_path / language / "tariffs.xlsx"), "--lang", language])
+        assert done.exit_code == 0, done.output
+        column = [row[0] for row in openpyxl.load_workbook(tmp_path / language / "tariffs.xlsx")["Preview"]
+                  .iter_rows(values_only=True)]
+        assert column[column.index(label) + 1] == {"ru": "Тариф", "en": "Tariff"}[language]

@@ -134,3 +134,16 @@ def test_python_year_end_py_beside_the_sample_workbook(tmp_path):
     wb = openpyxl.load_workbook(folder / "year_end.xlsx")
     assert {"Rebates", "Credit notes", "Summary", "Warnings"} <= set(wb.sheetnames)
     assert date(2026, 1, 1) <= wb["Summary"]["B2"].value.date()
+
+
+def test_the_setup_sheet_is_written_in_the_language_of_init_and_reads_in_either(tmp_path):
+    for language, title, about in (
+            ("ru", "Годовые ретро-бонусы", "Финансовый год (начинается с fiscal_year_start тарифной книги)"),
+            ("en", "Year-end rebates", "The fiscal year (it starts on fiscal_year_start of the tariff workbook)")):
+        done = CliRunner().invoke(main, ["init", str(tmp_path / language), "--lang", language])
+        assert done.exit_code == 0, done.output
+        rows = sheet_rows(tmp_path / language / "year_end.xlsx", "Setup")
+        assert rows[0][0] == title and "/" not in rows[1][0]  # one language, not both
+        assert rows[6][:3] == ("year", 2026, about)  # the key stays canonical: the reader matches it
+        done = CliRunner().invoke(main, ["year-end", str(tmp_path / language / "year_end.xlsx"), "--lang", "en"])
+        assert done.exit_code == 0, done.output  # the sample's own files, read back from either language's Setup

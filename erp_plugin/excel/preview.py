@@ -22,7 +22,7 @@ from .. import jobs
 from ..i18n import N_, choose, msg, use
 from ..lines import SOURCE_ROW
 from ..money import MoneyError, share_pct
-from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, RESULTS_LABEL
+from ..output.preview_sheet import BASKET, DATE_LABELS, PREVIEW, results_labels
 from ..output.style import HIGHLIGHT_COLUMN
 from ..parsing import parse_decimal
 from ..problems import InputError, Problem
@@ -251,4 +251,5 @@ def _results_row(values: list[list]) -> int:
 
 
 def _is_results_label(row: list) -> bool:
-    return bool(row) and str(row[0] or "").strip() == RESULTS_LABEL
+    """«Результаты», "Results" (whichever language init wrote), or the old «Результаты / Results»."""
+    return bool(row) and str(row[0] or "").strip().casefold() in results_labels()

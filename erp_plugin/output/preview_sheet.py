@@ -3,8 +3,18 @@ lines, and the place of the results that ``erp-plugin preview`` (excel/preview.p
 
 from __future__ import annotations
 
+from ..i18n import LANGUAGES, N_, translate
+
 PREVIEW = "Preview"
-RESULTS_LABEL = "Результаты / Results"
+RESULTS_LABEL = N_("Results")  # written in the language init runs in; the reader finds it in either language
+OLD_RESULTS_LABEL = "Результаты / Results"  # the bilingual label of workbooks made before
+
+
+def results_labels() -> frozenset[str]:
+    """Every label the results' row may have: the label in each language, and the old bilingual one."""
+    return frozenset({translate(RESULTS_LABEL, language).casefold() for language in LANGUAGES}
+                     | {OLD_RESULTS_LABEL.casefold()})
+
 BASKET = (  # field, header aliases (the first is written by init), required
     ("sku", ("sku", "артикул"), False),
     ("category", ("category", "категория"), False),
@@ -35,15 +45,14 @@ def add_sheet(wb) -> None:
     from .template import HEADER_FILL, HEADER_FONT
 
     ws = wb.create_sheet(PREVIEW)
-    ws["A1"] = "Предпросмотр: корзина на всех тарифах / Preview: a basket under every tariff × bonus mode × payment"
+    ws["A1"] = translate(N_("Preview: a basket under every tariff × bonus mode × payment"))
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = ("Заполните корзину и нажмите Run main на вкладке xlwings (или: erp-plugin preview tariffs.xlsx); "
-                "результаты появятся ниже. Fill in the basket, then press Run main on the xlwings tab (or run: "
-                "erp-plugin preview tariffs.xlsx); the results appear below.")
+    ws["A2"] = translate(N_("Fill in the basket, then press Run main on the xlwings tab (or run: erp-plugin preview "
+                            "tariffs.xlsx); the results appear below."))
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:J2")
     ws.row_dimensions[2].height = 32
-    ws["A3"], ws["C3"] = DATE_LABELS[0], "пусто — сегодня / blank: today"
+    ws["A3"], ws["C3"] = DATE_LABELS[0], translate(N_("blank: today"))
     ws["B3"].number_format = DATE_FORMAT
     for column, (_field, names, _required) in enumerate(BASKET, start=1):
         cell = ws.cell(row=BASKET_HEADER_ROW, column=column, value=names[0])
@@ -57,9 +66,10 @@ def add_sheet(wb) -> None:
         ws.cell(row=row, column=5).number_format = MONEY_FORMAT
     markers = DataValidation("list", formula1="Markers!$A$2:$A$50", allow_blank=True)
     numbers = DataValidation("decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
-    for check, letters in ((markers, "C"), (numbers, "DEFG")):
-        check.error, check.errorTitle, check.showErrorMessage = "Choose from the list / a number, 0 or more", "erp-plugin", True
+    for check, letters, error in ((markers, "C", translate(N_("Choose a marker from the list"))),
+                                  (numbers, "DEFG", translate(N_("A number, 0 or more")))):
+        check.error, check.errorTitle, check.showErrorMessage = error, "erp-plugin", True
         ws.add_data_validation(check)
         for letter in letters:
             check.add(f"{letter}{first}:{letter}{last}")
-    ws.cell(row=last + 2, column=1, value=RESULTS_LABEL).font = Font(bold=True)
+    ws.cell(row=last + 2, column=1, value=translate(RESULTS_LABEL)).font = Font(bold=True)

@@ -1,10 +1,13 @@
 """The year-end workbook ``init`` writes: its Setup sheet with the sample's files and year, read back by the
-one-click year end (excel/year_end.py)."""
+one-click year end (excel/year_end.py). Its heading, instructions and descriptions are in the language ``init``
+runs in; the keys in column A stay canonical (the reader matches them, or their aliases)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..i18n import N_, translate
 
 SETUP = "Setup"
 FIRST_SETTING_ROW = 5
@@ -14,24 +17,24 @@ FIRST_SETTING_ROW = 5
 class Setting:
     key: str
     aliases: tuple[str, ...]
-    about: str
+    about: str  # a msgid, written in the language init runs in
     sample: object = None
 
 
 SETTINGS = (
     Setting("tariffs", ("tariff workbook", "тарифы", "тарифная книга"),
-            "The tariff workbook, a path from this workbook's folder / тарифная книга", "tariffs.xlsx"),
+            N_("The tariff workbook, a path from this workbook's folder"), "tariffs.xlsx"),
     Setting("export", ("sales export", "выгрузка", "выгрузка продаж"),
-            "The ERP's sales export: xlsx, csv or parquet / выгрузка продаж из ERP", "sales_export.xlsx"),
+            N_("The ERP's sales export: xlsx, csv or parquet"), "sales_export.xlsx"),
     Setting("year", ("fiscal year", "год", "финансовый год"),
-            "The fiscal year (it starts on fiscal_year_start of the tariff workbook) / финансовый год", 2026),
+            N_("The fiscal year (it starts on fiscal_year_start of the tariff workbook)"), 2026),
     Setting("sheet", ("export sheet", "лист", "лист выгрузки"),
-            "Optional: the export's sheet, when it has several / лист выгрузки, если их несколько"),
+            N_("Optional: the export's sheet, when it has several")),
     Setting("skip_bad_lines", ("skip bad lines", "пропускать ошибочные строки"),
-            "TRUE: leave out lines that cannot be priced and list them on Warnings / пропускать ошибочные строки",
+            N_("TRUE: leave out lines that cannot be priced and list them on Warnings"),
             False),
     Setting("ledger", ("bonus ledger", "реестр баллов"),
-            "Optional: the bonus ledger (a SQLite file or a database URL) for the liability by month / реестр баллов"),
+            N_("Optional: the bonus ledger (a SQLite file or a database URL) for the liability by month")),
 )
 
 
@@ -46,10 +49,9 @@ def write_workbook(path: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = SETUP
-    ws["A1"] = "Годовые ретро-бонусы / Year-end rebates"
+    ws["A1"] = translate(N_("Year-end rebates"))
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = ("Заполните колонку B и нажмите Run main на вкладке xlwings (или: python year_end.py). "
-                "Fill in column B, then press Run main on the xlwings tab (or run: python year_end.py).")
+    ws["A2"] = translate(N_("Fill in column B, then press Run main on the xlwings tab (or run: python year_end.py)."))
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:C2")
     ws.row_dimensions[2].height = 32
@@ -59,7 +61,7 @@ def write_workbook(path: str | Path) -> None:
     for row, setting in enumerate(SETTINGS, start=FIRST_SETTING_ROW):
         ws.cell(row=row, column=1, value=setting.key)
         ws.cell(row=row, column=2, value=setting.sample)
-        ws.cell(row=row, column=3, value=setting.about)
+        ws.cell(row=row, column=3, value=translate(setting.about))
     for letter, width in zip("ABC", (18, 28, 100)):
         ws.column_dimensions[letter].width = width
     wb.properties.creator = "erp-plugin"
