@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from erp_plugin import jobs
+from erp_plugin import i18n, jobs
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
@@ -82,6 +82,12 @@ def test_fee_lines_carry_the_vat_of_their_month_and_post_to_the_journal(tmp_path
     first = pd.Timestamp(month + "-01")
     assert [tuple(r) for r in journal[["date", "document", "debit", "credit", "amount"]].itertuples(index=False)] == [
         (first, f"{month} C3", "62.01", "90.01.1", expected[3]), (first, f"{month} C3", "90.03", "68.02", expected[2])]
+    assert journal["description"].tolist() == [f"Subscription fee of C3, tariff PRO, {month}",
+                                               f"VAT on the subscription fee of C3, {month}"]
+    with i18n.use("ru"):
+        journal = jobs.fees(tariffs, month).tables["journal"].frame
+    assert journal[journal["document"] == f"{month} C3"]["description"].tolist() == [
+        f"Абонентская плата C3, тариф PRO, {month}", f"НДС с абонентской платы C3, {month}"]
 
 
 def test_a_quest_completes_on_the_day_the_last_category_is_first_bought(tmp_path):

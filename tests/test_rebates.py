@@ -7,7 +7,7 @@ discount applies and net = gross: the turnovers below are the sums of gross.
 import pandas as pd
 import pytest
 
-from erp_plugin import jobs
+from erp_plugin import i18n, jobs
 from erp_plugin.problems import InputError
 
 from .conftest import write_book
@@ -102,7 +102,14 @@ def test_credit_notes_carry_the_client_name_inn_and_the_settings_prefix_and_acco
     journal = rows(result, "journal")
     assert [r[2:5] for r in journal] == [("90.01", "62.02", 1_220_000), ("68.02", "90.03", 220_000),
                                         ("90.01", "62.02", 2_440_000), ("68.02", "90.03", 440_000)]
+    # the descriptions follow the language, like the Warnings table: English in a script's call, the chosen one else
+    assert journal[0][5] == "Rebate to ООО «Вектор» (C2) for 2026 (revenue reduced)"
+    assert [r[5] for r in journal[1:]] == ["VAT on the rebate to ООО «Вектор» (C2)", "Rebate to C3 for 2026 (revenue "
+                                          "reduced)", "VAT on the rebate to C3"]
+    with i18n.use("ru"):
+        journal = rows(run(tmp_path, lines, settings=settings, Clients=clients), "journal")
     assert journal[0][5] == "Ретроскидка ООО «Вектор» (C2) по итогам 2026 г. (уменьшение выручки)"
+    assert journal[1][5] == "НДС по ретроскидке ООО «Вектор» (C2)"
     assert journal[2][5] == "Ретроскидка C3 по итогам 2026 г. (уменьшение выручки)"
 
 

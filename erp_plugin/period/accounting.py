@@ -34,17 +34,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..i18n import N_
+from ..i18n import N_, msg, written
 from ..money import PCT_SCALE, mul_div_round
 from ..tables import DATE, PCT, TEXT, Table
 from ..tariffs.model import TariffBook
 
-# the journal's descriptions, each defined once (the faces translate them)
-BONUS_TEXT = "Премия за объём закупок {name} по итогам {year} г., без НДС"
-REBATE_TEXT = "Ретроскидка {name} по итогам {year} г. (уменьшение выручки)"
-REBATE_VAT_TEXT = "НДС по ретроскидке {name}"
-FEE_TEXT = "Абонентская плата {name}, тариф {tariff}, {month}"
-FEE_VAT_TEXT = "НДС с абонентской платы {name}, {month}"
+# the journal's descriptions, each defined once: msgids written in the chosen language (i18n.written; English in
+# a script's call, like the Warnings table)
+BONUS_TEXT = N_("Volume bonus to {name} for {year}, no VAT")
+REBATE_TEXT = N_("Rebate to {name} for {year} (revenue reduced)")
+REBATE_VAT_TEXT = N_("VAT on the rebate to {name}")
+FEE_TEXT = N_("Subscription fee of {name}, tariff {tariff}, {month}")
+FEE_VAT_TEXT = N_("VAT on the subscription fee of {name}, {month}")
 JOURNAL_COLUMNS = ("date", "document", "debit", "credit", "amount", "description")
 
 
@@ -119,10 +120,10 @@ def credit_note_journal(notes: Table, book: TariffBook, year: int) -> Table:
         name = _party(note.name, note.client_id)
         if pd.isna(note.vat_rate):  # a volume bonus: no VAT, the price stays
             rows.append((note.date, note.number, *BONUS.accounts(book), note.amount,
-                         BONUS_TEXT.format(name=name, year=year)))
+                         _text(BONUS_TEXT, name=name, year=year)))
             continue
-        rows.append((note.date, note.number, *REBATE.accounts(book), note.amount, REBATE_TEXT.format(name=name, year=year)))
-        rows.append((note.date, note.number, *REBATE_VAT.accounts(book), note.vat, REBATE_VAT_TEXT.format(name=name)))
+        rows.append((note.date, note.number, *REBATE.accounts(book), note.amount, _text(REBATE_TEXT, name=name, year=year)))
+        rows.append((note.date, note.number, *REBATE_VAT.accounts(book), note.vat, _text(REBATE_VAT_TEXT, name=name)))
     return _journal(rows, notes.kinds["amount"])
 
 
@@ -133,8 +134,8 @@ def fee_journal(fees: Table, book: TariffBook, day: date) -> Table:
         name = _party(fee.name, fee.client_id)
         document = f"{fee.month} {fee.client_id}"
         rows.append((pd.Timestamp(day), document, *FEE.accounts(book), fee.amount,
-                     FEE_TEXT.format(name=name, tariff=fee.tariff, month=fee.month)))
-        rows.append((pd.Timestamp(day), document, *FEE_VAT.accounts(book), fee.vat, FEE_VAT_TEXT.format(name=name, month=fee.month)))
+                     _text(FEE_TEXT, name=name, tariff=fee.tariff, month=fee.month)))
+        rows.append((pd.Timestamp(day), document, *FEE_VAT.accounts(book), fee.vat, _text(FEE_VAT_TEXT, name=name, month=fee.month)))
     return _journal(rows, fees.kinds["fee"])
 
 
@@ -144,6 +145,11 @@ def _journal(rows: list[tuple], kind) -> Table:
     frame["amount"] = frame["amount"].astype(np.int64)
     kinds = {"date": DATE, "document": TEXT, "debit": TEXT, "credit": TEXT, "amount": kind, "description": TEXT}
     return Table("journal", frame, kinds)
+
+
+def _text(description, **values) -> str:
+    """A journal entry's description as the file holds it: in the chosen language."""
+    return written(msg(description.template, **values))
 
 
 def _party(name, client_id) -> str:
