@@ -193,8 +193,9 @@ class Face:
         self.figures[key] = value
 
     def wrote(self, paths) -> None:
-        """The files written; with ``--out -`` the one copied to stdout is ``-`` (the temporary folder's others
-        are not kept)."""
+        """The files written; with ``--out -`` the one copied to stdout is ``-``, and the tables that would have
+        been written beside it (stdout carries one csv) are named in a warning on stderr, with how to get them."""
+        left_out = []
         for path in paths:
             if self.stdout_file is None:
                 self.files.append(str(path))
@@ -202,6 +203,12 @@ class Face:
             elif Path(path) == self.stdout_file:
                 self.files.append("-")
                 self.say(_("wrote the csv to stdout"))
+            else:  # <stem>.<table>.csv beside the temporary stdout.csv
+                left_out.append(Path(path).name.removeprefix(self.stdout_file.stem + ".").rpartition(".")[0])
+        if left_out and not self.quiet:
+            self.err.print(Text(_("warning: stdout carries one csv; not written: {tables}. To get them, give --out "
+                                  "FILE.csv (each table beside it as FILE.<table>.csv) or --out FILE.xlsx",
+                                  tables=", ".join(left_out)), style="yellow"))
 
     def figures_table(self, keys) -> None:
         """The figures ``keys`` as a two-column table of labels and values (and into JSON)."""

@@ -133,6 +133,20 @@ def test_out_dash_writes_the_lines_as_csv_to_stdout(tmp_path):
     assert both.exit_code == 2 and payload_of(both)["problems"][0]["code"] == "usage"
 
 
+def test_out_dash_names_the_tables_it_did_not_write_and_how_to_get_them(tmp_path):
+    done = run("price", EXPORT, "--tariffs", TARIFFS, "--out", "-", "--lang", "en")
+    assert ("warning: stdout carries one csv; not written: summary, markers, coupons, warnings. To get them, give "
+            "--out FILE.csv (each table beside it as FILE.<table>.csv) or --out FILE.xlsx") in done.stderr
+    assert "not written" not in done.stdout
+    fees = run("fees", "--tariffs", TARIFFS, "--month", "2026-07", "--out", "-", "--lang", "ru")
+    assert fees.exit_code == 0 and fees.stdout.lstrip("\ufeff").startswith("client_id,")  # the first table: fees
+    assert "в stdout помещается один csv; не записаны: journal. Чтобы получить их, укажите --out ФАЙЛ.csv" in fees.stderr
+    quiet = run("fees", "--tariffs", TARIFFS, "--month", "2026-07", "--out", "-", "-q")
+    assert quiet.stderr == ""  # -q: errors only
+    single = run("read", EXPORT, "--out", "-")
+    assert single.exit_code == 0 and "not written" not in single.stderr  # one table: nothing left out
+
+
 def test_the_summary_says_what_the_ledger_posted(tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     first = payload_of(run("price", EXPORT, "--tariffs", TARIFFS, "--ledger", ledger, "--out", tmp_path / "1.csv",
