@@ -31,6 +31,7 @@ import inspect
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -64,6 +65,61 @@ class Message(str):
 
 def _message(template: str, params: dict) -> Message:
     return Message(template, **params)
+
+
+class Number:
+    """A decimal placed into a message, written the language's way by Babel: «1 234,56», «12,5» in Russian,
+    "1,234.56", "12.5" in English (the English text of a ``Message``). ``decimals``: exactly that many (money:
+    its currency's minor units, so an amount is exact); else at most ``most``, rounded half away from zero
+    (``most=None``: every decimal the value has, as a person typed it: ``7.50`` → «7,5»)."""
+
+    __slots__ = ("value", "pattern")
+
+    def __init__(self, value, decimals: int | None = None, most: int | None = 3):
+        value = value if isinstance(value, Decimal) else Decimal(str(value))
+        if decimals is None and most is None:
+            most = max(0, -int(value.normalize().as_tuple().exponent))
+        places = most if decimals is None else decimals
+        if value.as_tuple().exponent < -places:  # type: ignore[operator]  # (a finite decimal's exponent is an int)
+            value = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        self.value = value
+        self.pattern = "#,##0" + ("." + ("0" if decimals is not None else "#") * places if places else "")
+
+    @classmethod
+    def money(cls, minor: int, units: int) -> Number:
+        """An amount in minor units, exact, with its currency's decimals."""
+        return cls(Decimal(int(minor)).scaleb(-units), decimals=units)
+
+    def text(self, language: str) -> str:
+        from babel.numbers import (
+            format_decimal,  # loaded only when a message holds a number
+        )
+
+        return format_decimal(self.value, format=self.pattern, locale=language, decimal_quantization=False)
+
+    def __format__(self, spec: str) -> str:
+        return self.text("en")
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Number({self.value!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Number) and (self.value, self.pattern) == (other.value, other.pattern)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.pattern))
+
+    def __reduce__(self):
+        return _number, (self.value, self.pattern)
+
+
+def _number(value: Decimal, pattern: str) -> Number:
+    number = Number.__new__(Number)
+    number.value, number.pattern = value, pattern
+    return number
 
 
 def msg(template: str, **params) -> Message:
@@ -164,8 +220,16 @@ def translate(text: object, language: str | None = None) -> str:
     template = catalog(language).gettext(text.template)
     if not text.params:
         return template
-    return template.format(**{name: translate(value, language) if isinstance(value, Message) else value
-                              for name, value in text.params.items()})
+    return template.format(**{name: _rendered(value, language) for name, value in text.params.items()})
+
+
+def _rendered(value: object, language: str) -> object:
+    """A message's value in ``language``: a message translated, a number written the language's way."""
+    if isinstance(value, Message):
+        return translate(value, language)
+    if isinstance(value, Number):
+        return value.text(language)
+    return value
 
 
 def gettext_(template: str, language: str | None = None, **params) -> str:

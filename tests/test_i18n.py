@@ -8,6 +8,7 @@ import json
 import pickle
 import string
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -284,3 +285,37 @@ def test_init_describes_the_settings_in_the_chosen_language(tmp_path):
         described = {row[0]: row[2] for row in settings.iter_rows(min_row=2, values_only=True)}
         assert described["currency"] == currency and described["default_payment"] == blank
         assert described["language"].startswith(("язык сообщений", "messages, result headers"))
+
+
+def test_numbers_in_messages_are_written_the_languages_way():
+    """Babel's ru and en: decimal comma and a no-break space between thousands in Russian; money exact with its
+    decimals; a share at most its decimals, rounded half away from zero."""
+    message = i18n.msg("{share} % of {amount}", share=i18n.Number(Decimal("12.5"), most=2),
+                       amount=i18n.Number.money(123_456_789, 2))
+    assert i18n.translate(message, "ru") == "12,5 % of 1\u00a0234\u00a0567,89"
+    assert i18n.translate(message, "en") == str(message) == "12.5 % of 1,234,567.89"
+    assert str(i18n.Number.money(-5, 2)) == "-0.05" and str(i18n.Number.money(100_000, 0)) == "100,000"
+    assert str(i18n.Number(Decimal("0.125"), most=2)) == "0.13" and str(i18n.Number(Decimal("-0.125"), most=2)) == "-0.13"
+    assert i18n.translate(i18n.msg("{x}", x=i18n.Number(Decimal("7.50"), most=None)), "ru") == "7,5"
+    assert pickle.loads(pickle.dumps(message)).params == message.params  # to a Dask worker and back
+
+
+def test_the_concession_warning_in_russian_has_decimal_commas(tmp_path):
+    ru = run("price", EXPORT, "--tariffs", TARIFFS, "--out", tmp_path / "ru.csv", "--lang", "ru")
+    assert "больше всего — в этой строке: 59,5 % (стоимость резерва, 0,09 %, показана отдельно" in ru.stderr
+    en = run("price", EXPORT, "--tariffs", TARIFFS, "--out", tmp_path / "en.csv", "--lang", "en")
+    assert "the worst line, this one, gives 59.5 % (its reservation cost, 0.09 %, beside it" in en.stderr
+
+
+def test_a_tariff_workbook_number_in_a_problem_follows_the_language(tmp_path):
+    from .conftest import minimal_sheets, write_book
+
+    sheets = minimal_sheets()
+    sheets["Tariffs"][2][3] = 2.75  # PRO green 2.75 %; the Markers default green range is 1–3 %
+    sheets["Markers"] = [["marker", "min_pct", "max_pct"], ["white", 0, 0], ["green", 3.5, 7.25], ["yellow", 3, 5],
+                         ["red", 5, 10]]
+    path = write_book(tmp_path / "t.xlsx", sheets)
+    ru = run("validate", path, "--lang", "ru")
+    en = run("validate", path, "--lang", "en")
+    assert "2,75" in ru.stdout and "3,5–7,25" in ru.stdout, ru.stdout
+    assert "green discount 2.75 is outside the green range 3.5–7.25" in en.stdout, en.stdout

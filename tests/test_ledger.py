@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from erp_plugin import jobs
+from erp_plugin import i18n, jobs
 from erp_plugin.ledger.store import balances, open_ledger
 from erp_plugin.problems import InputError
 
@@ -87,8 +87,8 @@ def test_a_line_posted_with_other_figures_is_a_conflict_in_roubles_and_nothing_i
         run(tmp_path, tariffs, changed, out=tmp_path / "out.csv")
     assert [str(p) for p in raised.value.problems] == [
         "export row 2, field doc_id: this line was posted before with other figures (client C1, A × 1 on 02.03.2026, "
-        "gross 1 250.00, net 1 250.00, bonus 100.00, paid with bonus 0.00); now client C1, A × 1 on 02.03.2026, "
-        "gross 2 500.00, net 2 500.00, bonus 200.00, paid with bonus 0.00; the ledger keeps what was posted: correct "
+        "gross 1,250.00, net 1,250.00, bonus 100.00, paid with bonus 0.00); now client C1, A × 1 on 02.03.2026, "
+        "gross 2,500.00, net 2,500.00, bonus 200.00, paid with bonus 0.00; the ledger keeps what was posted: correct "
         "the export, or post corrections as new lines"
     ]
     assert (count(tmp_path, "lines"), count(tmp_path, "entries"), count(tmp_path, "runs")) == (1, 1, 1)  # D9 neither
@@ -217,7 +217,8 @@ def test_a_return_credited_at_another_price_is_warned_and_reverses_the_sale(tmp_
     priced = run(tmp_path, tariffs, [EARN_100, dict(EARN_100, date="2026-03-05", doc_id="R1", qty=-1, unit_price="1200")])
     assert priced.lines["gross"].tolist() == [125_000, -125_000]
     [warning] = [p for p in priced.problems.warnings if p.code == "price.return_amount"]
-    assert warning.row == 3 and "1 200.00" in warning.message and "1 250.00" in warning.message
+    assert warning.row == 3 and "1,200.00" in warning.message and "1,250.00" in warning.message  # English: Babel's en
+    assert "сумма возврата 1\u00a0200,00" in i18n.translate(warning.message, "ru")  # Babel's ru: a no-break space
 
 
 def test_a_later_exports_return_is_matched_to_a_sale_the_ledger_holds(tmp_path, tariffs):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..cellkinds import blank_text
-from ..i18n import N_, Message, msg
+from ..i18n import N_, Message, Number, msg
 from ..lines import SOURCE_ROW, input_kinds
 from ..money import PCT_DECIMALS, MoneyError
 from ..parallel import side_by_side
@@ -196,9 +196,11 @@ def _vat_fractions(values: np.ndarray, bad: np.ndarray, blank: np.ndarray, probl
         if ("vat_rate", "export.vat_fraction") not in counts:
             counts[("vat_rate", "export.vat_fraction")] = 0  # noticed: not again for the next chunks
             example = int(values[np.flatnonzero(tiny)[0]])
-            problems.warning("export.vat_fraction", msg("vat_rate holds fractions ({example:g}, …), not "
-                                                        "percentages: read ×100 ({value:g} %)",
-                                                        example=example / VAT_FRACTION_MAX, value=example / VAT_FRACTION_MAX * 100), field="vat_rate")
+            problems.warning("export.vat_fraction", msg("vat_rate holds fractions ({example}, …), not "
+                                                        "percentages: read ×100 ({value} %)",
+                                                        example=Number(Decimal(example) / VAT_FRACTION_MAX, most=None),
+                                                        value=Number(Decimal(example) * 100 / VAT_FRACTION_MAX, most=None)),
+                             field="vat_rate")
         return np.where(tiny, values * 100, values), bad, blank
     return np.where(tiny, 0, values), bad | tiny, blank
 

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from ..i18n import N_, msg
+from ..i18n import N_, Message, Number, msg
 from ..problems import InputError, Problem
+from ..tables import QTY_DECIMALS
 from .connect import open_ledger, reading, writing
 from .ifrs15 import deferred_revenue, liability_report
 from .lots import (
@@ -351,12 +352,15 @@ def _records(rows, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
 
 
-def _figures(row, units: int) -> str:
-    from ..money import format_minor
+def _figures(row, units: int) -> Message:
+    """A posted line's figures for a message: amounts exact, numbers in the language's way."""
+    from decimal import Decimal
 
-    return (f"client {row.client_id}, {row.sku} × {row.qty / 1000:g} on {pd.Timestamp(row.booked_on):%d.%m.%Y}, "
-            f"gross {format_minor(int(row.gross), units, grouped=True)}, net {format_minor(int(row.net), units, grouped=True)}, "
-            f"bonus {format_minor(int(row.bonus_accrued), units, grouped=True)}, paid with bonus {format_minor(int(row.bonus_redeemed), units, grouped=True)}")
+    return msg("client {client}, {sku} × {qty} on {day}, gross {gross}, net {net}, bonus {bonus}, paid with bonus {paid}",
+               client=row.client_id, sku=row.sku, qty=Number(Decimal(int(row.qty)).scaleb(-QTY_DECIMALS), most=None),
+               day=f"{pd.Timestamp(row.booked_on):%d.%m.%Y}", gross=Number.money(row.gross, units),
+               net=Number.money(row.net, units), bonus=Number.money(row.bonus_accrued, units),
+               paid=Number.money(row.bonus_redeemed, units))
 
 
 def _line_frame(priced: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:

@@ -19,13 +19,14 @@ Promotions sheet, then the coupon.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from ..i18n import msg
+from ..i18n import Number, msg
 from ..lines import with_columns
 from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
@@ -167,9 +168,9 @@ class _Facts:
         whole = self.qty % 10**QTY_DECIMALS == 0
         fractional = mask & ~whole
         if fractional.any():
-            shown = self.qty[fractional] / 10**QTY_DECIMALS
+            shown = [Number(Decimal(int(q)).scaleb(-QTY_DECIMALS), most=None) for q in self.qty[fractional]]
             self.found.flag(self.lines, fractional, "qty", "price.every_nth_fraction",
-                            [msg("qty {qty:g} is not a whole number, but rule {rule_id} discounts every "
+                            [msg("qty {qty} is not a whole number, but rule {rule_id} discounts every "
                                  "{ordinal} unit; only whole units can be counted",
                                  qty=q, rule_id=rule.rule_id, ordinal=_ordinal(rule.every_nth)) for q in shown])
         units = np.where(mask & whole, self.qty // 10**QTY_DECIMALS, 0)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..i18n import msg
+from ..i18n import Number, msg
 from ..ledger.lots import Opening, lots_and_debits, simulate
 from ..lines import with_columns
-from ..money import format_minor
 from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, RunContext
 
 
@@ -97,7 +96,7 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
         found.warn("price.return_spent", msg("the return takes back {points} points, {spent} of "
                                              "which the client had already spent (or they expired): the "
                                              "client's balance goes below 0 by that much",
-                                             points=format_minor(int(debit_wanted[k]), units, True), spent=format_minor(int(run.short[k]), units, True)), row=int(rows[i]),
+                                             points=Number.money(debit_wanted[k], units), spent=Number.money(run.short[k], units)), row=int(rows[i]),
                    field_name="qty")
     if len(shorts) > MAX_LINE_PROBLEMS:
         found.warn_unlisted("price.return_spent", len(shorts) - MAX_LINE_PROBLEMS)
@@ -110,7 +109,8 @@ def _spend(lines: pd.DataFrame, ctx: RunContext, found: Findings, spending: np.n
         found.flag(lines, mask, "bonus_paid", "price.overdraw", [
             msg("bonus_paid {wanted} is more than the client can spend here: available {available}, "
                 "net {net} (on_overdraw = cap would take what is available)",
-                wanted=format_minor(int(wanted[np.searchsorted(spending, i)]), units), available=format_minor(max(balance[i], 0), units), net=format_minor(int(net[i]), units)) for i in bad.tolist()])
+                wanted=Number.money(wanted[np.searchsorted(spending, i)], units), available=Number.money(max(balance[i], 0), units),
+                net=Number.money(net[i], units)) for i in bad.tolist()])
     return result
 
 

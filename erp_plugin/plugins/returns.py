@@ -17,15 +17,18 @@ and ``return_deferred`` the IFRS 15 deferral the return reverses.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 
-from ..i18n import msg
+from ..i18n import Number, msg
 from ..ledger.ifrs15 import deferred_revenue
 from ..ledger.lots import FIGURES, days, export_ref, line_ranks, text_codes, text_values
 from ..lines import SOURCE_ROW, with_columns
-from ..money import format_minor, mul_div_round
+from ..money import mul_div_round
 from ..pipeline import MAX_LINE_PROBLEMS, Findings, LinePlugin, PluginResult, RunContext
+from ..tables import QTY_DECIMALS
 
 LINE_FIGURES = FIGURES[:-1]  # the columns of a priced line; ``deferred`` is the ledger's
 
@@ -187,16 +190,16 @@ def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_n
         found.warn("price.return_amount", msg("the return's amount {amount} differs from what its sale "
                                               "charged for the quantity, {charged} ({names}): the sale's "
                                               "figures are reversed",
-                                              amount=format_minor(-int(gross[k]), units, grouped=True), charged=format_minor(int(values[k, 0]), units, grouped=True), names=names[k]),
+                                              amount=Number.money(-int(gross[k]), units), charged=Number.money(values[k, 0], units), names=names[k]),
                    row=int(rows[i]), field_name="amount")
     unmatched = np.flatnonzero(~matched)
     base = text_values(lines["base_doc"], returns) if "base_doc" in lines else None
     for k in unmatched[:MAX_LINE_PROBLEMS].tolist():
         where = msg("in document {document} ", document=base[k]) if has_base[k] else ""
         found.warn("price.return_unmatched", msg("no earlier sale of {sku_names} to {client_names} {where}has "
-                                                 "{want:g} not yet returned: the return is priced at this "
+                                                 "{want} not yet returned: the return is priced at this "
                                                  "date's terms",
-                                                 sku_names=sku_names[k], client_names=client_names[k], where=where, want=want[k] / 1000),
+                                                 sku_names=sku_names[k], client_names=client_names[k], where=where, want=Number(Decimal(int(want[k])).scaleb(-QTY_DECIMALS), most=None)),
                    row=int(rows[returns[k]]), field_name="qty")
     if len(unmatched) > MAX_LINE_PROBLEMS:
         found.warn_unlisted("price.return_unmatched", len(unmatched) - MAX_LINE_PROBLEMS)

@@ -17,14 +17,22 @@ combination of promotions, with its count of lines, listed at its worst line.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from ..i18n import N_, Message, msg
+from ..i18n import N_, Message, Number, msg
 from ..lines import with_columns
-from ..money import PCT_SCALE, mul_div_round, pct_to_scaled, percent_of, share_pct
+from ..money import (
+    PCT_DECIMALS,
+    PCT_SCALE,
+    mul_div_round,
+    pct_to_scaled,
+    percent_of,
+    share_pct,
+)
 from ..parallel import by_blocks
 from ..pipeline import Findings, LinePlugin, PluginResult, RunContext
 from ..problems import Problem
@@ -165,9 +173,9 @@ def _with(promotions: str) -> Message:
     return msg("with promotion {name}", name=promotions)
 
 
-def _pct(scaled: int) -> str:
-    """A share for a message: at most two decimals (55.5 %, 28.5 %, 25 %)."""
-    return f"{scaled / PCT_SCALE:.2f}".rstrip("0").rstrip(".")
+def _pct(scaled: int) -> Number:
+    """A share for a message: at most two decimals, in the language's way (55,5 % / 55.5 %, 25 %)."""
+    return Number(Decimal(int(scaled)).scaleb(-PCT_DECIMALS), most=2)
 
 
 PLUGIN = LinePlugin(

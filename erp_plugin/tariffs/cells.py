@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from ..i18n import N_, msg
+from ..i18n import N_, Number, msg
 from ..money import PCT_DECIMALS, MoneyError, round_half_up
 from ..parsing import decimals_of, parse_decimal
 from ..problems import Problems
@@ -223,6 +223,7 @@ def common_values(values, kind: str, required: bool) -> list:
     return typed
 
 
-def plain(number: Decimal) -> str:
-    """A decimal as a person writes it: ``Decimal('7.50')`` -> ``7.5``, ``Decimal('1E+1')`` -> ``10``."""
-    return format(number.normalize(), "f")
+def plain(number: Decimal) -> Number:
+    """A decimal for a message as a person writes it, in the language's way: ``Decimal('7.50')`` -> «7,5» /
+    "7.5", ``Decimal('1E+1')`` -> ``10``."""
+    return Number(number, most=None)
