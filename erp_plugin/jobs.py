@@ -255,9 +255,8 @@ def price(
 
     def write(lines, tables) -> None:
         if out is not None:
-            step(N_("writing"))
             written.extend(write_output(data.source, lines, result_kinds(minor_units), named(tables, book), out,
-                                        in_place, input_kinds(minor_units)))
+                                        in_place, input_kinds(minor_units), progress=step))
 
     posted = None
     if ledger:  # one transaction: the ledger read, priced against, posted to and the output written, or nothing
@@ -388,9 +387,8 @@ def rebates(
                                 book.settings.bonus_expiry_months)
     written: list[Path] = []
     if out is not None:
-        step(N_("writing"))
         written = write_output(priced.source, result.lines, {"rebate": money(minor)}, named(tables, book), out, in_place,
-                               input_kinds(minor))
+                               input_kinds(minor), progress=step)
     return YearEnd(result.lines, tables, written, minor, priced.problems, priced.posted, rewarded)
 
 
@@ -503,8 +501,7 @@ def impact(
         _check_year_has_lines(priced.lines, FiscalYear.of(book, year))
         figures[run] = line_figures(year_end(priced.lines, book, year).lines)
     tables = impact_result(figures, year, minor)
-    step(N_("writing"))
-    written = write_tables(named(tables, books["current"]), out) if out is not None else []
+    written = write_tables(named(tables, books["current"]), out, progress=step) if out is not None else []
     return Impact(tables, written, minor, year, problems)
 
 

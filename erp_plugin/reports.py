@@ -180,6 +180,5 @@ def finish_report(tables: list[Table], warnings: list[Problem], out, day: date, 
         tables = [*tables, jobs.problems_table(warnings, severity=False)]
     written = []
     if out is not None:
-        step(N_("writing"))
-        written = write_tables(named(tables, book), out, csv_beside)
+        written = write_tables(named(tables, book), out, csv_beside, progress=step)
     return Report({t.name: t for t in [*tables, *csv_beside]}, written, book.settings.minor_units, day, warnings)

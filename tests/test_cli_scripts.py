@@ -176,3 +176,28 @@ def test_rebates_shows_its_warnings(tmp_path):
     assert "warnings" in done.stderr and "[price.concession]" in done.stderr  # the pricing's, grouped
     assert payload_of(run("rebates", EXPORT, "--tariffs", TARIFFS, "--year", 2026, "--out", tmp_path / "r.csv",
                           "--json"))["warnings"] > 0
+
+
+def test_the_writing_stage_counts_the_rows_written(tmp_path):
+    done = run("price", EXPORT, "--tariffs", TARIFFS, "--out", tmp_path / "p.csv", "-v", "--lang", "en")
+    assert done.exit_code == 0, done.stderr
+    rows = {path.name: len(path.read_text(encoding="utf-8-sig").splitlines()) - 1 for path in tmp_path.glob("p*.csv")}
+    # 209 lines, 1 summary row, 4 markers, 12 coupons, 7 grouped warnings: 233 rows in the five files
+    assert rows == {"p.csv": 209, "p.summary.csv": 1, "p.markers.csv": 4, "p.coupons.csv": 12, "p.warnings.csv": 7}
+    assert "writing (233 of 233): " in done.stderr
+
+
+def test_write_tables_reports_its_rows_after_each_file(tmp_path):
+    import pandas as pd
+
+    from erp_plugin.output.write import write_tables
+    from erp_plugin.tables import TEXT, Table
+
+    heard = []
+    tables = [Table("a", pd.DataFrame({"x": ["1", "2", "3"]}), {"x": TEXT}),
+              Table("b", pd.DataFrame({"x": ["4", "5"]}), {"x": TEXT})]
+    write_tables(tables, tmp_path / "t.csv", progress=lambda stage, done, total: heard.append((str(stage), done, total)))
+    assert heard == [("writing", 0, 5), ("writing", 3, 5), ("writing", 5, 5)]
+    heard.clear()
+    write_tables(tables, tmp_path / "t.xlsx", progress=lambda stage, done, total: heard.append((str(stage), done, total)))
+    assert heard == [("writing", 0, 5), ("writing", 5, 5)]  # one workbook: counted once it is written

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..erp.fields import FIELDS
 from ..erp.read import ExportSource
-from ..i18n import msg, sheet_title
+from ..i18n import N_, msg, sheet_title
 from ..lines import SOURCE_ROW
 from ..parallel import ahead
 from ..problems import InputError, Problem
@@ -73,8 +73,10 @@ def _place_problem(out: Path) -> Problem | None:
 
 
 def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, ColumnKind], tables: list[Table],
-                 out: str | Path, in_place: bool = False, input_kinds: dict[str, ColumnKind] | None = None) -> list[Path]:
-    """Write the result columns ``results`` (names in ``lines``) and ``tables``; the paths written."""
+                 out: str | Path, in_place: bool = False, input_kinds: dict[str, ColumnKind] | None = None,
+                 progress=None) -> list[Path]:
+    """Write the result columns ``results`` (names in ``lines``) and ``tables``; the paths written.
+    ``progress(stage, done, total)`` hears the rows written of all the files' rows after each file."""
     out = Path(out)
     problem = output_problem(source, out, in_place)
     if problem:
@@ -82,18 +84,40 @@ def write_output(source: ExportSource, lines: pd.DataFrame, results: dict[str, C
     suffix = out.suffix.casefold()
     input_kinds = input_kinds or {}
     if suffix in XLSX:
-        jobs = [(out, lambda temp: _write_xlsx(source, lines, results, tables, temp, input_kinds))]
+        rows = len(lines) + sum(len(t.frame) for t in tables)
+        jobs = [(out, lambda temp: _write_xlsx(source, lines, results, tables, temp, input_kinds), rows)]
     else:
         kinds = {**input_kinds, **results}
         frame = lines[_output_columns(lines, results)]
         kinds[SOURCE_ROW] = ColumnKind("int")
         writer = _write_csv if suffix == ".csv" else _write_parquet
-        jobs = [(out, lambda temp: writer(frame, kinds, temp))]
+        jobs = [(out, lambda temp: writer(frame, kinds, temp), len(frame))]
         for table in tables:
             path = out.with_name(f"{out.stem}.{table.name}{out.suffix}")
-            jobs.append((path, lambda temp, t=table: writer(t.frame, t.kinds, temp)))
-    atomic_write_all(jobs)
-    return [path for path, _ in jobs]
+            jobs.append((path, lambda temp, t=table: writer(t.frame, t.kinds, temp), len(table.frame)))
+    atomic_write_all(_counted(jobs, progress))
+    return [path for path, _, _ in jobs]
+
+
+WRITING = N_("writing")
+
+
+def _counted(jobs: list[tuple], progress) -> list[tuple]:
+    """``(path, write, rows)`` jobs as ``(path, write)`` for atomic_write_all, each telling ``progress`` the rows
+    written so far of all the jobs' rows once its file is written (a count per file, never per row)."""
+    if progress is None:
+        return [(path, write) for path, write, _ in jobs]
+    total, done = sum(rows for _, _, rows in jobs), [0]
+    progress(WRITING, 0, total)
+
+    def counting(write, rows):
+        def run(temp):
+            write(temp)
+            done[0] += rows
+            progress(WRITING, done[0], total)
+        return run
+
+    return [(path, counting(write, rows)) for path, write, rows in jobs]
 
 
 # ------------------------------------------------------------------ xlsx
@@ -117,11 +141,12 @@ def tables_out_problem(out: str | Path) -> Problem | None:
     return _place_problem(Path(out))
 
 
-def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, ...] = ()) -> list[Path]:
+def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, ...] = (), progress=None) -> list[Path]:
     """Tables with no export behind them (fees): sheets of a new workbook, or the first table in ``out``
     and each other beside it as ``<stem>.<table>.<suffix>``. ``csv_beside``: tables written as
     ``<stem>.<table>.csv`` whatever ``out`` is, for another program (an SMS gateway): plain UTF-8, values
-    as they are (a phone's ``+`` is not escaped as a formula would be for Excel), in the same atomic write."""
+    as they are (a phone's ``+`` is not escaped as a formula would be for Excel), in the same atomic write.
+    ``progress`` as for ``write_output``."""
     out = Path(out)
     problem = _place_problem(out)
     if problem:
@@ -129,15 +154,15 @@ def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, 
     suffix = out.suffix.casefold()
     if suffix in XLSX:
         sheets = [xlsx_write.Sheet(sheet_title(t.name, t.title), t.frame, t.kinds, charts_of(t)) for t in tables]
-        jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets))]
+        jobs = [(out, lambda temp: xlsx_write.new_workbook(temp, sheets), sum(len(t.frame) for t in tables))]
     else:
         writer = _write_csv if suffix == ".csv" else _write_parquet
         jobs = [(out if i == 0 else out.with_name(f"{out.stem}.{t.name}{out.suffix}"),
-                 lambda temp, t=t: writer(t.frame, t.kinds, temp)) for i, t in enumerate(tables)]
-    jobs += [(out.with_name(f"{out.stem}.{t.name}.csv"), lambda temp, t=t: _write_plain_csv(t.frame, t.kinds, temp))
-             for t in csv_beside]
-    atomic_write_all(jobs)
-    return [path for path, _ in jobs]
+                 lambda temp, t=t: writer(t.frame, t.kinds, temp), len(t.frame)) for i, t in enumerate(tables)]
+    jobs += [(out.with_name(f"{out.stem}.{t.name}.csv"), lambda temp, t=t: _write_plain_csv(t.frame, t.kinds, temp),
+              len(t.frame)) for t in csv_beside]
+    atomic_write_all(_counted(jobs, progress))
+    return [path for path, _, _ in jobs]
 
 
 def _output_columns(lines: pd.DataFrame, results: dict[str, ColumnKind]) -> list[str]:
