@@ -84,8 +84,9 @@ def command(group, name: str):
                     face.stopped(exc.problems, msg("stopped, nothing written"))
                     code = INVALID_INPUT
                 except TargetLocked as exc:
-                    face.stopped([Problem("file.locked", msg("stopped, nothing written: {reason}", reason=str(exc)),
-                                          file=str(exc.args[0]) if exc.args else None)], msg("stopped"))
+                    message, path = exc.args
+                    face.stopped([Problem("file.locked", msg("stopped, nothing written: {reason}", reason=message),
+                                          file=str(path))], msg("stopped"))
                     code = INVALID_INPUT
                 except PermissionError as exc:
                     face.stopped([Problem("file.permission", msg("stopped: no permission to write {path}",

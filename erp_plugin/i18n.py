@@ -225,7 +225,7 @@ def translate(text: object, language: str | None = None) -> str:
 
 def _rendered(value: object, language: str) -> object:
     """A message's value in ``language``: a message translated, a number written the language's way."""
-    if isinstance(value, Message):
+    if isinstance(value, (Message, BaseException)):  # an error raised with a message (MoneyError) is that message
         return translate(value, language)
     if isinstance(value, Number):
         return value.text(language)

@@ -144,8 +144,8 @@ def line_plugins() -> tuple[LinePlugin, ...]:
         try:
             plugin = point.load()
         except Exception as exc:  # a broken third-party package: say which, do not run without it
-            problems.append(Problem("plugin.load", msg("the line plugin {name!r} ({value}) cannot be loaded: "
-                                                       "{error}: {exc}",
+            problems.append(Problem("plugin.load", msg("the line plugin {name!r} ({value}) cannot be loaded; "
+                                                       "reinstall or remove its package (detail: {error}: {exc})",
                                                        name=point.name, value=point.value, error=type(exc).__name__, exc=exc)))
             continue
         if not isinstance(plugin, LinePlugin):
@@ -219,7 +219,8 @@ def _one_pass(lines: pd.DataFrame, ctx: RunContext, plugins: tuple[LinePlugin, .
         except InputError:
             raise
         except Exception as exc:
-            raise InputError([Problem("plugin.failed", msg("the line plugin {name!r} stopped: {error}: {exc}",
+            raise InputError([Problem("plugin.failed", msg("the line plugin {name!r} stopped; tell its author, or remove its "
+                                                           "package (detail: {error}: {exc})",
                                                            name=plugin.name, error=type(exc).__name__, exc=exc))]) from exc
         wrong = _undeclared(plugin, result)
         if wrong:

@@ -58,7 +58,8 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
                     msg("is an old-format .xls workbook; open it in Excel and save it as .xlsx"),
                 )
     except OSError as exc:
-        return stop("file.unreadable", msg("cannot be read: {value}", value=exc.strerror or exc))
+        return stop("file.unreadable", msg("cannot be read; check that it exists and that you may read it (detail: {detail})",
+                                               detail=exc.strerror or str(exc)))
     if not zipfile.is_zipfile(path):
         return stop("file.not_xlsx", msg("is not an Excel workbook (.xlsx); save it from Excel as .xlsx"))
     try:
@@ -72,7 +73,8 @@ def check_workbook(path: Path, role: str = "workbook", max_unpacked: int = MAX_U
     except Refused as refused:
         return stop(refused.code, refused.message)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        return stop("file.corrupt", msg("is damaged and cannot be opened ({exc}); save it again from Excel", exc=exc))
+        return stop("file.corrupt", msg("is damaged and cannot be opened; save it again from Excel (detail: {detail})",
+                                           detail=str(exc)))
     return None
 
 
@@ -83,7 +85,12 @@ def library_failed(exc: BaseException) -> bool:
 
 
 class TargetLocked(Exception):
-    """Excel holds the target open; writing now would fail on Windows or be lost on save."""
+    """Excel holds the target open; writing now would fail on Windows or be lost on save. Its args: the message,
+    the target's path."""
+
+    def __str__(self) -> str:
+        message, path = self.args
+        return f"{path}: {message}"
 
 
 FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
@@ -141,7 +148,8 @@ def atomic_write_all(jobs) -> None:
     """
     for path, _ in jobs:
         if lock_file(path).exists():
-            raise TargetLocked(f"{path} is open in Excel (lock file {lock_file(path).name}); close it and run again")
+            raise TargetLocked(msg("is open in Excel (lock file {lock}); close it and run again",
+                                   lock=lock_file(path).name), path)
     temps: list[Path] = []
     target = None
     try:
@@ -156,7 +164,7 @@ def atomic_write_all(jobs) -> None:
             os.replace(temp, path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise InputError([Problem("out.write", msg("cannot be written: {reason}; nothing was written", reason=reason), file=str(target))]) from exc
+        raise InputError([Problem("out.write", msg("cannot be written, so nothing was written; check that its folder exists, that the disk has room and that you may write there (detail: {detail})", detail=reason), file=str(target))]) from exc
     finally:
         for temp in temps:
             if temp.exists():

@@ -35,7 +35,7 @@ from pathlib import Path
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser, ParseError, fromstring
 
-from .i18n import msg
+from .i18n import N_, Message, msg
 
 CHUNK = 1024 * 1024  # bytes inflated at a time
 MAX_RATIO = 100  # a part may inflate to 100x its packed size (Apache POI's default guard) ...
@@ -348,7 +348,7 @@ class _Prolog:
         except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
             raise Refused("file.unsafe", _doctype_message(), part=self.name) from None
         except ParseError as exc:
-            raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=self.name) from None
+            raise Refused("file.corrupt", msg("is not XML; save it again from Excel (detail: {detail})", detail=str(exc)), part=self.name) from None
 
     def close(self) -> None:
         try:
@@ -356,7 +356,7 @@ class _Prolog:
         except _Reached:
             pass
         except ParseError as exc:
-            raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=self.name) from None
+            raise Refused("file.corrupt", msg("is not XML; save it again from Excel (detail: {detail})", detail=str(exc)), part=self.name) from None
         self.done = True
 
 
@@ -393,7 +393,7 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
                 crc = zlib.crc32(chunk, crc)
                 part.feed(chunk)
     except INFLATE_ERRORS as exc:
-        raise Refused("file.corrupt", msg("is damaged ({plain}); save it again from Excel", plain=_plain(exc)),
+        raise Refused("file.corrupt", msg("is damaged; save it again from Excel (detail: {detail})", detail=_plain(exc)),
                       part=info.filename) from None
     if size != declared:
         raise Refused("file.corrupt", msg("is damaged: it unpacks to {size:,} bytes, its header says "
@@ -407,10 +407,11 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, part: _Part, befor
     return size
 
 
-def _plain(exc: BaseException) -> str:
+def _plain(exc: BaseException) -> str | Message:
+    """The inflater's text, the library's words kept as a detail; a bad checksum said in the user's language."""
     text = str(exc)
     if "Bad CRC-32" in text:
-        return "its checksum does not match its content"
+        return N_("its checksum does not match its content")
     return text or type(exc).__name__
 
 
@@ -466,7 +467,7 @@ def _measure_with_expat(archive: zipfile.ZipFile, info: zipfile.ZipInfo, span: _
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
-        raise Refused("file.corrupt", msg("is not XML ({exc}); save it again from Excel", exc=exc), part=info.filename) from None
+        raise Refused("file.corrupt", msg("is not XML; save it again from Excel (detail: {detail})", detail=str(exc)), part=info.filename) from None
     except _TooWide as exc:
         exc.name = info.filename
         raise

@@ -319,3 +319,35 @@ def test_a_tariff_workbook_number_in_a_problem_follows_the_language(tmp_path):
     en = run("validate", path, "--lang", "en")
     assert "2,75" in ru.stdout and "3,5–7,25" in ru.stdout, ru.stdout
     assert "green discount 2.75 is outside the green range 3.5–7.25" in en.stdout, en.stdout
+
+
+def test_a_library_failure_is_a_translated_lead_with_the_library_text_as_detail(tmp_path):
+    """What is wrong and what to do in the user's language; the library's own words only as «подробности»."""
+    import zipfile
+
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(damaged, "w") as archive:  # a zip that says it is a workbook, without the package's parts
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook><sheets>")
+    ledger = tmp_path / "ledger.sqlite"
+    ledger.write_bytes(b"SQLite format 3\x00" + b"\x10\x00" + b"\xff" * 200)  # SQLite's header, then rubbish
+    csv_file = tmp_path / "export.csv"
+    csv_file.write_bytes(b"a;b\n\"x" + b"y" * 200_000 + b"\n")  # a value longer than the csv module takes
+    cases = [
+        (("validate", damaged), "не читается как книга; сохраните её из Excel заново (подробности: CalamineError: ",
+         "cannot be read as a workbook; save it again from Excel (detail: CalamineError: "),
+        (("ledger", "balance", "--ledger", ledger), "это не база журнала баллов (не SQLite или повреждена); "
+         "восстановите журнал из резервной копии (подробности: file is not a database)",
+         "is not a ledger database (not SQLite, or damaged); restore the ledger from a backup (detail: file is not a "
+         "database)"),
+        (("read", csv_file), "не читается как текст с разделителем ';' в первых 30 строках; сохраните его заново как "
+         "csv из ERP или Excel (подробности: field larger than field limit (131072))",
+         "cannot be read as ';'-separated text within its first 30 lines; save it again as csv from the ERP or Excel "
+         "(detail: field larger than field limit (131072))"),
+    ]
+    for args, russian, english in cases:
+        ru = run(*args, "--lang", "ru")
+        en = run(*args, "--lang", "en")
+        assert ru.exit_code == en.exit_code == 2
+        assert russian in " ".join(ru.output.split()), ru.output
+        assert english in " ".join(en.output.split()), en.output

@@ -47,7 +47,8 @@ def test_a_file_size_limit_stops_the_write_with_its_target_named_and_nothing_lef
     done = price(programme, out, preexec_fn=limited)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert "priced.xlsx: cannot be written: File too large; nothing was written" in " ".join(done.stderr.split())
+    assert ("priced.xlsx: cannot be written, so nothing was written; check that its folder exists, that the disk has "
+            "room and that you may write there (detail: File too large)") in " ".join(done.stderr.split())
     assert not out.exists() and leftovers(tmp_path) == []
 
 

@@ -178,7 +178,8 @@ def read_priced_columns(path: str | Path, kinds: Mapping[str, ColumnKind], colum
         metadata = pq.read_metadata(path)
         names = metadata.schema.to_arrow_schema().names
     except Exception as exc:  # pyarrow's own error types, or no such file
-        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=file)]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet; write it again from its source, or export csv or xlsx "
+                                                      "(detail: {detail})", detail=str(exc)), file=file)]) from None
     missing = [c for c in columns if c not in names]
     if missing:
         raise InputError([Problem("priced.column", msg("has no column {name}; expected the parquet output of "

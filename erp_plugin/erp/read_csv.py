@@ -325,8 +325,9 @@ def load_csv(path: Path, columns: Mapping[str, str], chunk_rows: int) -> tuple[E
         scanned = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter))
     except csv.Error as exc:  # a value longer than the csv module takes (128 KiB), a stray NUL: not an export's
         raise ExportError(Problem("export.csv", msg("cannot be read as {delimiter!r}-separated text within its "
-                                                    "first {lines} lines ({exc})",
-                                                    delimiter=delimiter, lines=HEADER_SCAN_ROWS, exc=exc), file=file)) from None
+                                                    "first {lines} lines; save it again as csv from the ERP or Excel "
+                                                    "(detail: {detail})",
+                                                    delimiter=delimiter, lines=HEADER_SCAN_ROWS, detail=str(exc)), file=file)) from None
     header_index, fields, complete = find_header(scanned, columns)
     if not complete:
         raise no_header(file, scanned, columns, N_("the file"))
@@ -370,5 +371,7 @@ def csv_bodies(path: Path, source: ExportSource, chunk_rows: int) -> Iterator[tu
     except pd.errors.EmptyDataError:  # nothing below the header: no lines
         return
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        problem = Problem("export.csv", msg("cannot be read as {delimiter!r}-separated text: {exc}", delimiter=source.delimiter, exc=exc), file=str(path))
+        problem = Problem("export.csv", msg("cannot be read as {delimiter!r}-separated text; save it again as csv "
+                                            "from the ERP or Excel (detail: {detail})", delimiter=source.delimiter,
+                                            detail=str(exc)), file=str(path))
         raise ExportError(problem) from None

@@ -32,7 +32,8 @@ def load_parquet(path: Path, columns: Mapping[str, str], batch_rows: int) -> tup
 
         metadata = pq.read_metadata(path)
     except Exception as exc:  # pyarrow's own error types
-        raise ExportError(Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=file)) from None
+        raise ExportError(Problem("file.corrupt", msg("cannot be read as parquet; write it again from its source, or export csv or xlsx "
+                                                  "(detail: {detail})", detail=str(exc)), file=file)) from None
     headers = list(metadata.schema.to_arrow_schema().names)
     fields = match_fields(headers, columns)
     if any(f not in fields for f in REQUIRED_FIELDS):
@@ -88,7 +89,8 @@ class ParquetColumns(Mapping):
             parquet = pq.ParquetFile(self.path, metadata=self.metadata, read_dictionary=self.dictionary)
             return parquet.read_row_groups(self.groups, columns=[self.headers[name]]).column(0)
         except Exception as exc:  # pyarrow's own error types: a damaged page, a file changed meanwhile
-            raise ExportError(Problem("file.corrupt", msg("column {headers} cannot be read as parquet ({exc})", headers=self.headers[name], exc=exc),
+            raise ExportError(Problem("file.corrupt", msg("column {headers} cannot be read as parquet; write it again from its source "
+                                                          "(detail: {detail})", headers=self.headers[name], detail=str(exc)),
                                       file=str(self.path))) from None
 
     def row_groups(self, name: str) -> Iterator:

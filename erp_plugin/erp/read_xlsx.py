@@ -60,9 +60,9 @@ def _unreadable(exc: BaseException, file: str, sheet: str | None) -> BaseExcepti
     """A library's failure on a damaged workbook as the one problem to report (Ctrl+C and exits go on as they are)."""
     if not library_failed(exc):
         return exc
-    where = f"sheet {sheet} " if sheet else ""
-    return ExportError(Problem("file.corrupt", msg("{where}cannot be read as a workbook ({error}: {exc}); "
-                                                   "save it again from Excel",
+    where = msg("sheet {sheet}: ", sheet=sheet) if sheet else ""
+    return ExportError(Problem("file.corrupt", msg("{where}cannot be read as a workbook; save it again from Excel "
+                                                     "(detail: {error}: {exc})",
                                                    where=where, error=type(exc).__name__, exc=exc), file=file))
 
 

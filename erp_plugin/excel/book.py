@@ -166,6 +166,6 @@ def file_book(path: str | Path, role: str) -> "FileBook":
 
         if not library_failed(exc):
             raise
-        raise InputError([Problem("file.corrupt", msg("cannot be read as a workbook ({error}: {exc}); save it "
-                                                      "again from Excel",
+        raise InputError([Problem("file.corrupt", msg("cannot be read as a workbook; save it again from Excel "
+                                                      "(detail: {error}: {exc})",
                                                       error=type(exc).__name__, exc=exc), file=str(path))]) from None

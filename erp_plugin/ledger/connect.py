@@ -122,7 +122,8 @@ def _check_file(path: Path, create: bool, fail: Fail) -> None:
         with path.open("rb") as file:
             head = file.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise fail(msg("cannot be read ({strerror}); give a ledger file you may read and write", strerror=exc.strerror)) from None
+        raise fail(msg("cannot be read; give a ledger file you may read and write (detail: {detail})",
+                       detail=exc.strerror or str(exc))) from None
     if head and head != SQLITE_HEADER:
         raise fail(msg("is not a ledger database (not SQLite); give the file `erp-plugin price --ledger` writes{or_new}",
                        or_new=N_(", or a new file name to start a ledger") if create else ""))
@@ -141,13 +142,13 @@ def _engine(url: URL, wait: float, shown: str, fail: Fail) -> Engine:
                        "postgresql+psycopg://user@host/database",
                        drivername=url.drivername)) from None
     except ImportError as exc:
-        raise fail(msg("the database driver for '{drivername}' is not installed ({exc}); install it, or use "
-                       "postgresql+psycopg://…",
-                       drivername=url.drivername, exc=exc)) from None
+        raise fail(msg("the database driver for '{drivername}' is not installed; install it, or use "
+                       "postgresql+psycopg://… (detail: {detail})",
+                       drivername=url.drivername, detail=str(exc))) from None
     except (ArgumentError, TypeError, ValueError) as exc:
-        raise fail(msg("is not a usable database URL ({first_line}); give an SQLite file path or a URL such as "
-                       "postgresql+psycopg://user@host/database",
-                       first_line=_first_line(exc))) from None
+        raise fail(msg("is not a usable database URL; give an SQLite file path or a URL such as "
+                       "postgresql+psycopg://user@host/database (detail: {detail})",
+                       detail=_first_line(exc))) from None
     _serialise_writers(engine, wait, shown)
     return engine
 
@@ -195,8 +196,8 @@ def _translated(engine: Engine, shown: str, generic: bool = False) -> Iterator[N
         if message is None and not generic:
             raise
         if message is None:
-            message = msg("cannot be opened as a ledger: {reason}",
-                          reason=_scrubbed(_first_line(getattr(exc, "orig", None) or exc), engine.url))
+            message = msg("cannot be opened as a ledger; check the path or URL and your rights to it (detail: {detail})",
+                          detail=_scrubbed(_first_line(getattr(exc, "orig", None) or exc), engine.url))
         raise InputError([Problem("ledger.open", message, file=shown)]) from None
 
 
@@ -212,29 +213,30 @@ def _meaning(exc: Exception, url: URL) -> Message | None:
                     "finishes, or set {variable} to wait longer (seconds)",
                     ledger_wait=ledger_wait(), variable=WAIT_VARIABLE))
     if isinstance(orig, sqlite3.DatabaseError) and ("not a database" in reason or "malformed" in reason):
-        return msg("is not a ledger database (not SQLite, or damaged: {reason}); restore the ledger from a "
-                   "backup",
-                   reason=reason)
+        return msg("is not a ledger database (not SQLite, or damaged); restore the ledger from a backup "
+                   "(detail: {detail})",
+                   detail=reason)
     if url.get_backend_name() != "sqlite" and (exc.connection_invalidated or _connecting(reason)):
         where = f"{url.host or 'localhost'}:{url.port or (5432 if url.get_backend_name() == 'postgresql' else '')}"
         said = _scrubbed(_first_line(reason).rsplit("failed: ", 1)[-1], url)
         said = re.sub(r"^(FATAL|ERROR):\s+", "", said)
-        if "timeout expired" in said:
-            said = f"no answer within {CONNECT_TIMEOUT} s"
-        elif "Name or service not known" in said or "failed to resolve host" in said:
-            said = "no such host"
         said = said[:1].lower() + said[1:]
+        if "timeout expired" in said:
+            return msg("the ledger server at {where} gave no answer within {seconds} s; check the host and port, and "
+                       "that the server runs", where=where, seconds=CONNECT_TIMEOUT)
+        if "Name or service not known" in said or "failed to resolve host" in said:
+            return msg("there is no host {host} for the ledger server; correct the URL", host=url.host)
         if said.startswith("database") and "does not exist" in said:
             return (msg("the ledger server at {where} has no database {database}; create it (createdb "
                         "{database}) or correct the URL",
                         where=where, database=url.database))
         if "does not exist" in said or "authentication" in said or "no pg_hba.conf" in said:
-            return msg("the ledger server at {where} refused: {said}; correct the URL (user, password, "
-                       "database)",
-                       where=where, said=said)
-        return msg("cannot reach the ledger server at {where}: {said}; check the host and port, and that the "
-                   "server runs",
-                   where=where, said=said)
+            return msg("the ledger server at {where} refused the connection; correct the URL (user, password, "
+                       "database) (detail: {detail})",
+                       where=where, detail=said)
+        return msg("cannot reach the ledger server at {where}; check the host and port, and that the server runs "
+                   "(detail: {detail})",
+                   where=where, detail=said)
     return None
 
 

@@ -135,9 +135,9 @@ class Workbook:
                 raise
             if archive is not None:
                 archive.close()
-            where = f"sheet {title} " if title else ""
-            return None, Problem("file.corrupt", msg("{where}cannot be read as a workbook ({error}: {exc}); "
-                                                     "save it again from Excel",
+            where = msg("sheet {sheet}: ", sheet=title) if title else ""
+            return None, Problem("file.corrupt", msg("{where}cannot be read as a workbook; save it again from Excel "
+                                                     "(detail: {error}: {exc})",
                                                      where=where, error=type(exc).__name__, exc=exc), file=str(path))
 
     def _load(self, title: str) -> _Sheet:
