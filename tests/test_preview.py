@@ -174,3 +174,18 @@ def test_init_writes_the_preview_headings_in_its_language(tmp_path):
         column = [row[0] for row in openpyxl.load_workbook(tmp_path / language / "tariffs.xlsx")["Preview"]
                   .iter_rows(values_only=True)]
         assert column[column.index(label) + 1] == {"ru": "Тариф", "en": "Tariff"}[language]
+
+
+def test_the_russian_results_header_is_tall_enough_and_figures_are_not_text_aligned(tmp_path):
+    """The header's height and the cells' alignment go by the labels written and the columns' kinds, in any
+    language: «Сумма без скидок» wraps to two lines in its column; money is a figure (no text indent)."""
+    assert CliRunner().invoke(main, ["init", str(tmp_path), "--lang", "ru"]).exit_code == 0
+    assert CliRunner().invoke(main, ["preview", str(tmp_path / "tariffs.xlsx"), "--lang", "ru"]).exit_code == 0
+    sheet = openpyxl.load_workbook(tmp_path / "tariffs.xlsx")["Preview"]
+    row = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "Тариф")
+    header = [c.value for c in sheet[row]]
+    gross = header.index("Сумма без скидок") + 1
+    assert sheet.column_dimensions[openpyxl.utils.get_column_letter(gross)].width < len("Сумма без скидок")
+    assert sheet.row_dimensions[row].height >= 2 * 15  # two lines of 15 points
+    assert sheet.cell(row + 1, gross).alignment.horizontal is None and sheet.cell(row + 1, gross).alignment.indent == 0
+    assert sheet.cell(row + 1, 1).alignment.horizontal == "left"  # the tariff: text, indented off the edge

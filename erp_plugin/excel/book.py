@@ -93,10 +93,11 @@ class FileBook:
             del ws.row_dimensions[row]
         ws._charts = []
         header, rows, formats = cell_rows(table)
-        widths = style.column_widths(table.frame, table.kinds)
+        widths = style.label_widths(header, style.column_widths(table.frame, table.kinds))  # header: the labels
         wraps = style.wrapped(table.frame, table.kinds)
-        kinds = [table.kinds.get(name, ColumnKind("text")) for name in header]
-        ws.row_dimensions[first_row].height = style.LINE_HEIGHT * style.header_lines(table.frame, widths) + 3
+        kinds = [table.kinds.get(name, ColumnKind("text")) for name in table.frame.columns]
+        ws.row_dimensions[first_row].height = style.LINE_HEIGHT * style.header_lines(pd.DataFrame(columns=header),
+                                                                                      widths) + 3
         for r, lines in enumerate(style.text_lines(table.frame, table.kinds, widths, wraps).tolist(), start=first_row + 1):
             if lines > 1:
                 ws.row_dimensions[r].height = style.LINE_HEIGHT * lines

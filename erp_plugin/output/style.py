@@ -98,6 +98,13 @@ def text_lines(frame: pd.DataFrame, kinds: dict[str, ColumnKind], widths: list[i
     return lines
 
 
+def label_widths(labels: list[str], widths: list[int]) -> list[int]:
+    """Each column at least as wide as its header's longest word needs, the header being the chosen language's
+    label (the widths were measured on the canonical names)."""
+    return [min(max(width, max((len(word) for word in label.split()), default=1) + PADDING), MAX_WIDTH)
+            for label, width in zip(labels, widths)]
+
+
 def header_lines(frame: pd.DataFrame, widths: list[int]) -> int:
     """The header row's lines of text (a header wraps within its column)."""
     return max((-(-len(str(name)) // max(width - PADDING, 1)) for name, width in zip(frame.columns, widths)), default=1)

@@ -144,7 +144,7 @@ def write_back(src: Path, target: Path, sheet: str, header_row: int, width: int,
     new_cells = _line_cells(rows, columns, start, formats, lambda: styles.quoted(line_style))
     new_cells[header_row] = _header_cells(header_row, labels, start, header_style)
     last = start + len(columns) - 1
-    widths = _label_widths(labels, style.column_widths(
+    widths = style.label_widths(labels, style.column_widths(
         pd.DataFrame({c.name: pd.Series(c.values, copy=False).reset_index(drop=True) for c in columns}),
         {c.name: c.kind for c in columns}))
     package.put(part, lambda: _rewrite_sheet(xml, new_cells, start, last, header_row, strip=previous is not None,
@@ -370,13 +370,6 @@ def _drop_table_columns(xml: bytes, first_col: int, start: int) -> bytes:
 # ------------------------------------------------------------------ result sheets
 
 
-def _label_widths(labels: list[str], widths: list[int]) -> list[int]:
-    """Each column at least as wide as its header's longest word needs, the header being the chosen language's
-    label (the widths were measured on the canonical names)."""
-    return [min(max(width, max((len(word) for word in label.split()), default=1) + style.PADDING), style.MAX_WIDTH)
-            for label, width in zip(labels, widths)]
-
-
 def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
     """A result table as a sheet in the look of style.py: the header frozen under an autofilter, plain
     cells with their kind's format, widths from the content, long text wrapped in its own column."""
@@ -386,7 +379,7 @@ def _table_sheet(sheet: Sheet, look: _Look) -> bytes:
     row_text = rows.astype(str).astype(object)
     body = np.full(len(frame), "", dtype=object)
     labels = [header(str(n)) for n in names]
-    widths = _label_widths(labels, style.column_widths(frame, sheet.kinds))
+    widths = style.label_widths(labels, style.column_widths(frame, sheet.kinds))
     wraps = style.wrapped(frame, sheet.kinds)
     lines = style.text_lines(frame, sheet.kinds, widths, wraps)
     for index, (name, wrap) in enumerate(zip(names, wraps)):
