@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ERP_PLUGIN = [sys.executable, "-m", "erp_plugin"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -412,3 +414,21 @@ def _same_ledger(mine: dict, theirs: dict) -> None:
             pd.testing.assert_frame_equal(mine[key], theirs[key], check_exact=True)
         else:
             assert mine[key] == theirs[key], key
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["K1", " K1", "K1 ", "K2", "", "  ", "клиент 7", "0042"])),
+                         max_size=20), max_size=6))
+@settings(deadline=None)  # the first example imports pyarrow.compute
+def test_a_split_remembers_each_clients_bucket_as_the_hash_gives_it(batches):
+    """The split hashes each client id once and looks the rest up: batch after batch, every line gets the
+    bucket the hash gives its id as the reader reads it (trimmed, a missing one empty), whatever came before."""
+    import pyarrow as pa
+
+    from erp_plugin.dask_engine import _Buckets, bucket_of
+
+    remembered = _Buckets(7)
+    for ids in batches:
+        column = pa.array(ids, pa.string())
+        assert remembered(column).tolist() == bucket_of(column, 7).tolist()
+        assert remembered(column.dictionary_encode()).tolist() == bucket_of(column, 7).tolist()
+    assert bucket_of(pa.array([" K1 ", None]), 7).tolist() == bucket_of(pa.array(["K1", ""]), 7).tolist()
