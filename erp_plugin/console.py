@@ -105,24 +105,24 @@ def argv_language(args) -> str | None:
     return None
 
 
+class _HelpText:
+    """A help attribute kept as its msgid (``_help``, ``_short_help``) and read in the chosen language."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else i18n.help_text(getattr(instance, self.slot))
+
+    def __set__(self, instance, value) -> None:
+        setattr(instance, self.slot, value)
+
+
 class _Translated:
     """A command whose help (docstring), short help and ``--help`` text are msgids shown in the chosen language."""
 
-    @property
-    def help(self):
-        return i18n.help_text(self._help)
-
-    @help.setter
-    def help(self, value):
-        self._help = value
-
-    @property
-    def short_help(self):
-        return i18n.help_text(self._short_help)
-
-    @short_help.setter
-    def short_help(self, value):
-        self._short_help = value
+    help = _HelpText()
+    short_help = _HelpText()
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)  # made once and kept: its text is set again in each language
@@ -134,13 +134,7 @@ class _Translated:
 class HelpOption(click.Option):
     """An option whose ``help=`` is a msgid shown in the chosen language."""
 
-    @property
-    def help(self):
-        return i18n.help_text(self._help)
-
-    @help.setter
-    def help(self, value):
-        self._help = value
+    help = _HelpText()
 
 
 class Command(_Translated, click.Command):
