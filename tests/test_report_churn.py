@@ -136,3 +136,13 @@ def test_too_few_repeat_buyers_stops_and_writes_nothing(tmp_path):
     assert done.returncode == 2
     assert "only 9 clients bought on more than one day" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_too_few_repeat_buyers_is_said_in_russian(tmp_path):
+    tariffs = write_book(tmp_path / "tariffs.xlsx", book())
+    export = write_export(tmp_path / "export.csv", client_lines(9))
+    done = subprocess.run([sys.executable, "-m", "erp_plugin", "report", "churn", str(export), "--tariffs", str(tariffs),
+                           "--out", str(tmp_path / "churn.xlsx"), "--lang", "ru"], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 2
+    assert "клиентов, покупавших больше чем в один день: только 9; модели оттока нужно не меньше" in done.stderr

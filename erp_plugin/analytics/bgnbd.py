@@ -21,12 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import msg
+
 MIN_REPEAT_BUYERS = 10  # fewer clients with a repeat purchase cannot say how often clients buy again
 LOG_BOUND = 18.0  # parameters are fitted within e^±18; a fit on the bound is not identified by the data
 
 
 class NotFitted(ValueError):
-    """The histories cannot identify the model; the message says why, for a person."""
+    """The histories cannot identify the model; the message (a msgid) says why, for a person."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,10 @@ def fit(x, t_x, T) -> Fitted:
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     repeat_buyers = int((x > 0).sum())
     if repeat_buyers < MIN_REPEAT_BUYERS:
-        raise NotFitted(f"only {repeat_buyers} client{'s' * (repeat_buyers != 1)} bought on more than one day; the "
-                        f"churn model needs at least {MIN_REPEAT_BUYERS} to tell how often clients come back")
+        raise NotFitted(msg("only 1 client bought on more than one day; the churn model needs at least {needed} to "
+                            "tell how often clients come back", needed=MIN_REPEAT_BUYERS) if repeat_buyers == 1 else
+                        msg("only {count} clients bought on more than one day; the churn model needs at least {needed} "
+                            "to tell how often clients come back", count=repeat_buyers, needed=MIN_REPEAT_BUYERS))
     histories, weights = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
     grouped = _Histories(*histories.T)
     total = float(weights.sum())
@@ -115,8 +119,8 @@ def fit(x, t_x, T) -> Fitted:
                       options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     value = -result.fun * total
     if not np.isfinite(value) or not np.all(np.isfinite(result.x)):
-        raise NotFitted("the likelihood has no finite maximum on these purchase histories; more clients, or a "
-                        "longer history, are needed")
+        raise NotFitted(msg("the likelihood has no finite maximum on these purchase histories; more clients, or a "
+                            "longer history, are needed"))
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     at_bound = tuple(name for name, v in zip(("r", "alpha", "a", "b"), result.x) if abs(v) >= LOG_BOUND - 1e-6)
     return Fitted(BgNbd(r, alpha, a, b, float(value), len(x)), at_bound)
