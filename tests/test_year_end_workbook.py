@@ -147,3 +147,11 @@ def test_the_setup_sheet_is_written_in_the_language_of_init_and_reads_in_either(
         assert rows[6][:3] == ("year", 2026, about)  # the key stays canonical: the reader matches it
         done = CliRunner().invoke(main, ["year-end", str(tmp_path / language / "year_end.xlsx"), "--lang", "en"])
         assert done.exit_code == 0, done.output  # the sample's own files, read back from either language's Setup
+
+
+def test_a_russian_year_end_names_its_warnings_sheet_in_russian(tmp_path):
+    assert CliRunner().invoke(main, ["init", str(tmp_path), "--lang", "ru"]).exit_code == 0
+    done = CliRunner().invoke(main, ["year-end", str(tmp_path / "year_end.xlsx"), "--lang", "ru"])
+    assert done.exit_code == 0, done.output
+    names = openpyxl.load_workbook(tmp_path / "year_end.xlsx", read_only=True).sheetnames
+    assert "Предупреждения" in names and "Warnings" not in names and "Итоги" in names

@@ -22,7 +22,11 @@ from ..problems import InputError, Problem
 from ..tables import Table
 from .book import Book, file_book
 
-WARNINGS = "Warnings"
+WARNINGS = "Warnings"  # the sheet's canonical name (a script's call); a face's run names it in its language
+
+
+def _warnings() -> str:
+    return sheet_title("warnings", WARNINGS)
 
 
 TRUE = {"true", "yes", "1", "да", "истина"}
@@ -120,16 +124,16 @@ def run_year_end(book: Book, progress=None) -> Outcome:
             tables.append(jobs.ledger_liability(setup.ledger, as_of=end, tariffs=tariffs).tables["liability"])
         problems = list(result.problems.warnings)
     except InputError as exc:
-        book.put_table(WARNINGS, jobs.problems_table(exc.problems))
-        book.show(WARNINGS)
+        book.put_table(_warnings(), jobs.problems_table(exc.problems))
+        book.show(_warnings())
         book.save()
-        return Outcome(list(exc.problems), [WARNINGS])
+        return Outcome(list(exc.problems), [_warnings()])
     for table in tables:
         book.put_table(sheet_title(table.name, table.title), table)
-    book.put_table(WARNINGS, jobs.problems_table(problems))
+    book.put_table(_warnings(), jobs.problems_table(problems))
     book.show(sheet_title("summary", "Summary"))
     book.save()
-    return Outcome(problems, [sheet_title(t.name, t.title) for t in tables] + [WARNINGS], result.tables["summary"], result.minor_units)
+    return Outcome(problems, [sheet_title(t.name, t.title) for t in tables] + [_warnings()], result.tables["summary"], result.minor_units)
 
 
 def run_file(workbook: str | Path, progress=None) -> Outcome:
