@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from .i18n import msg
+from .i18n import Number, msg
 
 PCT_DECIMALS = 4
 PCT_SCALE = 10**PCT_DECIMALS  # percent units per 1 %: 2.5 % -> 25_000
@@ -36,7 +36,7 @@ def pct_to_scaled(pct: Decimal) -> int:
     """A percentage as integer percent units (``2.5`` -> ``25_000``); exact or MoneyError."""
     scaled = pct.scaleb(PCT_DECIMALS)
     if scaled != scaled.to_integral_value():
-        raise MoneyError(msg("{pct} has more than {decimals} decimals", pct=pct, decimals=PCT_DECIMALS))
+        raise MoneyError(msg("{pct} has more than {decimals} decimals", pct=Number(pct, most=None), decimals=PCT_DECIMALS))
     return int(scaled)
 
 
