@@ -67,6 +67,7 @@ SHEET_LINES = 1_048_575  # an Excel sheet's rows under its header row
 SPLIT_GROUP_ROWS = 65_536  # rows a bucket's part gathers before a row group is written, at most
 CSV_SAMPLE_BYTES = 1 << 20  # a csv's first bytes, whose lines' length estimates its number of lines
 SPLIT_BUFFER_ROWS = 2_000_000  # rows all buckets' parts gather together, at most: the split's memory, whatever the size
+SPLIT_CHUNK_ROWS = 5_000_000  # lines the split hands the dataset writer in one call (see _split)
 SPLIT_BATCH_ROWS = 262_144  # lines the split reads, hashes and hands on at a time
 
 
@@ -523,25 +524,37 @@ class _Buckets:
 
 def _split(export: Path, folder: Path, count: int, columns: dict[str, str]) -> list[Path]:
     """The export as ``count`` buckets of whole clients (pyarrow dataset partitioning, a batch at a time), each
-    line with its export row; the bucket folders that got lines."""
+    line with its export row; the bucket folders that got lines.
+
+    The export goes to the dataset writer ``SPLIT_CHUNK_ROWS`` lines at a time, one ``write_dataset`` each:
+    the writer queues whatever its source gives faster than it writes (pyarrow's Python API does not take
+    its ``max_rows_queued``), and with 200 buckets at 100M lines in one call the queue held about 5 GB.
+    Each call writes a file per bucket, named in export order; ``_bucket_file`` joins them."""
+    import itertools
+
     import pyarrow as pa
     import pyarrow.dataset as ds
 
     schema, client, batches = _source_batches(export, columns)
-    buckets = _Buckets(count)
+    buckets, batches = _Buckets(count), iter(batches)
 
-    def bucketed():
-        for batch in batches:
+    def chunk(first):
+        rows = 0
+        for batch in itertools.chain([first], batches):
             yield batch.append_column(BUCKET, pa.array(buckets(batch.column(client))))
+            rows += batch.num_rows
+            if rows >= SPLIT_CHUNK_ROWS:
+                return
 
     group = max(4096, min(SPLIT_GROUP_ROWS, SPLIT_BUFFER_ROWS // count))  # more buckets, smaller row groups
-    ds.write_dataset(bucketed(), folder, schema=schema.append(pa.field(BUCKET, pa.int32())), format="parquet",
-                     basename_template="part-{i}.parquet",
-                     partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
-                     max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
-                     max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False,
-                     file_options=_split_file_options())
-    return sorted(p for p in folder.iterdir() if p.is_dir())
+    for number, first in enumerate(iter(lambda: next(batches, None), None)):
+        ds.write_dataset(chunk(first), folder, schema=schema.append(pa.field(BUCKET, pa.int32())), format="parquet",
+                         basename_template=f"part-{number:05d}-{{i}}.parquet",
+                         partitioning=ds.partitioning(pa.schema([(BUCKET, pa.int32())]), flavor="hive"),
+                         max_open_files=count + 1, existing_data_behavior="overwrite_or_ignore",
+                         max_rows_per_group=group, min_rows_per_group=group // 2, use_threads=False, preserve_order=True,
+                         file_options=_split_file_options())
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
 
 
 def _split_file_options():
@@ -652,12 +665,22 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
 
 
 def _bucket_file(folder: Path) -> Path:
-    """A bucket's one file (the split keeps every bucket's file open, so it writes one: never price part of
-    a bucket)."""
-    files = sorted(Path(folder).glob("*.parquet"))
-    if len(files) != 1:
-        raise RuntimeError(f"bucket {folder} holds {len(files)} files, not one; nothing was written")
-    return files[0]
+    """A bucket's lines as one file: the split writes a file per chunk of the export, which are joined here
+    (in export order) the first time the bucket is read, so a bucket is always priced whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    whole, pieces = Path(folder) / "whole.parquet", sorted(Path(folder).glob("part-*.parquet"))
+    if not whole.exists():
+        if len(pieces) == 1:
+            return pieces[0]
+        joining = whole.with_suffix(".joining")  # file by file: a dataset's to_table does not keep their order
+        pq.write_table(pa.concat_tables([pq.ParquetFile(piece).read() for piece in pieces]), joining,
+                       use_dictionary=False, compression="lz4")
+        joining.rename(whole)  # at once: a bucket is whole or still in pieces
+    for piece in pieces:
+        piece.unlink(missing_ok=True)
+    return whole
 
 
 def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish,

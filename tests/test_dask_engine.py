@@ -432,3 +432,31 @@ def test_a_split_remembers_each_clients_bucket_as_the_hash_gives_it(batches):
         assert remembered(column).tolist() == bucket_of(column, 7).tolist()
         assert remembered(column.dictionary_encode()).tolist() == bucket_of(column, 7).tolist()
     assert bucket_of(pa.array([" K1 ", None]), 7).tolist() == bucket_of(pa.array(["K1", ""]), 7).tolist()
+
+
+def test_a_split_in_chunks_gives_each_bucket_its_lines_whole_and_in_export_order(sample, tmp_path, monkeypatch):
+    """The split hands the export to the dataset writer a chunk at a time (each chunk a file per bucket); a
+    bucket read for pricing is every one of its client's lines, once, in export order, as one file."""
+    from erp_plugin import dask_engine
+    from erp_plugin.jobs import load_tariffs
+
+    columns = {c.field: c.header for c in load_tariffs(sample / "tariffs.xlsx").columns}
+    export = pq.read_table(sample / "export.parquet").to_pandas()
+    whole = {folder.name: pq.ParquetFile(dask_engine._bucket_file(folder)).read().to_pandas()
+             for folder in dask_engine._split(sample / "export.parquet", tmp_path / "one", 5, columns)}
+    monkeypatch.setattr(dask_engine, "SPLIT_BATCH_ROWS", 500)
+    monkeypatch.setattr(dask_engine, "SPLIT_CHUNK_ROWS", 1000)  # 6 000 lines: six chunks
+    folders = dask_engine._split(sample / "export.parquet", tmp_path / "chunks", 5, columns)
+    assert [len(list(f.glob("part-*.parquet"))) for f in folders] == [6] * 5
+    clients, rows = set(), 0
+    for folder in folders:
+        lines = pq.ParquetFile(dask_engine._bucket_file(folder)).read().to_pandas()  # not read_table: its row order is not the file's
+        assert list(folder.iterdir()) == [folder / "whole.parquet"]  # the chunks' files joined, and let go
+        pd.testing.assert_frame_equal(lines, whole[folder.name])  # as one chunk would have written it
+        expected = export.iloc[lines["source_row"].to_numpy() - 2].reset_index(drop=True)
+        pd.testing.assert_frame_equal(lines.drop(columns="source_row"), expected)  # each line its export row's
+        assert lines["source_row"].is_monotonic_increasing
+        assert clients.isdisjoint(lines["client_id"])  # whole clients: none in two buckets
+        clients |= set(lines["client_id"])
+        rows += len(lines)
+    assert rows == len(export) == 6000
