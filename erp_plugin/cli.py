@@ -117,8 +117,16 @@ COMMON_OPTIONS = [
 ]
 
 
+def _show_version(ctx: click.Context, _param, value: bool) -> None:
+    """--version in the chosen language (click's own option fixes its text when the module is imported)."""
+    if value and not ctx.resilient_parsing:
+        click.echo(_("{prog}, version {version}", prog="erp-plugin", version=__version__))
+        ctx.exit()
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="erp-plugin", cls=HelpOption, help="Show the version and exit.")
+@option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+        help="Show the version and exit.")
 def main() -> None:
     """Loyalty programme for distributors: a tariff workbook applied to ERP sales exports."""
     from .memory import tune_command_line_process

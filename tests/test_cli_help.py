@@ -85,3 +85,11 @@ def test_the_process_text_domain_and_language_are_restored(language):
     run("--help", "--lang", language)
     run("price", "--bogus", "--lang", language)
     assert (gettext.textdomain(), os.environ.get("LANGUAGE")) == before
+
+
+def test_the_version_in_either_language():
+    from erp_plugin import __version__
+
+    assert run("--version").stdout == f"erp-plugin, версия {__version__}\n"
+    english = run("--version", env={"LC_ALL": "", "LC_MESSAGES": "en_US.UTF-8", "LANG": ""})
+    assert english.exit_code == 0 and english.stdout == f"erp-plugin, version {__version__}\n"
