@@ -151,8 +151,8 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
                    .sort_values("first_row", kind="stable", ignore_index=True) for run in books}
         minor = books["current"].settings.minor_units
         tables = jobs.impact_result(figures, year, minor)
-        step(N_("writing"))
-        return jobs.Impact(tables, write_tables(named(tables, books["current"]), out), minor, year, problems)
+        return jobs.Impact(tables, write_tables(named(tables, books["current"]), out, progress=step), minor, year,
+                           problems)
 
 
 def compared_bucket(folder: Path, books: dict[str, TariffBook], year: int, skip_bad_lines: bool) -> dict:
@@ -274,7 +274,8 @@ def _date_span(export: Path, book: TariffBook):
         try:
             source = ds.dataset(export, format="parquet")
         except Exception as exc:  # pyarrow's own error types
-            raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
+            raise InputError([Problem("file.corrupt", msg("cannot be read as parquet; write it again from its source, or export csv or xlsx "
+                                                      "(detail: {detail})", detail=str(exc)), file=str(export))]) from None
         fields = match_fields(source.schema.names, {c.field: c.header for c in book.columns})
         column = source.schema.names[fields["date"]] if "date" in fields else None
         kind = source.schema.field(column).type if column else None
@@ -312,11 +313,10 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
         rewarded = posting.post_rewards(results, rewards) if posting and rewards else None
-        step(N_("writing"))
         if workbook:
-            written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book), []
+            written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book, step), []
         else:
-            written = _publish(parts, out, named(tables, book))
+            written = _publish(parts, out, named(tables, book), step)
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
         return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
                        sum(r["lines"] for r in results), part_files, posting.posted if posting else None, rewarded)
@@ -396,7 +396,7 @@ def _bucketed(export: Path, out: Path, book: TariffBook, workers: int, buckets: 
     shutil.rmtree(work, ignore_errors=True)
     try:
         step(N_("splitting the export into client buckets"))
-        folders = _split(export, work / "buckets", count, {c.field: c.header for c in book.columns})
+        folders = _split_apart(export, work / "buckets", count, {c.field: c.header for c in book.columns})
         if out.suffix.casefold() in XLSX and export.suffix.casefold() in CSV_SUFFIXES:
             problems = _too_many_for_a_sheet(_split_lines(folders), out)
             if problems:
@@ -522,6 +522,28 @@ class _Buckets:
         return self.buckets[at.to_numpy(zero_copy_only=False)]
 
 
+def _split_apart(export: Path, folder: Path, count: int, columns: dict[str, str]) -> list[Path]:
+    """``_split`` in a process of its own, which ends with it: the memory its reading and writing took (about
+    1.2 GB at 100M lines, which the allocator keeps once it has it) leaves with that process instead of
+    staying in the command for the rest of the run. Its problems come back as data (an InputError does not
+    survive pickling)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as split:
+        folders, problems = split.submit(_split_or_problems, export, folder, count, columns).result()
+    if problems:
+        raise InputError(problems)
+    return folders
+
+
+def _split_or_problems(export: Path, folder: Path, count: int, columns: dict[str, str]) -> tuple[list[Path], list]:
+    try:
+        return _split(export, folder, count, columns), []
+    except InputError as exc:
+        return [], exc.problems
+
+
 def _split(export: Path, folder: Path, count: int, columns: dict[str, str]) -> list[Path]:
     """The export as ``count`` buckets of whole clients (pyarrow dataset partitioning, a batch at a time), each
     line with its export row; the bucket folders that got lines.
@@ -587,7 +609,8 @@ def _source_batches(export: Path, columns: dict[str, str]) -> tuple:
         source = ds.dataset(export, format="parquet")
         headers = source.schema.names
     except Exception as exc:  # pyarrow's own error types
-        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet ({exc})", exc=exc), file=str(export))]) from None
+        raise InputError([Problem("file.corrupt", msg("cannot be read as parquet; write it again from its source, or export csv or xlsx "
+                                                      "(detail: {detail})", detail=str(exc)), file=str(export))]) from None
     fields = match_fields(headers, columns)
     if "client_id" not in fields:
         aliases = ", ".join(FIELD_ALIASES["client_id"][:3])
@@ -761,10 +784,9 @@ def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
     markers = pd.concat([t["markers"].frame for t in present], ignore_index=True)
     sums = markers.drop(columns=["concession_pct"]).groupby("marker", sort=False).sum()
     tables["markers"] = finish_markers(sums, book)
-    coupons = [t["coupons"] for t in present if "coupons" in t]
+    coupons = [t.pop("coupons") for t in present if "coupons" in t]  # taken from the buckets: held once
     if coupons:
-        frame = pd.concat([c.frame for c in coupons], ignore_index=True)
-        tables["coupons"] = Table("coupons", frame, coupons[0].kinds)
+        tables["coupons"] = Table("coupons", pd.concat([c.frame for c in coupons], ignore_index=True), coupons[0].kinds)
     return tables
 
 
@@ -779,8 +801,8 @@ def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[s
     present = [r["tables"] for r in results]
     quest_order = {quest.quest_id: k for k, quest in enumerate(book.quests)}
     per_client: dict[str, Table] = {}
-    for name, first in present[0].items():
-        frame = pd.concat([t[name].frame for t in present], ignore_index=True)
+    for name, first in list(present[0].items()):
+        frame = pd.concat([t.pop(name).frame for t in present], ignore_index=True)  # taken from the buckets: held once
         if name == "credit_notes" and book.settings.rebate_reduces_price:  # per client and rate: sorted so
             frame = frame.sort_values(["client_id", "vat_rate"], kind="stable", ignore_index=True)
         elif name == "quests":
@@ -821,7 +843,7 @@ def _refuse_empty_year(results: list[dict], fy, within: str = "") -> None:
 
 
 def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Table], results: dict, book: TariffBook,
-                      ) -> list[Path]:
+                      progress) -> list[Path]:
     """The parts gathered in export-row order into one workbook, as the in-process engine writes a parquet
     export's results: a Lines sheet and a sheet per table (the export has at most a sheet's lines)."""
     import pyarrow.dataset as ds
@@ -840,17 +862,17 @@ def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Ta
     kinds = {SOURCE_ROW: INT, **input_kinds(minor), **{n: PERCENT if k == PCT else k for n, k in results.items()}}
     lines = read_priced_columns(joined, kinds, [name for name in table.column_names if name in kinds])
     return write_output(ExportSource(export, "parquet"), lines, results, named(tables, book), out,
-                        input_kinds=input_kinds(minor))
+                        input_kinds=input_kinds(minor), progress=progress)
 
 
-def _publish(parts: Path, out: Path, tables: list[Table]) -> list[Path]:
+def _publish(parts: Path, out: Path, tables: list[Table], progress) -> list[Path]:
     """The parts folder renamed to ``out`` (an earlier dataset there replaced) and the tables written beside
     it, all or nothing as far as the file system allows: tables first, then the folder."""
     from .output.write import write_tables
 
     written = []
     for table in tables:
-        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}{out.suffix}"))
+        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}{out.suffix}"), progress=progress)
     old = out.with_name(f".{out.name}.old")
     if out.exists():
         out.rename(old)

@@ -140,8 +140,11 @@ class _Facts:
 
     @cached_property
     def _clients(self) -> pd.DataFrame:
-        """Per client of the lines (by category code, plus a last row for a blank): joined, tier, segments."""
-        clients = self.ctx.book.clients.values()
+        """Per client of the lines (by category code, plus a last row for a blank): joined, tier, segments.
+        Only the lines' clients are looked up: a bucket of the Dask engine holds a few hundred of the
+        workbook's 100 000."""
+        book = self.ctx.book.clients
+        clients = [book[c] for c in self.client_ids if c in book]
         frame = pd.DataFrame({
             "joined": pd.to_datetime([c.joined for c in clients]),
             "tier": [(c.tier or "").casefold() for c in clients],

@@ -185,13 +185,16 @@ def _warn(lines, ctx, found, returns, matched, return_rank, values, names, sku_n
     units, rows = ctx.minor_units, lines[SOURCE_ROW].to_numpy()
     gross = lines["gross"].to_numpy(dtype=np.int64)[returns]
     differs = np.flatnonzero(matched & (gross != -values[:, 0]))
-    for k in differs[np.argsort(return_rank[differs], kind="stable")].tolist():
+    differs = differs[np.argsort(return_rank[differs], kind="stable")]
+    for k in differs[:MAX_LINE_PROBLEMS].tolist():  # the listed ones only: a message each costs its formatting
         i = int(returns[k])
         found.warn("price.return_amount", msg("the return's amount {amount} differs from what its sale "
                                               "charged for the quantity, {charged} ({names}): the sale's "
                                               "figures are reversed",
                                               amount=Number.money(-int(gross[k]), units), charged=Number.money(values[k, 0], units), names=names[k]),
                    row=int(rows[i]), field_name="amount")
+    if len(differs) > MAX_LINE_PROBLEMS:
+        found.warn_unlisted("price.return_amount", len(differs) - MAX_LINE_PROBLEMS)
     unmatched = np.flatnonzero(~matched)
     base = text_values(lines["base_doc"], returns) if "base_doc" in lines else None
     for k in unmatched[:MAX_LINE_PROBLEMS].tolist():

@@ -19,13 +19,15 @@ BEGINNING = pd.Timestamp("1900-01-01")
 
 
 def _timeline(ctx: RunContext, client_codes: pd.Index) -> pd.DataFrame:
-    """Per client (as its code in the lines' categories): from_date, tariff, mode, forward-filled."""
+    """Per client (as its code in the lines' categories): from_date, tariff, mode, forward-filled. Only the
+    lines' clients are looked up in Clients (a Dask engine's bucket holds a few hundred of 100 000)."""
     book = ctx.book
+    clients = [book.clients[c] for c in client_codes if c in book.clients]
     base = pd.DataFrame({
-        "client_id": list(book.clients),
+        "client_id": [c.client_id for c in clients],
         "from_date": BEGINNING,
-        "tariff": [c.tariff or "BASE" for c in book.clients.values()],
-        "bonus_mode": [c.bonus_mode or "discount" for c in book.clients.values()],
+        "tariff": [c.tariff or "BASE" for c in clients],
+        "bonus_mode": [c.bonus_mode or "discount" for c in clients],
     })
     changes = pd.DataFrame(
         [(c.client_id, pd.Timestamp(c.from_date), c.tariff, c.bonus_mode) for c in book.tariff_changes],
