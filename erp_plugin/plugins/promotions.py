@@ -147,8 +147,8 @@ class _Facts:
         clients = [book[c] for c in self.client_ids if c in book]
         frame = pd.DataFrame({
             "joined": pd.to_datetime([c.joined for c in clients]),
-            "tier": [(c.tier or "").casefold() for c in clients],
-            "segments": ["," + ",".join(s.casefold() for s in c.segments) + "," for c in clients],
+            "tier": pd.array([(c.tier or "").casefold() for c in clients], dtype="str"),  # text even when none is known
+            "segments": pd.array(["," + ",".join(s.casefold() for s in c.segments) + "," for c in clients], dtype="str"),
         }, index=[c.client_id for c in clients])
         return frame.reindex([*self.client_ids, None])
 
