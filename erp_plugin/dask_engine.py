@@ -10,8 +10,10 @@ priced on a ``distributed`` cluster — a ``LocalCluster`` the command starts
 and closes (``workers`` processes), or an existing one (``scheduler``). Each
 bucket writes its lines as one part of a parquet dataset (a folder readable
 as one table by pandas, DuckDB and Spark) and hands back its small tables,
-which are combined exactly: sums per marker and in the summary, coupons in
-bucket order, warnings in export-row order.
+which are combined exactly: sums per marker and in the summary, warnings in
+export-row order. Tables as long as the lines are many (coupons) are written
+by each bucket beside its part and joined on disk in bucket order, so the
+command's memory does not grow with the export.
 
 ``rebates`` runs the same way: each bucket priced and rebated (the year end is per
 client), its per-client tables joined in the export's client order, and the
@@ -49,7 +51,7 @@ from . import jobs
 from .erp.read import CSV_SUFFIXES, PARQUET_SUFFIXES
 from .i18n import N_, msg
 from .lines import SOURCE_ROW, input_kinds, result_kinds
-from .period.client_names import named
+from .period.client_names import named, with_names
 from .problems import InputError, Problem, Problems, combined
 from .tables import Table
 from .tariffs import TariffBook
@@ -69,11 +71,31 @@ CSV_SAMPLE_BYTES = 1 << 20  # a csv's first bytes, whose lines' length estimates
 SPLIT_BUFFER_ROWS = 2_000_000  # rows all buckets' parts gather together, at most: the split's memory, whatever the size
 SPLIT_CHUNK_ROWS = 5_000_000  # lines the split hands the dataset writer in one call (see _split)
 SPLIT_BATCH_ROWS = 262_144  # lines the split reads, hashes and hands on at a time
+GROWING = ("coupons",)  # tables as long as the lines are many: each bucket writes its part, joined on disk
+
+
+@dataclass(frozen=True)
+class PartsTable:
+    """A table that grows with the export (GROWING), held as its buckets' part files (in the parts' format,
+    clients named) rather than in the command's memory: joined on disk into its file when the run is
+    written, or read back for a workbook (whose export has at most a sheet's lines)."""
+
+    name: str
+    parts: tuple[Path, ...]
+    rows: int
+    kinds: dict = field(default_factory=dict)
+
+    @staticmethod
+    def joined(tables: "list[PartsTable]") -> "PartsTable":
+        """The buckets' parts of one table, in bucket order, as one."""
+        return PartsTable(tables[0].name, tuple(p for t in tables for p in t.parts), sum(t.rows for t in tables),
+                          tables[0].kinds)
 
 
 @dataclass(frozen=True)
 class DaskRun:
-    """What a Dask run gives back: the combined tables, the warnings, the files written."""
+    """What a Dask run gives back: the combined tables (not the GROWING ones, which are only in their
+    files), the warnings, the files written."""
 
     tables: dict[str, Table]
     problems: Problems
@@ -144,8 +166,8 @@ def impact(export: str | Path, current: str | Path | TariffBook, proposed: str |
     year = year or fiscal_year_of(books["current"], _latest_day(export, books["current"])).year
     with _bucketed(export, out, books["current"], workers, buckets, step) as (_, folders):
         step(msg("pricing {buckets} buckets under both workbooks", buckets=len(folders)))
-        results = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
-        problems = _gathered_problems(results)
+        results, warnings = _submit(folders, books, workers, scheduler, compared_bucket, year, skip_bad_lines)
+        problems = _gathered_problems(results, warnings)
         _refuse_empty_year(results, FiscalYear.of(books["current"], year))
         figures = {run: pd.concat([r["groups"][run] for r in results], ignore_index=True)
                    .sort_values("first_row", kind="stable", ignore_index=True) for run in books}
@@ -211,8 +233,8 @@ def report(kind: str, export: str | Path, tariffs: str | Path | TariffBook, out:
     day = as_of or last
     with _bucketed(export, Path(out), book, workers, buckets, step) as (_, folders):
         step(msg("pricing {buckets} buckets", buckets=len(folders)))
-        results = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
-    problems = _gathered_problems(results)
+        results, warnings = _submit(folders, book, workers, scheduler, report_bucket, kind, day, months, skip_bad_lines)
+    problems = _gathered_problems(results, warnings)
     priced = [w for w in problems.warnings if w.code not in reports.PRICING_ONLY]
     step(N_("scoring") if kind == "rfm" else N_("fitting the churn model"))
     figures = joined([r["figures"] for r in results])
@@ -304,22 +326,25 @@ def _run_buckets(export: str | Path, book: TariffBook, out: str | Path, finish, 
         step(msg("pricing {buckets} buckets and posting them to the ledger", buckets=len(folders)) if posting
              else msg("pricing {buckets} buckets", buckets=len(folders)))
         workbook = out.suffix.casefold() in XLSX  # the parts as parquet, gathered into one sheet at the end
-        parts = work / "parts"
-        parts.mkdir(parents=True)
-        results = _submit(folders, book, workers, scheduler, run_bucket, parts,
-                          ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish, posting=posting)
-        problems = _gathered_problems(results)
+        (work / "parts").mkdir(parents=True)
+        results, warnings = _submit(folders, book, workers, scheduler, run_bucket, work,
+                                    ".parquet" if workbook else out.suffix.casefold(), skip_bad_lines, finish,
+                                    posting=posting)
+        problems = _gathered_problems(results, warnings)
         tables = join(results, book)
         if problems.warnings:
             tables["warnings"] = jobs.warnings_table(problems)
         rewarded = posting.post_rewards(results, rewards) if posting and rewards else None
         if workbook:
-            written, part_files = _publish_workbook(parts, export, out, tables, results[0]["results"], book, step), []
+            tables = {name: _read_back(t, work) if isinstance(t, PartsTable) else t for name, t in tables.items()}
+            written, part_files = _publish_workbook(work / "parts", export, out, tables, results[0]["results"], book,
+                                                    step), []
         else:
-            written = _publish(parts, out, named(tables, book), step)
+            written = _publish(work / "parts", out, tables, book, step)
             part_files = sorted(out.glob(f"part-*{out.suffix}"))
-        return DaskRun(tables, problems, written, book.settings.minor_units, len(folders),
-                       sum(r["lines"] for r in results), part_files, posting.posted if posting else None, rewarded)
+        return DaskRun({name: t for name, t in tables.items() if isinstance(t, Table)}, problems, written,
+                       book.settings.minor_units, len(folders), sum(r["lines"] for r in results), part_files,
+                       posting.posted if posting else None, rewarded)
 
 
 @contextlib.contextmanager
@@ -413,19 +438,38 @@ def _split_lines(folders: list[Path]) -> int:
     return sum(pq.read_metadata(file).num_rows for folder in folders for file in folder.glob("*.parquet"))
 
 
-def _gathered_problems(results: list[dict]) -> Problems:
+def _gathered_problems(results: list[dict], warnings: "_Warnings") -> Problems:
     """The buckets' problems as one run's: every error (raised, in export-row order), else the warnings
-    as one run lists them (``problems.combined``: grouped warnings joined, the first MAX_LINE_PROBLEMS of
-    a code in export-row order — each bucket listed its own first ones, so these are the run's first —
-    and the rest counted)."""
-    from .pipeline import MAX_LINE_PROBLEMS
-
+    ``_submit`` folded."""
     errors = [problem for result in results for problem in result.get("errors", [])]
     if errors:
         raise InputError(sorted(errors, key=lambda p: (p.row is None, p.row or 0)))
     problems = Problems()
-    problems.extend(combined([w for result in results for w in result["warnings"]], MAX_LINE_PROBLEMS))
+    problems.extend(warnings.listed)
     return problems
+
+
+class _Warnings:
+    """The buckets' warnings as one run lists them (``problems.combined``: grouped warnings joined, the
+    first MAX_LINE_PROBLEMS of a code in export-row order — each bucket listed its own first ones, so
+    these are the run's first — and the rest counted), folded in as the buckets come back, in bucket
+    order (a bucket waits for those before it): the command holds the run's first ones of each code,
+    not every bucket's (at 100M lines those were 1 GB)."""
+
+    def __init__(self):
+        self.listed: list[Problem] = []
+        self.waiting: dict[int, list[Problem]] = {}
+        self.next = 0
+
+    def take(self, n: int, result: dict) -> dict:
+        """Bucket ``n``'s result, its warnings taken out and folded in as soon as the buckets before it are."""
+        from .pipeline import MAX_LINE_PROBLEMS
+
+        self.waiting[n] = result.pop("warnings")
+        while self.next in self.waiting:
+            self.listed = combined([*self.listed, *self.waiting.pop(self.next)], MAX_LINE_PROBLEMS)
+            self.next += 1
+        return result
 
 
 def _refuse(export: Path, out: Path | None) -> None:
@@ -648,10 +692,11 @@ def _file_batches(source):
             yield batch if batch.schema == source.schema else batch.cast(source.schema)
 
 
-def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args, posting=None) -> list:
+def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, job, *args,
+            posting=None) -> "tuple[list[dict], _Warnings]":
     """``job(folder, shared, *args)`` for each bucket folder on the cluster — a LocalCluster of ``workers``
     processes started and closed here, or the one at ``scheduler`` — with ``shared`` (the tariff book or
-    books) sent to every worker once; the results in bucket order. With a ``posting``, each bucket is sent
+    books) sent to every worker once; the results in bucket order, their warnings folded. With a ``posting``, each bucket is sent
     with its opening and posted when it comes back, in bucket order, a few buckets ahead of the posting
     (the cluster's workers, and one more, at a time): the command holds only those buckets' lines."""
     from collections import deque
@@ -660,6 +705,7 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
 
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                  dashboard_address=":0")
+    warnings = _Warnings()
     try:
         with Client(scheduler or cluster) as client:
             sent = client.scatter(shared, broadcast=True, hash=False)  # no key from the data: tokenizing a book of 100 000 clients takes 20 s
@@ -667,8 +713,9 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
                 sent_buckets = {client.submit(job, folder, sent, *args, pure=False): n for n, folder in enumerate(folders)}
                 results = [None] * len(folders)
                 for future in as_completed(list(sent_buckets)):
-                    results[sent_buckets.pop(future)] = future.result()
-                return results
+                    n = sent_buckets.pop(future)
+                    results[n] = warnings.take(n, future.result())
+                return results, warnings
             results, pending, ahead = [], deque(), len(client.scheduler_info()["workers"]) + 1
 
             def post_oldest():
@@ -677,19 +724,19 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
                 if not result.get("errors") and not any(r.get("errors") for r in results):
                     posting.post(result, opening)
                 result.pop("priced", None)
-                results.append(result)
+                results.append(warnings.take(len(results), result))
 
             for folder in folders:
                 opening, errors = posting.opening(folder)
                 if errors:  # its lines are bad: said with the others' problems, nothing posted
-                    results.append({"errors": errors, "warnings": []})
+                    results.append(warnings.take(len(results), {"errors": errors, "warnings": []}))
                     continue
                 pending.append((client.submit(job, folder, sent, *args, opening=opening, pure=False), opening))
                 while len(pending) >= ahead:
                     post_oldest()
             while pending:
                 post_oldest()
-            return results
+            return results, warnings
     finally:
         if cluster is not None:
             cluster.close()
@@ -714,14 +761,15 @@ def _bucket_file(folder: Path) -> Path:
     return whole
 
 
-def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_bad_lines: bool, finish,
+def run_bucket(folder: Path, book: TariffBook, work: Path, suffix: str, skip_bad_lines: bool, finish,
                opening: "Opening | None" = None) -> dict:
     """One bucket priced by the ordinary job and ``finish``ed (``finish(priced, book)``: the lines to write,
     their result kinds, the tables and what else the join needs), its lines written as its part in
-    ``parts``; its tables and problems as plain values (an InputError's problems travel back as data).
+    ``work``/parts and each GROWING table's as its part in ``work``/<table> (a PartsTable goes back); its
+    other tables and its problems as plain values (an InputError's problems travel back as data).
     With an ``opening`` (the ledger's, read by the command) it is priced against it, and its priced lines
     and what the ledger keeps go back for posting."""
-    from .output.write import write_output
+    from .output.write import write_output, write_tables
 
     try:
         priced = jobs.price(_bucket_file(folder), book, skip_bad_lines=skip_bad_lines, opening=opening)
@@ -730,8 +778,13 @@ def run_bucket(folder: Path, book: TariffBook, parts: Path, suffix: str, skip_ba
         return {"errors": exc.problems, "warnings": [], "tables": {}, "lines": 0}
     lines = lines.drop(columns=[BUCKET], errors="ignore")
     number = int(Path(folder).name.partition("=")[2])  # the split's hive folder: bucket=N
-    write_output(priced.source, lines, results, [], parts / f"part-{number:05d}{suffix}",
+    write_output(priced.source, lines, results, [], work / "parts" / f"part-{number:05d}{suffix}",
                  input_kinds=input_kinds(priced.minor_units))
+    for name in [name for name in GROWING if name in tables]:
+        table, part = with_names(tables[name], book), work / name / f"part-{number:05d}{suffix}"
+        part.parent.mkdir(exist_ok=True)
+        write_tables([table], part)
+        tables[name] = PartsTable(name, (part,), len(table.frame), table.kinds)
     posting = {"priced": priced.lines, "kept": priced.kept} if opening is not None else {}
     return {"warnings": list(priced.problems.warnings), "tables": tables, "lines": len(lines), "results": results,
             **more, **posting}
@@ -779,7 +832,7 @@ def first_rows(lines: pd.DataFrame) -> pd.Series:
 
 def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
     """The buckets' pricing tables as one run's: the summary and the markers summed (the buckets' clients,
-    and so their documents, are disjoint), coupons joined in bucket order."""
+    and so their documents, are disjoint), the coupons' parts joined in bucket order."""
     from .overviews import finish_markers
 
     tables: dict[str, Table] = {}
@@ -792,17 +845,17 @@ def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
     markers = pd.concat([t["markers"].frame for t in present], ignore_index=True)
     sums = markers.drop(columns=["concession_pct"]).groupby("marker", sort=False).sum()
     tables["markers"] = finish_markers(sums, book)
-    coupons = [t.pop("coupons") for t in present if "coupons" in t]  # taken from the buckets: held once
+    coupons = [t["coupons"] for t in present if "coupons" in t]
     if coupons:
-        tables["coupons"] = Table("coupons", pd.concat([c.frame for c in coupons], ignore_index=True), coupons[0].kinds)
+        tables["coupons"] = PartsTable.joined(coupons)
     return tables
 
 
 def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[str, Table]:
     """The buckets' year-end tables as one run's: per-client tables joined in the export's client order
     (credit notes per rate by client and rate, quests by quest and client, as the in-process engine sorts them),
-    coupons as pricing joins them, then the overviews and the summary (jobs.year_end_tables). A year
-    no bucket has lines in is the in-process engine's error."""
+    the coupons' parts as pricing joins them, then the overviews and the summary (jobs.year_end_tables). A
+    year no bucket has lines in is the in-process engine's error."""
     from .period.rebates import FiscalYear
 
     _refuse_empty_year(results, FiscalYear.of(book, year))
@@ -810,13 +863,16 @@ def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[s
     quest_order = {quest.quest_id: k for k, quest in enumerate(book.quests)}
     per_client: dict[str, Table] = {}
     for name, first in list(present[0].items()):
+        if isinstance(first, PartsTable):
+            per_client[name] = PartsTable.joined([t[name] for t in present])
+            continue
         frame = pd.concat([t.pop(name).frame for t in present], ignore_index=True)  # taken from the buckets: held once
         if name == "credit_notes" and book.settings.rebate_reduces_price:  # per client and rate: sorted so
             frame = frame.sort_values(["client_id", "vat_rate"], kind="stable", ignore_index=True)
         elif name == "quests":
             frame = frame.assign(_quest=frame["quest_id"].map(quest_order)).sort_values(
                 ["_quest", "client_id"], kind="stable", ignore_index=True).drop(columns="_quest")
-        elif name != "coupons":
+        else:
             frame = _in_client_order(frame, results)
         per_client[name] = Table(name, frame, first.kinds)
     return jobs.year_end_tables(per_client, book, year)
@@ -873,14 +929,32 @@ def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Ta
                         input_kinds=input_kinds(minor), progress=progress)
 
 
-def _publish(parts: Path, out: Path, tables: list[Table], progress) -> list[Path]:
+def _read_back(table: PartsTable, work: Path) -> Table:
+    """A GROWING table's parquet parts joined and read back whole, as the buckets held it."""
+    import pyarrow.parquet as pq
+
+    from .erp.read import read_priced_columns
+    from .lines import PERCENT
+    from .output.write import write_joined
+    from .tables import PCT, TEXT
+
+    joined = write_joined(list(table.parts), work / f"{table.name}.parquet", table.rows)[0]
+    kinds = {name: table.kinds.get(name, TEXT) for name in pq.read_schema(joined).names}
+    return Table(table.name, read_priced_columns(joined, {n: PERCENT if k == PCT else k for n, k in kinds.items()},
+                                                 list(kinds)), table.kinds)
+
+
+def _publish(parts: Path, out: Path, tables: dict[str, "Table | PartsTable"], book: TariffBook, progress) -> list[Path]:
     """The parts folder renamed to ``out`` (an earlier dataset there replaced) and the tables written beside
-    it, all or nothing as far as the file system allows: tables first, then the folder."""
-    from .output.write import write_tables
+    it (clients named; a GROWING table's parts joined), all or nothing as far as the file system allows:
+    tables first, then the folder."""
+    from .output.write import write_joined, write_tables
 
     written = []
-    for table in tables:
-        written += write_tables([table], out.with_name(f"{out.stem}.{table.name}{out.suffix}"), progress=progress)
+    for table in tables.values():
+        beside = out.with_name(f"{out.stem}.{table.name}{out.suffix}")
+        written += (write_joined(list(table.parts), beside, table.rows, progress) if isinstance(table, PartsTable)
+                    else write_tables([with_names(table, book)], beside, progress=progress))
     old = out.with_name(f".{out.name}.old")
     if out.exists():
         out.rename(old)

@@ -281,15 +281,22 @@ def test_csv_parts_and_a_workbook_hold_the_local_engines_lines(sample, tmp_path)
     assert len(lines) == 6000 and list(lines.columns) == list(local.columns)
     assert lines["net"].map(Decimal).tolist() == local["net"].tolist()  # money as exact text: 1234.56
     assert (tmp_path / "priced.summary.csv").exists() and (tmp_path / "priced.markers.csv").exists()
+    coupons = pd.read_csv(tmp_path / "priced.coupons.csv", dtype=str, keep_default_na=False)  # the buckets' parts joined
+    local_coupons = pq.read_table(sample / "local.coupons.parquet").to_pandas()
+    assert list(coupons.columns) == list(local_coupons.columns) and len(coupons) == len(local_coupons) > 0
+    assert sorted(zip(coupons["code"], coupons["discount_pct"].map(Decimal))) == \
+        sorted(zip(local_coupons["code"], local_coupons["discount_pct"]))
 
-    def sheet(path):
+    def sheets(path):
         book = openpyxl.load_workbook(path, read_only=True)
-        return book.sheetnames, [row for row in book["Lines"].iter_rows(values_only=True)]
+        return {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
 
-    names, rows = sheet(xlsx_out)
-    local_names, local_rows = sheet(local_xlsx)
-    assert len(rows) == 6001 and rows == local_rows
-    assert names == local_names
+    mine, local = sheets(xlsx_out), sheets(local_xlsx)
+    assert len(mine["Lines"]) == 6001 and mine["Lines"] == local["Lines"]
+    assert list(mine) == list(local)
+    assert len(mine["Coupons"]) == 1 + len(local_coupons)
+    for name in ("Coupons", "Summary", "Markers"):  # the coupons' parts read back; rows in one order
+        assert mine[name][0] == local[name][0] and sorted(mine[name], key=str) == sorted(local[name], key=str), name
 
 
 def test_what_the_dask_engine_does_not_take_is_said_before_any_work(sample, tmp_path):
@@ -460,3 +467,38 @@ def test_a_split_in_chunks_gives_each_bucket_its_lines_whole_and_in_export_order
         clients |= set(lines["client_id"])
         rows += len(lines)
     assert rows == len(export) == 6000
+
+
+def _listed(rows: list[int], cap: int) -> list:
+    """A bucket's warnings as its run lists them: price.x and price.y on its rows (every third grouped in
+    price.g), the first ``cap`` of a code and a note counting the rest."""
+    from erp_plugin.problems import Problem, combined
+
+    found = [Problem("price.g", f"line {row}", "warning", row=row, count=1 + row % 4, group=f"g{row % 2}", rank=row % 3)
+             if row % 3 == 0 else Problem("price.x" if row % 2 else "price.y", f"line {row}", "warning", row=row)
+             for row in rows]
+    return combined(found, cap)
+
+
+@given(st.lists(st.lists(st.integers(2, 400), unique=True, max_size=12), min_size=1, max_size=6), st.randoms())
+@settings(deadline=None)
+def test_the_buckets_warnings_folded_as_they_come_back_are_one_runs_list(rows, random):
+    """Each bucket's warnings folded in as it comes back (in any order; folded in bucket order) are the list
+    every bucket's joined at once gives: the run's first ones of each code, the rest counted, groups joined."""
+    from erp_plugin import pipeline
+    from erp_plugin.dask_engine import _Warnings
+    from erp_plugin.problems import combined, total
+
+    seen, buckets = set(), []
+    for bucket in rows:  # an export row is in one bucket
+        buckets.append([row for row in bucket if row not in seen])
+        seen.update(bucket)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "MAX_LINE_PROBLEMS", 3)
+        lists = [_listed(bucket, 3) for bucket in buckets]
+        folded, order = _Warnings(), list(range(len(lists)))
+        random.shuffle(order)
+        for n in order:
+            assert folded.take(n, {"warnings": lists[n], "lines": n}) == {"lines": n}
+        assert folded.listed == combined([w for listed in lists for w in listed], 3)
+        assert total(folded.listed) == sum(1 + row % 4 if row % 3 == 0 else 1 for row in seen)

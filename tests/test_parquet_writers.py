@@ -123,3 +123,24 @@ def test_a_write_that_fails_leaves_no_file_behind(tmp_path, monkeypatch):
                             input_kinds=KINDS)
     assert made == [0]  # the lines were written in full before the failure
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_parts_joined_on_disk_are_the_table_written_whole(tmp_path, suffix):
+    """A table written in parts (a Dask run's buckets: the first without a blank, so its columns are required;
+    one empty; the last with every blank) and joined on disk is the table: every value exact, in the parts'
+    order, each column optional where any part has a blank; a csv's text is the whole table's, byte for byte."""
+    cuts = [(0, 3), (3, 3), (3, 7)]
+    parts = []
+    for n, (start, end) in enumerate(cuts):
+        parts += writer.write_tables([Table("coupons", FRAME.iloc[start:end], KINDS)], tmp_path / f"part-{n}{suffix}")
+    joined = writer.write_joined(parts, tmp_path / f"joined{suffix}", rows=7)
+    assert joined == [tmp_path / f"joined{suffix}"]
+    if suffix == ".csv":
+        whole = writer.write_tables([Table("coupons", FRAME, KINDS)], tmp_path / "whole.csv")[0]
+        assert joined[0].read_bytes() == whole.read_bytes()
+        assert joined[0].read_bytes().count(b"\xef\xbb\xbf") == 1 and joined[0].read_text("utf-8-sig").count("doc_id") == 1
+        return
+    assert pq.read_table(joined[0]).to_pydict() == EXPECTED
+    schema = pq.read_schema(joined[0])
+    assert not schema.field("source_row").nullable and schema.field("doc_id").nullable and schema.field("net").nullable

@@ -165,6 +165,45 @@ def write_tables(tables: list[Table], out: str | Path, csv_beside: tuple[Table, 
     return [path for path, _, _ in jobs]
 
 
+def write_joined(parts: list[Path], out: str | Path, rows: int, progress=None) -> list[Path]:
+    """One table that was written in parts by write_tables (a Dask run's buckets, each part in ``out``'s
+    format) as the one file ``out``, part after part in the order given, never whole in memory; atomic
+    and counted (``rows``) as write_tables is."""
+    out = Path(out)
+    problem = _place_problem(out)
+    if problem:
+        raise InputError([problem])
+    join = _join_csv if out.suffix.casefold() == ".csv" else _join_parquet
+    atomic_write_all(_counted([(out, lambda temp: join(parts, temp), rows)], progress))
+    return [out]
+
+
+def _join_parquet(parts: list[Path], temp: Path) -> None:
+    """Parquet parts' rows, a part at a time, by one pyarrow writer under their common schema (a column
+    blank in one part is optional in all; decimals as wide as the widest part's)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.unify_schemas([pq.read_schema(part) for part in parts], promote_options="permissive")
+    with pq.ParquetWriter(temp, schema, store_decimal_as_integer=True, store_schema=False) as writer:
+        for part in parts:
+            writer.write_table(pq.read_table(part).cast(schema))
+
+
+def _join_csv(parts: list[Path], temp: Path) -> None:
+    """CSV parts' text one after another, each after the first without its first line (its BOM and
+    header: the first part's stand for all). pandas wrote every part from the same columns, whose names
+    hold no line break, so the text is the csv one write of the whole table gives."""
+    import shutil
+
+    with open(temp, "wb") as joined:
+        for n, part in enumerate(parts):
+            with open(part, "rb") as text:
+                if n:
+                    text.readline()
+                shutil.copyfileobj(text, joined)
+
+
 def _output_columns(lines: pd.DataFrame, results: dict[str, ColumnKind]) -> list[str]:
     """source_row, the canonical fields read, then the results; a result named like a field (``marker``,
     resolved from Products, the export and the default) replaces it."""
