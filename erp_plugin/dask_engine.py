@@ -30,8 +30,6 @@ their tables once. A csv export is split as text (erp/csv_text.py) and each buck
 same parsers; an xlsx export (at most a sheet's rows) is the in-process engine's.
 
 With a ledger, the command posts the buckets (and a year end's reward lots) in one transaction (``_Posting``).
-
-Not yet: ``--save-segments`` (see the README).
 """
 
 from __future__ import annotations
@@ -454,7 +452,7 @@ class _Warnings:
     first MAX_LINE_PROBLEMS of a code in export-row order — each bucket listed its own first ones, so
     these are the run's first — and the rest counted), folded in as the buckets come back, in bucket
     order (a bucket waits for those before it): the command holds the run's first ones of each code,
-    not every bucket's (at 100M lines those were 1 GB)."""
+    not every bucket's (at 100M lines those were about 0.5 GB)."""
 
     def __init__(self):
         self.listed: list[Problem] = []
@@ -696,9 +694,10 @@ def _submit(folders: list[Path], shared, workers: int, scheduler: str | None, jo
             posting=None) -> "tuple[list[dict], _Warnings]":
     """``job(folder, shared, *args)`` for each bucket folder on the cluster — a LocalCluster of ``workers``
     processes started and closed here, or the one at ``scheduler`` — with ``shared`` (the tariff book or
-    books) sent to every worker once; the results in bucket order, their warnings folded. With a ``posting``, each bucket is sent
-    with its opening and posted when it comes back, in bucket order, a few buckets ahead of the posting
-    (the cluster's workers, and one more, at a time): the command holds only those buckets' lines."""
+    books) sent to every worker once; the results in bucket order, their warnings folded (``_Warnings``).
+    With a ``posting``, each bucket is sent with its opening and posted when it comes back, in bucket
+    order, a few buckets ahead of the posting (the cluster's workers, and one more, at a time): the
+    command holds only those buckets' lines."""
     from collections import deque
 
     from distributed import Client, LocalCluster, as_completed
