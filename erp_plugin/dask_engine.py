@@ -92,8 +92,8 @@ class PartsTable:
 
 @dataclass(frozen=True)
 class DaskRun:
-    """What a Dask run gives back: the combined tables (not the GROWING ones, which are only in their
-    files), the warnings, the files written."""
+    """What a Dask run gives back: the combined tables (a GROWING one only for a workbook, which read it
+    back; otherwise it is only in its file), the warnings, the files written."""
 
     tables: dict[str, Table]
     problems: Problems
@@ -829,12 +829,12 @@ def first_rows(lines: pd.DataFrame) -> pd.Series:
     return pd.Series(lines[SOURCE_ROW].to_numpy()).groupby(lines["client_id"].astype(str).to_numpy()).min()
 
 
-def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
+def combine(results: list[dict], book: TariffBook) -> "dict[str, Table | PartsTable]":
     """The buckets' pricing tables as one run's: the summary and the markers summed (the buckets' clients,
     and so their documents, are disjoint), the coupons' parts joined in bucket order."""
     from .overviews import finish_markers
 
-    tables: dict[str, Table] = {}
+    tables: "dict[str, Table | PartsTable]" = {}
     present = [r["tables"] for r in results if r["tables"]]
     if not present:
         return tables
@@ -850,7 +850,7 @@ def combine(results: list[dict], book: TariffBook) -> dict[str, Table]:
     return tables
 
 
-def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[str, Table]:
+def combine_year_end(results: list[dict], book: TariffBook, year: int) -> "dict[str, Table | PartsTable]":
     """The buckets' year-end tables as one run's: per-client tables joined in the export's client order
     (credit notes per rate by client and rate, quests by quest and client, as the in-process engine sorts them),
     the coupons' parts as pricing joins them, then the overviews and the summary (jobs.year_end_tables). A
@@ -860,7 +860,7 @@ def combine_year_end(results: list[dict], book: TariffBook, year: int) -> dict[s
     _refuse_empty_year(results, FiscalYear.of(book, year))
     present = [r["tables"] for r in results]
     quest_order = {quest.quest_id: k for k, quest in enumerate(book.quests)}
-    per_client: dict[str, Table] = {}
+    per_client: "dict[str, Table | PartsTable]" = {}
     for name, first in list(present[0].items()):
         if isinstance(first, PartsTable):
             per_client[name] = PartsTable.joined([t[name] for t in present])
@@ -929,7 +929,9 @@ def _publish_workbook(parts: Path, export: Path, out: Path, tables: dict[str, Ta
 
 
 def _read_back(table: PartsTable, work: Path) -> Table:
-    """A GROWING table's parquet parts joined and read back whole, as the buckets held it."""
+    """A GROWING table's parquet parts joined and read back whole, as the buckets held it: numbers and dates
+    by the priced-lines reader's parsers (exact decimals to integers), text as written — not through the
+    text parser, which trims an export's cells and blanks placeholders such as ``-`` (a client's INN)."""
     import pyarrow.parquet as pq
 
     from .erp.read import read_priced_columns
@@ -939,8 +941,12 @@ def _read_back(table: PartsTable, work: Path) -> Table:
 
     joined = write_joined(list(table.parts), work / f"{table.name}.parquet", table.rows)[0]
     kinds = {name: table.kinds.get(name, TEXT) for name in pq.read_schema(joined).names}
-    return Table(table.name, read_priced_columns(joined, {n: PERCENT if k == PCT else k for n, k in kinds.items()},
-                                                 list(kinds)), table.kinds)
+    text = [name for name, kind in kinds.items() if kind.name == "text"]
+    numbers = {name: PERCENT if kind == PCT else kind for name, kind in kinds.items() if name not in text}
+    frame = read_priced_columns(joined, numbers, list(numbers))
+    for name, column in zip(text, pq.read_table(joined, columns=text).columns):
+        frame[name] = column.to_numpy(zero_copy_only=False)
+    return Table(table.name, frame[list(kinds)], table.kinds)
 
 
 def _publish(parts: Path, out: Path, tables: dict[str, "Table | PartsTable"], book: TariffBook, progress) -> list[Path]:

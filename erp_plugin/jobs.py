@@ -403,7 +403,9 @@ def client_tables(result, priced: Priced, book: TariffBook) -> dict[str, Table]:
 
 def year_end_tables(per_client: dict[str, Table], book: TariffBook, year: int) -> dict[str, Table]:
     """The year end's tables: ``per_client`` (client_tables) with the overviews and the summary worked out
-    from them — so a run in client buckets joins its buckets' per-client tables and calls this once."""
+    from them — so a run in client buckets joins its buckets' per-client tables and calls this once. Only
+    the rebates and the credit notes are read; the others pass through as given (the Dask engine's coupons
+    as the parts it joins on disk)."""
     from .period.accounting import credit_note_documents, credit_note_journal
     from .period.rebates import FiscalYear
     from .tables import DATE

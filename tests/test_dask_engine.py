@@ -502,3 +502,27 @@ def test_the_buckets_warnings_folded_as_they_come_back_are_one_runs_list(rows, r
             assert folded.take(n, {"warnings": lists[n], "lines": n}) == {"lines": n}
         assert folded.listed == combined([w for listed in lists for w in listed], 3)
         assert total(folded.listed) == sum(1 + row % 4 if row % 3 == 0 else 1 for row in seen)
+
+
+def test_a_workbooks_coupons_read_back_from_their_parts_keep_their_text_as_written(tmp_path):
+    """For an .xlsx output the coupons' parts are joined and read back: the percentages and dates exact, and the
+    clients' names and INNs as the Clients sheet has them — a `-` or `N/A` there is not an export's blank."""
+    from erp_plugin.dask_engine import PartsTable, _read_back
+    from erp_plugin.output.write import write_tables
+    from erp_plugin.tables import DATE, PCT, TEXT, Table
+
+    kinds = {"issued_on": DATE, "discount_pct": PCT, "used_doc": TEXT, "name": TEXT, "inn": TEXT}
+    parts = []
+    for n, (clients, names, inns) in enumerate([(["K1", "K2"], ["N/A", " Иванов "], ["-", "7707083893"]),
+                                                 (["K3"], ["ООО «Ромашка»"], [None])]):
+        frame = pd.DataFrame({"code": [f"C30-{c}-1" for c in clients], "client_id": clients, "name": names, "inn": inns,
+                              "issued_on": pd.to_datetime(["2026-03-02"] * len(clients)),
+                              "discount_pct": [300_000] * len(clients), "used_doc": [None] * len(clients)})
+        parts += write_tables([Table("coupons", frame, kinds)], tmp_path / f"part-{n}.parquet")
+    back = _read_back(PartsTable("coupons", tuple(parts), 3, kinds), tmp_path)
+    assert list(back.frame.columns) == ["code", "client_id", "name", "inn", "issued_on", "discount_pct", "used_doc"]
+    assert back.frame["name"].tolist() == ["N/A", " Иванов ", "ООО «Ромашка»"]
+    assert [None if pd.isna(inn) else inn for inn in back.frame["inn"]] == ["-", "7707083893", None]
+    assert back.frame["discount_pct"].tolist() == [300_000] * 3  # 30 % in 1/10 000 of a percent
+    assert back.frame["issued_on"].tolist() == [pd.Timestamp("2026-03-02")] * 3
+    assert back.frame["used_doc"].isna().all()
