@@ -81,7 +81,7 @@ class PartsTable:
     name: str
     parts: tuple[Path, ...]
     rows: int
-    kinds: dict = field(default_factory=dict)
+    kinds: dict
 
     @staticmethod
     def joined(tables: "list[PartsTable]") -> "PartsTable":

@@ -17,6 +17,7 @@ touched unless ``in_place``.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -180,22 +181,23 @@ def write_joined(parts: list[Path], out: str | Path, rows: int, progress=None) -
 
 def _join_parquet(parts: list[Path], temp: Path) -> None:
     """Parquet parts' rows, a part at a time, by one pyarrow writer under their common schema (a column
-    blank in one part is optional in all; decimals as wide as the widest part's)."""
+    blank in one part is optional in all; decimals as wide as the widest part's); an empty part (a bucket
+    without such rows) adds no row group."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pa.unify_schemas([pq.read_schema(part) for part in parts], promote_options="permissive")
     with pq.ParquetWriter(temp, schema, store_decimal_as_integer=True, store_schema=False) as writer:
         for part in parts:
-            writer.write_table(pq.read_table(part).cast(schema))
+            table = pq.read_table(part)
+            if table.num_rows:
+                writer.write_table(table.cast(schema))
 
 
 def _join_csv(parts: list[Path], temp: Path) -> None:
     """CSV parts' text one after another, each after the first without its first line (its BOM and
     header: the first part's stand for all). pandas wrote every part from the same columns, whose names
     hold no line break, so the text is the csv one write of the whole table gives."""
-    import shutil
-
     with open(temp, "wb") as joined:
         for n, part in enumerate(parts):
             with open(part, "rb") as text:
